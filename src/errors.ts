@@ -1,0 +1,75 @@
+/**
+ * The error catalog: every error the gateway answers with has a stable `code` from this list,
+ * one HTTP status, and a message that tells the caller what to fix.
+ *
+ * `docs/errors.md` lists exactly these codes (a test checks both directions). Add a code here and
+ * document it there in the same commit; never rename or reuse a code, clients match on it.
+ */
+
+export const ERROR_CODES = {
+  // Client mistakes: always 4xx. Nothing is stored for any of these.
+  invalid_json: 400,
+  invalid_payload: 400,
+  invalid_request: 400,
+  missing_signature: 401,
+  invalid_signature: 401,
+  timestamp_out_of_tolerance: 401,
+  unauthorized: 401,
+  not_found: 404,
+  unknown_source: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  // We are (deliberately or not) unable to take the event right now: the sender should retry.
+  backpressure: 429,
+  internal_error: 500,
+  storage_unavailable: 503,
+  shutting_down: 503,
+} as const
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+export function codeToStatus(code: ErrorCode): number {
+  return ERROR_CODES[code]
+}
+
+export interface GatewayErrorOptions {
+  /** Seconds; sent as `Retry-After` (429 and 503 answers). */
+  retryAfter?: number
+  cause?: unknown
+  /** Extra machine-readable detail returned in the body (never secrets). */
+  details?: Record<string, unknown>
+}
+
+/** An error that maps to one catalog entry. Throw it anywhere on the request path. */
+export class GatewayError extends Error {
+  readonly code: ErrorCode
+  readonly statusCode: number
+  readonly retryAfter: number | undefined
+  readonly details: Record<string, unknown> | undefined
+
+  constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'GatewayError'
+    this.code = code
+    this.statusCode = ERROR_CODES[code]
+    this.retryAfter = options.retryAfter
+    this.details = options.details
+  }
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; requestId: string; details?: Record<string, unknown> }
+}
+
+export function errorBody(err: GatewayError, requestId: string): ErrorBody {
+  const error: ErrorBody['error'] = { code: err.code, message: err.message, requestId }
+  if (err.details) error.details = err.details
+  return { error }
+}
+
+/** Turns anything thrown into an Error, keeping the original as `cause` when it was not one. */
+export function coerceError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown
+  return new Error(typeof thrown === 'string' ? thrown : 'non-error thrown', { cause: thrown })
+}
