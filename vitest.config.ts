@@ -5,6 +5,7 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'dist/**', 'test/chaos/**'],
     pool: 'forks',
+    globalSetup: ['test/support/global-postgres.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Fail on a leaked handle rather than hang CI.

@@ -1,0 +1,212 @@
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify'
+import { requireAdmin } from './api/auth.js'
+import { eventsRoutes } from './api/events-routes.js'
+import type { GatewayConfig } from './config/index.js'
+import { errorBody, GatewayError } from './errors.js'
+import { newId } from './ids.js'
+import { healthRoutes } from './observe/health-routes.js'
+import type { Logger } from './observe/logger.js'
+import { createMetrics, type Metrics } from './observe/metrics.js'
+import { createIngestor, type Ingestor, RETRY_AFTER_SECONDS } from './receive/ingestor.js'
+import { buildSources, type SourceRuntime } from './receive/sources.js'
+import { webhookRoutes } from './receive/webhook-routes.js'
+import type { Store } from './store/types.js'
+
+export interface AppDeps {
+  config: GatewayConfig
+  store: Store
+  logger: Logger
+  /** @default a fresh registry */
+  metrics?: Metrics
+  /** Clock for received times; tests fix it. @default Date.now */
+  now?: () => number
+}
+
+export interface GatewayApp {
+  fastify: FastifyInstance
+  ingestor: Ingestor
+  metrics: Metrics
+  sources: ReadonlyMap<string, SourceRuntime>
+  /** Starts answering 503 to new webhooks and readiness checks (first stage of shutdown). */
+  beginDrain(): void
+  isDraining(): boolean
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/
+
+/**
+ * Builds the HTTP app without listening: tests call `fastify.inject()`, `server.ts` calls listen.
+ */
+export function buildApp(deps: AppDeps): GatewayApp {
+  const { config, store, logger } = deps
+  const metrics = deps.metrics ?? createMetrics()
+  let draining = false
+  const isDraining = () => draining
+
+  const fastify = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // We write one line per webhook ourselves (with the outcome); Fastify's request lines would double it.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.MAX_BODY_BYTES,
+    trustProxy: parseTrustProxy(config.TRUST_PROXY),
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId('req')
+    },
+    // Load balancers keep idle connections open ~60 s; closing first causes resets under load.
+    keepAliveTimeout: 65_000,
+    // A body trickling in for longer than this is an attack or a broken client, not a webhook.
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+  })
+
+  const ingestor = createIngestor({
+    store,
+    metrics,
+    logger,
+    maxBatch: config.INGEST_BATCH_MAX,
+    highWater: config.BACKPRESSURE_HIGH_WATER,
+  })
+  const sources = buildSources(config)
+
+  fastify.setErrorHandler((error: FastifyError | GatewayError, request, reply) =>
+    sendError(toGatewayError(error, store), request, reply, logger, metrics),
+  )
+  fastify.setNotFoundHandler((request, reply) =>
+    sendError(
+      new GatewayError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`),
+      request,
+      reply,
+      logger,
+      metrics,
+    ),
+  )
+
+  void fastify.register(healthRoutes, { store, isDraining })
+  void fastify.register(webhookRoutes, {
+    sources,
+    ingestor,
+    metrics,
+    logger,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    ghlTimestampWindowMs: config.GHL_TIMESTAMP_WINDOW,
+    isDraining,
+    now: deps.now,
+  })
+  void fastify.register(eventsRoutes, { store, adminToken: config.ADMIN_TOKEN })
+  void fastify.register(async (scope) => {
+    scope.addHook('onRequest', requireAdmin(config.ADMIN_TOKEN))
+    scope.get('/metrics', async (_request, reply) => {
+      reply.header('content-type', metrics.registry.contentType)
+      return metrics.registry.metrics()
+    })
+  })
+
+  fastify.addHook('onClose', async () => {
+    await ingestor.close()
+  })
+
+  return {
+    fastify,
+    ingestor,
+    metrics,
+    sources,
+    beginDrain: () => {
+      draining = true
+    },
+    isDraining,
+  }
+}
+
+/** Maps anything thrown on the request path onto the error catalog. */
+function toGatewayError(error: FastifyError | GatewayError, store: Store): GatewayError {
+  if (error instanceof GatewayError) return error
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new GatewayError(
+        'payload_too_large',
+        `the body is larger than the limit (MAX_BODY_BYTES); ${error.message}`,
+      )
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new GatewayError('unsupported_media_type', 'send Content-Type: application/json')
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new GatewayError('invalid_json', 'the body is empty; send a JSON object')
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new GatewayError('invalid_request', 'Content-Length does not match the body that was sent')
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_ASYNC_CONSTRAINT':
+      return new GatewayError('invalid_request', error.message)
+  }
+  if (store.isUnavailableError(error) && !(error.statusCode && error.statusCode < 500)) {
+    return new GatewayError('storage_unavailable', 'the database is unavailable; retry later', {
+      retryAfter: RETRY_AFTER_SECONDS,
+      cause: error,
+    })
+  }
+  // A 4xx raised by Fastify or Node (aborted body, bad header) is still the client's mistake.
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return new GatewayError('invalid_request', error.message)
+  }
+  return new GatewayError('internal_error', 'an unexpected error occurred; it has been logged', {
+    cause: error,
+  })
+}
+
+function sendError(
+  error: GatewayError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  logger: Logger,
+  metrics: Metrics,
+) {
+  const source =
+    request.webhookSource?.id ?? (request.routeOptions.url?.startsWith('/webhooks/') ? '(unknown)' : null)
+  if (source !== null && request.method === 'POST') {
+    metrics.webhooks.inc({ source, outcome: 'rejected' })
+    metrics.rejected.inc({ source, reason: error.code })
+    metrics.ackSeconds.observe({ outcome: 'rejected' }, reply.elapsedTime / 1000)
+    // The route pattern, never the URL: a secret-URL source carries its credential in the path.
+    logger[error.statusCode >= 500 ? 'error' : 'info'](
+      {
+        requestId: request.id,
+        source,
+        outcome: 'rejected',
+        code: error.code,
+        status: error.statusCode,
+        bytes: Number(request.headers['content-length'] ?? 0),
+        latencyUs: Math.round(reply.elapsedTime * 1000),
+        err: error.statusCode >= 500 ? error.cause : undefined,
+      },
+      `webhook rejected: ${error.message}`,
+    )
+  } else if (error.statusCode >= 500) {
+    logger.error(
+      { requestId: request.id, route: request.routeOptions.url, err: error.cause ?? error },
+      error.message,
+    )
+  }
+  if (error.retryAfter !== undefined) reply.header('retry-after', error.retryAfter)
+  reply.header('x-request-id', request.id)
+  return reply.status(error.statusCode).send(errorBody(error, request.id))
+}
+
+/** TRUST_PROXY: `true`, `false`, a hop count, or comma-separated addresses/CIDRs of trusted proxies. */
+function parseTrustProxy(
+  value: string | undefined,
+): boolean | string | ((address: string, hop: number) => boolean) {
+  if (value === undefined || value === 'false') return false
+  if (value === 'true') return true
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value)
+    return (_address, hop) => hop < hops
+  }
+  return value
+}

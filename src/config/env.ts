@@ -1,0 +1,127 @@
+import { z } from 'zod'
+import { parseDuration } from './duration.js'
+
+/**
+ * Every environment variable the gateway reads, with its default, validated once at boot.
+ * README's configuration table mirrors this list; keep them in step.
+ */
+
+const duration = (name: string, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text.trim() === '') return fallback
+      const ms = parseDuration(text)
+      if (ms === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be a duration such as 30s, 5m or 24h (got "${text}")`,
+        })
+        return z.NEVER
+      }
+      return ms
+    })
+
+const optionalDuration = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text === '' || text === 'off' || text === '0') return null
+      const ms = parseDuration(text)
+      if (ms === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be "off" or a duration such as 5m or 24h (got "${text}")`,
+        })
+        return z.NEVER
+      }
+      return ms
+    })
+
+const integer = (name: string, min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text.trim() === '') return fallback
+      const value = Number(text)
+      if (!Number.isInteger(value) || value < min || value > max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be an integer from ${min} to ${max} (got "${text}")`,
+        })
+        return z.NEVER
+      }
+      return value
+    })
+
+const oneOf = <T extends string>(name: string, values: readonly T[], fallback: T) =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text.trim() === '') return fallback
+      const value = text.trim().toLowerCase() as T
+      if (!values.includes(value)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be one of ${values.join(', ')} (got "${text}")`,
+        })
+        return z.NEVER
+      }
+      return value
+    })
+
+const nonEmpty = z
+  .string()
+  .optional()
+  .transform((text) => (text === undefined || text.trim() === '' ? undefined : text.trim()))
+
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/ghl-gateway.db'
+
+export const envSchema = z.object({
+  /** TCP port. @default 3000 */
+  PORT: integer('PORT', 0, 65_535, 3000),
+  /** Interface to bind. @default 0.0.0.0 (GHL must reach it; put TLS in front) */
+  HOST: nonEmpty.transform((v) => v ?? '0.0.0.0'),
+  /** `sqlite:<path>` or `postgres://…`. @default sqlite:./data/ghl-gateway.db */
+  DATABASE_URL: nonEmpty.transform((v) => v ?? DEFAULT_DATABASE_URL),
+  /** SQLite only: `process` survives a process crash, `fsync` also a power loss. @default process */
+  DURABILITY: oneOf('DURABILITY', ['process', 'fsync'] as const, 'process'),
+  /** PostgreSQL connection pool size per process. @default 10 */
+  PG_POOL_SIZE: integer('PG_POOL_SIZE', 1, 1000, 10),
+  /** `require`: reject unsigned GHL webhooks with 401. `off`: accept and store them as unverified (dev only). */
+  GHL_SIGNATURE_MODE: oneOf('GHL_SIGNATURE_MODE', ['require', 'off'] as const, 'require'),
+  /** Extra trusted Ed25519 keys (comma-separated SPKI base64, raw 32-byte base64/hex, or PEM file paths). */
+  GHL_ED25519_PUBLIC_KEYS: nonEmpty,
+  /** Extra trusted RSA keys for the legacy X-WH-Signature (SPKI base64 or PEM file paths). */
+  GHL_RSA_PUBLIC_KEYS: nonEmpty,
+  /** Flag GHL events whose body `timestamp` is older than this. @default off (GHL retries for hours) */
+  GHL_TIMESTAMP_WINDOW: optionalDuration('GHL_TIMESTAMP_WINDOW'),
+  /** Largest accepted body, also for chunked uploads. @default 1048576 (1 MiB) */
+  MAX_BODY_BYTES: integer('MAX_BODY_BYTES', 1024, 64 * 1024 * 1024, 1024 * 1024),
+  /** Answer 429 when more events than this wait to be processed; 0 disables. @default 100000 */
+  BACKPRESSURE_HIGH_WATER: integer('BACKPRESSURE_HIGH_WATER', 0, 1_000_000_000, 100_000),
+  /** Bearer token for /api/*. Unset: the admin API answers 404. */
+  ADMIN_TOKEN: nonEmpty,
+  /** pino level. @default info */
+  LOG_LEVEL: oneOf(
+    'LOG_LEVEL',
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+    'info',
+  ),
+  /** Trust X-Forwarded-* from a proxy in front (`true`, or a hop count / address list for Fastify). */
+  TRUST_PROXY: nonEmpty,
+  /** Config file with sources (and later destinations); default ./ghl-gateway.config.{yaml,yml,json} if present. */
+  GATEWAY_CONFIG: nonEmpty,
+  /** How long the first SIGTERM waits for in-flight work before closing. @default 10s */
+  SHUTDOWN_TIMEOUT: duration('SHUTDOWN_TIMEOUT', 10_000),
+  /** Most events written in one group-commit transaction. @default 512 */
+  INGEST_BATCH_MAX: integer('INGEST_BATCH_MAX', 1, 10_000, 512),
+})
+
+export type EnvConfig = z.output<typeof envSchema>
+
+export type Env = Record<string, string | undefined>

@@ -1,0 +1,172 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+import { parseDuration } from './duration.js'
+import type { Env } from './env.js'
+
+/**
+ * The config file (`ghl-gateway.config.yaml|yml|json`): what cannot live in a flat environment —
+ * extra webhook sources today, destinations and type renames as they land. Strings may reference
+ * environment variables as `${NAME}` so secrets stay out of the file.
+ */
+
+const DEFAULT_FILES = ['ghl-gateway.config.yaml', 'ghl-gateway.config.yml', 'ghl-gateway.config.json']
+
+const durationText = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
+  const ms = typeof value === 'number' ? value * 1000 : parseDuration(value)
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration such as 300s or 5m (got "${value}")` })
+    return z.NEVER
+  }
+  return ms
+})
+
+/** A secret is a string, or `{ id, value }` when you want a readable key id recorded with each event. */
+const secret = z.union([
+  z.string().min(1),
+  z.object({ id: z.string().min(1).max(64), value: z.string().min(1) }),
+])
+const secrets = z.array(secret).min(1, 'list at least one secret')
+
+const headerName = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name')
+  .transform((h) => h.toLowerCase())
+
+export const verifyConfigSchema = z.discriminatedUnion('scheme', [
+  z.object({
+    scheme: z.literal('hmac-sha256'),
+    header: headerName,
+    prefix: z.string().optional(),
+    encoding: z.enum(['hex', 'base64']).default('hex'),
+    secrets,
+    timestampHeader: headerName.optional(),
+    tolerance: durationText.optional(),
+    signedPayload: z.string().optional(),
+    style: z.enum(['plain', 'stripe']).default('plain'),
+  }),
+  z.object({
+    scheme: z.literal('standard-webhooks'),
+    secrets,
+    tolerance: durationText.optional(),
+    headerPrefix: z.enum(['webhook', 'svix']).default('webhook'),
+  }),
+  z.object({
+    scheme: z.literal('token'),
+    header: headerName.default('authorization'),
+    tokenScheme: z.enum(['bearer', 'basic', 'raw']).default('bearer'),
+    tokens: secrets,
+  }),
+  z.object({ scheme: z.literal('secret-url'), tokens: secrets }),
+  /** Unauthenticated: anyone who knows the URL can post. Allowed, with a warning at boot. */
+  z.object({ scheme: z.literal('none') }),
+])
+
+export type VerifyConfig = z.output<typeof verifyConfigSchema>
+
+export const SOURCE_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/
+
+export const sourceConfigSchema = z.object({
+  id: z
+    .string()
+    .regex(SOURCE_ID, 'source ids are 1–63 lower-case letters, digits, "-" or "_" (they appear in the URL)')
+    .refine(
+      (id) => id !== 'ghl',
+      '"ghl" is the built-in GoHighLevel source; configure it with GHL_* variables',
+    ),
+  verify: verifyConfigSchema,
+  /** Body formats accepted. @default ['json', 'form'] */
+  contentTypes: z
+    .array(z.enum(['json', 'form']))
+    .min(1)
+    .default(['json', 'form']),
+  /** Header carrying the sender's event id (the dedupe key). */
+  idHeader: headerName.optional(),
+  /** Dotted path of the sender's event id inside the body (the dedupe key), e.g. `id` or `event.id`. */
+  idField: z.string().min(1).optional(),
+})
+
+export type SourceConfig = z.output<typeof sourceConfigSchema>
+
+export const fileConfigSchema = z
+  .object({
+    sources: z.array(sourceConfigSchema).default([]),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>()
+    config.sources.forEach((source, index) => {
+      if (seen.has(source.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', index, 'id'],
+          message: `duplicate source id "${source.id}"`,
+        })
+      }
+      seen.add(source.id)
+    })
+  })
+
+export type FileConfig = z.output<typeof fileConfigSchema>
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+/** Replaces `${NAME}` in every string of a parsed config document; a missing variable is an error. */
+export function substituteEnv(value: unknown, env: Env, path = ''): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+      const found = env[name]
+      if (found === undefined) {
+        throw new ConfigError(
+          `config ${path || 'value'} refers to \${${name}}, which is not set in the environment`,
+        )
+      }
+      return found
+    })
+  }
+  if (Array.isArray(value)) return value.map((item, i) => substituteEnv(item, env, `${path}[${i}]`))
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [
+        key,
+        substituteEnv(item, env, path ? `${path}.${key}` : key),
+      ]),
+    )
+  }
+  return value
+}
+
+export function findConfigFile(explicit: string | undefined, cwd: string): string | undefined {
+  if (explicit) {
+    const path = resolve(cwd, explicit)
+    if (!existsSync(path))
+      throw new ConfigError(`config file ${path} does not exist (from --config or GATEWAY_CONFIG)`)
+    return path
+  }
+  return DEFAULT_FILES.map((name) => resolve(cwd, name)).find((path) => existsSync(path))
+}
+
+export function loadConfigFile(path: string | undefined, env: Env): FileConfig {
+  if (!path) return fileConfigSchema.parse({})
+  let document: unknown
+  try {
+    const text = readFileSync(path, 'utf8')
+    document = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text)
+  } catch (err) {
+    throw new ConfigError(`config file ${path} could not be read: ${(err as Error).message}`)
+  }
+  const result = fileConfigSchema.safeParse(substituteEnv(document ?? {}, env))
+  if (!result.success) throw new ConfigError(`config file ${path}: ${formatIssues(result.error.issues)}`)
+  return result.data
+}
+
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ')
+}

@@ -1,0 +1,38 @@
+import { type Env, type EnvConfig, envSchema } from './env.js'
+import { ConfigError, type FileConfig, findConfigFile, formatIssues, loadConfigFile } from './file.js'
+
+export { formatDuration, parseDuration } from './duration.js'
+export { DEFAULT_DATABASE_URL, type Env, type EnvConfig } from './env.js'
+export { ConfigError, type FileConfig, type SourceConfig, type VerifyConfig } from './file.js'
+
+/** Everything the gateway needs to start, validated once. */
+export interface GatewayConfig extends EnvConfig {
+  /** The config file that was read, if any. */
+  configFile: string | undefined
+  file: FileConfig
+}
+
+export interface LoadConfigOptions {
+  env?: Env
+  cwd?: string
+  /** Command-line overrides (`--port`, `--database`, `--config`); they win over the environment. */
+  overrides?: { port?: number; database?: string; config?: string; host?: string }
+}
+
+/**
+ * Reads the environment and the config file once, at boot. Fails fast with a `ConfigError` whose
+ * message names every bad setting and what it should be.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
+  const env = { ...(options.env ?? process.env) }
+  const { overrides = {} } = options
+  if (overrides.port !== undefined) env.PORT = String(overrides.port)
+  if (overrides.database !== undefined) env.DATABASE_URL = overrides.database
+  if (overrides.host !== undefined) env.HOST = overrides.host
+  if (overrides.config !== undefined) env.GATEWAY_CONFIG = overrides.config
+
+  const parsed = envSchema.safeParse(env)
+  if (!parsed.success) throw new ConfigError(`invalid environment: ${formatIssues(parsed.error.issues)}`)
+  const configFile = findConfigFile(parsed.data.GATEWAY_CONFIG, options.cwd ?? process.cwd())
+  return { ...parsed.data, configFile, file: loadConfigFile(configFile, env) }
+}

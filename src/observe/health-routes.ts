@@ -1,0 +1,53 @@
+import type { FastifyInstance } from 'fastify'
+import { GatewayError } from '../errors.js'
+import type { Store } from '../store/types.js'
+import { VERSION } from '../version.js'
+
+export interface HealthRoutesOptions {
+  store: Store
+  isDraining: () => boolean
+  /** How long readiness waits for the database. @default 2000 */
+  pingTimeoutMs?: number
+}
+
+/**
+ * Liveness and readiness. `/healthz` says the process runs; `/readyz` and GHL's readiness check
+ * (`GET /webhooks/ghl/verify`) say it can take webhooks: the store answers and we are not draining.
+ */
+export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOptions): Promise<void> {
+  const timeout = options.pingTimeoutMs ?? 2000
+
+  const ready = async () => {
+    if (options.isDraining()) throw new GatewayError('shutting_down', 'the gateway is shutting down')
+    let timer: NodeJS.Timeout | undefined
+    try {
+      await Promise.race([
+        options.store.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeout} ms`)), timeout)
+        }),
+      ])
+    } catch (error) {
+      throw new GatewayError(
+        'storage_unavailable',
+        `the database is not reachable: ${(error as Error).message}`,
+        {
+          retryAfter: 5,
+          cause: error,
+        },
+      )
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  app.get('/healthz', async () => ({ status: 'ok', version: VERSION }))
+  app.get('/readyz', async () => {
+    await ready()
+    return { status: 'ready', version: VERSION, store: options.store.kind }
+  })
+  app.get('/webhooks/ghl/verify', async () => {
+    await ready()
+    return { status: 'ready', version: VERSION }
+  })
+}

@@ -1,0 +1,68 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+
+/**
+ * Prometheus metrics, one registry per gateway instance (tests run several in one process).
+ * Label values are bounded: sources come from configuration, outcomes and reasons from the error
+ * catalog, schemes from the verifier list.
+ */
+export function createMetrics() {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'ghl_gateway_' })
+
+  const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
+
+  return {
+    registry,
+    webhooks: new Counter({
+      name: 'ghl_gateway_webhooks_total',
+      help: 'Webhook requests by source and outcome (accepted, duplicate, rejected).',
+      labelNames: ['source', 'outcome'] as const,
+      registers: [registry],
+    }),
+    rejected: new Counter({
+      name: 'ghl_gateway_webhooks_rejected_total',
+      help: 'Rejected webhook requests by source and error code.',
+      labelNames: ['source', 'reason'] as const,
+      registers: [registry],
+    }),
+    unverified: new Counter({
+      name: 'ghl_gateway_webhooks_unverified_total',
+      help: 'Webhooks accepted without a valid signature because signature checks are off.',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    verifySeconds: new Histogram({
+      name: 'ghl_gateway_verify_seconds',
+      help: 'Time spent verifying a signature.',
+      labelNames: ['scheme'] as const,
+      buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005],
+      registers: [registry],
+    }),
+    ackSeconds: new Histogram({
+      name: 'ghl_gateway_ack_seconds',
+      help: 'From the request arriving to the answer, by outcome.',
+      labelNames: ['outcome'] as const,
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    commitBatchSize: new Histogram({
+      name: 'ghl_gateway_commit_batch_size',
+      help: 'Events written per group-commit transaction.',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+      registers: [registry],
+    }),
+    commitSeconds: new Histogram({
+      name: 'ghl_gateway_commit_seconds',
+      help: 'Duration of one group-commit transaction.',
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    backlog: new Gauge({
+      name: 'ghl_gateway_backlog_events',
+      help: 'Stored events not yet dispatched (what back-pressure watches).',
+      registers: [registry],
+    }),
+  }
+}
+
+export type Metrics = ReturnType<typeof createMetrics>

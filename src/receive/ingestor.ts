@@ -1,0 +1,106 @@
+import { GatewayError } from '../errors.js'
+import type { Logger } from '../observe/logger.js'
+import type { Metrics } from '../observe/metrics.js'
+import { GroupCommit, QueueFullError } from '../store/group-commit.js'
+import type { InsertOutcome, NewEvent, Store } from '../store/types.js'
+
+export interface IngestorOptions {
+  store: Store
+  metrics: Metrics
+  logger: Logger
+  /** Most events per transaction. @default 512 */
+  maxBatch?: number
+  /** Answer 429 when the backlog exceeds this; 0 disables. @default 100000 */
+  highWater?: number
+  /** How often the backlog is re-counted in the database. @default 1000 */
+  backlogRefreshMs?: number
+}
+
+/** Seconds a sender is asked to wait after a 429 or 503. */
+export const RETRY_AFTER_SECONDS = 5
+
+/**
+ * The store-before-ack step. `submit` resolves once the event is committed (or recognised as a
+ * duplicate) and throws a catalog error otherwise, so the caller can only answer 2xx for
+ * something durable.
+ */
+export interface Ingestor {
+  submit(event: NewEvent): Promise<InsertOutcome>
+  /** True while the backlog is above the high-water mark: new webhooks get 429. */
+  overHighWater(): boolean
+  /** Best estimate of stored-but-undispatched events. */
+  backlog(): number
+  /** Re-counts the backlog now (also runs on a timer). */
+  refreshBacklog(): Promise<void>
+  /** Stops the timer and waits for every submitted event to be committed or failed. */
+  close(): Promise<void>
+}
+
+export function createIngestor(options: IngestorOptions): Ingestor {
+  const { store, metrics, logger } = options
+  const highWater = options.highWater ?? 100_000
+  let counted = 0
+  let acceptedSinceCount = 0
+
+  const commits = new GroupCommit<NewEvent, InsertOutcome>({
+    commit: (events) => store.insertEvents(events),
+    maxBatch: options.maxBatch ?? 512,
+    // SQLite writes are synchronous: a second commit in flight could not start before the first.
+    // PostgreSQL overlaps two so one batch's round trip hides behind the other's.
+    concurrency: store.kind === 'postgres' ? 2 : 1,
+    maxQueued: 20_000,
+    isolate: (error) => !store.isUnavailableError(error),
+    onCommit: (size, ms) => {
+      metrics.commitBatchSize.observe(size)
+      metrics.commitSeconds.observe(ms / 1000)
+    },
+  })
+
+  const refreshBacklog = async () => {
+    try {
+      const before = acceptedSinceCount
+      counted = await store.countBacklog()
+      acceptedSinceCount -= before
+      metrics.backlog.set(counted + acceptedSinceCount)
+    } catch (error) {
+      logger.warn({ err: error }, 'could not count the backlog; keeping the last count')
+    }
+  }
+  const timer = setInterval(() => void refreshBacklog(), options.backlogRefreshMs ?? 1000)
+  timer.unref()
+
+  return {
+    async submit(event) {
+      try {
+        const outcome = await commits.submit(event)
+        if (outcome.status === 'accepted') acceptedSinceCount++
+        return outcome
+      } catch (error) {
+        if (error instanceof QueueFullError) {
+          throw new GatewayError(
+            'backpressure',
+            'too many webhooks are waiting to be stored; retry shortly',
+            {
+              retryAfter: RETRY_AFTER_SECONDS,
+            },
+          )
+        }
+        if (store.isUnavailableError(error)) {
+          throw new GatewayError(
+            'storage_unavailable',
+            'the event could not be stored (the database is unavailable) and was not accepted; retry later',
+            { retryAfter: RETRY_AFTER_SECONDS, cause: error },
+          )
+        }
+        throw error
+      }
+    },
+    overHighWater: () => highWater > 0 && counted + acceptedSinceCount >= highWater,
+    backlog: () => counted + acceptedSinceCount,
+    refreshBacklog,
+    async close() {
+      clearInterval(timer)
+      await commits.drain()
+    },
+  }
+}

@@ -1,0 +1,60 @@
+import { isUtf8 } from 'node:buffer'
+import { type ParseError, parse as parseTolerant, printParseErrorCode } from 'jsonc-parser'
+import { GatewayError } from '../errors.js'
+
+/**
+ * Body parsing runs only after the signature passed, on the bytes that were verified. It never
+ * changes what is stored: the raw bytes are kept as received; the parsed value is for routing.
+ */
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf])
+
+/** Parses a JSON body, or throws `invalid_json` saying where it broke (line, column, offset). */
+export function parseJsonBody(raw: Buffer): unknown {
+  if (!isUtf8(raw)) {
+    throw new GatewayError('invalid_json', 'the body is not valid UTF-8; send JSON encoded as UTF-8')
+  }
+  // RFC 8259 lets a parser ignore a byte-order mark; JSON.parse does not, so we strip it.
+  const text = (raw.subarray(0, 3).equals(BOM) ? raw.subarray(3) : raw).toString('utf8')
+  if (text.trim() === '') throw new GatewayError('invalid_json', 'the body is empty; send a JSON object')
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw jsonError(text)
+  }
+}
+
+/** The first syntax error in `text`, located. Only runs on the error path. */
+function jsonError(text: string): GatewayError {
+  const errors: ParseError[] = []
+  parseTolerant(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false })
+  const first = errors[0]
+  // jsonc-parser accepts a few things JSON.parse rejects (e.g. lone surrogates are fine for both;
+  // control characters in strings are not): fall back to a position-less message then.
+  if (!first) return new GatewayError('invalid_json', 'the body is not valid JSON')
+  const before = text.slice(0, first.offset)
+  const line = before.split('\n').length
+  const column = first.offset - before.lastIndexOf('\n')
+  const what = printParseErrorCode(first.error)
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+  return new GatewayError(
+    'invalid_json',
+    `the body is not valid JSON: ${what} at line ${line}, column ${column}`,
+    {
+      details: { line, column, offset: first.offset },
+    },
+  )
+}
+
+/** Parses `application/x-www-form-urlencoded`; a repeated key becomes an array of its values. */
+export function parseFormBody(raw: Buffer): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = Object.create(null)
+  for (const [key, value] of new URLSearchParams(raw.toString('utf8'))) {
+    const existing = out[key]
+    if (existing === undefined) out[key] = value
+    else if (Array.isArray(existing)) existing.push(value)
+    else out[key] = [existing, value]
+  }
+  return out
+}

@@ -1,0 +1,289 @@
+import { randomBytes } from 'node:crypto'
+import Database from 'better-sqlite3'
+import pg from 'pg'
+import { afterAll, beforeEach, describe, expect, it } from 'vitest'
+import { freshPostgresDatabase, freshSqliteFile } from '../../test/support/databases.js'
+import { newId } from '../ids.js'
+import { openStore } from './open-store.js'
+import type { NewEvent, Store } from './types.js'
+
+/**
+ * The Store contract, run against both implementations. A behaviour one store has and the other
+ * lacks is a bug in the one that lacks it.
+ */
+
+interface Harness {
+  name: string
+  /** A store on an empty database. */
+  open(): Promise<Store>
+  /** A second store on the same database: what another gateway process would see. */
+  openSibling(): Store
+  /** Runs raw SQL on the database behind the store (test setup only). */
+  exec(sql: string): Promise<void>
+  cleanup(): Promise<void>
+}
+
+function sqliteHarness(): Harness {
+  let file: ReturnType<typeof freshSqliteFile>
+  return {
+    name: 'sqlite',
+    async open() {
+      file = freshSqliteFile()
+      return openStore({ url: file.url })
+    },
+    openSibling: () => openStore({ url: file.url }),
+    async exec(sql) {
+      const db = new Database(file.path)
+      db.exec(sql)
+      db.close()
+    },
+    async cleanup() {
+      file?.remove()
+    },
+  }
+}
+
+function postgresHarness(): Harness {
+  let database: Awaited<ReturnType<typeof freshPostgresDatabase>>
+  const dropped: (() => Promise<void>)[] = []
+  return {
+    name: 'postgres',
+    async open() {
+      database = await freshPostgresDatabase()
+      dropped.push(database.drop)
+      return openStore({ url: database.url, poolSize: 20 })
+    },
+    openSibling: () => openStore({ url: database.url, poolSize: 20 }),
+    async exec(sql) {
+      const client = new pg.Client({ connectionString: database.url })
+      await client.connect()
+      await client.query(sql)
+      await client.end()
+    },
+    async cleanup() {
+      for (const drop of dropped) await drop()
+    },
+  }
+}
+
+let sequence = 0
+function sampleEvent(overrides: Partial<NewEvent> = {}): NewEvent {
+  sequence++
+  const body = Buffer.from(
+    JSON.stringify({ type: 'ContactCreate', id: `c${sequence}`, webhookId: `wh-${sequence}` }),
+  )
+  return {
+    id: newId('evt'),
+    source: 'ghl',
+    dedupeKey: `wh-${sequence}`,
+    webhookId: `wh-${sequence}`,
+    receivedAt: Date.now(),
+    contentType: 'application/json',
+    headers: { 'content-type': 'application/json', 'x-ghl-signature': 'sha256:0123456789abcdef' },
+    rawBody: body,
+    contentHash: 'sha256:abc',
+    verification: { scheme: 'ghl-ed25519', verified: true, keyId: 'ghl-ed25519-builtin' },
+    ghlType: 'ContactCreate',
+    locationId: 'loc_1',
+    companyId: null,
+    sentAt: '2026-11-23T10:00:00.000Z',
+    flags: [],
+    eventHint: null,
+    ...overrides,
+  }
+}
+
+describe.each([sqliteHarness, postgresHarness])('Store conformance: %s', (makeHarness) => {
+  const harness = makeHarness()
+  let store: Store
+  const opened: Store[] = []
+
+  beforeEach(async () => {
+    store = await harness.open()
+    opened.push(store)
+    await store.migrate()
+  })
+
+  afterAll(async () => {
+    for (const s of opened) await s.close()
+    await harness.cleanup()
+  })
+
+  it('migrates once and is idempotent', async () => {
+    const again = await store.migrate()
+    expect(again.applied).toEqual([])
+    expect(again.current).toBeGreaterThanOrEqual(1)
+    expect(again.unknown).toEqual([])
+  })
+
+  it('refuses to start when an applied migration was edited', async () => {
+    await harness.exec(`UPDATE gateway_migrations SET checksum = 'edited' WHERE version = 1`)
+    await expect(store.migrate()).rejects.toThrow(/append-only/)
+  })
+
+  it('reports migrations it does not know (a newer replica ran them) without failing', async () => {
+    await harness.exec(
+      `INSERT INTO gateway_migrations (version, name, checksum, applied_at) VALUES (9999, 'future', 'x', ${
+        harness.name === 'sqlite' ? '0' : 'now()'
+      })`,
+    )
+    const report = await store.migrate()
+    expect(report.unknown).toEqual([9999])
+  })
+
+  it('stores an event and returns every field, with the raw bytes intact', async () => {
+    const rawBody = Buffer.concat([Buffer.from('{"a":"é"} '), randomBytes(64), Buffer.from([0, 255, 254])])
+    const event = sampleEvent({
+      rawBody,
+      flags: ['unverified'],
+      companyId: 'comp_1',
+      eventHint: 'InvoiceCreate',
+    })
+    const [outcome] = await store.insertEvents([event])
+    expect(outcome).toEqual({ status: 'accepted', eventId: event.id })
+
+    const stored = await store.getEvent(event.id)
+    expect(stored).toBeDefined()
+    expect(stored!.rawBody.equals(rawBody)).toBe(true)
+    expect(stored).toMatchObject({
+      id: event.id,
+      source: 'ghl',
+      dedupeKey: event.dedupeKey,
+      webhookId: event.webhookId,
+      receivedAt: event.receivedAt,
+      contentType: 'application/json',
+      headers: event.headers,
+      contentHash: 'sha256:abc',
+      verification: event.verification,
+      ghlType: 'ContactCreate',
+      locationId: 'loc_1',
+      companyId: 'comp_1',
+      sentAt: event.sentAt,
+      flags: ['unverified'],
+      eventHint: 'InvoiceCreate',
+      status: 'received',
+      duplicateCount: 0,
+      lastDuplicateAt: null,
+      bodyBytes: rawBody.length,
+    })
+    expect(stored!.seq).toBeTypeOf('number')
+    expect(await store.getEvent('evt_missing')).toBeUndefined()
+  })
+
+  it('recognises a duplicate in a later batch and counts it, keeping the first copy', async () => {
+    const first = sampleEvent()
+    await store.insertEvents([first])
+    const copy = sampleEvent({ dedupeKey: first.dedupeKey, rawBody: Buffer.from('{"different":"bytes"}') })
+    const [outcome] = await store.insertEvents([copy])
+    expect(outcome).toEqual({ status: 'duplicate', eventId: first.id })
+    const stored = await store.getEvent(first.id)
+    expect(stored!.duplicateCount).toBe(1)
+    expect(stored!.lastDuplicateAt).toBe(copy.receivedAt)
+    expect(stored!.rawBody.equals(first.rawBody)).toBe(true)
+    expect(await store.getEvent(copy.id)).toBeUndefined()
+  })
+
+  it('recognises duplicates inside one batch', async () => {
+    const first = sampleEvent()
+    const other = sampleEvent()
+    const copies = [1, 2, 3].map(() => sampleEvent({ dedupeKey: first.dedupeKey }))
+    const outcomes = await store.insertEvents([first, copies[0]!, other, copies[1]!, copies[2]!])
+    expect(outcomes.map((o) => o.status)).toEqual([
+      'accepted',
+      'duplicate',
+      'accepted',
+      'duplicate',
+      'duplicate',
+    ])
+    expect(new Set(outcomes.filter((o) => o.status === 'duplicate').map((o) => o.eventId))).toEqual(
+      new Set([first.id]),
+    )
+    expect((await store.getEvent(first.id))!.duplicateCount).toBe(3)
+  })
+
+  it('keeps the same sender id from two sources apart', async () => {
+    const a = sampleEvent({ source: 'ghl', dedupeKey: 'same' })
+    const b = sampleEvent({ source: 'billing', dedupeKey: 'same' })
+    const outcomes = await store.insertEvents([a, b])
+    expect(outcomes.map((o) => o.status)).toEqual(['accepted', 'accepted'])
+  })
+
+  it('stores exactly one row for 50 concurrent copies, across two connections', async () => {
+    const sibling = harness.openSibling()
+    opened.push(sibling)
+    const key = `concurrent-${Date.now()}`
+    const outcomes = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        (i % 2 ? sibling : store).insertEvents([sampleEvent({ dedupeKey: key })]),
+      ),
+    )
+    const flat = outcomes.flat()
+    expect(flat.filter((o) => o.status === 'accepted')).toHaveLength(1)
+    const winner = flat.find((o) => o.status === 'accepted')!.eventId
+    expect(flat.every((o) => o.eventId === winner)).toBe(true)
+    const page = await store.listEvents({}, { limit: 100 })
+    expect(page.items.filter((e) => e.dedupeKey === key)).toHaveLength(1)
+    expect(page.items.find((e) => e.dedupeKey === key)!.duplicateCount).toBe(49)
+  })
+
+  it('lists newest first, filters, and pages with a cursor', async () => {
+    const base = Date.now()
+    const events = Array.from({ length: 7 }, (_, i) =>
+      sampleEvent({
+        receivedAt: base + i,
+        locationId: i % 2 ? 'loc_odd' : 'loc_even',
+        ghlType: i < 3 ? 'ContactCreate' : 'OpportunityCreate',
+      }),
+    )
+    await store.insertEvents(events)
+
+    const all = await store.listEvents({}, { limit: 100 })
+    expect(all.items.map((e) => e.id)).toEqual(events.map((e) => e.id).reverse())
+    expect(all.nextCursor).toBeNull()
+    expect('rawBody' in all.items[0]!).toBe(false)
+
+    const first = await store.listEvents({}, { limit: 3 })
+    const second = await store.listEvents({}, { limit: 3, cursor: first.nextCursor! })
+    const third = await store.listEvents({}, { limit: 3, cursor: second.nextCursor! })
+    expect([...first.items, ...second.items, ...third.items].map((e) => e.id)).toEqual(
+      all.items.map((e) => e.id),
+    )
+    expect(third.nextCursor).toBeNull()
+
+    const odd = await store.listEvents({ locationId: 'loc_odd' }, { limit: 100 })
+    expect(odd.items).toHaveLength(3)
+    const opportunities = await store.listEvents(
+      { ghlType: 'OpportunityCreate', locationId: 'loc_even' },
+      { limit: 100 },
+    )
+    expect(opportunities.items.map((e) => e.id)).toEqual([events[6]!.id, events[4]!.id])
+    const window = await store.listEvents({ since: base + 2, until: base + 4 }, { limit: 100 })
+    expect(window.items.map((e) => e.id)).toEqual([events[3]!.id, events[2]!.id])
+    const byWebhook = await store.listEvents({ webhookId: events[1]!.webhookId! }, { limit: 10 })
+    expect(byWebhook.items.map((e) => e.id)).toEqual([events[1]!.id])
+    expect((await store.listEvents({ source: 'nobody' }, { limit: 10 })).items).toEqual([])
+  })
+
+  it('counts the backlog of events not yet dispatched', async () => {
+    expect(await store.countBacklog()).toBe(0)
+    await store.insertEvents([sampleEvent(), sampleEvent()])
+    expect(await store.countBacklog()).toBe(2)
+  })
+
+  it('answers ping, and closes idempotently', async () => {
+    await store.ping()
+    await store.close()
+    await store.close()
+    await expect(store.ping()).rejects.toSatisfy((error: unknown) => store.isUnavailableError(error))
+  })
+
+  it('tells storage outages from row errors', () => {
+    const diskFull = harness.name === 'sqlite' ? 'SQLITE_FULL' : '53100'
+    expect(store.isUnavailableError(Object.assign(new Error('x'), { code: diskFull }))).toBe(true)
+    if (harness.name === 'postgres') {
+      expect(store.isUnavailableError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toBe(true)
+    }
+    const rowError = harness.name === 'sqlite' ? 'SQLITE_CONSTRAINT_CHECK' : '22P05'
+    expect(store.isUnavailableError(Object.assign(new Error('x'), { code: rowError }))).toBe(false)
+  })
+})
