@@ -83,6 +83,8 @@ export class GroupCommit<T, R> {
     if (this.#inFlight >= this.#options.concurrency || this.#queue.length === 0) return
     const batch = this.#queue.splice(0, this.#options.maxBatch)
     this.#inFlight++
+    // More waiting than one batch holds, and a free commit slot: start the next batch now.
+    this.#schedule()
     const started = performance.now()
     try {
       await this.#commitBatch(batch)

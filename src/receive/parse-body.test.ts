@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest'
+import type { GatewayError } from '../errors.js'
+import { parseFormBody, parseJsonBody } from './parse-body.js'
+
+const fails = (text: string | Buffer) => {
+  try {
+    parseJsonBody(Buffer.from(text))
+  } catch (error) {
+    return error as GatewayError
+  }
+  throw new Error('expected a failure')
+}
+
+describe('parseJsonBody', () => {
+  it('parses objects, arrays and a leading BOM', () => {
+    expect(parseJsonBody(Buffer.from('{"a":[1,2]}'))).toEqual({ a: [1, 2] })
+    expect(parseJsonBody(Buffer.from('\ufeff[1]'))).toEqual([1])
+  })
+
+  it('locates the error on any line', () => {
+    const error = fails('{\n  "a": 1,\n  "b": tru\n}')
+    expect(error.code).toBe('invalid_json')
+    expect(error.details).toMatchObject({ line: 3 })
+    expect(error.message).toMatch(/line 3, column \d+/)
+    expect(fails('{"a":1').message).toMatch(/line 1/)
+    expect(fails('[1,2,]').details).toMatchObject({ offset: 5 })
+  })
+
+  it('rejects invalid UTF-8 and empty bodies with a sentence', () => {
+    expect(fails(Buffer.from([0x22, 0xc3, 0x28, 0x22])).message).toMatch(/UTF-8/)
+    expect(fails(' \n').message).toMatch(/empty/)
+  })
+
+  it('survives deep nesting without a stack overflow', () => {
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`
+    expect(() => parseJsonBody(Buffer.from(deep))).not.toThrow(RangeError)
+  })
+})
+
+describe('parseFormBody', () => {
+  it('decodes fields and turns repeated keys into arrays', () => {
+    expect(parseFormBody(Buffer.from('a=1&b=x%20y&b=z&c='))).toEqual({ a: '1', b: ['x y', 'z'], c: '' })
+  })
+
+  it('is safe with keys like __proto__', () => {
+    const parsed = parseFormBody(Buffer.from('__proto__=x&constructor=y'))
+    expect(parsed.__proto__).toBe('x')
+    expect(({} as Record<string, unknown>).x).toBeUndefined()
+  })
+})
