@@ -1,0 +1,50 @@
+/**
+ * The GHL event catalog: which event a stored body is, its tenant, entity and time, its typed
+ * payload, and the canonical envelope the rest of the pipeline passes around.
+ */
+export {
+  type BodyFormat,
+  type Classification,
+  type ClassifyOptions,
+  classifyGhlBody,
+  type MatchedBy,
+  type SchemaIssue,
+  type SchemaStatus,
+} from './classify.js'
+export {
+  type CatalogEntry,
+  type EventCategory,
+  type EventLevel,
+  TENANT_RULE_TEXT,
+  type TenantRule,
+  type TypeRole,
+} from './define-event.js'
+export {
+  type AnyGhlEvent,
+  type EventFor,
+  type GhlEnvelope,
+  type GhlEvent,
+  type StoredGhlBody,
+  toEnvelope,
+  type UnknownGhlEvent,
+} from './envelope.js'
+export { freshFixture, loadFixture } from './fixtures.js'
+export {
+  type AnyCatalogEntry,
+  byCanonical,
+  byName,
+  CANONICAL_EVENT_NAMES,
+  CATALOG,
+  type CanonicalEventName,
+  type CatalogEntryFor,
+  entriesForType,
+  entriesInCategory,
+  GHL_EVENT_NAMES,
+  type GhlEventName,
+  isCanonicalEventName,
+  isGhlEventName,
+  PRICE_KINDS,
+} from './registry.js'
+export { createTypeMapper, type TypeMapper } from './rename.js'
+export { primaryTenantId, resolveTenant, type Tenant } from './tenant.js'
+export type { CanonicalEventMap, CanonicalToName, GhlEventMap, NameOf, NameToCanonical } from './types.js'
