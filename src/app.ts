@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -7,7 +8,9 @@ import Fastify, {
   LogController,
 } from 'fastify'
 import { requireAdmin } from './api/auth.js'
+import { catalogRoutes } from './api/catalog-routes.js'
 import { eventsRoutes } from './api/events-routes.js'
+import { createTypeMapper, type TypeMapper } from './catalog/index.js'
 import type { GatewayConfig } from './config/index.js'
 import { errorBody, GatewayError } from './errors.js'
 import { newId } from './ids.js'
@@ -17,7 +20,8 @@ import { createMetrics, type Metrics } from './observe/metrics.js'
 import { createIngestor, type Ingestor, RETRY_AFTER_SECONDS } from './receive/ingestor.js'
 import { buildSources, type SourceRuntime } from './receive/sources.js'
 import { webhookRoutes } from './receive/webhook-routes.js'
-import type { Store } from './store/types.js'
+import type { GatewayInstance, Store } from './store/types.js'
+import { VERSION } from './version.js'
 
 export interface AppDeps {
   config: GatewayConfig
@@ -27,6 +31,8 @@ export interface AppDeps {
   metrics?: Metrics
   /** Clock for received times; tests fix it. @default Date.now */
   now?: () => number
+  /** This process, as recorded in the store's heartbeat. @default host:pid:start */
+  instance?: GatewayInstance
 }
 
 export interface GatewayApp {
@@ -34,6 +40,8 @@ export interface GatewayApp {
   ingestor: Ingestor
   metrics: Metrics
   sources: ReadonlyMap<string, SourceRuntime>
+  /** Canonical event types → published types (the config file's renames). */
+  types: TypeMapper
   /** Starts answering 503 to new webhooks and readiness checks (first stage of shutdown). */
   beginDrain(): void
   isDraining(): boolean
@@ -65,7 +73,9 @@ export function buildApp(deps: AppDeps): GatewayApp {
     keepAliveTimeout: 65_000,
     // A body trickling in for longer than this is an attack or a broken client, not a webhook.
     requestTimeout: 30_000,
-    return503OnClosing: true,
+    // Draining answers come from our routes (503 shutting_down with Retry-After, in the catalog);
+    // Fastify's own early 503 would bypass the error catalog, logs and metrics.
+    return503OnClosing: false,
   })
 
   const ingestor = createIngestor({
@@ -76,6 +86,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     highWater: config.BACKPRESSURE_HIGH_WATER,
   })
   const sources = buildSources(config)
+  const types = createTypeMapper(config.file.renames)
 
   fastify.setErrorHandler((error: FastifyError | GatewayError, request, reply) =>
     sendError(toGatewayError(error, store), request, reply, logger, metrics),
@@ -90,7 +101,12 @@ export function buildApp(deps: AppDeps): GatewayApp {
     ),
   )
 
-  void fastify.register(healthRoutes, { store, isDraining })
+  const instance = deps.instance ?? {
+    id: `${hostname()}:${process.pid}:${Date.now()}`,
+    version: VERSION,
+    startedAt: Date.now(),
+  }
+  void fastify.register(healthRoutes, { store, instance, isDraining })
   void fastify.register(webhookRoutes, {
     sources,
     ingestor,
@@ -101,7 +117,8 @@ export function buildApp(deps: AppDeps): GatewayApp {
     isDraining,
     now: deps.now,
   })
-  void fastify.register(eventsRoutes, { store, adminToken: config.ADMIN_TOKEN })
+  void fastify.register(eventsRoutes, { store, adminToken: config.ADMIN_TOKEN, types })
+  void fastify.register(catalogRoutes, { adminToken: config.ADMIN_TOKEN, types })
   void fastify.register(async (scope) => {
     scope.addHook('onRequest', requireAdmin(config.ADMIN_TOKEN))
     scope.get('/metrics', async (_request, reply) => {
@@ -119,6 +136,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     ingestor,
     metrics,
     sources,
+    types,
     beginDrain: () => {
       draining = true
     },

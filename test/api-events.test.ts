@@ -62,11 +62,13 @@ describe('GET /api/events', () => {
     expect(all.statusCode).toBe(200)
     expect(all.json().data).toHaveLength(5)
     expect(all.json().data[0]).not.toHaveProperty('rawBody')
-    const contacts = await api('/api/events?type=ContactCreate&locationId=loc_a')
-    expect(contacts.json().data.map((e: { ghlType: string }) => e.ghlType)).toEqual([
+    const contacts = await api('/api/events?type=contact.created&locationId=loc_a')
+    expect(contacts.json().data.map((e: { name: string }) => e.name)).toEqual([
       'ContactCreate',
       'ContactCreate',
     ])
+    expect((await api('/api/events?name=OpportunityCreate')).json().data).toHaveLength(2)
+    expect((await api('/api/events?tenant=loc_b')).json().data).toHaveLength(2)
     const first = (await api('/api/events?limit=2')).json()
     const second = (await api(`/api/events?limit=2&cursor=${first.nextCursor}`)).json()
     const third = (await api(`/api/events?limit=2&cursor=${second.nextCursor}`)).json()
@@ -80,7 +82,7 @@ describe('GET /api/events', () => {
   })
 
   it('answers 400 invalid_request for a bad query, saying what is wrong', async () => {
-    for (const query of ['limit=0', 'limit=9999', 'cursor=garbage', 'since=yesterday', 'status=lost']) {
+    for (const query of ['limit=0', 'limit=9999', 'cursor=garbage', 'since=yesterday', 'schema=lost']) {
       const response = await api(`/api/events?${query}`)
       expect(response.statusCode, query).toBe(400)
       expect(response.json().error.code).toBe('invalid_request')

@@ -208,6 +208,7 @@ describe('config file validation', () => {
   it('names a missing environment variable', () => {
     const path = write(
       'c.yaml',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config file syntax is the subject
       'sources:\n  - id: a\n    verify: { scheme: token, tokens: ["${NOPE_NOT_SET}"] }\n',
     )
     expect(() => loadConfig({ env: { GATEWAY_CONFIG: path } })).toThrow(/\$\{NOPE_NOT_SET\}.*not set/)

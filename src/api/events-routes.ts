@@ -1,15 +1,17 @@
 import { isUtf8 } from 'node:buffer'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
+import type { TypeMapper } from '../catalog/index.js'
 import { formatIssues } from '../config/file.js'
 import { GatewayError } from '../errors.js'
 import { decodeCursor } from '../store/cursor.js'
-import { EVENT_STATUSES, type EventSummary, type Store, type StoredEvent } from '../store/types.js'
+import type { EventSummary, Store, StoredEvent } from '../store/types.js'
 import { requireAdmin } from './auth.js'
 
 export interface EventsRoutesOptions {
   store: Store
   adminToken: string | undefined
+  types: TypeMapper
 }
 
 /** An instant as ISO-8601 text or epoch milliseconds. */
@@ -29,11 +31,19 @@ const shortText = z.string().min(1).max(255)
 
 export const listEventsQuery = z.object({
   source: shortText.optional(),
+  /** The published type: canonical (`contact.created`) or this gateway's rename of it. */
   type: shortText.optional(),
+  /** GHL doc name (`ContactCreate`) or `unknown`. */
+  name: shortText.optional(),
+  /** The raw body `type` (`INSTALL`, `one_time`, …). */
+  ghlType: shortText.optional(),
+  entityId: shortText.optional(),
   locationId: shortText.optional(),
   companyId: shortText.optional(),
+  /** Either tenant id. */
+  tenant: shortText.optional(),
   webhookId: shortText.optional(),
-  status: z.enum(EVENT_STATUSES).optional(),
+  schema: z.enum(['valid', 'drift', 'unknown']).optional(),
   since: instant.optional(),
   until: instant.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -50,22 +60,32 @@ function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.output<T>
   return result.data
 }
 
-export function summaryJson(event: EventSummary) {
+/** The published type of a stored event: GHL canonical names go through the renames. */
+export function publishedType(event: EventSummary, types: TypeMapper): string | null {
+  if (event.eventType === null) return null
+  return event.eventName !== null ? types.toType(event.eventType) : event.eventType
+}
+
+export function summaryJson(event: EventSummary, types: TypeMapper) {
   return {
     id: event.id,
     source: event.source,
-    status: event.status,
-    receivedAt: new Date(event.receivedAt).toISOString(),
+    type: publishedType(event, types),
+    name: event.eventName,
     ghlType: event.ghlType,
+    entity: { kind: event.entityKind, id: event.entityId },
+    tenant: { locationId: event.locationId, companyId: event.companyId },
     webhookId: event.webhookId,
-    locationId: event.locationId,
-    companyId: event.companyId,
+    receivedAt: new Date(event.receivedAt).toISOString(),
+    occurredAt: event.occurredAt,
     sentAt: event.sentAt,
-    eventHint: event.eventHint,
-    verification: event.verification,
+    schemaStatus: event.schemaStatus,
     flags: event.flags,
+    verification: event.verification,
     duplicateCount: event.duplicateCount,
     lastDuplicateAt: event.lastDuplicateAt === null ? null : new Date(event.lastDuplicateAt).toISOString(),
+    eventHint: event.eventHint,
+    bodyFormat: event.bodyFormat,
     contentType: event.contentType,
     bodyBytes: event.bodyBytes,
     contentHash: event.contentHash,
@@ -73,7 +93,7 @@ export function summaryJson(event: EventSummary) {
   }
 }
 
-function detailJson(event: StoredEvent) {
+function detailJson(event: StoredEvent, types: TypeMapper) {
   let body: unknown = null
   if (isUtf8(event.rawBody)) {
     try {
@@ -83,7 +103,8 @@ function detailJson(event: StoredEvent) {
     }
   }
   return {
-    ...summaryJson(event),
+    ...summaryJson(event, types),
+    classification: event.classification,
     headers: event.headers,
     // The parsed body for reading; the exact bytes (what the signature covered) as base64.
     body,
@@ -93,30 +114,37 @@ function detailJson(event: StoredEvent) {
 
 /** GET /api/events and /api/events/:id — behind the admin token. */
 export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOptions): Promise<void> {
-  const { store } = options
+  const { store, types } = options
   app.addHook('onRequest', requireAdmin(options.adminToken))
 
   app.get('/api/events', async (request) => {
     const query = parseQuery(listEventsQuery, request.query)
+    // A published type can stand for several canonical names (renames may merge events); a type no
+    // GHL event publishes is a source's own type and matches as written.
+    const canonical = query.type === undefined ? undefined : types.toCanonical(query.type)
     const page = await store.listEvents(
       {
         source: query.source,
-        ghlType: query.type,
+        eventTypes: query.type === undefined ? undefined : canonical!.length ? canonical : [query.type],
+        eventName: query.name,
+        ghlType: query.ghlType,
+        entityId: query.entityId,
         locationId: query.locationId,
         companyId: query.companyId,
+        tenantId: query.tenant,
         webhookId: query.webhookId,
-        status: query.status,
+        schemaStatus: query.schema,
         since: query.since,
         until: query.until,
       },
       { limit: query.limit, cursor: query.cursor },
     )
-    return { data: page.items.map(summaryJson), nextCursor: page.nextCursor }
+    return { data: page.items.map((e) => summaryJson(e, types)), nextCursor: page.nextCursor }
   })
 
   app.get<{ Params: { id: string } }>('/api/events/:id', async (request) => {
     const event = await store.getEvent(request.params.id)
     if (!event) throw new GatewayError('not_found', `no event ${request.params.id}`)
-    return detailJson(event)
+    return detailJson(event, types)
   })
 }

@@ -85,6 +85,8 @@ export const sourceConfigSchema = z.object({
   idHeader: headerName.optional(),
   /** Dotted path of the sender's event id inside the body (the dedupe key), e.g. `id` or `event.id`. */
   idField: z.string().min(1).optional(),
+  /** Dotted path of the sender's event type inside the body (stored as the event's type), e.g. `type`. */
+  typeField: z.string().min(1).optional(),
 })
 
 export type SourceConfig = z.output<typeof sourceConfigSchema>
@@ -92,6 +94,8 @@ export type SourceConfig = z.output<typeof sourceConfigSchema>
 export const fileConfigSchema = z
   .object({
     sources: z.array(sourceConfigSchema).default([]),
+    /** Canonical event type → the type this gateway publishes, e.g. `contact.created: myapp.contact.ingested`. */
+    renames: z.record(z.string(), z.string()).default({}),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>()

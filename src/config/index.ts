@@ -1,3 +1,4 @@
+import { createTypeMapper } from '../catalog/rename.js'
 import { type Env, type EnvConfig, envSchema } from './env.js'
 import { ConfigError, type FileConfig, findConfigFile, formatIssues, loadConfigFile } from './file.js'
 
@@ -34,5 +35,11 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
   const parsed = envSchema.safeParse(env)
   if (!parsed.success) throw new ConfigError(`invalid environment: ${formatIssues(parsed.error.issues)}`)
   const configFile = findConfigFile(parsed.data.GATEWAY_CONFIG, options.cwd ?? process.cwd())
-  return { ...parsed.data, configFile, file: loadConfigFile(configFile, env) }
+  const file = loadConfigFile(configFile, env)
+  try {
+    createTypeMapper(file.renames)
+  } catch (error) {
+    throw new ConfigError(`config file ${configFile}: renames: ${(error as Error).message}`)
+  }
+  return { ...parsed.data, configFile, file }
 }

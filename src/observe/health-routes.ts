@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import { GatewayError } from '../errors.js'
-import type { Store } from '../store/types.js'
+import type { GatewayInstance, Store } from '../store/types.js'
 import { VERSION } from '../version.js'
 
 export interface HealthRoutesOptions {
   store: Store
+  instance: GatewayInstance
   isDraining: () => boolean
   /** How long readiness waits for the database. @default 2000 */
   pingTimeoutMs?: number
@@ -12,7 +13,9 @@ export interface HealthRoutesOptions {
 
 /**
  * Liveness and readiness. `/healthz` says the process runs; `/readyz` and GHL's readiness check
- * (`GET /webhooks/ghl/verify`) say it can take webhooks: the store answers and we are not draining.
+ * (`GET /webhooks/ghl/verify`) say it can take webhooks: we are not draining and the store accepts
+ * a write (this process's heartbeat row). A read alone would call a full disk or a read-only
+ * replica "ready" while every webhook gets 503.
  */
 export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOptions): Promise<void> {
   const timeout = options.pingTimeoutMs ?? 2000
@@ -22,7 +25,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
     let timer: NodeJS.Timeout | undefined
     try {
       await Promise.race([
-        options.store.ping(),
+        options.store.heartbeat(options.instance),
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer within ${timeout} ms`)), timeout)
         }),

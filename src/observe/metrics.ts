@@ -31,6 +31,12 @@ export function createMetrics() {
       labelNames: ['source'] as const,
       registers: [registry],
     }),
+    classified: new Counter({
+      name: 'ghl_gateway_events_classified_total',
+      help: 'Accepted GHL events by catalog name (or unknown) and schema status (valid, drift, unknown).',
+      labelNames: ['name', 'schema'] as const,
+      registers: [registry],
+    }),
     verifySeconds: new Histogram({
       name: 'ghl_gateway_verify_seconds',
       help: 'Time spent verifying a signature.',

@@ -88,7 +88,9 @@ export function createIngestor(options: IngestorOptions): Ingestor {
         if (store.isUnavailableError(error)) {
           throw new GatewayError(
             'storage_unavailable',
-            'the event could not be stored (the database is unavailable) and was not accepted; retry later',
+            // Over a network a commit can succeed and its answer be lost; a retry is then a duplicate.
+            'the database is unavailable, so the event was not accepted; retry later (a retry of an event ' +
+              'that did get stored is recognised as a duplicate)',
             { retryAfter: RETRY_AFTER_SECONDS, cause: error },
           )
         }

@@ -44,7 +44,7 @@ describe('parseFormBody', () => {
 
   it('is safe with keys like __proto__', () => {
     const parsed = parseFormBody(Buffer.from('__proto__=x&constructor=y'))
-    expect(parsed.__proto__).toBe('x')
+    expect(Object.getOwnPropertyDescriptor(parsed, '__proto__')?.value).toBe('x')
     expect(({} as Record<string, unknown>).x).toBeUndefined()
   })
 })

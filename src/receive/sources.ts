@@ -25,6 +25,8 @@ export interface SourceRuntime {
   /** The sender's event id: a header, or a dotted path in the body. */
   idHeader: string | undefined
   idPath: readonly string[] | undefined
+  /** The sender's event type: a dotted path in the body. */
+  typePath: readonly string[] | undefined
   /** The credential is the last path segment: POST /webhooks/<id>/<token>. */
   secretInUrl: boolean
   /** Headers stored verbatim with each event (credentials are stored as fingerprints instead). */
@@ -61,6 +63,7 @@ export function buildSources(config: GatewayConfig): Map<string, SourceRuntime> 
     mediaTypes: new Set(['json']),
     idHeader: undefined,
     idPath: undefined,
+    typePath: undefined,
     secretInUrl: false,
     keptHeaders: COMMON_HEADERS,
   })
@@ -82,6 +85,7 @@ function runtimeFor(source: SourceConfig): SourceRuntime {
     mediaTypes: new Set(source.contentTypes),
     idHeader: source.idHeader,
     idPath: source.idField?.split('.'),
+    typePath: source.typeField?.split('.'),
     secretInUrl: source.verify.scheme === 'secret-url',
     keptHeaders: [...COMMON_HEADERS, ...extra.filter((h): h is string => h !== undefined)],
   }

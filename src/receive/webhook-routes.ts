@@ -6,7 +6,7 @@ import type { Logger } from '../observe/logger.js'
 import type { Metrics } from '../observe/metrics.js'
 import type { NewEvent, Verification } from '../store/types.js'
 import { fingerprint } from '../verify/index.js'
-import { ghlEnvelopeFields } from './ghl-envelope.js'
+import { classifyGhl, classifyOther } from './classify-event.js'
 import { type Ingestor, RETRY_AFTER_SECONDS } from './ingestor.js'
 import { parseFormBody, parseJsonBody } from './parse-body.js'
 import type { MediaType, SourceRuntime } from './sources.js'
@@ -28,9 +28,6 @@ const MEDIA_TYPES: Record<string, MediaType> = {
   'application/json': 'json',
   'application/x-www-form-urlencoded': 'form',
 }
-
-/** Sender ids we index as dedupe keys: printable ASCII, no spaces, at most 255 characters. */
-const SENDER_ID = /^[\x21-\x7e]{1,255}$/
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -127,47 +124,37 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
       throw new GatewayError(outcome.code, outcome.message)
     }
 
-    const media = mediaTypeOf(request.headers['content-type'])
-    const body = media === 'form' ? parseFormBody(raw) : parseJsonBody(raw)
-    const contentHash = `sha256:${createHash('sha256').update(raw).digest('hex')}`
-
-    let dedupeKey: string | null
-    let envelope = { ghlType: null, locationId: null, companyId: null, sentAt: null } as Pick<
-      NewEvent,
-      'ghlType' | 'locationId' | 'companyId' | 'sentAt'
-    >
-    let webhookId: string | null
-    if (source.isGhl) {
-      if (typeof body !== 'object' || body === null) {
-        throw new GatewayError('invalid_payload', 'a GHL webhook body must be a JSON object or array')
-      }
-      const fields = ghlEnvelopeFields(body)
-      flags.push(...fields.flags)
-      envelope = fields
-      webhookId = fields.webhookId
-      dedupeKey = webhookId
-      if (webhookId === null) flags.push('no_webhook_id')
-      if (options.ghlTimestampWindowMs !== null && fields.sentAt !== null) {
-        if (Math.abs(receivedAt - Date.parse(fields.sentAt)) > options.ghlTimestampWindowMs) {
-          flags.push('timestamp_outside_window')
-        }
-      }
-    } else {
-      webhookId = senderEventId(source, request, body, outcome.ok ? outcome.senderEventId : undefined)
-      if (webhookId === 'invalid') {
-        flags.push('invalid_sender_id')
-        webhookId = null
-      }
-      dedupeKey = webhookId
-      if (outcome.ok && outcome.signedAt !== undefined)
-        envelope.sentAt = new Date(outcome.signedAt).toISOString()
+    const form = mediaTypeOf(request.headers['content-type']) === 'form'
+    const body = form ? parseFormBody(raw) : parseJsonBody(raw)
+    if (source.isGhl && (typeof body !== 'object' || body === null)) {
+      throw new GatewayError('invalid_payload', 'a GHL webhook body must be a JSON object or array')
     }
+    const hint = source.isGhl ? request.params.token : undefined
+    const { fields, webhookId } = source.isGhl
+      ? classifyGhl(body, hint, flags)
+      : classifyOther(
+          source,
+          body,
+          form,
+          {
+            headerId: source.idHeader ? headerText(request.headers[source.idHeader]) : undefined,
+            verifiedId: outcome.ok ? outcome.senderEventId : undefined,
+            signedAt: outcome.ok ? outcome.signedAt : undefined,
+          },
+          flags,
+        )
+    if (options.ghlTimestampWindowMs !== null && source.isGhl && fields.sentAt !== null) {
+      if (Math.abs(receivedAt - Date.parse(fields.sentAt)) > options.ghlTimestampWindowMs) {
+        flags.push('timestamp_outside_window')
+      }
+    }
+    const contentHash = `sha256:${createHash('sha256').update(raw).digest('hex')}`
 
     const event: NewEvent = {
       id: newId('evt', receivedAt),
       source: source.id,
       // No sender id: identical bytes are the same event (GHL retries send the same payload).
-      dedupeKey: dedupeKey ?? contentHash,
+      dedupeKey: webhookId ?? contentHash,
       webhookId,
       receivedAt,
       contentType: request.headers['content-type'] ?? '',
@@ -175,9 +162,9 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
       rawBody: raw,
       contentHash,
       verification,
-      ...envelope,
       flags,
-      eventHint: source.isGhl ? (request.params.token ?? null) : null,
+      eventHint: hint ?? null,
+      ...fields,
     }
     const result = await ingestor.submit(event)
 
@@ -185,13 +172,17 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
     if (!verification.verified && source.acceptUnverified) metrics.unverified.inc({ source: source.id })
     const latencyUs = Math.round(reply.elapsedTime * 1000)
     metrics.ackSeconds.observe({ outcome: result.status }, latencyUs / 1e6)
+    if (fields.eventName !== null && result.status === 'accepted') {
+      metrics.classified.inc({ name: fields.eventName, schema: fields.schemaStatus ?? 'unknown' })
+    }
     const line = {
       requestId: request.id,
       eventId: result.eventId,
       source: source.id,
-      type: envelope.ghlType,
+      type: fields.eventType,
+      ghlType: fields.ghlType,
       webhookId,
-      locationId: envelope.locationId,
+      locationId: fields.locationId,
       outcome: result.status,
       bytes: raw.length,
       latencyUs,
@@ -230,24 +221,8 @@ function mediaTypeOf(header: string | undefined): MediaType | undefined {
   return MEDIA_TYPES[(semicolon === -1 ? header : header.slice(0, semicolon)).trim().toLowerCase()]
 }
 
-/** The sender's event id for a configured source; `'invalid'` when present but unusable. */
-function senderEventId(
-  source: SourceRuntime,
-  request: FastifyRequest,
-  body: unknown,
-  fromVerifier: string | undefined,
-): string | null {
-  let value: unknown = fromVerifier
-  if (value === undefined && source.idHeader) value = request.headers[source.idHeader]
-  if (value === undefined && source.idPath) {
-    value = source.idPath.reduce<unknown>(
-      (node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined),
-      body,
-    )
-  }
-  if (typeof value === 'number' && Number.isFinite(value)) value = String(value)
-  if (value === undefined || value === null || value === '') return null
-  return typeof value === 'string' && SENDER_ID.test(value) ? value : 'invalid'
+function headerText(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined
 }
 
 function keptHeaders(source: SourceRuntime, request: FastifyRequest): Record<string, string> {

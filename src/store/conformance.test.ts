@@ -83,12 +83,20 @@ function sampleEvent(overrides: Partial<NewEvent> = {}): NewEvent {
     rawBody: body,
     contentHash: 'sha256:abc',
     verification: { scheme: 'ghl-ed25519', verified: true, keyId: 'ghl-ed25519-builtin' },
+    flags: [],
+    eventHint: null,
     ghlType: 'ContactCreate',
+    eventName: 'ContactCreate',
+    eventType: 'contact.created',
+    entityKind: 'contact',
+    entityId: `c${sequence}`,
     locationId: 'loc_1',
     companyId: null,
     sentAt: '2026-11-23T10:00:00.000Z',
-    flags: [],
-    eventHint: null,
+    occurredAt: '2026-11-23T10:00:00.000Z',
+    bodyFormat: 'flat',
+    schemaStatus: 'valid',
+    classification: { matchedBy: 'type', family: 'contact', issues: [], notes: [] },
     ...overrides,
   }
 }
@@ -138,6 +146,13 @@ describe.each([sqliteHarness, postgresHarness])('Store conformance: %s', (makeHa
       flags: ['unverified'],
       companyId: 'comp_1',
       eventHint: 'InvoiceCreate',
+      schemaStatus: 'drift',
+      classification: {
+        matchedBy: 'hint',
+        family: 'invoice',
+        issues: [{ path: 'tags', message: 'x' }],
+        notes: ['n'],
+      },
     })
     const [outcome] = await store.insertEvents([event])
     expect(outcome).toEqual({ status: 'accepted', eventId: event.id })
@@ -161,13 +176,34 @@ describe.each([sqliteHarness, postgresHarness])('Store conformance: %s', (makeHa
       sentAt: event.sentAt,
       flags: ['unverified'],
       eventHint: 'InvoiceCreate',
-      status: 'received',
+      eventName: 'ContactCreate',
+      eventType: 'contact.created',
+      entityKind: 'contact',
+      entityId: event.entityId,
+      occurredAt: event.occurredAt,
+      bodyFormat: 'flat',
+      schemaStatus: 'drift',
+      classification: event.classification,
       duplicateCount: 0,
       lastDuplicateAt: null,
       bodyBytes: rawBody.length,
     })
     expect(stored!.seq).toBeTypeOf('number')
     expect(await store.getEvent('evt_missing')).toBeUndefined()
+  })
+
+  it('stores JSON columns whose text holds NUL characters (quoted from a signed body)', async () => {
+    const classification = {
+      matchedBy: 'none',
+      family: null,
+      issues: [],
+      notes: ['unknown type "a\u0000b"', '\\u0000'],
+    }
+    const event = sampleEvent({ classification })
+    expect((await store.insertEvents([event]))[0]!.status).toBe('accepted')
+    const notes = (await store.getEvent(event.id))!.classification!.notes
+    expect(notes[0]).toMatch(/^unknown type "a.b"$/)
+    expect(notes[1]).toBe('\\u0000')
   })
 
   it('recognises a duplicate in a later batch and counts it, keeping the first copy', async () => {
@@ -233,6 +269,7 @@ describe.each([sqliteHarness, postgresHarness])('Store conformance: %s', (makeHa
         receivedAt: base + i,
         locationId: i % 2 ? 'loc_odd' : 'loc_even',
         ghlType: i < 3 ? 'ContactCreate' : 'OpportunityCreate',
+        eventType: i < 3 ? 'contact.created' : 'opportunity.created',
       }),
     )
     await store.insertEvents(events)
@@ -259,22 +296,28 @@ describe.each([sqliteHarness, postgresHarness])('Store conformance: %s', (makeHa
     expect(opportunities.items.map((e) => e.id)).toEqual([events[6]!.id, events[4]!.id])
     const window = await store.listEvents({ since: base + 2, until: base + 4 }, { limit: 100 })
     expect(window.items.map((e) => e.id)).toEqual([events[3]!.id, events[2]!.id])
+    const byType = await store.listEvents(
+      { eventTypes: ['contact.created', 'opportunity.created'] },
+      { limit: 100 },
+    )
+    expect(byType.items).toHaveLength(7)
+    expect((await store.listEvents({ eventTypes: [] }, { limit: 100 })).items).toEqual([])
+    const byEntity = await store.listEvents({ entityId: events[5]!.entityId! }, { limit: 100 })
+    expect(byEntity.items.map((e) => e.id)).toEqual([events[5]!.id])
     const byWebhook = await store.listEvents({ webhookId: events[1]!.webhookId! }, { limit: 10 })
     expect(byWebhook.items.map((e) => e.id)).toEqual([events[1]!.id])
     expect((await store.listEvents({ source: 'nobody' }, { limit: 10 })).items).toEqual([])
   })
 
-  it('counts the backlog of events not yet dispatched', async () => {
-    expect(await store.countBacklog()).toBe(0)
-    await store.insertEvents([sampleEvent(), sampleEvent()])
-    expect(await store.countBacklog()).toBe(2)
-  })
-
-  it('answers ping, and closes idempotently', async () => {
-    await store.ping()
+  it('records heartbeats, and closes idempotently', async () => {
+    const instance = { id: 'host:1:2', version: '9.9.9', startedAt: Date.now() }
+    await store.heartbeat(instance)
+    await store.heartbeat(instance)
     await store.close()
     await store.close()
-    await expect(store.ping()).rejects.toSatisfy((error: unknown) => store.isUnavailableError(error))
+    await expect(store.heartbeat(instance)).rejects.toSatisfy((error: unknown) =>
+      store.isUnavailableError(error),
+    )
   })
 
   it('tells storage outages from row errors', () => {
@@ -282,7 +325,11 @@ describe.each([sqliteHarness, postgresHarness])('Store conformance: %s', (makeHa
     expect(store.isUnavailableError(Object.assign(new Error('x'), { code: diskFull }))).toBe(true)
     if (harness.name === 'postgres') {
       expect(store.isUnavailableError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toBe(true)
+      expect(store.isUnavailableError(Object.assign(new Error('x'), { code: '25006' }))).toBe(true)
+      expect(store.isUnavailableError(new Error('Connection terminated unexpectedly'))).toBe(true)
     }
+    // A bug is not an outage: it must surface as 500, not as "retry later".
+    expect(store.isUnavailableError(new TypeError('cannot read properties of undefined'))).toBe(false)
     const rowError = harness.name === 'sqlite' ? 'SQLITE_CONSTRAINT_CHECK' : '22P05'
     expect(store.isUnavailableError(Object.assign(new Error('x'), { code: rowError }))).toBe(false)
   })

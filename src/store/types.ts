@@ -8,16 +8,9 @@
  * - dedupe key: the sender's event id (GHL `webhookId`, Standard Webhooks `webhook-id`, …) or,
  *   when the sender gives none, `sha256:<hash of the raw body>`. Unique per source.
  *
- * Event status (the ingest half of the pipeline; deliveries have their own state machine):
- *
- *   received ──(classified + fanned out, off the ack path)──▶ dispatched
- *
- * `received` rows are the backlog that back-pressure counts. A crash between the ack and the
- * dispatch leaves the row `received`, and it is picked up again at the next start.
+ * Events are immutable once stored (only the duplicate counter moves): what happens to them
+ * afterwards is recorded on the deliveries that reference them.
  */
-
-export const EVENT_STATUSES = ['received', 'dispatched'] as const
-export type EventStatus = (typeof EVENT_STATUSES)[number]
 
 export interface Verification {
   /** Scheme used (`ghl-ed25519`, `hmac-sha256`, …) or `none`. */
@@ -29,8 +22,39 @@ export interface Verification {
   failure?: string
 }
 
+/** What the catalog found out about a body (null everywhere for sources without a catalog). */
+export interface EventClassification {
+  /** The body's raw `type` field. */
+  ghlType: string | null
+  /** GHL doc name (`ContactCreate`) or `unknown`; null for non-GHL sources. */
+  eventName: string | null
+  /** Canonical name before renames (`contact.created`), `unknown`, or the type a source reports. */
+  eventType: string | null
+  entityKind: string | null
+  entityId: string | null
+  locationId: string | null
+  companyId: string | null
+  /** The sender's own send time (GHL body `timestamp`, or a signed timestamp header), ISO text. */
+  sentAt: string | null
+  /** When it happened according to the body, ISO text. */
+  occurredAt: string | null
+  /** `flat`, `data-wrapped`, `array`, `form`. */
+  bodyFormat: string | null
+  /** `valid`, `drift` (identified, but the documented schema no longer fits), `unknown`; null when not checked. */
+  schemaStatus: 'valid' | 'drift' | 'unknown' | null
+  /** How it was classified and what a human should know: `{ matchedBy, family, issues, notes }`. */
+  classification: ClassificationDetails | null
+}
+
+export interface ClassificationDetails {
+  matchedBy: string
+  family: string | null
+  issues: { path: string; message: string }[]
+  notes: string[]
+}
+
 /** What the receive stage hands to the store; everything is known before the commit. */
-export interface NewEvent {
+export interface NewEvent extends EventClassification {
   id: string
   source: string
   dedupeKey: string
@@ -44,11 +68,6 @@ export interface NewEvent {
   /** `sha256:<hex>` of the raw body. */
   contentHash: string
   verification: Verification
-  ghlType: string | null
-  locationId: string | null
-  companyId: string | null
-  /** The sender's own event time (GHL body `timestamp`, or a signed timestamp header), ISO text. */
-  sentAt: string | null
   /** Things a human should notice, e.g. `unverified`, `timestamp_outside_window`. */
   flags: string[]
   /** GHL event name taken from a per-event URL (`/webhooks/ghl/InvoiceCreate`), for bodies without `type`. */
@@ -60,7 +79,6 @@ export type InsertOutcome = { status: 'accepted'; eventId: string } | { status: 
 export interface StoredEvent extends NewEvent {
   seq: number
   bodyBytes: number
-  status: EventStatus
   duplicateCount: number
   lastDuplicateAt: number | null
 }
@@ -71,10 +89,16 @@ export type EventSummary = Omit<StoredEvent, 'rawBody' | 'headers'>
 export interface EventFilter {
   source?: string
   ghlType?: string
+  eventName?: string
+  /** Canonical types; any of them matches (a renamed type can stand for several). */
+  eventTypes?: readonly string[]
+  entityId?: string
   locationId?: string
   companyId?: string
+  /** Either tenant id: the location or the company. */
+  tenantId?: string
   webhookId?: string
-  status?: EventStatus
+  schemaStatus?: 'valid' | 'drift' | 'unknown'
   /** ms since the epoch, inclusive. */
   since?: number
   /** ms since the epoch, exclusive. */
@@ -102,6 +126,14 @@ export interface MigrationReport {
 
 export type StoreKind = 'sqlite' | 'postgres'
 
+/** A running gateway process, as recorded by `heartbeat`. */
+export interface GatewayInstance {
+  /** `host:pid:startMs` — unique per process start. */
+  id: string
+  version: string
+  startedAt: number
+}
+
 export interface Store {
   readonly kind: StoreKind
   /** Where the data lives, safe to log (passwords removed). */
@@ -115,10 +147,13 @@ export interface Store {
   insertEvents(events: readonly NewEvent[]): Promise<InsertOutcome[]>
   getEvent(id: string): Promise<StoredEvent | undefined>
   listEvents(filter: EventFilter, page: PageRequest): Promise<Page<EventSummary>>
-  /** Events not yet dispatched: the backlog back-pressure watches. */
+  /** Work not yet done (pending deliveries): the backlog back-pressure watches. */
   countBacklog(): Promise<number>
-  /** Cheap round trip proving the database answers. */
-  ping(): Promise<void>
+  /**
+   * Proves the database takes writes: records this process as alive (one tiny upsert). Rejects
+   * when the disk is full, the database is read-only (e.g. a replica after failover) or down.
+   */
+  heartbeat(instance: GatewayInstance): Promise<void>
   /** True for errors that mean "the database cannot take writes right now" (disk full, down, read-only). */
   isUnavailableError(error: unknown): boolean
   close(): Promise<void>

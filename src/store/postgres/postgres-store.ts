@@ -1,17 +1,15 @@
 import pg from 'pg'
-import { decodeCursor, encodeCursor } from '../cursor.js'
+import { encodeCursor } from '../cursor.js'
+import {
+  INSERT_COLUMNS,
+  type RowDecoding,
+  rowToEvent,
+  rowToSummary,
+  SUMMARY_COLUMNS,
+} from '../event-columns.js'
+import { eventConditions, renderWhere } from '../event-filter.js'
 import { loadMigrations, planMigrations } from '../migrations.js'
-import type {
-  EventFilter,
-  EventSummary,
-  InsertOutcome,
-  MigrationReport,
-  NewEvent,
-  Page,
-  PageRequest,
-  Store,
-  StoredEvent,
-} from '../types.js'
+import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` */
@@ -30,29 +28,71 @@ const MIGRATIONS = new URL('./migrations/', import.meta.url)
 /** Any constant works; it only has to be the same in every gateway process. */
 const MIGRATION_LOCK = 4_711_0001
 
-/** SQLSTATE classes that concern the data of one statement (22 data, 23 integrity, 42 syntax/access). */
-const ROW_ERROR_CLASSES = new Set(['22', '23', '42'])
+/**
+ * What "the database cannot take writes right now" looks like: SQLSTATE classes 08 (connection),
+ * 53 (insufficient resources: disk full, out of memory, too many connections), 57 (operator
+ * intervention: shutdown, crash recovery), 58 (system/IO error), and 25006 (read-only transaction:
+ * a replica after failover); plus the driver's own network and pool errors, which have no SQLSTATE.
+ * Anything else (a data error, a bug) is not an outage and must not be reported as one.
+ */
+const UNAVAILABLE_CLASSES = new Set(['08', '53', '57', '58'])
+const UNAVAILABLE_STATES = new Set(['25006', '40001', '40P01'])
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+])
+const DRIVER_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|Query read timeout|connection is closed/i
 
-const SUMMARY_COLUMNS = `seq, id, source, dedupe_key, webhook_id, received_at, content_type, body_bytes,
-  content_hash, verification, ghl_type, location_id, company_id, sent_at, flags, event_hint, status,
-  duplicate_count, last_duplicate_at`
+const PG_TYPES = {
+  text: 'text',
+  int: 'int',
+  bool: 'bool',
+  json: 'jsonb',
+  bytes: 'bytea',
+  time: 'timestamptz',
+} as const
 
 /**
- * One statement inserts the whole batch: arrays in, `unnest` into rows. The statement text never
- * changes with the batch size, so PostgreSQL plans it once per connection.
+ * One statement inserts the whole batch: one array per column, `unnest` into rows. The statement
+ * text never changes with the batch size, so PostgreSQL plans it once per connection.
  * On a conflict the existing row is kept, its duplicate counter bumped (by the number of copies in
  * the batch), and RETURNING gives the existing id: an id that is not ours means "duplicate".
  */
-const INSERT_EVENTS = `INSERT INTO events (id, source, dedupe_key, webhook_id, received_at, content_type, headers,
-    raw_body, body_bytes, content_hash, verified, verification, ghl_type, location_id, company_id, sent_at, flags,
-    event_hint, duplicate_count)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::jsonb[],
-    $8::bytea[], $9::int[], $10::text[], $11::bool[], $12::jsonb[], $13::text[], $14::text[], $15::text[],
-    $16::text[], $17::jsonb[], $18::text[], $19::int[])
+const INSERT_EVENTS = `INSERT INTO events (${INSERT_COLUMNS.map((c) => c.name).join(', ')}, duplicate_count)
+  SELECT * FROM unnest(${INSERT_COLUMNS.map((c, i) => `$${i + 1}::${PG_TYPES[c.kind]}[]`).join(', ')},
+    $${INSERT_COLUMNS.length + 1}::int[])
   ON CONFLICT (source, dedupe_key) DO UPDATE
     SET duplicate_count = events.duplicate_count + excluded.duplicate_count + 1,
         last_duplicate_at = excluded.received_at
   RETURNING id, source, dedupe_key`
+
+/**
+ * jsonb refuses the escape `\u0000`, which JSON.stringify writes for a NUL character. A signed body
+ * may carry one (classification notes quote body text), so it becomes U+FFFD instead of failing the
+ * insert. The lookbehind skips an escaped backslash followed by the literal text "u0000".
+ */
+const JSON_NUL = /(?<!\\)((?:\\\\)*)\\u0000/g
+
+export function jsonForPostgres(value: unknown): string {
+  return JSON.stringify(value).replace(JSON_NUL, '$1\\ufffd')
+}
+
+/** Driver encoding per column kind: JSON as text (cast to jsonb), times as ISO text. */
+function encode(kind: (typeof INSERT_COLUMNS)[number]['kind'], value: unknown): unknown {
+  if (value === null || value === undefined) return null
+  if (kind === 'json') return jsonForPostgres(value)
+  if (kind === 'time') return new Date(value as number).toISOString()
+  return value
+}
+
+const DECODE: RowDecoding = { json: (value) => value, time: (value) => (value as Date).getTime() }
 
 type Row = Record<string, unknown>
 
@@ -125,29 +165,11 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         else groups.set(groupKey(event.source, event.dedupeKey), { event, extraCopies: 0 })
       }
       const unique = [...groups.values()]
-      const column = <T>(pick: (event: NewEvent) => T) => unique.map((group) => pick(group.event))
       const { rows } = await pool.query<{ id: string; source: string; dedupe_key: string }>({
         name: 'insert_events',
         text: INSERT_EVENTS,
         values: [
-          column((e) => e.id),
-          column((e) => e.source),
-          column((e) => e.dedupeKey),
-          column((e) => e.webhookId),
-          column((e) => new Date(e.receivedAt).toISOString()),
-          column((e) => e.contentType),
-          column((e) => JSON.stringify(e.headers)),
-          column((e) => e.rawBody),
-          column((e) => e.rawBody.length),
-          column((e) => e.contentHash),
-          column((e) => e.verification.verified),
-          column((e) => JSON.stringify(e.verification)),
-          column((e) => e.ghlType),
-          column((e) => e.locationId),
-          column((e) => e.companyId),
-          column((e) => e.sentAt),
-          column((e) => (e.flags.length ? JSON.stringify(e.flags) : null)),
-          column((e) => e.eventHint),
+          ...INSERT_COLUMNS.map((c) => unique.map((group) => encode(c.kind, c.get(group.event)))),
           unique.map((group) => group.extraCopies),
         ],
       })
@@ -166,90 +188,51 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         text: `SELECT ${SUMMARY_COLUMNS}, headers, raw_body FROM events WHERE id = $1`,
         values: [id],
       })
-      const row = rows[0]
-      return row
-        ? {
-            ...toSummary(row),
-            headers: row.headers as Record<string, string>,
-            rawBody: row.raw_body as Buffer,
-          }
-        : undefined
+      return rows[0] ? rowToEvent(rows[0], DECODE) : undefined
     },
 
-    async listEvents(filter: EventFilter, page: PageRequest): Promise<Page<EventSummary>> {
-      const where: string[] = []
-      const params: unknown[] = []
-      const add = (clause: string, value: unknown) => {
-        params.push(value)
-        where.push(clause.replace('?', `$${params.length}`))
-      }
-      if (filter.source !== undefined) add('source = ?', filter.source)
-      if (filter.ghlType !== undefined) add('ghl_type = ?', filter.ghlType)
-      if (filter.locationId !== undefined) add('location_id = ?', filter.locationId)
-      if (filter.companyId !== undefined) add('company_id = ?', filter.companyId)
-      if (filter.webhookId !== undefined) add('webhook_id = ?', filter.webhookId)
-      if (filter.status !== undefined) add('status = ?', filter.status)
-      if (filter.since !== undefined) add('received_at >= ?', new Date(filter.since))
-      if (filter.until !== undefined) add('received_at < ?', new Date(filter.until))
-      const before = page.cursor === undefined ? undefined : decodeCursor(page.cursor)
-      if (before !== undefined) add('seq < ?', before)
-      params.push(page.limit + 1)
-      const { rows } = await pool.query<Row>(
-        `SELECT ${SUMMARY_COLUMNS} FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-         ORDER BY seq DESC LIMIT $${params.length}`,
-        params,
+    async listEvents(filter, page) {
+      const { where, values } = renderWhere(
+        eventConditions(filter, page, (ms) => new Date(ms)),
+        'dollar',
       )
-      const items = rows.slice(0, page.limit).map(toSummary)
+      const { rows } = await pool.query<Row>(
+        `SELECT ${SUMMARY_COLUMNS} FROM events ${where} ORDER BY seq DESC LIMIT $${values.length + 1}`,
+        [...values, page.limit + 1],
+      )
+      const items = rows.slice(0, page.limit).map((row) => rowToSummary(row, DECODE))
       const last = items.at(-1)
       return { items, nextCursor: rows.length > page.limit && last ? encodeCursor(last.seq) : null }
     },
 
     async countBacklog() {
-      const { rows } = await pool.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM events WHERE status = 'received'`,
-      )
-      return rows[0]!.n
+      // Nothing is processed yet: there is no backlog until deliveries exist.
+      return 0
     },
 
-    async ping() {
-      await pool.query('SELECT 1')
+    async heartbeat(instance) {
+      await pool.query({
+        name: 'heartbeat',
+        text: `INSERT INTO gateway_instances (instance_id, version, started_at, last_seen_at)
+          VALUES ($1, $2, $3, now())
+          ON CONFLICT (instance_id) DO UPDATE SET last_seen_at = now()`,
+        values: [instance.id, instance.version, new Date(instance.startedAt)],
+      })
     },
 
     isUnavailableError(error: unknown) {
       const code = (error as { code?: unknown }).code
-      if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code))
-        return !ROW_ERROR_CLASSES.has(code.slice(0, 2))
-      // Connection refused/reset, pool timeouts, "Connection terminated": all mean the server is out of reach.
-      return true
+      if (typeof code === 'string') {
+        if (NETWORK_CODES.has(code)) return true
+        if (/^[0-9A-Z]{5}$/.test(code))
+          return UNAVAILABLE_CLASSES.has(code.slice(0, 2)) || UNAVAILABLE_STATES.has(code)
+      }
+      return error instanceof Error && DRIVER_MESSAGES.test(error.message)
     },
 
     async close() {
       if (!pool.ended) await pool.end()
     },
-  }
-}
-
-function toSummary(row: Row): EventSummary {
-  return {
-    seq: Number(row.seq),
-    id: row.id as string,
-    source: row.source as string,
-    dedupeKey: row.dedupe_key as string,
-    webhookId: row.webhook_id as string | null,
-    receivedAt: (row.received_at as Date).getTime(),
-    contentType: row.content_type as string,
-    bodyBytes: row.body_bytes as number,
-    contentHash: row.content_hash as string,
-    verification: row.verification as StoredEvent['verification'],
-    ghlType: row.ghl_type as string | null,
-    locationId: row.location_id as string | null,
-    companyId: row.company_id as string | null,
-    sentAt: row.sent_at as string | null,
-    flags: (row.flags as string[] | null) ?? [],
-    eventHint: row.event_hint as string | null,
-    status: row.status as StoredEvent['status'],
-    duplicateCount: row.duplicate_count as number,
-    lastDuplicateAt: row.last_duplicate_at ? (row.last_duplicate_at as Date).getTime() : null,
   }
 }
 

@@ -1,19 +1,17 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { decodeCursor, encodeCursor } from '../cursor.js'
+import { encodeCursor } from '../cursor.js'
+import {
+  INSERT_COLUMNS,
+  type RowDecoding,
+  rowToEvent,
+  rowToSummary,
+  SUMMARY_COLUMNS,
+} from '../event-columns.js'
+import { eventConditions, renderWhere } from '../event-filter.js'
 import { loadMigrations, planMigrations } from '../migrations.js'
-import type {
-  EventFilter,
-  EventSummary,
-  InsertOutcome,
-  MigrationReport,
-  NewEvent,
-  Page,
-  PageRequest,
-  Store,
-  StoredEvent,
-} from '../types.js'
+import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created if missing. */
@@ -35,11 +33,17 @@ const MIGRATIONS = new URL('./migrations/', import.meta.url)
 /** Errors that concern one row rather than the database; the rest mean "storage unavailable". */
 const ROW_ERRORS = new Set(['SQLITE_CONSTRAINT', 'SQLITE_MISMATCH', 'SQLITE_TOOBIG', 'SQLITE_RANGE'])
 
-const SUMMARY_COLUMNS = `seq, id, source, dedupe_key, webhook_id, received_at, content_type, body_bytes,
-  content_hash, verification, ghl_type, location_id, company_id, sent_at, flags, event_hint, status,
-  duplicate_count, last_duplicate_at`
-
 type Row = Record<string, unknown>
+
+const DECODE: RowDecoding = { json: (value) => JSON.parse(value as string), time: (value) => value as number }
+
+/** Driver encoding per column kind: JSON as text, booleans as 0/1, times as epoch ms. */
+function encode(kind: (typeof INSERT_COLUMNS)[number]['kind'], value: unknown): unknown {
+  if (value === null || value === undefined) return null
+  if (kind === 'json') return JSON.stringify(value)
+  if (kind === 'bool') return value ? 1 : 0
+  return value
+}
 
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true })
@@ -61,43 +65,22 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const prepare = () => {
     // On a duplicate the existing row is kept, its counter bumped, and RETURNING gives its id:
     // an id different from the one we generated means "duplicate".
-    const insert =
-      db.prepare(`INSERT INTO events (id, source, dedupe_key, webhook_id, received_at, content_type,
-        headers, raw_body, body_bytes, content_hash, verified, verification, ghl_type, location_id, company_id,
-        sent_at, flags, event_hint)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    const insert = db.prepare(`INSERT INTO events (${INSERT_COLUMNS.map((c) => c.name).join(', ')})
+      VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})
       ON CONFLICT (source, dedupe_key) DO UPDATE
         SET duplicate_count = duplicate_count + 1, last_duplicate_at = excluded.received_at
       RETURNING id`)
-    const insertBatch = db.transaction((events: readonly NewEvent[]): InsertOutcome[] =>
-      events.map((e) => {
-        const row = insert.get(
-          e.id,
-          e.source,
-          e.dedupeKey,
-          e.webhookId,
-          e.receivedAt,
-          e.contentType,
-          JSON.stringify(e.headers),
-          e.rawBody,
-          e.rawBody.length,
-          e.contentHash,
-          e.verification.verified ? 1 : 0,
-          JSON.stringify(e.verification),
-          e.ghlType,
-          e.locationId,
-          e.companyId,
-          e.sentAt,
-          e.flags.length ? JSON.stringify(e.flags) : null,
-          e.eventHint,
-        ) as { id: string }
-        return { status: row.id === e.id ? 'accepted' : 'duplicate', eventId: row.id }
-      }),
-    )
     return {
-      insertBatch,
+      insertBatch: db.transaction((events: readonly NewEvent[]): InsertOutcome[] =>
+        events.map((e) => {
+          const row = insert.get(INSERT_COLUMNS.map((c) => encode(c.kind, c.get(e)))) as { id: string }
+          return { status: row.id === e.id ? 'accepted' : 'duplicate', eventId: row.id }
+        }),
+      ),
       getEvent: db.prepare(`SELECT ${SUMMARY_COLUMNS}, headers, raw_body FROM events WHERE id = ?`),
-      countBacklog: db.prepare(`SELECT count(*) AS n FROM events WHERE status = 'received'`).pluck(),
+      heartbeat: db.prepare(`INSERT INTO gateway_instances (instance_id, version, started_at, last_seen_at)
+        VALUES (?, ?, ?, ?)
+        ON CONFLICT (instance_id) DO UPDATE SET last_seen_at = excluded.last_seen_at`),
     }
   }
   const stmts = () => {
@@ -141,40 +124,29 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
     async getEvent(id) {
       const row = stmts().getEvent.get(id) as Row | undefined
-      return row ? toStoredEvent(row) : undefined
+      return row ? rowToEvent(row, DECODE) : undefined
     },
 
-    async listEvents(filter: EventFilter, page: PageRequest): Promise<Page<EventSummary>> {
-      const where: string[] = []
-      const params: unknown[] = []
-      const add = (clause: string, value: unknown) => {
-        where.push(clause)
-        params.push(value)
-      }
-      if (filter.source !== undefined) add('source = ?', filter.source)
-      if (filter.ghlType !== undefined) add('ghl_type = ?', filter.ghlType)
-      if (filter.locationId !== undefined) add('location_id = ?', filter.locationId)
-      if (filter.companyId !== undefined) add('company_id = ?', filter.companyId)
-      if (filter.webhookId !== undefined) add('webhook_id = ?', filter.webhookId)
-      if (filter.status !== undefined) add('status = ?', filter.status)
-      if (filter.since !== undefined) add('received_at >= ?', filter.since)
-      if (filter.until !== undefined) add('received_at < ?', filter.until)
-      const before = page.cursor === undefined ? undefined : decodeCursor(page.cursor)
-      if (before !== undefined) add('seq < ?', before)
-      const sql = `SELECT ${SUMMARY_COLUMNS} FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY seq DESC LIMIT ?`
-      const rows = db.prepare(sql).all(...params, page.limit + 1) as Row[]
-      const items = rows.slice(0, page.limit).map(toSummary)
+    async listEvents(filter, page) {
+      const { where, values } = renderWhere(
+        eventConditions(filter, page, (ms) => ms),
+        'question',
+      )
+      const rows = db
+        .prepare(`SELECT ${SUMMARY_COLUMNS} FROM events ${where} ORDER BY seq DESC LIMIT ?`)
+        .all(...values, page.limit + 1) as Row[]
+      const items = rows.slice(0, page.limit).map((row) => rowToSummary(row, DECODE))
       const last = items.at(-1)
       return { items, nextCursor: rows.length > page.limit && last ? encodeCursor(last.seq) : null }
     },
 
     async countBacklog() {
-      return stmts().countBacklog.get() as number
+      // Nothing is processed yet: there is no backlog until deliveries exist.
+      return 0
     },
 
-    async ping() {
-      db.prepare('SELECT 1').get()
+    async heartbeat(instance) {
+      stmts().heartbeat.run(instance.id, instance.version, instance.startedAt, Date.now())
     },
 
     isUnavailableError(error: unknown) {
@@ -197,32 +169,4 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       db.close()
     },
   }
-}
-
-function toSummary(row: Row): EventSummary {
-  return {
-    seq: row.seq as number,
-    id: row.id as string,
-    source: row.source as string,
-    dedupeKey: row.dedupe_key as string,
-    webhookId: row.webhook_id as string | null,
-    receivedAt: row.received_at as number,
-    contentType: row.content_type as string,
-    bodyBytes: row.body_bytes as number,
-    contentHash: row.content_hash as string,
-    verification: JSON.parse(row.verification as string),
-    ghlType: row.ghl_type as string | null,
-    locationId: row.location_id as string | null,
-    companyId: row.company_id as string | null,
-    sentAt: row.sent_at as string | null,
-    flags: row.flags ? JSON.parse(row.flags as string) : [],
-    eventHint: row.event_hint as string | null,
-    status: row.status as StoredEvent['status'],
-    duplicateCount: row.duplicate_count as number,
-    lastDuplicateAt: row.last_duplicate_at as number | null,
-  }
-}
-
-function toStoredEvent(row: Row): StoredEvent {
-  return { ...toSummary(row), headers: JSON.parse(row.headers as string), rawBody: row.raw_body as Buffer }
 }
