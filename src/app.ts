@@ -9,9 +9,11 @@ import Fastify, {
 } from 'fastify'
 import { requireAdmin } from './api/auth.js'
 import { catalogRoutes } from './api/catalog-routes.js'
+import { deliveriesRoutes } from './api/deliveries-routes.js'
 import { eventsRoutes } from './api/events-routes.js'
 import { createTypeMapper, type TypeMapper } from './catalog/index.js'
 import type { GatewayConfig } from './config/index.js'
+import { SubscriberRegistry } from './dispatch/registry.js'
 import { errorBody, GatewayError } from './errors.js'
 import { newId } from './ids.js'
 import { healthRoutes } from './observe/health-routes.js'
@@ -33,6 +35,10 @@ export interface AppDeps {
   now?: () => number
   /** This process, as recorded in the store's heartbeat. @default host:pid:start */
   instance?: GatewayInstance
+  /** Subscribers (handlers, destinations). @default an empty registry */
+  registry?: SubscriberRegistry
+  /** Deliveries became due (a commit created them, a replay reset them): wake the workers. */
+  onWork?: () => void
 }
 
 export interface GatewayApp {
@@ -42,6 +48,8 @@ export interface GatewayApp {
   sources: ReadonlyMap<string, SourceRuntime>
   /** Canonical event types → published types (the config file's renames). */
   types: TypeMapper
+  registry: SubscriberRegistry
+  instance: GatewayInstance
   /** Starts answering 503 to new webhooks and readiness checks (first stage of shutdown). */
   beginDrain(): void
   isDraining(): boolean
@@ -78,15 +86,26 @@ export function buildApp(deps: AppDeps): GatewayApp {
     return503OnClosing: false,
   })
 
+  const registry = deps.registry ?? new SubscriberRegistry()
+  const onWork = deps.onWork ?? (() => {})
   const ingestor = createIngestor({
     store,
     metrics,
     logger,
     maxBatch: config.INGEST_BATCH_MAX,
     highWater: config.BACKPRESSURE_HIGH_WATER,
+    onWork,
   })
   const sources = buildSources(config)
   const types = createTypeMapper(config.file.renames)
+  metrics.statsSource.current = async () => {
+    const now = (deps.now ?? Date.now)()
+    const stats = await store.processingStats(now)
+    return {
+      deadDeliveries: stats.deadDeliveries,
+      oldestDueSeconds: stats.oldestDueAt === null ? 0 : Math.max(0, (now - stats.oldestDueAt) / 1000),
+    }
+  }
 
   fastify.setErrorHandler((error: FastifyError | GatewayError, request, reply) =>
     sendError(toGatewayError(error, store), request, reply, logger, metrics),
@@ -106,9 +125,17 @@ export function buildApp(deps: AppDeps): GatewayApp {
     version: VERSION,
     startedAt: Date.now(),
   }
-  void fastify.register(healthRoutes, { store, instance, isDraining })
+  void fastify.register(healthRoutes, {
+    store,
+    instance,
+    isDraining,
+    adminToken: config.ADMIN_TOKEN,
+    now: deps.now,
+  })
   void fastify.register(webhookRoutes, {
     sources,
+    registry,
+    types,
     ingestor,
     metrics,
     logger,
@@ -119,6 +146,14 @@ export function buildApp(deps: AppDeps): GatewayApp {
   })
   void fastify.register(eventsRoutes, { store, adminToken: config.ADMIN_TOKEN, types })
   void fastify.register(catalogRoutes, { adminToken: config.ADMIN_TOKEN, types })
+  void fastify.register(deliveriesRoutes, {
+    store,
+    adminToken: config.ADMIN_TOKEN,
+    types,
+    registry,
+    onWork,
+    now: deps.now,
+  })
   void fastify.register(async (scope) => {
     scope.addHook('onRequest', requireAdmin(config.ADMIN_TOKEN))
     scope.get('/metrics', async (_request, reply) => {
@@ -137,6 +172,8 @@ export function buildApp(deps: AppDeps): GatewayApp {
     metrics,
     sources,
     types,
+    registry,
+    instance,
     beginDrain: () => {
       draining = true
     },

@@ -145,6 +145,23 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOp
   app.get<{ Params: { id: string } }>('/api/events/:id', async (request) => {
     const event = await store.getEvent(request.params.id)
     if (!event) throw new GatewayError('not_found', `no event ${request.params.id}`)
-    return detailJson(event, types)
+    const deliveries = await store.eventDeliveries(event.id)
+    return {
+      ...detailJson(event, types),
+      deliveries: deliveries.map(({ attemptsLog, ...d }) => ({
+        id: d.id,
+        subscriber: d.subscriberId,
+        state: d.state,
+        attempts: d.attempts,
+        totalAttempts: d.totalAttempts,
+        lastError: d.lastError,
+        runAt: new Date(d.runAt).toISOString(),
+        completedAt: d.completedAt === null ? null : new Date(d.completedAt).toISOString(),
+        attemptsLog: attemptsLog.map((a) => ({
+          ...a,
+          startedAt: new Date(a.startedAt).toISOString(),
+        })),
+      })),
+    }
   })
 }

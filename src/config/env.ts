@@ -120,6 +120,29 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT: duration('SHUTDOWN_TIMEOUT', 10_000),
   /** Most events written in one group-commit transaction. @default 512 */
   INGEST_BATCH_MAX: integer('INGEST_BATCH_MAX', 1, 10_000, 512),
+  /** Deliveries running at once in this process (all subscribers). @default 32 */
+  WORKER_CONCURRENCY: integer('WORKER_CONCURRENCY', 1, 10_000, 32),
+  /** Lease beyond the longest handler/destination timeout before a silent worker's deliveries run elsewhere. @default 30s */
+  WORKER_LEASE_GRACE: duration('WORKER_LEASE_GRACE', 30_000),
+  /** Safety-net poll for due deliveries when nothing wakes the worker. @default 1s */
+  WORKER_POLL_INTERVAL: duration('WORKER_POLL_INTERVAL', 1000),
+  /** Processed events (and their deliveries and attempts) are deleted after this; dead ones are kept. @default 30d */
+  RETENTION: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text.trim() === '') return 30 * 86_400_000
+      if (text === 'off' || text === '0') return null
+      const ms = parseDuration(text)
+      if (ms === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `RETENTION must be "off" or a duration such as 30d (got "${text}")`,
+        })
+        return z.NEVER
+      }
+      return ms
+    }),
 })
 
 export type EnvConfig = z.output<typeof envSchema>

@@ -1,12 +1,16 @@
 import type { FastifyInstance } from 'fastify'
+import { requireAdmin } from '../api/auth.js'
 import { GatewayError } from '../errors.js'
 import type { GatewayInstance, Store } from '../store/types.js'
 import { VERSION } from '../version.js'
+import { healthSummary } from './health-summary.js'
 
 export interface HealthRoutesOptions {
   store: Store
   instance: GatewayInstance
   isDraining: () => boolean
+  adminToken: string | undefined
+  now?: () => number
   /** How long readiness waits for the database. @default 2000 */
   pingTimeoutMs?: number
 }
@@ -52,5 +56,12 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
   app.get('/webhooks/ghl/verify', async () => {
     await ready()
     return { status: 'ready', version: VERSION }
+  })
+  // The processing summary: counts of business activity, so behind the admin token.
+  app.get('/health', { onRequest: requireAdmin(options.adminToken) }, async (_request, reply) => {
+    const now = (options.now ?? Date.now)()
+    const summary = healthSummary(await options.store.processingStats(now), now)
+    reply.status(summary.status === 'unhealthy' ? 503 : 200)
+    return { ...summary, version: VERSION, draining: options.isDraining() }
   })
 }

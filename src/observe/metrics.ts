@@ -7,7 +7,15 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  */
 export function createMetrics() {
   const registry = new Registry()
+  const statsSource: { current?: () => Promise<{ deadDeliveries: number; oldestDueSeconds: number }> } = {}
   collectDefaultMetrics({ register: registry, prefix: 'ghl_gateway_' })
+  // Both store-backed gauges share one query per scrape.
+  let cached: { at: number; stats: ReturnType<NonNullable<typeof statsSource.current>> } | undefined
+  const scrapeStats = () => {
+    if (!statsSource.current) return undefined
+    if (!cached || Date.now() - cached.at > 1000) cached = { at: Date.now(), stats: statsSource.current() }
+    return cached.stats
+  }
 
   const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
 
@@ -64,10 +72,54 @@ export function createMetrics() {
       registers: [registry],
     }),
     backlog: new Gauge({
-      name: 'ghl_gateway_backlog_events',
-      help: 'Stored events not yet dispatched (what back-pressure watches).',
+      name: 'ghl_gateway_queue_depth',
+      help: 'Open deliveries (pending, leased, waiting for a retry): what back-pressure watches.',
       registers: [registry],
     }),
+    attempts: new Counter({
+      name: 'ghl_gateway_delivery_attempts_total',
+      help: 'Delivery attempts by subscriber and what followed (succeeded, retry_scheduled, dead).',
+      labelNames: ['subscriber', 'outcome'] as const,
+      registers: [registry],
+    }),
+    attemptSeconds: new Histogram({
+      name: 'ghl_gateway_processing_seconds',
+      help: 'Duration of one delivery attempt (handler run or HTTP request), by outcome.',
+      labelNames: ['outcome'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    handlerStartDelay: new Histogram({
+      name: 'ghl_gateway_ack_to_start_seconds',
+      help: 'From the event being stored (acked) to the first attempt of a delivery starting.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    dead: new Gauge({
+      name: 'ghl_gateway_dead_deliveries',
+      help: 'Deliveries in the dead-letter queue.',
+      registers: [registry],
+      collect() {
+        // A database outage must not fail the whole scrape: the gauge keeps its last value.
+        return scrapeStats()?.then(
+          (s) => this.set(s.deadDeliveries),
+          () => {},
+        )
+      },
+    }),
+    oldestDue: new Gauge({
+      name: 'ghl_gateway_oldest_due_seconds',
+      help: 'How long the oldest due, unclaimed delivery has been waiting.',
+      registers: [registry],
+      collect() {
+        return scrapeStats()?.then(
+          (s) => this.set(s.oldestDueSeconds),
+          () => {},
+        )
+      },
+    }),
+    /** Where the dead and oldest-due gauges read from on each scrape. */
+    statsSource,
   }
 }
 

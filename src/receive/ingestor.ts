@@ -14,6 +14,8 @@ export interface IngestorOptions {
   highWater?: number
   /** How often the backlog is re-counted in the database. @default 1000 */
   backlogRefreshMs?: number
+  /** Called after a commit that created deliveries (wakes the worker). */
+  onWork?: () => void
 }
 
 /** Seconds a sender is asked to wait after a 429 or 503. */
@@ -43,7 +45,16 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   let acceptedSinceCount = 0
 
   const commits = new GroupCommit<NewEvent, InsertOutcome>({
-    commit: (events) => store.insertEvents(events),
+    commit: async (events) => {
+      const outcomes = await store.insertEvents(events)
+      if (
+        options.onWork &&
+        events.some((e, i) => e.deliveries.length > 0 && outcomes[i]!.status === 'accepted')
+      ) {
+        options.onWork()
+      }
+      return outcomes
+    },
     maxBatch: options.maxBatch ?? 512,
     // SQLite writes are synchronous: a second commit in flight could not start before the first.
     // PostgreSQL overlaps two so one batch's round trip hides behind the other's.

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeMapper } from '../catalog/index.js'
+import type { SubscriberRegistry } from '../dispatch/registry.js'
+import { planDeliveries } from '../dispatch/subscribers.js'
 import { GatewayError } from '../errors.js'
 import { newId } from '../ids.js'
 import type { Logger } from '../observe/logger.js'
@@ -13,6 +16,9 @@ import type { MediaType, SourceRuntime } from './sources.js'
 
 export interface WebhookRoutesOptions {
   sources: ReadonlyMap<string, SourceRuntime>
+  /** Who wants events: deliveries are planned here and committed with the event. */
+  registry: SubscriberRegistry
+  types: TypeMapper
   ingestor: Ingestor
   metrics: Metrics
   logger: Logger
@@ -165,6 +171,15 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
       flags,
       eventHint: hint ?? null,
       ...fields,
+      deliveries: [],
+    }
+    const subscribers = options.registry.list()
+    if (subscribers.length) {
+      const type =
+        fields.eventType === null || fields.eventName === null
+          ? fields.eventType
+          : options.types.toType(fields.eventType)
+      event.deliveries = planDeliveries({ source: source.id, type, event, body }, subscribers, receivedAt)
     }
     const result = await ingestor.submit(event)
 

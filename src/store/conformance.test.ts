@@ -85,6 +85,7 @@ function sampleEvent(overrides: Partial<NewEvent> = {}): NewEvent {
     verification: { scheme: 'ghl-ed25519', verified: true, keyId: 'ghl-ed25519-builtin' },
     flags: [],
     eventHint: null,
+    deliveries: [],
     ghlType: 'ContactCreate',
     eventName: 'ContactCreate',
     eventType: 'contact.created',

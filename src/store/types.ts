@@ -72,11 +72,23 @@ export interface NewEvent extends EventClassification {
   flags: string[]
   /** GHL event name taken from a per-event URL (`/webhooks/ghl/InvoiceCreate`), for bodies without `type`. */
   eventHint: string | null
+  /** Deliveries to create with the event (ignored for a duplicate). */
+  deliveries: NewDelivery[]
+}
+
+/** A delivery planned at ingest: one subscriber that wants the event. */
+export interface NewDelivery {
+  id: string
+  subscriberId: string
+  /** Set for ordered subscribers: deliveries sharing it run one at a time, oldest event first. */
+  orderingKey: string | null
+  /** First due time, ms since the epoch. */
+  runAt: number
 }
 
 export type InsertOutcome = { status: 'accepted'; eventId: string } | { status: 'duplicate'; eventId: string }
 
-export interface StoredEvent extends NewEvent {
+export interface StoredEvent extends Omit<NewEvent, 'deliveries'> {
   seq: number
   bodyBytes: number
   duplicateCount: number
@@ -116,6 +128,107 @@ export interface Page<T> {
   nextCursor: string | null
 }
 
+export type DeliveryState = import('../deliver/states.js').DeliveryState
+export type AttemptOutcome = import('../deliver/states.js').AttemptOutcome
+
+export interface Delivery {
+  seq: number
+  id: string
+  eventId: string
+  eventSeq: number
+  subscriberId: string
+  state: DeliveryState
+  orderingKey: string | null
+  /** Next due time (for a leased delivery: its lease expiry), ms. */
+  runAt: number
+  leaseOwner: string | null
+  /** Attempts in the current cycle (a replay starts a new one). */
+  attempts: number
+  totalAttempts: number
+  cycleStartedAt: number
+  lastError: string | null
+  createdAt: number
+  updatedAt: number
+  completedAt: number | null
+}
+
+/** A delivery a worker holds, with the event it carries. */
+export interface ClaimedDelivery extends Delivery {
+  event: StoredEvent
+}
+
+export interface ClaimRequest {
+  /** The claiming worker (lease owner). */
+  worker: string
+  now: number
+  /** The lease lasts until now + leaseMs. */
+  leaseMs: number
+  /** How many deliveries each subscriber may take now (its free slots). */
+  slots: readonly { subscriberId: string; limit: number }[]
+}
+
+export interface Attempt {
+  id: string
+  deliveryId: string
+  number: number
+  worker: string
+  startedAt: number
+  durationMs: number
+  outcome: AttemptOutcome
+  errorClass: string | null
+  errorMessage: string | null
+  errorStack: string | null
+  /** What a destination answered: status, headers, the first bytes of the body. */
+  response: Record<string, unknown> | null
+}
+
+/** The end of one attempt, reported by the lease holder. */
+export interface AttemptResult {
+  deliveryId: string
+  worker: string
+  attempt: Omit<Attempt, 'deliveryId' | 'worker' | 'outcome'>
+  next:
+    | { state: 'succeeded' }
+    | { state: 'retry_scheduled'; runAt: number; error: string }
+    | { state: 'dead'; error: string }
+}
+
+export interface DeliveryFilter {
+  states?: readonly DeliveryState[]
+  subscriberId?: string
+  eventId?: string
+  /** Canonical types of the event. */
+  eventTypes?: readonly string[]
+  tenantId?: string
+  /** Substring of the last error. */
+  error?: string
+  /** Updated at or after, ms. */
+  since?: number
+  /** Updated before, ms. */
+  until?: number
+}
+
+export interface DeliverySummary extends Delivery {
+  eventType: string | null
+  eventName: string | null
+  locationId: string | null
+  companyId: string | null
+}
+
+export interface ProcessingStats {
+  eventsLastHour: number
+  attemptsLastHour: number
+  succeededLastHour: number
+  /** Attempts in the last hour after which their delivery went to the dead-letter queue. */
+  deadLastHour: number
+  /** Durations (ms) of up to the 10,000 newest attempts in the last hour. */
+  recentDurationsMs: number[]
+  openDeliveries: number
+  deadDeliveries: number
+  /** Due time of the oldest open delivery that is due, ms; null when nothing is waiting. */
+  oldestDueAt: number | null
+}
+
 export interface MigrationReport {
   applied: string[]
   /** Migrations already in the database. */
@@ -147,8 +260,48 @@ export interface Store {
   insertEvents(events: readonly NewEvent[]): Promise<InsertOutcome[]>
   getEvent(id: string): Promise<StoredEvent | undefined>
   listEvents(filter: EventFilter, page: PageRequest): Promise<Page<EventSummary>>
-  /** Work not yet done (pending deliveries): the backlog back-pressure watches. */
+  /** Work not yet done (open deliveries): the backlog back-pressure watches. */
   countBacklog(): Promise<number>
+
+  /** Tells other gateway processes that deliveries may be due (PostgreSQL NOTIFY; SQLite: nothing). */
+  announceWork(): Promise<void>
+  /** Calls `onWork` when another process announces work; returns a function that stops listening. */
+  listenForWork(onWork: () => void, onError: (error: Error) => void): () => Promise<void>
+
+  // --- deliveries (src/deliver) ---
+  /** Leases due deliveries (oldest first, at most `limit` per subscriber, ordered heads only). */
+  claimDeliveries(request: ClaimRequest): Promise<ClaimedDelivery[]>
+  /**
+   * Records attempts and moves their deliveries on, in one transaction. A result whose lease is
+   * no longer held by its worker changes nothing but its attempt (recorded as `lease_lost`);
+   * the returned flags say which results were applied.
+   */
+  finishAttempts(results: readonly AttemptResult[], now: number): Promise<boolean[]>
+  /** Puts leased, never-started deliveries back to pending (shutdown). Not an attempt. */
+  releaseDeliveries(deliveryIds: readonly string[], worker: string, now: number): Promise<number>
+  getDelivery(id: string): Promise<Delivery | undefined>
+  /** The deliveries of one event with their attempts, oldest first. */
+  eventDeliveries(eventId: string): Promise<(Delivery & { attemptsLog: Attempt[] })[]>
+  listDeliveries(filter: DeliveryFilter, page: PageRequest): Promise<Page<DeliverySummary>>
+  /**
+   * Starts a new cycle (state pending, due now, attempts 0) for the deliveries matching the
+   * filter that are not open. Returns how many.
+   */
+  replayDeliveries(filter: DeliveryFilter, now: number, limit: number): Promise<number>
+  /** Adds deliveries to an existing event (replaying it to a subscriber it never had). */
+  addDeliveries(eventId: string, deliveries: readonly NewDelivery[], now: number): Promise<number>
+  /** Dead → discarded. Returns how many. */
+  discardDeliveries(filter: DeliveryFilter, now: number): Promise<number>
+  /** ctx.once: the recorded result of `key` for a delivery, if any. */
+  onceResult(deliveryId: string, key: string): Promise<{ found: boolean; result: unknown }>
+  /** Records a result unless one exists; returns the one that is recorded (first writer wins). */
+  recordOnce(deliveryId: string, key: string, result: unknown, now: number): Promise<unknown>
+  processingStats(now: number): Promise<ProcessingStats>
+  /**
+   * Deletes up to `limit` events received before `before` whose deliveries are all succeeded or
+   * discarded (dead ones are kept until replayed or purged), with their deliveries and attempts.
+   */
+  pruneEvents(before: number, limit: number): Promise<number>
   /**
    * Proves the database takes writes: records this process as alive (one tiny upsert). Rejects
    * when the disk is full, the database is read-only (e.g. a replica after failover) or down.

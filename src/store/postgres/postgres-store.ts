@@ -10,6 +10,8 @@ import {
 import { eventConditions, renderWhere } from '../event-filter.js'
 import { loadMigrations, planMigrations } from '../migrations.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
+import { postgresDeliveries } from './postgres-deliveries.js'
+import { listenForWork, WORK_CHANNEL } from './work-listener.js'
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` */
@@ -65,13 +67,26 @@ const PG_TYPES = {
  * On a conflict the existing row is kept, its duplicate counter bumped (by the number of copies in
  * the batch), and RETURNING gives the existing id: an id that is not ours means "duplicate".
  */
-const INSERT_EVENTS = `INSERT INTO events (${INSERT_COLUMNS.map((c) => c.name).join(', ')}, duplicate_count)
-  SELECT * FROM unnest(${INSERT_COLUMNS.map((c, i) => `$${i + 1}::${PG_TYPES[c.kind]}[]`).join(', ')},
-    $${INSERT_COLUMNS.length + 1}::int[])
-  ON CONFLICT (source, dedupe_key) DO UPDATE
-    SET duplicate_count = events.duplicate_count + excluded.duplicate_count + 1,
-        last_duplicate_at = excluded.received_at
-  RETURNING id, source, dedupe_key`
+const INSERT_EVENTS = `WITH inserted AS (
+    INSERT INTO events (${INSERT_COLUMNS.map((c) => c.name).join(', ')}, duplicate_count)
+    SELECT * FROM unnest(${INSERT_COLUMNS.map((c, i) => `$${i + 1}::${PG_TYPES[c.kind]}[]`).join(', ')},
+      $${INSERT_COLUMNS.length + 1}::int[])
+    ON CONFLICT (source, dedupe_key) DO UPDATE
+      SET duplicate_count = events.duplicate_count + excluded.duplicate_count + 1,
+          last_duplicate_at = excluded.received_at
+    RETURNING id, seq, source, dedupe_key, received_at
+  ), planned AS (
+    -- Deliveries of the events this statement inserted (a duplicate's existing id joins nothing).
+    INSERT INTO deliveries (id, event_id, event_seq, subscriber_id, state, ordering_key, run_at, cycle_started_at,
+      created_at, updated_at)
+    SELECT d.id, inserted.id, inserted.seq, d.subscriber_id, 'pending', d.ordering_key, d.run_at,
+      inserted.received_at, inserted.received_at, inserted.received_at
+    FROM unnest($${INSERT_COLUMNS.length + 2}::text[], $${INSERT_COLUMNS.length + 3}::text[],
+      $${INSERT_COLUMNS.length + 4}::text[], $${INSERT_COLUMNS.length + 5}::text[],
+      $${INSERT_COLUMNS.length + 6}::timestamptz[]) AS d(id, event_id, subscriber_id, ordering_key, run_at)
+    JOIN inserted ON inserted.id = d.event_id
+  )
+  SELECT id, source, dedupe_key FROM inserted`
 
 /**
  * jsonb refuses the escape `\u0000`, which JSON.stringify writes for a NUL character. A signed body
@@ -92,6 +107,18 @@ function encode(kind: (typeof INSERT_COLUMNS)[number]['kind'], value: unknown): 
   return value
 }
 
+/** The planned deliveries of a batch, one array per column (joined to the inserted events by id). */
+function deliveryColumns(events: readonly NewEvent[]): unknown[][] {
+  const rows = events.flatMap((event) => event.deliveries.map((delivery) => ({ event, delivery })))
+  return [
+    rows.map((r) => r.delivery.id),
+    rows.map((r) => r.event.id),
+    rows.map((r) => r.delivery.subscriberId),
+    rows.map((r) => r.delivery.orderingKey),
+    rows.map((r) => new Date(r.delivery.runAt).toISOString()),
+  ]
+}
+
 const DECODE: RowDecoding = { json: (value) => value, time: (value) => (value as Date).getTime() }
 
 type Row = Record<string, unknown>
@@ -110,6 +137,14 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   })
   // Without a listener an error on an idle client (server restart) would crash the process.
   pool.on('error', (error) => options.onPoolError?.(error))
+
+  const eventsById = async (ids: string[]) => {
+    const { rows } = await pool.query<Row>(
+      `SELECT ${SUMMARY_COLUMNS}, headers, raw_body FROM events WHERE id = ANY($1)`,
+      [ids],
+    )
+    return new Map(rows.map((row) => [row.id as string, rowToEvent(row, DECODE)]))
+  }
 
   return {
     kind: 'postgres',
@@ -171,6 +206,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         values: [
           ...INSERT_COLUMNS.map((c) => unique.map((group) => encode(c.kind, c.get(group.event)))),
           unique.map((group) => group.extraCopies),
+          ...deliveryColumns(unique.map((group) => group.event)),
         ],
       })
       const stored = new Map(rows.map((row) => [groupKey(row.source, row.dedupe_key), row.id]))
@@ -205,9 +241,14 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       return { items, nextCursor: rows.length > page.limit && last ? encodeCursor(last.seq) : null }
     },
 
-    async countBacklog() {
-      // Nothing is processed yet: there is no backlog until deliveries exist.
-      return 0
+    ...postgresDeliveries(pool, eventsById),
+
+    async announceWork() {
+      await pool.query(`SELECT pg_notify('${WORK_CHANNEL}', '')`)
+    },
+
+    listenForWork(onWork, onError) {
+      return listenForWork(options.url, onWork, onError)
     },
 
     async heartbeat(instance) {

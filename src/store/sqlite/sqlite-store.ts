@@ -12,6 +12,7 @@ import {
 import { eventConditions, renderWhere } from '../event-filter.js'
 import { loadMigrations, planMigrations } from '../migrations.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
+import { sqliteDeliveries } from './sqlite-deliveries.js'
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created if missing. */
@@ -69,12 +70,19 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})
       ON CONFLICT (source, dedupe_key) DO UPDATE
         SET duplicate_count = duplicate_count + 1, last_duplicate_at = excluded.received_at
-      RETURNING id`)
+      RETURNING id, seq`)
     return {
+      // The event and its deliveries commit together: an acked event always has its deliveries.
       insertBatch: db.transaction((events: readonly NewEvent[]): InsertOutcome[] =>
         events.map((e) => {
-          const row = insert.get(INSERT_COLUMNS.map((c) => encode(c.kind, c.get(e)))) as { id: string }
-          return { status: row.id === e.id ? 'accepted' : 'duplicate', eventId: row.id }
+          const row = insert.get(INSERT_COLUMNS.map((c) => encode(c.kind, c.get(e)))) as {
+            id: string
+            seq: number
+          }
+          if (row.id !== e.id) return { status: 'duplicate', eventId: row.id }
+          if (e.deliveries.length)
+            deliveries.insertFor(e.id, row.seq, e.receivedAt, e.deliveries, e.receivedAt)
+          return { status: 'accepted', eventId: row.id }
         }),
       ),
       getEvent: db.prepare(`SELECT ${SUMMARY_COLUMNS}, headers, raw_body FROM events WHERE id = ?`),
@@ -87,6 +95,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     statements ??= prepare()
     return statements
   }
+  const getEvent = (id: string) => {
+    const row = stmts().getEvent.get(id) as Row | undefined
+    return row ? rowToEvent(row, DECODE) : undefined
+  }
+  const deliveries = sqliteDeliveries(db, getEvent)
 
   return {
     kind: 'sqlite',
@@ -114,6 +127,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       // decide the same migration is pending.
       const result = run.immediate()
       statements = undefined
+      deliveries.reset()
       return { applied, ...result }
     },
 
@@ -123,8 +137,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     async getEvent(id) {
-      const row = stmts().getEvent.get(id) as Row | undefined
-      return row ? rowToEvent(row, DECODE) : undefined
+      return getEvent(id)
     },
 
     async listEvents(filter, page) {
@@ -140,9 +153,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return { items, nextCursor: rows.length > page.limit && last ? encodeCursor(last.seq) : null }
     },
 
-    async countBacklog() {
-      // Nothing is processed yet: there is no backlog until deliveries exist.
-      return 0
+    ...deliveries.methods,
+
+    // One process owns a SQLite file in practice; others sharing it rely on the worker's poll.
+    async announceWork() {},
+    listenForWork() {
+      return async () => {}
     },
 
     async heartbeat(instance) {

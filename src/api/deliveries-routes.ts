@@ -1,0 +1,191 @@
+import type { FastifyInstance } from 'fastify'
+import { z } from 'zod'
+import type { TypeMapper } from '../catalog/index.js'
+import { formatIssues } from '../config/file.js'
+import { parseStoredBody } from '../deliver/envelope.js'
+import { DELIVERY_STATES } from '../deliver/states.js'
+import type { SubscriberRegistry } from '../dispatch/registry.js'
+import { planDeliveries } from '../dispatch/subscribers.js'
+import { GatewayError } from '../errors.js'
+import { decodeCursor } from '../store/cursor.js'
+import type { DeliveryFilter, DeliverySummary, Store } from '../store/types.js'
+import { requireAdmin } from './auth.js'
+
+export interface DeliveriesRoutesOptions {
+  store: Store
+  adminToken: string | undefined
+  types: TypeMapper
+  registry: SubscriberRegistry
+  /** Replayed deliveries are due now: wake the workers. */
+  onWork: () => void
+  now?: () => number
+}
+
+const instant = z.string().transform((text, ctx) => {
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text)
+  if (!Number.isFinite(ms)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected an ISO-8601 time or epoch milliseconds (got "${text}")`,
+    })
+    return z.NEVER
+  }
+  return ms
+})
+const text = z.string().min(1).max(255)
+
+/** The filter shared by listings, replay and purge. */
+const filterFields = {
+  type: text.optional(),
+  subscriber: text.optional(),
+  tenant: text.optional(),
+  error: text.optional(),
+  since: instant.optional(),
+  until: instant.optional(),
+}
+const listQuery = z.object({
+  ...filterFields,
+  state: z.enum(DELIVERY_STATES).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z
+    .string()
+    .refine((c) => decodeCursor(c) !== undefined, 'not a cursor from a previous page')
+    .optional(),
+})
+const replayBody = z.union([
+  z.object({ deliveryId: text }).strict(),
+  z.object({ eventId: text }).strict(),
+  z
+    .object({
+      filter: z
+        .object({
+          ...filterFields,
+          states: z
+            .array(z.enum(['succeeded', 'dead', 'discarded']))
+            .min(1)
+            .optional(),
+        })
+        .strict(),
+      limit: z.number().int().min(1).max(100_000).default(10_000),
+    })
+    .strict(),
+])
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+  const result = schema.safeParse(value ?? {})
+  if (!result.success)
+    throw new GatewayError('invalid_request', `invalid ${what}: ${formatIssues(result.error.issues)}`)
+  return result.data
+}
+
+function deliveryJson(d: DeliverySummary, types: TypeMapper) {
+  return {
+    id: d.id,
+    eventId: d.eventId,
+    subscriber: d.subscriberId,
+    state: d.state,
+    type: d.eventType === null ? null : d.eventName !== null ? types.toType(d.eventType) : d.eventType,
+    name: d.eventName,
+    tenant: { locationId: d.locationId, companyId: d.companyId },
+    attempts: d.attempts,
+    totalAttempts: d.totalAttempts,
+    lastError: d.lastError,
+    runAt: new Date(d.runAt).toISOString(),
+    createdAt: new Date(d.createdAt).toISOString(),
+    updatedAt: new Date(d.updatedAt).toISOString(),
+    completedAt: d.completedAt === null ? null : new Date(d.completedAt).toISOString(),
+  }
+}
+
+/** /api/deliveries, /api/dlq, POST /api/replay, DELETE /api/dlq/:id — behind the admin token. */
+export async function deliveriesRoutes(
+  app: FastifyInstance,
+  options: DeliveriesRoutesOptions,
+): Promise<void> {
+  const { store, types } = options
+  const now = options.now ?? Date.now
+  app.addHook('onRequest', requireAdmin(options.adminToken))
+
+  const toFilter = (q: {
+    type?: string
+    subscriber?: string
+    tenant?: string
+    error?: string
+    since?: number
+    until?: number
+  }): DeliveryFilter => {
+    const canonical = q.type === undefined ? undefined : types.toCanonical(q.type)
+    return {
+      eventTypes: q.type === undefined ? undefined : canonical!.length ? canonical : [q.type],
+      subscriberId: q.subscriber,
+      tenantId: q.tenant,
+      error: q.error,
+      since: q.since,
+      until: q.until,
+    }
+  }
+
+  const list = async (query: z.output<typeof listQuery>, states?: DeliveryFilter['states']) => {
+    const page = await store.listDeliveries(
+      { ...toFilter(query), states: states ?? (query.state ? [query.state] : undefined) },
+      { limit: query.limit, cursor: query.cursor },
+    )
+    return { data: page.items.map((d) => deliveryJson(d, types)), nextCursor: page.nextCursor }
+  }
+
+  app.get('/api/deliveries', async (request) => list(parse(listQuery, request.query, 'query')))
+  app.get('/api/dlq', async (request) => list(parse(listQuery, request.query, 'query'), ['dead']))
+
+  app.delete<{ Params: { id: string } }>('/api/dlq/:id', async (request) => {
+    const delivery = await store.getDelivery(request.params.id)
+    if (!delivery) throw new GatewayError('not_found', `no delivery ${request.params.id}`)
+    if (delivery.state !== 'dead') {
+      throw new GatewayError(
+        'invalid_request',
+        `delivery ${delivery.id} is ${delivery.state}, not dead; only dead deliveries are purged`,
+      )
+    }
+    return {
+      discarded: await store.discardDeliveries(
+        { eventId: delivery.eventId, subscriberId: delivery.subscriberId },
+        now(),
+      ),
+    }
+  })
+
+  app.post('/api/replay', async (request) => {
+    const body = parse(replayBody, request.body, 'replay request')
+    let replayed = 0
+    let added = 0
+    if ('deliveryId' in body) {
+      const delivery = await store.getDelivery(body.deliveryId)
+      if (!delivery) throw new GatewayError('not_found', `no delivery ${body.deliveryId}`)
+      replayed = await store.replayDeliveries(
+        { eventId: delivery.eventId, subscriberId: delivery.subscriberId },
+        now(),
+        1,
+      )
+    } else if ('eventId' in body) {
+      const event = await store.getEvent(body.eventId)
+      if (!event) throw new GatewayError('not_found', `no event ${body.eventId}`)
+      replayed = await store.replayDeliveries({ eventId: event.id }, now(), 10_000)
+      // Subscribers added since the event arrived get it too: "replay to everyone who wants it now".
+      const type =
+        event.eventType === null || event.eventName === null ? event.eventType : types.toType(event.eventType)
+      const planned = planDeliveries(
+        { source: event.source, type, event: { ...event, deliveries: [] }, body: parseStoredBody(event) },
+        options.registry.list(),
+        now(),
+      )
+      added = await store.addDeliveries(event.id, planned, now())
+    } else {
+      replayed = await store.replayDeliveries(
+        { ...toFilter(body.filter), states: body.filter.states ?? ['dead'] },
+        now(),
+        body.limit,
+      )
+    }
+    if (replayed + added > 0) options.onWork()
+    return { replayed, added }
+  })
+}

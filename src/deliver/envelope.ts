@@ -1,0 +1,48 @@
+import { isUtf8 } from 'node:buffer'
+import type { AnyGhlEvent, TypeMapper } from '../catalog/index.js'
+import { parseFormBody } from '../receive/parse-body.js'
+import type { StoredEvent } from '../store/types.js'
+
+/**
+ * The canonical envelope of a stored event, built from the columns classification wrote at
+ * ingest (nothing is classified twice) and the original body. `data` is the body exactly as the
+ * sender sent it, parsed; destinations that want the bytes use the raw body instead.
+ */
+export function envelopeOf(event: StoredEvent, types: TypeMapper): AnyGhlEvent {
+  const type =
+    event.eventType === null
+      ? `${event.source}.event`
+      : event.eventName !== null
+        ? types.toType(event.eventType)
+        : event.eventType
+  const tenant: AnyGhlEvent['tenant'] = {}
+  if (event.locationId !== null) tenant.locationId = event.locationId
+  if (event.companyId !== null) tenant.companyId = event.companyId
+  return {
+    id: event.id,
+    source: event.source,
+    type,
+    ghlType: event.ghlType,
+    name: (event.eventName ?? 'unknown') as AnyGhlEvent['name'],
+    tenant,
+    entity: { kind: event.entityKind ?? 'unknown', id: event.entityId },
+    occurredAt: event.occurredAt,
+    receivedAt: new Date(event.receivedAt).toISOString(),
+    webhookId: event.webhookId,
+    data: parseStoredBody(event),
+  } as AnyGhlEvent
+}
+
+/** The stored body as a value: JSON, a form as an object, or the text when it is neither. */
+export function parseStoredBody(event: Pick<StoredEvent, 'rawBody' | 'bodyFormat'>): unknown {
+  if (event.bodyFormat === 'form') return parseFormBody(event.rawBody)
+  const raw = event.rawBody
+  const bom = raw.length >= 3 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf
+  const bytes = bom ? raw.subarray(3) : raw
+  if (!isUtf8(bytes)) return null
+  try {
+    return JSON.parse(bytes.toString('utf8'))
+  } catch {
+    return bytes.toString('utf8')
+  }
+}

@@ -1,0 +1,72 @@
+import type { AnyGhlEvent, TypeMapper } from '../catalog/index.js'
+import { coerceError } from '../errors.js'
+import type { Logger } from '../observe/logger.js'
+import type { Store } from '../store/types.js'
+import type { AttemptReport, RunAttempt } from './attempt.js'
+import { envelopeOf } from './envelope.js'
+import { PermanentError, RetryableError } from './errors.js'
+
+/** The second argument of every handler. */
+export interface HandlerContext {
+  /** 1 on the first attempt of this cycle, 2 on the first retry, … (a replay starts again at 1). */
+  attempt: number
+  eventId: string
+  deliveryId: string
+  subscriberId: string
+  /**
+   * Stable across every retry and replay of this event for this handler — pass it to upstream
+   * APIs as their idempotency key (e.g. Stripe's `Idempotency-Key`).
+   */
+  idempotencyKey: string
+  /** Aborted when the attempt times out or the gateway stops: pass it to fetch() and friends. */
+  signal: AbortSignal
+  logger: Logger
+  /**
+   * Runs `fn` at most once per delivery and key: when a retried attempt reaches the same
+   * `once`, it gets the recorded result instead of running `fn` again. The result must be
+   * JSON-serialisable. (If the process dies after `fn` finished but before its result was
+   * recorded, `fn` runs again — a crash window no store can close without the upstream's help.)
+   */
+  once<T>(key: string, fn: () => T | Promise<T>): Promise<T>
+}
+
+export type Handler<E = AnyGhlEvent> = (event: E, ctx: HandlerContext) => unknown
+
+/** Adapts a user handler to the worker: envelope in, report out, errors classified. */
+export function handlerRunner(options: {
+  handler: Handler
+  store: Store
+  types: TypeMapper
+  logger?: Logger
+}): RunAttempt {
+  const { handler, store, types } = options
+  return async (delivery, { signal, logger, now }) => {
+    const ctx: HandlerContext = {
+      attempt: delivery.attempts,
+      eventId: delivery.eventId,
+      deliveryId: delivery.id,
+      subscriberId: delivery.subscriberId,
+      idempotencyKey: `${delivery.eventId}:${delivery.subscriberId}`,
+      signal,
+      logger,
+      async once<T>(key: string, fn: () => T | Promise<T>): Promise<T> {
+        const recorded = await store.onceResult(delivery.id, key)
+        if (recorded.found) return recorded.result as T
+        const value = await fn()
+        return (await store.recordOnce(delivery.id, key, value, now())) as T
+      },
+    }
+    try {
+      await handler(envelopeOf(delivery.event, types), ctx)
+      return { outcome: 'success' }
+    } catch (thrown) {
+      return reportFor(coerceError(thrown))
+    }
+  }
+}
+
+function reportFor(error: Error): AttemptReport {
+  if (error instanceof PermanentError) return { outcome: 'permanent', error }
+  if (error instanceof RetryableError) return { outcome: 'retry', error, retryAfterMs: error.retryAfterMs }
+  return { outcome: 'retry', error }
+}

@@ -1,0 +1,332 @@
+import type { SubscriberRegistry } from '../dispatch/registry.js'
+import type { CompiledSubscriber } from '../dispatch/subscribers.js'
+import { coerceError } from '../errors.js'
+import { newId } from '../ids.js'
+import type { Logger } from '../observe/logger.js'
+import type { Metrics } from '../observe/metrics.js'
+import { GroupCommit } from '../store/group-commit.js'
+import type { AttemptResult, ClaimedDelivery, Store } from '../store/types.js'
+import type { AttemptReport } from './attempt.js'
+import { HandlerTimeoutError } from './errors.js'
+import { decideRetry } from './retry-policy.js'
+
+export interface WorkerOptions {
+  store: Store
+  registry: SubscriberRegistry
+  logger: Logger
+  metrics: Metrics
+  /** Lease owner id; unique per process. */
+  id: string
+  /** Deliveries running at once in this process, all subscribers together. @default 32 */
+  concurrency?: number
+  /** Safety-net poll when nothing wakes the worker. @default 1000 */
+  pollIntervalMs?: number
+  /** Extra lease time beyond the longest subscriber timeout. @default 30000 */
+  leaseGraceMs?: number
+  now?: () => number
+  random?: () => number
+}
+
+/**
+ * Claims due deliveries, runs them, and reports each attempt. One loop per process:
+ * claim as many as there are free slots (per subscriber and overall) → run each with a timeout →
+ * report results through a group commit (many finishes, one transaction) → claim again.
+ * Woken in-process when ingest creates deliveries, by a timer for the next scheduled retry, by
+ * PostgreSQL NOTIFY when another process does, and by a slow poll as a safety net.
+ */
+export class Worker {
+  readonly #o: Required<Omit<WorkerOptions, 'random'>> & Pick<WorkerOptions, 'random'>
+  readonly #inFlight = new Map<
+    string,
+    { subscriberId: string; abort: AbortController; done: Promise<void> }
+  >()
+  readonly #perSubscriber = new Map<string, number>()
+  readonly #finisher: GroupCommit<AttemptResult, boolean>
+  #running = false
+  #looping = false
+  #wakeRequested = false
+  #timer: NodeJS.Timeout | undefined
+  #nextTimerAt = Number.POSITIVE_INFINITY
+  #stopped: Promise<void> | undefined
+
+  constructor(options: WorkerOptions) {
+    this.#o = {
+      concurrency: 32,
+      pollIntervalMs: 1000,
+      leaseGraceMs: 30_000,
+      now: Date.now,
+      ...options,
+    }
+    this.#finisher = new GroupCommit({
+      commit: (results) => options.store.finishAttempts(results, this.#o.now()),
+      maxBatch: 256,
+      concurrency: options.store.kind === 'postgres' ? 2 : 1,
+      maxQueued: 100_000,
+      isolate: (error) => !options.store.isUnavailableError(error),
+    })
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size
+  }
+
+  start(): void {
+    if (this.#running || this.#stopped) return
+    this.#running = true
+    this.wake()
+  }
+
+  /** Something may be due now: claim on the next turn of the event loop. */
+  wake(): void {
+    if (!this.#running) return
+    this.#wakeRequested = true
+    if (!this.#looping) setImmediate(() => void this.#loop())
+  }
+
+  /** Claims and runs whatever is due now, and waits for it to finish (tests with a fixed clock). */
+  async runDue(): Promise<number> {
+    const started = await this.#claimAndStart()
+    await Promise.all([...this.#inFlight.values()].map((run) => run.done))
+    await this.#finisher.drain()
+    return started
+  }
+
+  /**
+   * Stops claiming, lets running attempts finish for up to `timeoutMs`, then aborts them (their
+   * results are still recorded as failures and retried later); idempotent.
+   */
+  stop(timeoutMs = 10_000): Promise<void> {
+    this.#stopped ??= (async () => {
+      this.#running = false
+      clearTimeout(this.#timer)
+      const running = [...this.#inFlight.values()]
+      const settled = Promise.all(running.map((run) => run.done))
+      let timer: NodeJS.Timeout | undefined
+      const timedOut = await Promise.race([
+        settled.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), timeoutMs)
+        }),
+      ])
+      clearTimeout(timer)
+      if (timedOut) {
+        this.#o.logger.warn({ running: this.#inFlight.size }, 'stopping: aborting attempts still running')
+        for (const run of this.#inFlight.values()) run.abort.abort(new Error('the gateway is shutting down'))
+        await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 1000))])
+      }
+      await this.#finisher.drain()
+    })()
+    return this.#stopped
+  }
+
+  async #loop(): Promise<void> {
+    if (this.#looping) return
+    this.#looping = true
+    try {
+      while (this.#running && this.#wakeRequested) {
+        this.#wakeRequested = false
+        const { started, asked } = await this.#claimOnce()
+        // A full claim means more may be waiting: go again. Otherwise sleep until woken.
+        if (started > 0 && started === asked) this.#wakeRequested = true
+      }
+    } catch (error) {
+      this.#o.logger.error({ err: error }, 'claiming deliveries failed; retrying at the next poll')
+    } finally {
+      this.#looping = false
+      this.#schedulePoll()
+    }
+  }
+
+  async #claimAndStart(): Promise<number> {
+    return (await this.#claimOnce()).started
+  }
+
+  async #claimOnce(): Promise<{ started: number; asked: number }> {
+    const slots = this.#slots()
+    const asked = slots.reduce((n, s) => n + s.limit, 0)
+    if (asked === 0) return { started: 0, asked }
+    const now = this.#o.now()
+    const claimed = await this.#o.store.claimDeliveries({
+      worker: this.#o.id,
+      now,
+      leaseMs: this.#leaseMs(),
+      slots,
+    })
+    for (const delivery of claimed) this.#start(delivery)
+    return { started: claimed.length, asked }
+  }
+
+  #slots(): { subscriberId: string; limit: number }[] {
+    let free = this.#o.concurrency - this.#inFlight.size
+    const slots = []
+    for (const subscriber of this.#o.registry.list()) {
+      if (free <= 0) break
+      const limit = Math.min(free, subscriber.concurrency - (this.#perSubscriber.get(subscriber.id) ?? 0))
+      if (limit <= 0) continue
+      slots.push({ subscriberId: subscriber.id, limit })
+      free -= limit
+    }
+    return slots
+  }
+
+  #leaseMs(): number {
+    const longest = Math.max(0, ...this.#o.registry.list().map((s) => s.timeoutMs))
+    return longest + this.#o.leaseGraceMs
+  }
+
+  #start(delivery: ClaimedDelivery): void {
+    const subscriber = this.#o.registry.get(delivery.subscriberId)
+    const abort = new AbortController()
+    this.#perSubscriber.set(delivery.subscriberId, (this.#perSubscriber.get(delivery.subscriberId) ?? 0) + 1)
+    const done = this.#attempt(delivery, subscriber, abort).finally(() => {
+      this.#inFlight.delete(delivery.id)
+      this.#perSubscriber.set(
+        delivery.subscriberId,
+        (this.#perSubscriber.get(delivery.subscriberId) ?? 1) - 1,
+      )
+      this.wake()
+    })
+    this.#inFlight.set(delivery.id, { subscriberId: delivery.subscriberId, abort, done })
+  }
+
+  async #attempt(
+    delivery: ClaimedDelivery,
+    subscriber: CompiledSubscriber | undefined,
+    abort: AbortController,
+  ) {
+    const { logger, metrics, now } = this.#o
+    const log = logger.child({
+      deliveryId: delivery.id,
+      eventId: delivery.eventId,
+      subscriber: delivery.subscriberId,
+    })
+    if (!subscriber) {
+      // Unregistered since the claim: give it back untouched for a process that has it.
+      await this.#o.store.releaseDeliveries([delivery.id], this.#o.id, now())
+      return
+    }
+    const startedAt = now()
+    if (delivery.totalAttempts === 1)
+      metrics.handlerStartDelay.observe((startedAt - delivery.event.receivedAt) / 1000)
+    const started = performance.now()
+    let report: AttemptReport
+    if (delivery.attempts > subscriber.retry.maxAttempts) {
+      // Lost leases used the attempts up (each crash while running counts): do not run it again.
+      report = {
+        outcome: 'permanent',
+        error: new Error('attempts used up by lost leases (crashes while running)'),
+      }
+    } else {
+      report = await this.#runWithTimeout(subscriber, delivery, abort, log)
+    }
+    const durationMs = performance.now() - started
+    const result = this.#resultFor(delivery, subscriber, report, startedAt, durationMs)
+    metrics.attempts.inc({ subscriber: subscriber.id, outcome: result.next.state })
+    metrics.attemptSeconds.observe({ outcome: result.next.state }, durationMs / 1000)
+    const applied = await this.#finisher.submit(result).catch((error: unknown) => {
+      log.error({ err: error }, 'could not record the attempt; the lease will expire and it will run again')
+      return false
+    })
+    const line = {
+      attempt: delivery.attempts,
+      outcome: result.next.state,
+      durationMs: Math.round(durationMs * 1000) / 1000,
+    }
+    if (!applied) log.warn(line, 'attempt finished after its lease was lost; the new holder decides')
+    else if (result.next.state === 'succeeded') log.debug(line, 'delivered')
+    else
+      log.warn(
+        { ...line, error: result.next.error },
+        result.next.state === 'dead' ? 'dead-lettered' : 'will retry',
+      )
+  }
+
+  async #runWithTimeout(
+    subscriber: CompiledSubscriber,
+    delivery: ClaimedDelivery,
+    abort: AbortController,
+    log: Logger,
+  ): Promise<AttemptReport> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<AttemptReport>((resolve) => {
+      timer = setTimeout(() => {
+        const error = new HandlerTimeoutError(subscriber.timeoutMs)
+        abort.abort(error)
+        resolve({ outcome: 'retry', error })
+      }, subscriber.timeoutMs)
+    })
+    const aborted = new Promise<AttemptReport>((resolve) => {
+      abort.signal.addEventListener(
+        'abort',
+        () => resolve({ outcome: 'retry', error: coerceError(abort.signal.reason) }),
+        {
+          once: true,
+        },
+      )
+    })
+    try {
+      return await Promise.race([
+        subscriber
+          .run(delivery, { signal: abort.signal, logger: log, now: this.#o.now })
+          .catch((error: unknown): AttemptReport => ({ outcome: 'retry', error: coerceError(error) })),
+        timeout,
+        aborted,
+      ])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  #resultFor(
+    delivery: ClaimedDelivery,
+    subscriber: CompiledSubscriber,
+    report: AttemptReport,
+    startedAt: number,
+    durationMs: number,
+  ): AttemptResult {
+    const error = report.outcome === 'success' ? undefined : report.error
+    const attempt = {
+      id: newId('att', startedAt),
+      number: delivery.totalAttempts,
+      startedAt,
+      durationMs,
+      errorClass: error ? error.name : null,
+      errorMessage: error ? error.message.slice(0, 2000) : null,
+      errorStack: error?.stack ? error.stack.slice(0, 8000) : null,
+      response: report.response ?? null,
+    }
+    const base = { deliveryId: delivery.id, worker: this.#o.id, attempt }
+    if (report.outcome === 'success') return { ...base, next: { state: 'succeeded' } }
+    const message = `${report.error.name}: ${report.error.message}`.slice(0, 2000)
+    if (report.outcome === 'permanent') return { ...base, next: { state: 'dead', error: message } }
+    const decision = decideRetry(
+      subscriber.retry,
+      { attempts: delivery.attempts, cycleStartedAt: delivery.cycleStartedAt },
+      this.#o.now(),
+      report.retryAfterMs,
+      this.#o.random,
+    )
+    if (decision.kind === 'dead')
+      return { ...base, next: { state: 'dead', error: `${message} (${decision.reason})` } }
+    this.#wakeAt(decision.runAt)
+    return { ...base, next: { state: 'retry_scheduled', runAt: decision.runAt, error: message } }
+  }
+
+  /** Wake up at `at` (a scheduled retry) unless something else wakes us sooner. */
+  #wakeAt(at: number): void {
+    if (!this.#running || at >= this.#nextTimerAt) return
+    clearTimeout(this.#timer)
+    this.#nextTimerAt = at
+    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, at - this.#o.now()))
+    this.#timer.unref()
+  }
+
+  #schedulePoll(): void {
+    this.#wakeAt(this.#o.now() + this.#o.pollIntervalMs)
+  }
+
+  #onTimer(): void {
+    this.#nextTimerAt = Number.POSITIVE_INFINITY
+    this.wake()
+  }
+}

@@ -1,0 +1,283 @@
+import { hostname } from 'node:os'
+import { buildApp, type GatewayApp } from './app.js'
+import type { AnyGhlEvent, CanonicalEventName, EventFor, GhlEventName } from './catalog/index.js'
+import { parseDuration } from './config/duration.js'
+import { type Env, type GatewayConfig, loadConfig } from './config/index.js'
+import type { RunAttempt } from './deliver/attempt.js'
+import { type Handler, handlerRunner } from './deliver/handler-runner.js'
+import { startRetention } from './deliver/retention.js'
+import { type RetryPolicyInput, retryPolicy } from './deliver/retry-policy.js'
+import { Worker } from './deliver/worker.js'
+import { SubscriberRegistry } from './dispatch/registry.js'
+import type { Subscriber } from './dispatch/subscribers.js'
+import { createLogger, type Logger } from './observe/logger.js'
+import { createMetrics } from './observe/metrics.js'
+import { openStore } from './store/open-store.js'
+import type { Store } from './store/types.js'
+import { VERSION } from './version.js'
+
+export interface GatewayOptions {
+  /** `sqlite:<path>` or `postgres://…`. @default env DATABASE_URL, else sqlite:./data/ghl-gateway.db */
+  database?: string
+  /** @default env PORT, else 3000 */
+  port?: number
+  /** @default env HOST, else 0.0.0.0 */
+  host?: string
+  /** Config file (sources, renames). @default env GATEWAY_CONFIG, else ./ghl-gateway.config.{yaml,yml,json} */
+  configFile?: string
+  /** Environment to read settings from. @default process.env */
+  env?: Env
+  /** Settings already loaded with `loadConfig` (the CLI does this); overrides the fields above. */
+  config?: GatewayConfig
+  /** @default pino JSON to stdout at LOG_LEVEL */
+  logger?: Logger
+}
+
+export interface HandlerOptions {
+  /**
+   * Stable id: deliveries in the database refer to it, across restarts and deploys. Set it when
+   * you register several handlers for one event. @default `handler:<event>` (`#2`, `#3`… for repeats)
+   */
+  id?: string
+  /** @default 5s … 10h, 18 attempts, 24h (see RetryPolicy) */
+  retry?: RetryPolicyInput
+  /** `entity`: one delivery per entity (e.g. per contact) at a time, in receive order. @default unordered */
+  ordered?: 'entity'
+  /** Deliveries of this handler running at once, per process. @default 10 */
+  concurrency?: number
+  /** Per attempt; ctx.signal aborts when it passes. @default 30s */
+  timeout?: number | string
+  /** Only events from these sources. @default every source */
+  sources?: string[]
+}
+
+export interface Gateway {
+  /** Runs `handler` for every event of a GHL doc name or canonical type — typed. */
+  on<K extends GhlEventName | CanonicalEventName>(
+    event: K,
+    handler: Handler<EventFor<K>>,
+    options?: HandlerOptions,
+  ): Gateway
+  /** Runs `handler` for a pattern: a renamed type, a prefix wildcard (`contact.*`), `unknown`, a source's own type. */
+  on(pattern: string, handler: Handler<AnyGhlEvent>, options?: HandlerOptions): Gateway
+  /** Runs `handler` for every event, including unknown ones and other sources' events. */
+  onAny(handler: Handler<AnyGhlEvent>, options?: HandlerOptions): Gateway
+  /** Opens the store, applies migrations, starts the worker and the HTTP server. */
+  listen(options?: { port?: number; host?: string }): Promise<{ url: string }>
+  /** Drains and stops everything; idempotent. */
+  close(): Promise<void>
+  /** The running parts, once listening (tests, advanced use). */
+  readonly running: RunningGateway | undefined
+}
+
+export interface RunningGateway {
+  app: GatewayApp
+  store: Store
+  worker: Worker
+  logger: Logger
+  config: GatewayConfig
+  url: string
+}
+
+/**
+ * The library entry point: `createGateway().on('ContactCreate', handler).listen()`. The CLI's
+ * `serve` is the same gateway without handlers (destinations come from the config file).
+ */
+export function createGateway(options: GatewayOptions = {}): Gateway {
+  const registry = new SubscriberRegistry()
+  const usedIds = new Map<string, number>()
+  let running: RunningGateway | undefined
+  let closing: Promise<void> | undefined
+  let stopExtras: (() => Promise<void> | void)[] = []
+  // Handlers need the store and type mapper, which exist once listening; runners bind late.
+  const late: { store?: Store; types?: GatewayApp['types']; logger?: Logger } = {}
+
+  const register = (events: string[], handler: Handler<never>, handlerOptions: HandlerOptions = {}) => {
+    const base = handlerOptions.id ?? `handler:${events.join(',')}`
+    const count = (usedIds.get(base) ?? 0) + 1
+    usedIds.set(base, count)
+    const id = handlerOptions.id ?? (count === 1 ? base : `${base}#${count}`)
+    registry.add(
+      handlerSubscriber(id, events, handler as Handler, handlerOptions, () => late as Required<typeof late>),
+    )
+  }
+
+  const gateway: Gateway = {
+    on(event: string, handler: Handler<never>, handlerOptions?: HandlerOptions) {
+      register([event], handler, handlerOptions)
+      return gateway
+    },
+    onAny(handler, handlerOptions) {
+      register(['*'], handler as Handler<never>, handlerOptions)
+      return gateway
+    },
+    get running() {
+      return running
+    },
+
+    async listen(listenOptions = {}) {
+      if (running) return { url: running.url }
+      const config =
+        options.config ??
+        loadConfig({
+          env: options.env,
+          overrides: {
+            database: options.database,
+            port: listenOptions.port ?? options.port,
+            host: listenOptions.host ?? options.host,
+            config: options.configFile,
+          },
+        })
+      if (options.config && listenOptions.port !== undefined) config.PORT = listenOptions.port
+      const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL })
+      const store = openStore({
+        url: config.DATABASE_URL,
+        durability: config.DURABILITY,
+        poolSize: config.PG_POOL_SIZE,
+        onPoolError: (error) => logger.warn({ err: error }, 'database connection lost; it will be replaced'),
+      })
+      try {
+        const report = await store.migrate()
+        if (report.applied.length) logger.info({ applied: report.applied }, 'database migrated')
+        if (report.unknown.length) {
+          logger.warn(
+            { versions: report.unknown },
+            'the database has migrations this version does not know (a newer gateway ran them); continuing',
+          )
+        }
+        const instanceId = `${hostname()}:${process.pid}:${Date.now()}`
+        const metrics = createMetrics()
+        const worker = new Worker({
+          store,
+          registry,
+          logger,
+          metrics,
+          id: instanceId,
+          concurrency: config.WORKER_CONCURRENCY,
+          pollIntervalMs: config.WORKER_POLL_INTERVAL,
+          leaseGraceMs: config.WORKER_LEASE_GRACE,
+        })
+        const announce = coalesced(() => store.announceWork())
+        const app = buildApp({
+          config,
+          store,
+          logger,
+          metrics,
+          registry,
+          instance: { id: instanceId, version: VERSION, startedAt: Date.now() },
+          onWork: () => {
+            worker.wake()
+            if (store.kind === 'postgres') announce().catch(() => {})
+          },
+        })
+        Object.assign(late, { store, types: app.types, logger })
+        await app.fastify.listen({ port: config.PORT, host: config.HOST })
+        const stopListening = store.listenForWork(
+          () => worker.wake(),
+          (error) =>
+            logger.warn({ err: error }, 'lost the LISTEN connection; reconnecting (polling meanwhile)'),
+        )
+        const retention =
+          config.RETENTION === null
+            ? undefined
+            : startRetention({ store, logger, retentionMs: config.RETENTION })
+        stopExtras = [stopListening, () => retention?.stop()]
+        worker.start()
+        running = { app, store, worker, logger, config, url: urlOf(app) }
+        logger.info(
+          {
+            version: VERSION,
+            url: running.url,
+            store: store.location,
+            handlers: registry.list().map((s) => s.id),
+          },
+          `ghl-gateway ${VERSION} listening on ${running.url}; GoHighLevel webhooks go to ${running.url}/webhooks/ghl`,
+        )
+        return { url: running.url }
+      } catch (error) {
+        await store.close().catch(() => {})
+        throw error
+      }
+    },
+
+    close() {
+      closing ??= (async () => {
+        if (!running) return
+        const { app, worker, store, config, logger } = running
+        app.beginDrain()
+        // Webhooks first (the last batch commits), then running attempts, then the store.
+        await app.fastify.close()
+        await worker.stop(config.SHUTDOWN_TIMEOUT)
+        for (const stop of stopExtras) await stop()
+        await store.close()
+        logger.info('stopped')
+        logger.flush()
+      })()
+      return closing
+    },
+  }
+  return gateway
+}
+
+/**
+ * A handler as a subscriber. `bind` supplies the store, type mapper and logger at the first
+ * attempt (they exist once the gateway listens; handlers are registered before).
+ */
+export function handlerSubscriber(
+  id: string,
+  events: string[],
+  handler: Handler,
+  options: HandlerOptions,
+  bind: () => { store: Store; types: GatewayApp['types']; logger: Logger },
+): Subscriber {
+  const timeoutMs =
+    options.timeout === undefined
+      ? 30_000
+      : typeof options.timeout === 'number'
+        ? options.timeout
+        : parseDuration(options.timeout)
+  if (timeoutMs === undefined || timeoutMs <= 0)
+    throw new Error(`handler ${id}: timeout must be a positive duration`)
+  let runner: RunAttempt | undefined
+  return {
+    id,
+    kind: 'handler',
+    events,
+    sources: options.sources,
+    ordered: options.ordered,
+    retry: retryPolicy(options.retry),
+    concurrency: options.concurrency ?? 10,
+    timeoutMs,
+    run: (delivery, context) => {
+      runner ??= handlerRunner({ handler, ...bind() })
+      return runner(delivery, context)
+    },
+  }
+}
+
+function urlOf(app: GatewayApp): string {
+  const address = app.fastify.server.address()
+  if (typeof address !== 'object' || address === null) return String(address)
+  return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+}
+
+/** Calls `fn` now, or — if a call is in flight — once more after it: bursts become one or two calls. */
+function coalesced(fn: () => Promise<void>): () => Promise<void> {
+  let inFlight: Promise<void> | undefined
+  let again = false
+  const run = (): Promise<void> => {
+    if (inFlight) {
+      again = true
+      return inFlight
+    }
+    inFlight = fn().finally(() => {
+      inFlight = undefined
+      if (again) {
+        again = false
+        void run()
+      }
+    })
+    return inFlight
+  }
+  return run
+}

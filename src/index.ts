@@ -1,0 +1,41 @@
+/**
+ * ghl-gateway as a library:
+ *
+ * ```ts
+ * import { createGateway } from 'ghl-gateway'
+ * const gw = createGateway({ database: process.env.DATABASE_URL })
+ * gw.on('ContactCreate', async (event, ctx) => { await crm.upsert(event.data) })
+ * gw.on('opportunity.stage_changed', async (event) => { … })
+ * gw.onAny(async (event, ctx) => { … })
+ * await gw.listen({ port: 3000 })
+ * ```
+ */
+
+export {
+  type AnyGhlEvent,
+  byCanonical,
+  byName,
+  CATALOG,
+  type CanonicalEventName,
+  classifyGhlBody,
+  type EventFor,
+  freshFixture,
+  type GhlEvent,
+  type GhlEventMap,
+  type GhlEventName,
+  loadFixture,
+} from './catalog/index.js'
+export { ConfigError, type GatewayConfig, loadConfig } from './config/index.js'
+export { HandlerTimeoutError, PermanentError, RetryableError } from './deliver/errors.js'
+export type { Handler, HandlerContext } from './deliver/handler-runner.js'
+export { DEFAULT_RETRY_POLICY, type RetryPolicy, type RetryPolicyInput } from './deliver/retry-policy.js'
+export { DELIVERY_STATES, type DeliveryState } from './deliver/states.js'
+export { ERROR_CODES, type ErrorCode, GatewayError } from './errors.js'
+export {
+  createGateway,
+  type Gateway,
+  type GatewayOptions,
+  type HandlerOptions,
+  type RunningGateway,
+} from './gateway.js'
+export { VERSION } from './version.js'
