@@ -1,32 +1,23 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError } from 'commander'
-import { ConfigError, loadConfig } from '../config/index.js'
-import { createLogger } from '../observe/logger.js'
-import { handleSignals, startGateway } from '../server.js'
-import { openStore } from '../store/open-store.js'
+import { Command, CommanderError } from 'commander'
+import { ConfigError } from '../config/index.js'
 import { KeyConfigError } from '../verify/index.js'
 import { VERSION } from '../version.js'
+import { registerDoctor } from './commands/doctor.js'
+import { registerEvents } from './commands/events.js'
+import { registerKeys } from './commands/keys.js'
+import { registerMigrate } from './commands/migrate.js'
+import { registerSend } from './commands/send.js'
+import { registerServe } from './commands/serve.js'
+import { registerSimulate } from './commands/simulate.js'
+import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js'
 
 /**
- * Exit codes: 0 done, 1 failure (could not start, database unreachable), 2 usage or configuration
- * error (fix the command line, environment or config file).
+ * `ghl-gateway <command>`. Exit codes: 0 done, 1 failure (could not start, database unreachable, a
+ * request refused, a check failed), 2 usage or configuration error (fix the command line,
+ * environment or config file). Each command lives in `commands/<name>.ts` and registers itself
+ * with `program.command()`, so it inherits the settings below (exit override, help after errors).
  */
-const EXIT_FAILURE = 1
-const EXIT_USAGE = 2
-
-const port = (value: string) => {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 0 || n > 65_535)
-    throw new InvalidArgumentError('must be a port number 0–65535')
-  return n
-}
-
-interface ServeFlags {
-  port?: number
-  host?: string
-  database?: string
-  config?: string
-}
 
 const program = new Command()
   .name('ghl-gateway')
@@ -35,60 +26,57 @@ const program = new Command()
   )
   .version(VERSION)
   .showHelpAfterError()
-
-program
-  .command('serve')
-  .description('Run the gateway: receive webhooks at /webhooks/ghl and store them before answering.')
-  .option('-p, --port <port>', 'TCP port (env PORT, default 3000)', port)
-  .option('--host <host>', 'interface to bind (env HOST, default 0.0.0.0)')
-  .option(
-    '-d, --database <url>',
-    'sqlite:<path> or postgres://… (env DATABASE_URL, default sqlite:./data/ghl-gateway.db)',
-  )
-  .option('-c, --config <file>', 'config file with extra sources (env GATEWAY_CONFIG)')
+  .exitOverride()
   .addHelpText(
     'after',
     `
-Examples:
-  $ ghl-gateway serve
-  $ ghl-gateway serve --port 8080 --database postgres://gateway:secret@db:5432/gateway
-  $ GHL_SIGNATURE_MODE=off ghl-gateway serve      # local development only
+Developer loop (two terminals):
+  $ ghl-gateway keys generate
+  $ env $(ghl-gateway keys env) ghl-gateway serve            # terminal 1
+  $ ghl-gateway send ContactCreate                           # terminal 2
+  $ ghl-gateway simulate --events 10000 --rate 500
 
-Environment: PORT, HOST, DATABASE_URL, DURABILITY, PG_POOL_SIZE, GHL_SIGNATURE_MODE,
-GHL_ED25519_PUBLIC_KEYS, GHL_RSA_PUBLIC_KEYS, GHL_TIMESTAMP_WINDOW, MAX_BODY_BYTES,
-BACKPRESSURE_HIGH_WATER, ADMIN_TOKEN, LOG_LEVEL, TRUST_PROXY, GATEWAY_CONFIG, SHUTDOWN_TIMEOUT,
-INGEST_BATCH_MAX (see README, "Configuration").`,
+Exit codes: 0 ok, 1 failure, 2 usage or configuration error.`,
   )
-  .action(async (flags: ServeFlags) => {
-    const config = loadConfig({ overrides: flags })
-    const gateway = await startGateway(config)
-    handleSignals(gateway, config.SHUTDOWN_TIMEOUT)
-  })
 
-program
-  .command('migrate')
-  .description('Apply database migrations and exit (serve also applies them at start).')
-  .option('-d, --database <url>', 'sqlite:<path> or postgres://… (env DATABASE_URL)')
-  .action(async (flags: { database?: string }) => {
-    const config = loadConfig({ overrides: flags })
-    const logger = createLogger({ level: config.LOG_LEVEL })
-    const store = openStore({ url: config.DATABASE_URL, durability: config.DURABILITY, poolSize: 1 })
-    try {
-      const report = await store.migrate()
-      logger.info(
-        { store: store.location, applied: report.applied, current: report.current, unknown: report.unknown },
-        report.applied.length ? `applied ${report.applied.length} migration(s)` : 'database is up to date',
-      )
-    } finally {
-      await store.close()
-      logger.flush()
-    }
-  })
+// `ghl-gateway events export | head`: a closed pipe ends the command quietly, not with a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(EXIT_OK)
+  throw error
+})
+
+registerServe(program)
+registerMigrate(program)
+registerKeys(program)
+registerSend(program)
+registerSimulate(program)
+registerEvents(program)
+registerDoctor(program)
+
+/** Commander's own errors: help and version are not errors; everything else is a usage error. */
+function commanderExit(error: CommanderError): number {
+  if (
+    error.code === 'commander.helpDisplayed' ||
+    error.code === 'commander.version' ||
+    (error.code === 'commander.help' && error.exitCode === 0)
+  ) {
+    return EXIT_OK
+  }
+  return EXIT_USAGE
+}
 
 program.parseAsync().catch((error: unknown) => {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its message (and the help, for usage errors).
+    process.exit(commanderExit(error))
+  }
   if (error instanceof ConfigError || error instanceof KeyConfigError) {
     console.error(`ghl-gateway: ${error.message}`)
     process.exit(EXIT_USAGE)
+  }
+  if (error instanceof CliError) {
+    console.error(`ghl-gateway: ${error.message}`)
+    process.exit(error.exitCode)
   }
   const code = (error as { code?: string }).code
   if (code === 'EADDRINUSE') {

@@ -1,0 +1,95 @@
+import type { Command } from 'commander'
+import { VERSION } from '../../version.js'
+import type { Check, CheckStatus } from '../doctor/check.js'
+import { portOption } from '../options.js'
+import { type Style, styleFor } from '../ui/style.js'
+
+interface DoctorFlags {
+  port?: number
+  host?: string
+  database?: string
+  config?: string
+  timeUrl?: string
+  json?: boolean
+}
+
+export function registerDoctor(program: Command): void {
+  program
+    .command('doctor')
+    .description('Check configuration, keys, database, disk, clock and port, and say what to fix.')
+    .option('-p, --port <port>', 'as for serve (env PORT)', portOption)
+    .option('--host <host>', 'as for serve (env HOST)')
+    .option('-d, --database <url>', 'as for serve (env DATABASE_URL)')
+    .option('-c, --config <file>', 'as for serve (env GATEWAY_CONFIG)')
+    .option(
+      '--time-url <url>',
+      "compare the clock with this server's Date header (e.g. https://www.google.com)",
+    )
+    .option('--json', 'print {ok, checks} as JSON')
+    .addHelpText(
+      'after',
+      `
+Reads the environment and config file with serve's own loader, parses the trusted keys as serve
+does, opens the database read-only-ish (one SELECT, no migration), checks free disk space where the
+SQLite file lives, tries to bind PORT on HOST, and reports ADMIN_TOKEN and GHL_SIGNATURE_MODE.
+Exit code 1 when a check fails (warnings do not fail), 2 for usage errors.
+
+Examples:
+  $ ghl-gateway doctor
+  $ DATABASE_URL=postgres://gateway:secret@db:5432/gateway ghl-gateway doctor --json
+
+Environment: everything serve reads (PORT, HOST, DATABASE_URL, DURABILITY, GHL_SIGNATURE_MODE,
+GHL_ED25519_PUBLIC_KEYS, GHL_RSA_PUBLIC_KEYS, ADMIN_TOKEN, GATEWAY_CONFIG, …).`,
+    )
+    .action(async (flags: DoctorFlags) => {
+      // Loaded here: the other commands do not need the store's modules.
+      const [{ checkAdminToken, checkConfig, checkKeys, checkSignatureMode }, system] = await Promise.all([
+        import('../doctor/config-checks.js'),
+        import('../doctor/system-checks.js'),
+      ])
+      const { checkClock, checkDatabase, checkDisk, checkPort } = system
+      const cwd = process.cwd()
+      const checks: Check[] = []
+      const { check, config } = checkConfig({
+        overrides: { port: flags.port, host: flags.host, database: flags.database, config: flags.config },
+      })
+      checks.push(check)
+      checks.push(...checkKeys(process.env, cwd))
+      checks.push(...checkSignatureMode(process.env))
+      if (config) {
+        checks.push(await checkDatabase(config, cwd))
+        checks.push(checkDisk(config, cwd))
+        checks.push(await checkPort(config))
+        checks.push(checkAdminToken(config))
+      } else {
+        checks.push({ name: 'database', status: 'info', message: 'not checked: fix the configuration first' })
+      }
+      checks.push(await checkClock(flags.timeUrl))
+      const ok = !checks.some((c) => c.status === 'fail')
+      if (flags.json) console.log(JSON.stringify({ ok, version: VERSION, checks }, null, 2))
+      else printChecks(checks, ok, styleFor(process.stdout))
+      process.exitCode = ok ? 0 : 1
+    })
+}
+
+const LABEL: Record<CheckStatus, string> = { ok: 'ok  ', info: 'info', warn: 'warn', fail: 'FAIL' }
+
+function printChecks(checks: readonly Check[], ok: boolean, style: Style): void {
+  const colour: Record<CheckStatus, (t: string) => string> = {
+    ok: style.green,
+    info: style.dim,
+    warn: style.yellow,
+    fail: style.red,
+  }
+  console.log(style.bold(`ghl-gateway ${VERSION} doctor`))
+  for (const c of checks) {
+    console.log(`${colour[c.status](LABEL[c.status])}  ${c.name.padEnd(11)}${c.message}`)
+    if (c.fix && (c.status === 'warn' || c.status === 'fail')) console.log(`${' '.repeat(17)}→ ${c.fix}`)
+  }
+  const failures = checks.filter((c) => c.status === 'fail').length
+  console.log(
+    ok
+      ? style.green('\nNothing to fix.')
+      : style.red(`\n${failures} problem${failures === 1 ? '' : 's'} to fix (see → above).`),
+  )
+}

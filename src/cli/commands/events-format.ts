@@ -1,0 +1,78 @@
+import { styleFor } from '../ui/style.js'
+import { cell, formatTable } from '../ui/table.js'
+
+/** Terminal output of `events list` and `events show`: what GET /api/events(/:id) answered, readable. */
+
+export interface EventSummary {
+  id: string
+  source: string
+  type: string | null
+  name: string | null
+  entity: { kind: string | null; id: string | null }
+  tenant: { locationId: string | null; companyId: string | null }
+  webhookId: string | null
+  receivedAt: string
+  verification: { scheme: string; verified: boolean; keyId?: string }
+  duplicateCount: number
+  flags: string[]
+  schemaStatus: string | null
+  bodyBytes: number
+}
+
+export function printTable(events: readonly EventSummary[]): void {
+  if (!events.length) {
+    console.log('no events match')
+    return
+  }
+  const style = styleFor(process.stdout)
+  const rows = events.map((e) => [
+    e.receivedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+    e.id,
+    cell(e.type),
+    cell(e.name),
+    cell(e.tenant.locationId ?? e.tenant.companyId),
+    e.verification.verified ? 'yes' : e.verification.scheme === 'none' ? 'none' : style.yellow('NO'),
+    e.duplicateCount ? String(e.duplicateCount) : '',
+    e.flags.join(','),
+  ])
+  console.log(formatTable(['RECEIVED', 'ID', 'TYPE', 'NAME', 'TENANT', 'VERIFIED', 'DUPS', 'FLAGS'], rows))
+}
+
+export function printDetail(e: EventSummary & Record<string, unknown>): void {
+  const style = styleFor(process.stdout)
+  const line = (label: string, value: string) => console.log(`${style.dim(label.padEnd(12))}${value}`)
+  console.log(`${style.bold(e.id)}  ${cell(e.type)}${e.name && e.name !== 'unknown' ? ` (${e.name})` : ''}`)
+  line(
+    'received',
+    `${e.receivedAt}${e.sentAt ? `  sent ${e.sentAt}` : ''}${e.occurredAt ? `  occurred ${e.occurredAt}` : ''}`,
+  )
+  line('source', `${e.source}  webhookId ${cell(e.webhookId)}`)
+  line('tenant', `location ${cell(e.tenant.locationId)}  company ${cell(e.tenant.companyId)}`)
+  line('entity', `${cell(e.entity.kind)} ${cell(e.entity.id)}`)
+  const v = e.verification
+  line(
+    'verified',
+    v.verified
+      ? style.green(`${v.scheme}${v.keyId ? ` (${v.keyId})` : ''}`)
+      : style.yellow(
+          `no (${v.scheme}${'failure' in v ? `: ${String((v as { failure?: string }).failure)}` : ''})`,
+        ),
+  )
+  line(
+    'schema',
+    `${cell(e.schemaStatus)}  duplicates ${e.duplicateCount}  flags ${e.flags.length ? e.flags.join(', ') : '—'}`,
+  )
+  const notes = (e.classification as { notes?: string[] } | null)?.notes ?? []
+  for (const note of notes) line('note', note)
+  const headers = (e.headers ?? {}) as Record<string, string>
+  if (Object.keys(headers).length) {
+    console.log(style.dim('headers'))
+    for (const [k, value] of Object.entries(headers)) console.log(`  ${k}: ${value}`)
+  }
+  console.log(style.dim(`body (${e.bodyBytes} bytes)`))
+  console.log(
+    e.body === null || e.body === undefined
+      ? Buffer.from(String(e.rawBody ?? ''), 'base64').toString('utf8')
+      : JSON.stringify(e.body, null, 2),
+  )
+}

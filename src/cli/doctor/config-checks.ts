@@ -1,0 +1,126 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { ConfigError, type GatewayConfig, type LoadConfigOptions, loadConfig } from '../../config/index.js'
+import { ghlTrustedKeys, KeyConfigError, keyId } from '../../verify/index.js'
+import { defaultKeyPath } from '../signing.js'
+import type { Check } from './check.js'
+
+/** Doctor checks of the settings: environment and config file, keys, signature mode, admin token. */
+
+const MIN_TOKEN_LENGTH = 16
+
+export function checkConfig(options: LoadConfigOptions): { check: Check; config?: GatewayConfig } {
+  try {
+    const config = loadConfig(options)
+    const sources = config.file.sources?.length ?? 0
+    return {
+      config,
+      check: {
+        name: 'config',
+        status: 'ok',
+        message: config.configFile
+          ? `environment valid; config file ${config.configFile} (${sources} extra source${sources === 1 ? '' : 's'})`
+          : 'environment valid; no config file (GHL only)',
+      },
+    }
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    return {
+      check: {
+        name: 'config',
+        status: 'fail',
+        message: error.message,
+        fix: 'correct the setting named above, then run doctor again',
+      },
+    }
+  }
+}
+
+/** The trusted keys, parsed exactly as the gateway does at boot; and whether `send`'s key is among them. */
+export function checkKeys(env: NodeJS.ProcessEnv, cwd: string): Check[] {
+  let keys: ReturnType<typeof ghlTrustedKeys>
+  try {
+    keys = ghlTrustedKeys(env)
+  } catch (error) {
+    if (!(error instanceof KeyConfigError)) throw error
+    return [
+      {
+        name: 'keys',
+        status: 'fail',
+        message: error.message,
+        fix: 'fix or remove that entry; `ghl-gateway keys env` prints valid test key lines',
+      },
+    ]
+  }
+  const ids = (list: { id: string }[]) => list.map((k) => k.id).join(', ')
+  const checks: Check[] = [
+    {
+      name: 'keys',
+      status: 'ok',
+      message: `trusts ${keys.ed25519.length} Ed25519 key(s) (${ids(keys.ed25519)}) and ${keys.rsa.length} RSA key(s) (${ids(keys.rsa)})`,
+    },
+  ]
+  const path = defaultKeyPath('ed25519', cwd)
+  if (existsSync(path)) {
+    try {
+      const id = keyId('ed25519', createPublicKey(createPrivateKey(readFileSync(path, 'utf8'))))
+      checks.push(
+        keys.ed25519.some((k) => k.id === id)
+          ? {
+              name: 'test key',
+              status: 'ok',
+              message: `\`ghl-gateway send\` signs with ${id}, which this configuration trusts`,
+            }
+          : {
+              name: 'test key',
+              status: 'warn',
+              message: `\`ghl-gateway send\` signs with ${id}, which this configuration does not trust`,
+              fix: 'start the gateway with the lines from `ghl-gateway keys env` in its environment',
+            },
+      )
+    } catch {
+      checks.push({
+        name: 'test key',
+        status: 'warn',
+        message: `${path} is not a readable Ed25519 private key`,
+        fix: 'recreate it with `ghl-gateway keys generate --force`',
+      })
+    }
+  }
+  return checks
+}
+
+/** GHL_SIGNATURE_MODE=off is for local development only. */
+export function checkSignatureMode(env: NodeJS.ProcessEnv): Check[] {
+  const checks: Check[] = []
+  if (env.GHL_SIGNATURE_MODE?.trim().toLowerCase() === 'off') {
+    checks.push({
+      name: 'signatures',
+      status: 'warn',
+      message: 'GHL_SIGNATURE_MODE=off: unsigned webhooks are accepted (stored as unverified)',
+      fix: 'unset it (or set require) anywhere but local development',
+    })
+  }
+  return checks
+}
+
+export function checkAdminToken(config: GatewayConfig): Check {
+  const token = config.ADMIN_TOKEN
+  if (token === undefined) {
+    return {
+      name: 'admin API',
+      status: 'info',
+      message: 'disabled (ADMIN_TOKEN unset); `ghl-gateway events` needs it',
+      fix: 'set ADMIN_TOKEN to a long random value to enable /api and /metrics',
+    }
+  }
+  if (token.length < MIN_TOKEN_LENGTH) {
+    return {
+      name: 'admin API',
+      status: 'warn',
+      message: `ADMIN_TOKEN is only ${token.length} characters`,
+      fix: `use at least ${MIN_TOKEN_LENGTH} random characters, e.g. \`openssl rand -hex 24\``,
+    }
+  }
+  return { name: 'admin API', status: 'ok', message: `enabled (ADMIN_TOKEN set, ${token.length} characters)` }
+}
