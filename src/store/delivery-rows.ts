@@ -1,3 +1,4 @@
+import { DELIVERY_STATES } from '../deliver/states.js'
 import type { Condition } from './event-filter.js'
 import type { Attempt, Delivery, DeliveryFilter, DeliverySummary } from './types.js'
 
@@ -69,12 +70,22 @@ export function deliveryConditions(
   dialect: 'sqlite' | 'postgres',
 ): Condition[] {
   const conditions: Condition[] = []
-  const list = (column: string, values: readonly string[] | undefined) => {
-    if (values === undefined) return
-    conditions.push({ sql: (p) => (values.length ? `${column} IN (${values.map(p).join(', ')})` : 'FALSE') })
+  if (filter.states !== undefined) {
+    // Literals, not parameters: SQLite uses a partial index (e.g. the dead-letter one) only when the
+    // query text implies the index's WHERE. The states are a closed list, checked here.
+    const states = filter.states.filter((state) => DELIVERY_STATES.includes(state))
+    const sql =
+      states.length === 0
+        ? 'FALSE'
+        : states.length === 1
+          ? `d.state = '${states[0]}'`
+          : `d.state IN (${states.map((st) => `'${st}'`).join(', ')})`
+    conditions.push({ sql: () => sql })
   }
-  list('d.state', filter.states)
-  list('e.event_type', filter.eventTypes)
+  if (filter.eventTypes !== undefined) {
+    const types = filter.eventTypes
+    conditions.push({ sql: (p) => (types.length ? `e.event_type IN (${types.map(p).join(', ')})` : 'FALSE') })
+  }
   if (filter.subscriberId !== undefined) {
     const value = filter.subscriberId
     conditions.push({ sql: (p) => `d.subscriber_id = ${p(value)}` })

@@ -25,12 +25,21 @@ export function eventConditions(
   equals('entity_id', filter.entityId)
   equals('location_id', filter.locationId)
   equals('company_id', filter.companyId)
-  equals('webhook_id', filter.webhookId)
+  // The dedupe key of an event with a sender id is that id: the unique (dedupe_key, source) index
+  // finds it; webhook_id itself has no index of its own.
+  if (filter.webhookId !== undefined) {
+    const webhookId = filter.webhookId
+    conditions.push({ sql: (p) => `dedupe_key = ${p(webhookId)} AND webhook_id = ${p(webhookId)}` })
+  }
   if (filter.tenantId !== undefined) {
     const tenant = filter.tenantId
     conditions.push({ sql: (p) => `(location_id = ${p(tenant)} OR company_id = ${p(tenant)})` })
   }
-  equals('schema_status', filter.schemaStatus)
+  if (filter.schemaStatus !== undefined && ['valid', 'drift', 'unknown'].includes(filter.schemaStatus)) {
+    // A literal, so SQLite can use the partial index on drifted and unknown events.
+    const status = filter.schemaStatus
+    conditions.push({ sql: () => `schema_status = '${status}'` })
+  }
   if (filter.eventTypes !== undefined) {
     const types = filter.eventTypes
     conditions.push({ sql: (p) => (types.length ? `event_type IN (${types.map(p).join(', ')})` : 'FALSE') })

@@ -71,7 +71,7 @@ const INSERT_EVENTS = `WITH inserted AS (
     INSERT INTO events (${INSERT_COLUMNS.map((c) => c.name).join(', ')}, duplicate_count)
     SELECT * FROM unnest(${INSERT_COLUMNS.map((c, i) => `$${i + 1}::${PG_TYPES[c.kind]}[]`).join(', ')},
       $${INSERT_COLUMNS.length + 1}::int[])
-    ON CONFLICT (source, dedupe_key) DO UPDATE
+    ON CONFLICT (dedupe_key, source) DO UPDATE
       SET duplicate_count = events.duplicate_count + excluded.duplicate_count + 1,
           last_duplicate_at = excluded.received_at
     RETURNING id, seq, source, dedupe_key, received_at

@@ -68,7 +68,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     // an id different from the one we generated means "duplicate".
     const insert = db.prepare(`INSERT INTO events (${INSERT_COLUMNS.map((c) => c.name).join(', ')})
       VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})
-      ON CONFLICT (source, dedupe_key) DO UPDATE
+      ON CONFLICT (dedupe_key, source) DO UPDATE
         SET duplicate_count = duplicate_count + 1, last_duplicate_at = excluded.received_at
       RETURNING id, seq`)
     return {

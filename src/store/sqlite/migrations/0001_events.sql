@@ -34,7 +34,8 @@ CREATE TABLE events (
   classification    TEXT,                         -- JSON {matchedBy, family, issues[], notes[]}
   duplicate_count   INTEGER NOT NULL DEFAULT 0,
   last_duplicate_at INTEGER,
-  UNIQUE (source, dedupe_key)
+  -- dedupe_key first: a lookup by webhookId (the dedupe key of GHL events) uses this index too.
+  UNIQUE (dedupe_key, source)
 );
 
 -- API filters walk newest-first within a tenant, a type or an entity.

@@ -30,8 +30,8 @@ CREATE INDEX deliveries_due ON deliveries (subscriber_id, run_at)
 -- Ordering: is there an older open delivery for the same entity?
 CREATE INDEX deliveries_ordering ON deliveries (ordering_key, event_seq)
   WHERE ordering_key IS NOT NULL AND state IN ('pending', 'leased', 'retry_scheduled');
--- The dead-letter queue, newest first.
-CREATE INDEX deliveries_dead ON deliveries (updated_at) WHERE state = 'dead';
+-- The dead-letter queue, newest first (the listing orders by seq).
+CREATE INDEX deliveries_dead ON deliveries (seq) WHERE state = 'dead';
 
 -- Attempts: every run of a delivery, kept with its outcome (the history a replay never erases).
 CREATE TABLE attempts (
