@@ -169,3 +169,39 @@ describe('createGhlVerifier', () => {
     expect(() => createGhlVerifier({ ed25519: [], rsa: [] })).toThrow(KeyConfigError)
   })
 })
+
+describe('verifyAsync (thread pool)', () => {
+  it('decides every case exactly as verify does', async () => {
+    const stranger = generateKeyPairSync('ed25519').privateKey
+    const cases: IncomingHttpHeaders[] = [
+      { 'x-ghl-signature': edSig(ed1.privateKey) },
+      { 'x-ghl-signature': edSig(ed2.privateKey) },
+      { 'x-ghl-signature': edSig(ed2.privateKey) },
+      { 'x-ghl-signature': edSig(stranger) },
+      { 'x-ghl-signature': edSig(ed1.privateKey, Buffer.from('other bytes')) },
+      { 'x-ghl-signature': 'not base64!' },
+      { 'x-ghl-signature': 'AAAA' },
+      { 'x-ghl-signature': 'N/A', 'x-wh-signature': rsaSig(rsa1.privateKey) },
+      { 'x-ghl-signature': edSig(stranger), 'x-wh-signature': rsaSig(rsa1.privateKey) },
+      { 'x-wh-signature': rsaSig(rsa2.privateKey) },
+      {},
+    ]
+    for (const headers of cases) {
+      expect(await verifier.verifyAsync!(request(headers))).toEqual(verifier.verify(request(headers)))
+    }
+  })
+})
+
+describe('KeyRing', () => {
+  it('tries the key that matched last first', async () => {
+    const { KeyRing } = await import('./key-match.js')
+    const a = trusted('ed25519', ed1.publicKey)
+    const b = trusted('ed25519', ed2.publicKey)
+    const ring = new KeyRing([a, b])
+    expect(ring.keys).toEqual([a, b])
+    ring.promote(b)
+    expect(ring.keys).toEqual([b, a])
+    ring.promote(b)
+    expect(ring.keys).toEqual([b, a])
+  })
+})

@@ -1,8 +1,8 @@
-import { verifyGhlEd25519 } from './ghl-ed25519.js'
+import { verifyGhlEd25519, verifyGhlEd25519Async } from './ghl-ed25519.js'
 import { verifyGhlRsa } from './ghl-rsa.js'
 import { headerValue } from './headers.js'
 import { KeyConfigError } from './key-config-error.js'
-import type { KeyMatch } from './key-match.js'
+import { type KeyMatch, KeyRing } from './key-match.js'
 import type { TrustedKey, Verifier, VerifyOutcome, VerifyRequest } from './types.js'
 
 export interface GhlVerifierKeys {
@@ -26,10 +26,10 @@ export function createGhlVerifier(keys: GhlVerifierKeys): Verifier {
       'The GHL verifier needs at least one Ed25519 key; pass ghlTrustedKeys(env).ed25519, which includes the published GHL key',
     )
   }
-  const ed25519 = [...keys.ed25519]
+  const ed25519 = new KeyRing(keys.ed25519)
   const rsa = [...keys.rsa]
 
-  return {
+  const verifier: Verifier = {
     scheme: 'ghl-ed25519',
     credentialHeaders: [ED25519_HEADER, RSA_HEADER],
     verify(request: VerifyRequest): VerifyOutcome {
@@ -39,27 +39,39 @@ export function createGhlVerifier(keys: GhlVerifierKeys): Verifier {
       if (ed25519Signature !== undefined) {
         return outcome('ghl-ed25519', verifyGhlEd25519(request.rawBody, ed25519Signature, ed25519))
       }
-      const rsaSignature = signatureHeader(request, RSA_HEADER)
-      if (rsaSignature === undefined) {
-        return {
-          ok: false,
-          scheme: 'ghl-ed25519',
-          code: 'missing_signature',
-          message:
-            'The request has neither X-GHL-Signature nor X-WH-Signature (or only "N/A"); GHL signs every webhook, so check that it came from GHL and that no proxy strips these headers',
-        }
-      }
-      if (rsa.length === 0) {
-        return {
-          ok: false,
-          scheme: 'ghl-rsa',
-          code: 'invalid_signature',
-          message:
-            'The request carries only the legacy X-WH-Signature and no RSA keys are configured; ask the sender to send X-GHL-Signature or set GHL_RSA_PUBLIC_KEYS',
-        }
-      }
-      return outcome('ghl-rsa', verifyGhlRsa(request.rawBody, rsaSignature, rsa))
+      return legacy(request)
     },
+    async verifyAsync(request: VerifyRequest): Promise<VerifyOutcome> {
+      const ed25519Signature = signatureHeader(request, ED25519_HEADER)
+      if (ed25519Signature !== undefined) {
+        return outcome('ghl-ed25519', await verifyGhlEd25519Async(request.rawBody, ed25519Signature, ed25519))
+      }
+      return legacy(request)
+    },
+  }
+  return verifier
+
+  function legacy(request: VerifyRequest): VerifyOutcome {
+    const rsaSignature = signatureHeader(request, RSA_HEADER)
+    if (rsaSignature === undefined) {
+      return {
+        ok: false,
+        scheme: 'ghl-ed25519',
+        code: 'missing_signature',
+        message:
+          'The request has neither X-GHL-Signature nor X-WH-Signature (or only "N/A"); GHL signs every webhook, so check that it came from GHL and that no proxy strips these headers',
+      }
+    }
+    if (rsa.length === 0) {
+      return {
+        ok: false,
+        scheme: 'ghl-rsa',
+        code: 'invalid_signature',
+        message:
+          'The request carries only the legacy X-WH-Signature and no RSA keys are configured; ask the sender to send X-GHL-Signature or set GHL_RSA_PUBLIC_KEYS',
+      }
+    }
+    return outcome('ghl-rsa', verifyGhlRsa(request.rawBody, rsaSignature, rsa))
   }
 }
 

@@ -24,3 +24,47 @@ export function firstMatchingKey(keys: readonly TrustedKey[], check: (key: Trust
   }
   return { status: 'no_match' }
 }
+
+/**
+ * Trusted keys in the order to try them: the key that matched last goes first. Normally one key
+ * signs everything, so a verification costs one signature check instead of one per configured key
+ * (GHL's built-in key would otherwise be tried — and fail — before every extra key, and during a
+ * rotation the new key takes the lead as soon as it is in use).
+ */
+export class KeyRing {
+  #keys: readonly TrustedKey[]
+
+  constructor(keys: readonly TrustedKey[]) {
+    this.#keys = [...keys]
+  }
+
+  get keys(): readonly TrustedKey[] {
+    return this.#keys
+  }
+
+  get size(): number {
+    return this.#keys.length
+  }
+
+  promote(key: TrustedKey): void {
+    if (this.#keys[0] === key) return
+    this.#keys = [key, ...this.#keys.filter((k) => k !== key)]
+  }
+}
+
+/** `firstMatchingKey` for a check that runs off the main thread; keys are tried one at a time. */
+export async function firstMatchingKeyAsync(
+  keys: readonly TrustedKey[],
+  check: (key: TrustedKey) => Promise<boolean>,
+): Promise<KeyMatch> {
+  for (const key of keys) {
+    let matched = false
+    try {
+      matched = await check(key)
+    } catch {
+      matched = false
+    }
+    if (matched) return { status: 'matched', key }
+  }
+  return { status: 'no_match' }
+}

@@ -50,6 +50,11 @@ export interface Verifier {
    */
   readonly credentialHeaders: readonly string[]
   verify(request: VerifyRequest): VerifyOutcome
+  /**
+   * The same decision, computed off the main thread (libuv's pool) where the scheme's cost makes
+   * that worth it (Ed25519). Must agree with `verify` for every request.
+   */
+  verifyAsync?(request: VerifyRequest): Promise<VerifyOutcome>
 }
 
 /** A trusted public key, parsed once at boot. */
