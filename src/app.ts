@@ -10,13 +10,17 @@ import Fastify, {
 import { requireAdmin } from './api/auth.js'
 import { catalogRoutes } from './api/catalog-routes.js'
 import { deliveriesRoutes } from './api/deliveries-routes.js'
+import { destinationsRoutes } from './api/destinations-routes.js'
 import { eventsRoutes } from './api/events-routes.js'
+import { streamRoutes } from './api/stream-routes.js'
 import { createTypeMapper, type TypeMapper } from './catalog/index.js'
 import type { GatewayConfig } from './config/index.js'
+import type { DestinationSet } from './dispatch/destinations.js'
 import { SubscriberRegistry } from './dispatch/registry.js'
 import { errorBody, GatewayError } from './errors.js'
 import { newId } from './ids.js'
 import { healthRoutes } from './observe/health-routes.js'
+import { LiveStream } from './observe/live-stream.js'
 import type { Logger } from './observe/logger.js'
 import { createMetrics, type Metrics } from './observe/metrics.js'
 import { createIngestor, type Ingestor, RETRY_AFTER_SECONDS } from './receive/ingestor.js'
@@ -39,6 +43,10 @@ export interface AppDeps {
   registry?: SubscriberRegistry
   /** Deliveries became due (a commit created them, a replay reset them): wake the workers. */
   onWork?: () => void
+  /** This process's live stream (GET /api/stream). @default a fresh one */
+  liveStream?: LiveStream
+  /** HTTP destinations (their subscribers are in `registry`); enables /api/destinations. */
+  destinations?: DestinationSet
 }
 
 export interface GatewayApp {
@@ -50,6 +58,8 @@ export interface GatewayApp {
   types: TypeMapper
   registry: SubscriberRegistry
   instance: GatewayInstance
+  /** Committed events (and, from the worker, attempts) of this process, for GET /api/stream. */
+  liveStream: LiveStream
   /** Starts answering 503 to new webhooks and readiness checks (first stage of shutdown). */
   beginDrain(): void
   isDraining(): boolean
@@ -87,6 +97,9 @@ export function buildApp(deps: AppDeps): GatewayApp {
   })
 
   const registry = deps.registry ?? new SubscriberRegistry()
+  const liveStream =
+    deps.liveStream ??
+    new LiveStream({ onListenerError: (error) => logger.warn({ err: error }, 'a live stream client failed') })
   const onWork = deps.onWork ?? (() => {})
   const ingestor = createIngestor({
     store,
@@ -143,6 +156,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     ghlTimestampWindowMs: config.GHL_TIMESTAMP_WINDOW,
     isDraining,
     now: deps.now,
+    liveStream,
   })
   void fastify.register(eventsRoutes, { store, adminToken: config.ADMIN_TOKEN, types })
   void fastify.register(catalogRoutes, { adminToken: config.ADMIN_TOKEN, types })
@@ -154,6 +168,16 @@ export function buildApp(deps: AppDeps): GatewayApp {
     onWork,
     now: deps.now,
   })
+  void fastify.register(streamRoutes, { liveStream, adminToken: config.ADMIN_TOKEN })
+  if (deps.destinations) {
+    void fastify.register(destinationsRoutes, {
+      destinations: deps.destinations,
+      store,
+      adminToken: config.ADMIN_TOKEN,
+      types,
+      now: deps.now,
+    })
+  }
   void fastify.register(async (scope) => {
     scope.addHook('onRequest', requireAdmin(config.ADMIN_TOKEN))
     scope.get('/metrics', async (_request, reply) => {
@@ -174,6 +198,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     types,
     registry,
     instance,
+    liveStream,
     beginDrain: () => {
       draining = true
     },

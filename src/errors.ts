@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   not_found: 404,
   unknown_source: 404,
   method_not_allowed: 405,
+  conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   // We are (deliberately or not) unable to take the event right now: the sender should retry.

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import { buildApp, type GatewayApp } from './app.js'
 import type { AnyGhlEvent, CanonicalEventName, EventFor, GhlEventName } from './catalog/index.js'
+import { createTypeMapper } from './catalog/index.js'
 import { parseDuration } from './config/duration.js'
 import { type Env, type GatewayConfig, loadConfig } from './config/index.js'
 import type { RunAttempt } from './deliver/attempt.js'
@@ -8,8 +9,10 @@ import { type Handler, handlerRunner } from './deliver/handler-runner.js'
 import { startRetention } from './deliver/retention.js'
 import { type RetryPolicyInput, retryPolicy } from './deliver/retry-policy.js'
 import { Worker } from './deliver/worker.js'
+import { DestinationSet } from './dispatch/destinations.js'
 import { SubscriberRegistry } from './dispatch/registry.js'
 import type { Subscriber } from './dispatch/subscribers.js'
+import { liveDelivery } from './observe/live-stream.js'
 import { createLogger, type Logger } from './observe/logger.js'
 import { createMetrics } from './observe/metrics.js'
 import { openStore } from './store/open-store.js'
@@ -156,7 +159,24 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           concurrency: config.WORKER_CONCURRENCY,
           pollIntervalMs: config.WORKER_POLL_INTERVAL,
           leaseGraceMs: config.WORKER_LEASE_GRACE,
+          // Called only once the worker runs, which is after `app` below exists.
+          onAttempt: (delivery, result) => {
+            if (app.liveStream.active) app.liveStream.publish(liveDelivery(delivery, result, app.types))
+          },
         })
+        // Destinations join the registry before the server listens: the first webhook plans them.
+        const destinations = new DestinationSet({
+          store,
+          registry,
+          types: createTypeMapper(config.file.renames),
+          logger,
+          metrics,
+          configured: config.file.destinations,
+          egressAllow: [...config.file.egress.allow, ...config.EGRESS_ALLOW],
+          env: options.env,
+          wake: () => worker.wake(),
+        })
+        await destinations.start()
         const announce = coalesced(() => store.announceWork())
         const app = buildApp({
           config,
@@ -169,6 +189,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
             worker.wake()
             if (store.kind === 'postgres') announce().catch(() => {})
           },
+          destinations,
         })
         Object.assign(late, { store, types: app.types, logger })
         await app.fastify.listen({ port: config.PORT, host: config.HOST })
@@ -181,7 +202,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           config.RETENTION === null
             ? undefined
             : startRetention({ store, logger, retentionMs: config.RETENTION })
-        stopExtras = [stopListening, () => retention?.stop()]
+        stopExtras = [stopListening, () => retention?.stop(), () => destinations.stop()]
         worker.start()
         running = { app, store, worker, logger, config, url: urlOf(app) }
         logger.info(
@@ -189,7 +210,14 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
             version: VERSION,
             url: running.url,
             store: store.location,
-            handlers: registry.list().map((s) => s.id),
+            handlers: registry
+              .list()
+              .filter((s) => s.kind === 'handler')
+              .map((s) => s.id),
+            destinations: registry
+              .list()
+              .filter((s) => s.kind === 'destination')
+              .map((s) => s.id),
           },
           `ghl-gateway ${VERSION} listening on ${running.url}; GoHighLevel webhooks go to ${running.url}/webhooks/ghl`,
         )

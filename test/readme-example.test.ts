@@ -28,7 +28,7 @@ describe('README: library mode', () => {
       env: { GHL_ED25519_PUBLIC_KEYS: key.spki, LOG_LEVEL: 'silent' },
     })
 
-    gw.on('ContactCreate', async (event, ctx) => {
+    gw.on('ContactCreate', async (event) => {
       await crm.upsert(event.data.id, event.data.email)
     })
     gw.on(

@@ -10,6 +10,7 @@ import { GatewayError } from '../errors.js'
 import { decodeCursor } from '../store/cursor.js'
 import type { DeliveryFilter, DeliverySummary, Store } from '../store/types.js'
 import { requireAdmin } from './auth.js'
+import { summaryJson } from './events-routes.js'
 
 export interface DeliveriesRoutesOptions {
   store: Store
@@ -97,7 +98,10 @@ function deliveryJson(d: DeliverySummary, types: TypeMapper) {
   }
 }
 
-/** /api/deliveries, /api/dlq, POST /api/replay, DELETE /api/dlq/:id — behind the admin token. */
+/**
+ * /api/deliveries, /api/deliveries/:id, /api/dlq, POST /api/replay, DELETE /api/dlq/:id — behind the
+ * admin token.
+ */
 export async function deliveriesRoutes(
   app: FastifyInstance,
   options: DeliveriesRoutesOptions,
@@ -135,6 +139,21 @@ export async function deliveriesRoutes(
 
   app.get('/api/deliveries', async (request) => list(parse(listQuery, request.query, 'query')))
   app.get('/api/dlq', async (request) => list(parse(listQuery, request.query, 'query'), ['dead']))
+
+  // One delivery with its event's summary and every attempt (all cycles), oldest first: `dlq show`.
+  app.get<{ Params: { id: string } }>('/api/deliveries/:id', async (request) => {
+    const delivery = await store.getDelivery(request.params.id)
+    const event = delivery && (await store.getEvent(delivery.eventId))
+    if (!delivery || !event) throw new GatewayError('not_found', `no delivery ${request.params.id}`)
+    const attempts =
+      (await store.eventDeliveries(event.id)).find((d) => d.id === delivery.id)?.attemptsLog ?? []
+    const { eventType, eventName, locationId, companyId } = event
+    return {
+      ...deliveryJson({ ...delivery, eventType, eventName, locationId, companyId }, types),
+      event: summaryJson(event, types),
+      attemptsLog: attempts.map((a) => ({ ...a, startedAt: new Date(a.startedAt).toISOString() })),
+    }
+  })
 
   app.delete<{ Params: { id: string } }>('/api/dlq/:id', async (request) => {
     const delivery = await store.getDelivery(request.params.id)

@@ -143,9 +143,28 @@ export function httpGet(
   headers: Record<string, string>,
   timeoutMs: number,
 ): Promise<{ status: number; text: string }> {
+  return httpCall('GET', url, headers, undefined, timeoutMs)
+}
+
+/** `httpGet` for any method, with an optional body (the admin API's POST and DELETE). */
+export function httpCall(
+  method: string,
+  url: URL,
+  headers: Record<string, string>,
+  body: Buffer | undefined,
+  timeoutMs: number,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const lib = url.protocol === 'https:' ? https : http
-    const request = lib.get(url, { headers: { 'user-agent': USER_AGENT, ...headers }, agent: false })
+    const request = lib.request(url, {
+      method,
+      headers: {
+        'user-agent': USER_AGENT,
+        ...headers,
+        ...(body ? { 'content-length': String(body.length) } : {}),
+      },
+      agent: false,
+    })
     const deadline = setTimeout(() => {
       const error = new Error(`no answer within ${timeoutMs} ms`)
       request.destroy(error)
@@ -170,5 +189,6 @@ export function httpGet(
         resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') })
       })
     })
+    request.end(body)
   })
 }

@@ -3,13 +3,16 @@ import { Command, CommanderError } from 'commander'
 import { ConfigError } from '../config/index.js'
 import { KeyConfigError } from '../verify/index.js'
 import { VERSION } from '../version.js'
+import { registerDlq } from './commands/dlq.js'
 import { registerDoctor } from './commands/doctor.js'
 import { registerEvents } from './commands/events.js'
 import { registerKeys } from './commands/keys.js'
 import { registerMigrate } from './commands/migrate.js'
+import { registerReplay } from './commands/replay.js'
 import { registerSend } from './commands/send.js'
 import { registerServe } from './commands/serve.js'
 import { registerSimulate } from './commands/simulate.js'
+import { registerTail } from './commands/tail.js'
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js'
 
 /**
@@ -34,6 +37,7 @@ Developer loop (two terminals):
   $ ghl-gateway keys generate
   $ env $(ghl-gateway keys env) ghl-gateway serve            # terminal 1
   $ ghl-gateway send ContactCreate                           # terminal 2
+  $ ghl-gateway tail                                         # terminal 3: watch them arrive
   $ ghl-gateway simulate --events 10000 --rate 500
 
 Exit codes: 0 ok, 1 failure, 2 usage or configuration error.`,
@@ -51,6 +55,9 @@ registerKeys(program)
 registerSend(program)
 registerSimulate(program)
 registerEvents(program)
+registerTail(program)
+registerReplay(program)
+registerDlq(program)
 registerDoctor(program)
 
 /** Commander's own errors: help and version are not errors; everything else is a usage error. */

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander'
+import { type Command, InvalidArgumentError } from 'commander'
 import { parseDuration } from '../config/index.js'
 
 /** Parsers for commander options; a bad value is a usage error (exit 2) with the reason. */
@@ -83,4 +83,26 @@ export function parseHttpUrl(text: string, what: string): URL {
 
 export function urlOption(what: string) {
   return (value: string): URL => parseHttpUrl(value, what)
+}
+
+/** ISO text and epoch ms pass through; a duration (`15m`, `2h`, `7d`) means that long ago. */
+export function instantOption(value: string): string {
+  if (/^\d{4}-\d{2}-\d{2}/.test(value) && Number.isFinite(Date.parse(value))) return value
+  if (/^\d{10,}$/.test(value)) return value
+  const ms = parseDuration(value)
+  if (ms !== undefined && /[a-z]$/i.test(value.trim())) return new Date(Date.now() - ms).toISOString()
+  throw new InvalidArgumentError(
+    'must be an ISO time (2026-09-01T12:00:00Z), epoch milliseconds, or an age such as 15m, 2h, 7d',
+  )
+}
+
+/** `--url` and `--token`: the admin API of a running gateway (see `clientFor`). */
+export function withConnection(command: Command): Command {
+  return command
+    .option(
+      '--url <url>',
+      'the gateway (default http://127.0.0.1:$PORT, PORT default 3000)',
+      defaultGatewayUrl(),
+    )
+    .option('--token <token>', 'admin token (env ADMIN_TOKEN)')
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { isAllowEntry } from '../dispatch/destinations-egress.js'
 import { parseDuration } from './duration.js'
 
 /**
@@ -126,6 +127,29 @@ export const envSchema = z.object({
   WORKER_LEASE_GRACE: duration('WORKER_LEASE_GRACE', 30_000),
   /** Safety-net poll for due deliveries when nothing wakes the worker. @default 1s */
   WORKER_POLL_INTERVAL: duration('WORKER_POLL_INTERVAL', 1000),
+  /**
+   * Hosts, IP addresses or CIDR ranges destinations may reach although the SSRF guard refuses them
+   * by default (loopback, private, link-local…), comma-separated; added to the config file's
+   * `egress.allow`. @default none
+   */
+  EGRESS_ALLOW: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      const entries = (text ?? '')
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean)
+      const bad = entries.filter((entry) => !isAllowEntry(entry))
+      if (bad.length) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `EGRESS_ALLOW entries must be host names, IP addresses or CIDR ranges (bad: ${bad.join(', ')})`,
+        })
+        return z.NEVER
+      }
+      return entries
+    }),
   /** Processed events (and their deliveries and attempts) are deleted after this; dead ones are kept. @default 30d */
   RETENTION: z
     .string()

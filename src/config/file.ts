@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
+import { egressSchema } from '../dispatch/destinations-egress.js'
+import { destinationSchema } from '../dispatch/destinations-schema.js'
 import { parseDuration } from './duration.js'
 import type { Env } from './env.js'
 
@@ -96,8 +98,23 @@ export const fileConfigSchema = z
     sources: z.array(sourceConfigSchema).default([]),
     /** Canonical event type → the type this gateway publishes, e.g. `contact.created: myapp.contact.ingested`. */
     renames: z.record(z.string(), z.string()).default({}),
+    /** HTTP endpoints that receive matching events (src/dispatch/destinations-schema.ts). */
+    destinations: z.array(destinationSchema).default([]),
+    /** The SSRF guard's allow-list for destinations: hosts, IPs, CIDR ranges. */
+    egress: egressSchema,
   })
   .superRefine((config, ctx) => {
+    const destinationIds = new Set<string>()
+    config.destinations.forEach((destination, index) => {
+      if (destinationIds.has(destination.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['destinations', index, 'id'],
+          message: `duplicate destination id "${destination.id}"`,
+        })
+      }
+      destinationIds.add(destination.id)
+    })
     const seen = new Set<string>()
     config.sources.forEach((source, index) => {
       if (seen.has(source.id)) {
@@ -162,7 +179,13 @@ export function loadConfigFile(path: string | undefined, env: Env): FileConfig {
     const text = readFileSync(path, 'utf8')
     document = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text)
   } catch (err) {
-    throw new ConfigError(`config file ${path} could not be read: ${(err as Error).message}`)
+    const message = (err as Error).message
+    // `token: ${X}` inside `{ … }` or `[ … ]`: YAML reads the braces as a nested mapping.
+    const hint = /flow-map-start|flow-seq-start/.test(message)
+      ? // biome-ignore lint/suspicious/noTemplateCurlyInString: the config file syntax is the subject
+        ' (a ${NAME} reference inside { } or [ ] must be quoted: "${NAME}")'
+      : ''
+    throw new ConfigError(`config file ${path} could not be read: ${message}${hint}`)
   }
   const result = fileConfigSchema.safeParse(substituteEnv(document ?? {}, env))
   if (!result.success) throw new ConfigError(`config file ${path}: ${formatIssues(result.error.issues)}`)

@@ -25,6 +25,8 @@ export interface WorkerOptions {
   leaseGraceMs?: number
   now?: () => number
   random?: () => number
+  /** Called for every attempt the store recorded (the live stream); a throw is logged. */
+  onAttempt?: (delivery: ClaimedDelivery, result: AttemptResult) => void
 }
 
 /**
@@ -48,6 +50,8 @@ export class Worker {
   #timer: NodeJS.Timeout | undefined
   #nextTimerAt = Number.POSITIVE_INFINITY
   #stopped: Promise<void> | undefined
+  /** Rotates who is offered slots first when there are more subscribers than slots. */
+  #turn = 0
 
   constructor(options: WorkerOptions) {
     this.#o = {
@@ -55,6 +59,7 @@ export class Worker {
       pollIntervalMs: 1000,
       leaseGraceMs: 30_000,
       now: Date.now,
+      onAttempt: () => {},
       ...options,
     }
     this.#finisher = new GroupCommit({
@@ -125,9 +130,10 @@ export class Worker {
     try {
       while (this.#running && this.#wakeRequested) {
         this.#wakeRequested = false
-        const { started, asked } = await this.#claimOnce()
-        // A full claim means more may be waiting: go again. Otherwise sleep until woken.
-        if (started > 0 && started === asked) this.#wakeRequested = true
+        const { started, saturated } = await this.#claimOnce()
+        // A subscriber that got every slot it was offered may have more waiting: go again.
+        // Otherwise sleep until woken (an attempt finishing, new work, a timer, the poll).
+        if (started > 0 && saturated) this.#wakeRequested = true
       }
     } catch (error) {
       this.#o.logger.error({ err: error }, 'claiming deliveries failed; retrying at the next poll')
@@ -141,10 +147,9 @@ export class Worker {
     return (await this.#claimOnce()).started
   }
 
-  async #claimOnce(): Promise<{ started: number; asked: number }> {
+  async #claimOnce(): Promise<{ started: number; saturated: boolean }> {
     const slots = this.#slots()
-    const asked = slots.reduce((n, s) => n + s.limit, 0)
-    if (asked === 0) return { started: 0, asked }
+    if (slots.length === 0) return { started: 0, saturated: false }
     const now = this.#o.now()
     const claimed = await this.#o.store.claimDeliveries({
       worker: this.#o.id,
@@ -153,20 +158,23 @@ export class Worker {
       slots,
     })
     for (const delivery of claimed) this.#start(delivery)
-    return { started: claimed.length, asked }
+    const got = new Map<string, number>()
+    for (const delivery of claimed) got.set(delivery.subscriberId, (got.get(delivery.subscriberId) ?? 0) + 1)
+    return { started: claimed.length, saturated: slots.some((s) => got.get(s.subscriberId) === s.limit) }
   }
 
   #slots(): { subscriberId: string; limit: number }[] {
-    let free = this.#o.concurrency - this.#inFlight.size
-    const slots = []
+    const now = this.#o.now()
+    const wants = []
     for (const subscriber of this.#o.registry.list()) {
-      if (free <= 0) break
-      const limit = Math.min(free, subscriber.concurrency - (this.#perSubscriber.get(subscriber.id) ?? 0))
-      if (limit <= 0) continue
-      slots.push({ subscriberId: subscriber.id, limit })
-      free -= limit
+      // Rate limits, circuit breakers and pauses: the subscriber says how many may start now.
+      const allowed = subscriber.available
+        ? Math.max(0, Math.floor(subscriber.available(now)))
+        : Number.POSITIVE_INFINITY
+      const cap = Math.min(allowed, subscriber.concurrency - (this.#perSubscriber.get(subscriber.id) ?? 0))
+      if (cap > 0) wants.push({ subscriberId: subscriber.id, cap })
     }
-    return slots
+    return shareSlots(wants, this.#o.concurrency - this.#inFlight.size, this.#turn++)
   }
 
   #leaseMs(): number {
@@ -227,10 +235,20 @@ export class Worker {
       log.error({ err: error }, 'could not record the attempt; the lease will expire and it will run again')
       return false
     })
+    // Only now is the delivery `retry_scheduled` in the store: a wake-up scheduled earlier could
+    // fire while it is still leased, find nothing, and leave the retry to the next poll.
+    if (applied && result.next.state === 'retry_scheduled') this.#wakeAt(result.next.runAt)
     const line = {
       attempt: delivery.attempts,
       outcome: result.next.state,
       durationMs: Math.round(durationMs * 1000) / 1000,
+    }
+    if (applied) {
+      try {
+        this.#o.onAttempt(delivery, result)
+      } catch (error) {
+        log.warn({ err: error }, 'an attempt listener failed')
+      }
     }
     if (!applied) log.warn(line, 'attempt finished after its lease was lost; the new holder decides')
     else if (result.next.state === 'succeeded') log.debug(line, 'delivered')
@@ -308,7 +326,6 @@ export class Worker {
     )
     if (decision.kind === 'dead')
       return { ...base, next: { state: 'dead', error: `${message} (${decision.reason})` } }
-    this.#wakeAt(decision.runAt)
     return { ...base, next: { state: 'retry_scheduled', runAt: decision.runAt, error: message } }
   }
 
@@ -326,7 +343,46 @@ export class Worker {
   }
 
   #onTimer(): void {
+    const due = this.#nextTimerAt
     this.#nextTimerAt = Number.POSITIVE_INFINITY
-    this.wake()
+    // Timers run on libuv's cached loop time, which lags Date.now() when the loop is busy: a timer
+    // can fire a few ms before `due`. Claiming then would find the retry not yet due, and only the
+    // next poll would pick it up; wait out the rest instead.
+    if (this.#o.now() < due) this.#wakeAt(due)
+    else this.wake()
   }
+}
+
+/**
+ * Shares `free` worker slots among subscribers that could start `cap` deliveries each: everyone
+ * gets what they can take when it fits; otherwise equal shares (water-filling), so a subscriber
+ * late in the list is never starved by earlier ones that have nothing due. With more subscribers
+ * than slots, `turn` rotates who goes first.
+ */
+export function shareSlots(
+  wants: readonly { subscriberId: string; cap: number }[],
+  free: number,
+  turn = 0,
+): { subscriberId: string; limit: number }[] {
+  if (free <= 0 || wants.length === 0) return []
+  const order = wants.map((_, i) => wants[(i + turn) % wants.length]!)
+  const limits = new Map<string, number>(order.map((w) => [w.subscriberId, 0]))
+  let left = free
+  let open = order.filter((w) => w.cap > 0)
+  while (left > 0 && open.length > 0) {
+    const share = Math.max(1, Math.floor(left / open.length))
+    const next = []
+    for (const want of open) {
+      if (left <= 0) break
+      const given = limits.get(want.subscriberId)!
+      const add = Math.min(share, want.cap - given, left)
+      limits.set(want.subscriberId, given + add)
+      left -= add
+      if (given + add < want.cap) next.push(want)
+    }
+    open = next
+  }
+  return order
+    .filter((w) => limits.get(w.subscriberId)! > 0)
+    .map((w) => ({ subscriberId: w.subscriberId, limit: limits.get(w.subscriberId)! }))
 }

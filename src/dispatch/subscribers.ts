@@ -27,6 +27,13 @@ export interface Subscriber {
   concurrency: number
   /** Per attempt. */
   timeoutMs: number
+  /**
+   * How many of its deliveries may start now, on top of `concurrency` (a destination's rate limit,
+   * circuit breaker, pause). Asked each time the worker computes its claim slots; a subscriber that
+   * answers 0 wakes the worker itself when it can start again (else the worker's poll finds out).
+   * @default unlimited
+   */
+  available?: (now: number) => number
   /** Runs one attempt (calls the handler, or sends the HTTP request). */
   run: RunAttempt
 }

@@ -89,6 +89,24 @@ export function createMetrics() {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    destinationResponses: new Counter({
+      name: 'ghl_gateway_destination_responses_total',
+      help: 'HTTP delivery attempts by destination and result: 2xx, 3xx, 4xx, 5xx, timeout, network, refused (SSRF guard), auth (OAuth token).',
+      labelNames: ['destination', 'class'] as const,
+      registers: [registry],
+    }),
+    destinationCircuit: new Gauge({
+      name: 'ghl_gateway_destination_circuit_state',
+      help: 'Circuit breaker of each destination in this process: 0 closed, 1 half-open (probing), 2 open.',
+      labelNames: ['destination'] as const,
+      registers: [registry],
+    }),
+    destinationState: new Gauge({
+      name: 'ghl_gateway_destination_state',
+      help: 'Destinations by state: 1 for the state each is in (active, paused, disabled), 0 for the others.',
+      labelNames: ['destination', 'state'] as const,
+      registers: [registry],
+    }),
     handlerStartDelay: new Histogram({
       name: 'ghl_gateway_ack_to_start_seconds',
       help: 'From the event being stored (acked) to the first attempt of a delivery starting.',

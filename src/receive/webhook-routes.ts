@@ -5,6 +5,7 @@ import type { SubscriberRegistry } from '../dispatch/registry.js'
 import { planDeliveries } from '../dispatch/subscribers.js'
 import { GatewayError } from '../errors.js'
 import { newId } from '../ids.js'
+import { type LiveStream, liveEvent } from '../observe/live-stream.js'
 import type { Logger } from '../observe/logger.js'
 import type { Metrics } from '../observe/metrics.js'
 import type { NewEvent, Verification } from '../store/types.js'
@@ -28,6 +29,8 @@ export interface WebhookRoutesOptions {
   /** True once shutdown began: new webhooks get 503 so the sender retries elsewhere or later. */
   isDraining: () => boolean
   now?: () => number
+  /** Committed events are published here for GET /api/stream (`ghl-gateway tail`). */
+  liveStream?: LiveStream
 }
 
 const MEDIA_TYPES: Record<string, MediaType> = {
@@ -113,12 +116,16 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
     const flags: string[] = []
 
     const verifyStart = performance.now()
-    const outcome = source.verifier.verify({
+    const verifyRequest = {
       rawBody: raw,
       headers: request.headers,
       urlToken: source.secretInUrl ? request.params.token : undefined,
       now: receivedAt,
-    })
+    }
+    const { verifier } = source
+    const outcome = verifier.verifyAsync
+      ? await verifier.verifyAsync(verifyRequest)
+      : verifier.verify(verifyRequest)
     metrics.verifySeconds.observe({ scheme: outcome.scheme }, (performance.now() - verifyStart) / 1000)
     let verification: Verification
     if (outcome.ok) {
@@ -182,6 +189,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
       event.deliveries = planDeliveries({ source: source.id, type, event, body }, subscribers, receivedAt)
     }
     const result = await ingestor.submit(event)
+    if (options.liveStream?.active) options.liveStream.publish(liveEvent(event, result, options.types))
 
     metrics.webhooks.inc({ source: source.id, outcome: result.status })
     if (!verification.verified && source.acceptUnverified) metrics.unverified.inc({ source: source.id })

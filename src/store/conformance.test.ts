@@ -125,6 +125,32 @@ describe.each([sqliteHarness, postgresHarness])('Store conformance: %s', (makeHa
     expect(again.unknown).toEqual([])
   })
 
+  it('reports migration status without applying anything: all pending, then none', async () => {
+    const fresh = await harness.open()
+    opened.push(fresh)
+    const before = await fresh.migrationStatus()
+    expect(before.current).toBe(0)
+    expect(before.pending.length).toBeGreaterThanOrEqual(1)
+    expect(before.pending[0]).toMatch(/^0001_[a-z0-9_]+$/)
+    expect(before.unknown).toEqual([])
+    // Asking twice changes nothing: still nothing applied.
+    expect(await fresh.migrationStatus()).toEqual(before)
+    const report = await fresh.migrate()
+    expect(report.applied).toEqual(before.pending)
+    expect(await fresh.migrationStatus()).toEqual({
+      current: before.pending.length,
+      pending: [],
+      unknown: [],
+    })
+
+    await harness.exec(
+      `INSERT INTO gateway_migrations (version, name, checksum, applied_at) VALUES (9999, 'future', 'x', ${
+        harness.name === 'sqlite' ? '0' : 'now()'
+      })`,
+    )
+    expect(await fresh.migrationStatus()).toMatchObject({ pending: [], unknown: [9999] })
+  })
+
   it('refuses to start when an applied migration was edited', async () => {
     await harness.exec(`UPDATE gateway_migrations SET checksum = 'edited' WHERE version = 1`)
     await expect(store.migrate()).rejects.toThrow(/append-only/)
@@ -319,6 +345,119 @@ describe.each([sqliteHarness, postgresHarness])('Store conformance: %s', (makeHa
     await expect(store.heartbeat(instance)).rejects.toSatisfy((error: unknown) =>
       store.isUnavailableError(error),
     )
+  })
+
+  it('stores destinations: insert once, replace keeping a pause, enabled ↔ disabled, conditional state', async () => {
+    const definition = { id: 'crm', url: 'https://crm.example/hook', events: ['*'], auth: { token: 't0k' } }
+    const write = { id: 'crm', origin: 'api' as const, definition, enabled: true }
+    expect(await store.insertDestination(write, 1000)).toBe(true)
+    expect(await store.insertDestination({ ...write, origin: 'config' }, 2000)).toBe(false)
+    expect(await store.getDestination('crm')).toEqual({
+      id: 'crm',
+      origin: 'api',
+      definition,
+      state: 'active',
+      stateReason: null,
+      createdAt: 1000,
+      updatedAt: 1000,
+    })
+    expect(await store.getDestination('nope')).toBeUndefined()
+
+    // A pause survives an edit; only a state listed in `from` moves.
+    expect(await store.setDestinationState('crm', 'paused', 'gone: 410', 3000, ['active'])).toBe(true)
+    expect(await store.setDestinationState('crm', 'paused', 'gone: 410', 3001, ['active'])).toBe(false)
+    expect(await store.setDestinationState('crm', 'active', null, 3002, ['disabled'])).toBe(false)
+    expect(
+      await store.replaceDestination(
+        { ...write, definition: { ...definition, events: ['contact.*'] } },
+        4000,
+      ),
+    ).toBe(true)
+    expect(await store.getDestination('crm')).toMatchObject({
+      state: 'paused',
+      stateReason: 'gone: 410',
+      updatedAt: 4000,
+      definition: { events: ['contact.*'] },
+    })
+    // enabled: false disables; enabling again makes it active (a pause before that is forgotten).
+    await store.replaceDestination({ ...write, enabled: false }, 5000)
+    expect(await store.getDestination('crm')).toMatchObject({
+      state: 'disabled',
+      stateReason: 'enabled: false',
+    })
+    await store.replaceDestination({ ...write, origin: 'config', enabled: true }, 6000)
+    expect(await store.getDestination('crm')).toMatchObject({
+      state: 'active',
+      stateReason: null,
+      origin: 'config',
+    })
+    expect(await store.replaceDestination({ ...write, id: 'nope' }, 6000)).toBe(false)
+
+    expect(await store.insertDestination({ ...write, id: 'off', enabled: false }, 7000)).toBe(true)
+    expect((await store.listDestinations()).map((d) => [d.id, d.state])).toEqual([
+      ['crm', 'active'],
+      ['off', 'disabled'],
+    ])
+  })
+
+  it('deleting a destination dead-letters its open deliveries in the same transaction', async () => {
+    await store.insertDestination({ id: 'hook', origin: 'api', definition: {}, enabled: true }, 1000)
+    const now = Date.now()
+    const delivery = (subscriberId: string) => ({
+      id: newId('dlv'),
+      subscriberId,
+      orderingKey: null,
+      runAt: now,
+    })
+    const [a, b] = [sampleEvent({ deliveries: [delivery('hook'), delivery('other')] }), sampleEvent()]
+    b.deliveries = [delivery('hook')]
+    await store.insertEvents([a, b])
+    const [claimed] = await store.claimDeliveries({
+      worker: 'w1',
+      now,
+      leaseMs: 60_000,
+      slots: [{ subscriberId: 'hook', limit: 1 }],
+    })
+    expect(await store.deleteDestination('hook', now + 1, 'the destination hook was deleted')).toEqual({
+      deleted: true,
+      deadLettered: 2,
+    })
+    for (const event of [a, b]) {
+      const hook = (await store.eventDeliveries(event.id)).find((d) => d.subscriberId === 'hook')!
+      expect(hook).toMatchObject({
+        state: 'dead',
+        lastError: 'the destination hook was deleted',
+        leaseOwner: null,
+      })
+    }
+    expect((await store.eventDeliveries(a.id)).find((d) => d.subscriberId === 'other')!.state).toBe('pending')
+    // The worker that held a lease finds it gone: its result is recorded as lease_lost.
+    const [applied] = await store.finishAttempts(
+      [
+        {
+          deliveryId: claimed!.id,
+          worker: 'w1',
+          attempt: {
+            id: newId('att'),
+            number: 1,
+            startedAt: now,
+            durationMs: 5,
+            errorClass: null,
+            errorMessage: null,
+            errorStack: null,
+            response: { status: 200 },
+          },
+          next: { state: 'succeeded' },
+        },
+      ],
+      now + 2,
+    )
+    expect(applied).toBe(false)
+    expect(await store.getDestination('hook')).toBeUndefined()
+    expect(await store.deleteDestination('hook', now + 3, 'again')).toEqual({
+      deleted: false,
+      deadLettered: 0,
+    })
   })
 
   it('tells storage outages from row errors', () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import type { MigrationStatus } from './types.js'
 
 /**
  * Numbered, append-only SQL migrations: `NNNN_what_it_does.sql`, one folder per store. A migration
@@ -67,4 +68,15 @@ export function planMigrations(
   }
   const done = new Set(applied.map((row) => row.version))
   return { pending: known.filter((m) => !done.has(m.version)), unknown }
+}
+
+/** `0003_add_deliveries`: how migrations are named in reports. */
+export function migrationLabel(migration: Migration): string {
+  return `${String(migration.version).padStart(4, '0')}_${migration.name}`
+}
+
+/** `migrationStatus()` of both stores: the plan, reported instead of applied. */
+export function statusOf(known: readonly Migration[], applied: readonly AppliedMigration[]): MigrationStatus {
+  const plan = planMigrations(known, applied)
+  return { current: applied.length, pending: plan.pending.map(migrationLabel), unknown: plan.unknown }
 }

@@ -237,7 +237,50 @@ export interface MigrationReport {
   unknown: number[]
 }
 
+/** What `migrate()` would do, without doing it (`ghl-gateway doctor`). */
+export interface MigrationStatus {
+  /** Migrations already in the database. */
+  current: number
+  /** Migrations this code ships that the database lacks, as `NNNN_name`, in order. */
+  pending: string[]
+  /** Versions in the database this code does not know (a newer replica migrated first). */
+  unknown: number[]
+}
+
 export type StoreKind = 'sqlite' | 'postgres'
+
+/** Where a destination was defined: the config file (read-only through the API) or the admin API. */
+export type DestinationOrigin = 'config' | 'api'
+/**
+ * - active: matching events get deliveries, and they are sent.
+ * - paused: matching events still get deliveries, none are sent (an operator, or a 410 Gone).
+ * - disabled: `enabled: false` in the definition — no new deliveries, none sent.
+ */
+export type DestinationState = 'active' | 'paused' | 'disabled'
+
+/** A destination as stored: what the admin API lists and what other processes reload. */
+export interface StoredDestination {
+  id: string
+  origin: DestinationOrigin
+  /**
+   * API destinations: the document as given (secrets as given, `${ENV}` references unresolved).
+   * Config destinations: the parsed definition with secrets redacted — each process runs them
+   * from its own config file and environment.
+   */
+  definition: Record<string, unknown>
+  state: DestinationState
+  stateReason: string | null
+  createdAt: number
+  updatedAt: number
+}
+
+export interface DestinationWrite {
+  id: string
+  origin: DestinationOrigin
+  definition: Record<string, unknown>
+  /** The definition's `enabled`: false makes the state `disabled`, true turns `disabled` back to `active`. */
+  enabled: boolean
+}
 
 /** A running gateway process, as recorded by `heartbeat`. */
 export interface GatewayInstance {
@@ -252,6 +295,8 @@ export interface Store {
   /** Where the data lives, safe to log (passwords removed). */
   readonly location: string
   migrate(): Promise<MigrationReport>
+  /** Reads the applied migrations and compares them with this code's; applies nothing. */
+  migrationStatus(): Promise<MigrationStatus>
   /**
    * Commits a batch of events in one transaction and reports, in order, whether each was new or a
    * duplicate of an existing `(source, dedupeKey)` (also within the batch). Resolves only after the
@@ -297,6 +342,31 @@ export interface Store {
   /** Records a result unless one exists; returns the one that is recorded (first writer wins). */
   recordOnce(deliveryId: string, key: string, result: unknown, now: number): Promise<unknown>
   processingStats(now: number): Promise<ProcessingStats>
+
+  // --- destinations (src/dispatch/destinations.ts) ---
+  listDestinations(): Promise<StoredDestination[]>
+  getDestination(id: string): Promise<StoredDestination | undefined>
+  /** Inserts a destination (state active, or disabled when not enabled); false when the id is taken. */
+  insertDestination(destination: DestinationWrite, now: number): Promise<boolean>
+  /** Replaces definition and origin; a pause is kept, `enabled` decides disabled ↔ active. False when missing. */
+  replaceDestination(destination: DestinationWrite, now: number): Promise<boolean>
+  /** Sets the state (only when the current one is in `from`, if given); false when nothing changed. */
+  setDestinationState(
+    id: string,
+    state: DestinationState,
+    reason: string | null,
+    now: number,
+    from?: readonly DestinationState[],
+  ): Promise<boolean>
+  /**
+   * Deletes a destination and, in the same transaction, dead-letters its open deliveries with
+   * `reason` as their last error (replayable if it comes back). Nothing is silently dropped.
+   */
+  deleteDestination(
+    id: string,
+    now: number,
+    reason: string,
+  ): Promise<{ deleted: boolean; deadLettered: number }>
   /**
    * Deletes up to `limit` events received before `before` whose deliveries are all succeeded or
    * discarded (dead ones are kept until replayed or purged), with their deliveries and attempts.

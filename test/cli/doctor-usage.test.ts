@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
+import { loadMigrations } from '../../src/store/migrations.js'
 import { freePort } from '../support/gateway-process.js'
 import { runCli, tempDir } from './run-cli.js'
 
@@ -30,6 +32,47 @@ describe('doctor', () => {
     expect(result.stdout).toMatch(/^ok +port +127\.0\.0\.1:\d+ is free/m)
     expect(result.stdout).toMatch(/^info +admin API +disabled/m)
     expect(result.stdout).toContain('Nothing to fix.')
+  })
+
+  it('fails while migrations are pending (says which, and to run migrate), then passes', async () => {
+    // A database an older release migrated: only the first migration applied.
+    const file = join(cwd.path, 'old.db')
+    const [first, ...rest] = loadMigrations(new URL('../../src/store/sqlite/migrations/', import.meta.url))
+    const db = new Database(file)
+    db.exec(`CREATE TABLE gateway_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+      checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
+    db.exec(first!.sql)
+    db.prepare('INSERT INTO gateway_migrations VALUES (?, ?, ?, ?)').run(1, first!.name, first!.checksum, 0)
+    db.close()
+    const env = { DATABASE_URL: `sqlite:${file}`, PORT: '0' }
+
+    const pending = await runCli(['doctor', '--json'], { cwd: cwd.path, env })
+    expect(pending.code).toBe(1)
+    const check = (JSON.parse(pending.stdout) as DoctorReport).checks.find((c) => c.name === 'database')!
+    const names = rest.map((m) => `${String(m.version).padStart(4, '0')}_${m.name}`)
+    expect(check).toEqual({
+      name: 'database',
+      status: 'fail',
+      message: `sqlite:${file} is reachable but ${names.length} migration${names.length === 1 ? ' is' : 's are'} pending: ${names.join(', ')}`,
+      fix: 'run `ghl-gateway migrate` (serve also migrates when it starts)',
+    })
+    const text = await runCli(['doctor'], { cwd: cwd.path, env })
+    expect(text.stdout).toMatch(/^FAIL +database +.* pending: 0002_/m)
+    expect(text.stdout).toMatch(/→ run `ghl-gateway migrate`/)
+
+    // doctor applied nothing; migrate does, and then the check passes.
+    const still = await runCli(['doctor', '--json'], { cwd: cwd.path, env })
+    expect((JSON.parse(still.stdout) as DoctorReport).checks.find((c) => c.name === 'database')!.status).toBe(
+      'fail',
+    )
+    expect((await runCli(['migrate'], { cwd: cwd.path, env })).code).toBe(0)
+    const migrated = await runCli(['doctor', '--json'], { cwd: cwd.path, env })
+    expect(
+      (JSON.parse(migrated.stdout) as DoctorReport).checks.find((c) => c.name === 'database'),
+    ).toMatchObject({
+      status: 'ok',
+      message: expect.stringMatching(/is reachable and migrated \(\d+ migrations\)/),
+    })
   })
 
   it('fails with a sentence when DATABASE_URL points at nothing', async () => {
@@ -98,6 +141,12 @@ describe('exit codes', () => {
       [['simulate', '--mix', 'contacts=10'], /"contacts" is neither an event nor a category/],
       [['events', 'list', '--since', 'yesterday'], /--since.*ISO time/],
       [['events'], /Usage: ghl-gateway events/],
+      [['replay'], /name what to replay: an event id, --delivery <id>, or --filter/],
+      [['replay', 'evt_1', '--delivery', 'dlv_1'], /name what to replay/],
+      [['replay', '--filter', '--state', 'pending'], /--state.*must be one of dead, succeeded, discarded/],
+      [['dlq', 'list', '--since', 'yesterday'], /--since.*ISO time/],
+      [['dlq'], /Usage: ghl-gateway dlq/],
+      [['tail'], /no admin token: set ADMIN_TOKEN/],
       [['serve', '--port', '99999'], /must be a port number/],
     ]
     for (const [args, message] of cases) {
@@ -128,6 +177,12 @@ describe('exit codes', () => {
       ['events', 'list'],
       ['events', 'show'],
       ['events', 'export'],
+      ['tail'],
+      ['replay'],
+      ['dlq', 'list'],
+      ['dlq', 'show'],
+      ['dlq', 'replay'],
+      ['dlq', 'purge'],
       ['doctor'],
     ]
     await Promise.all(

@@ -2,7 +2,7 @@
  * Runs the real CLI binary (`node dist/cli/main.js …`, or `GHL_GATEWAY_ENTRY`) as a child process,
  * with a clean environment (PATH and HOME only, plus what the test gives) and a hard time limit.
  */
-import { spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -77,4 +77,74 @@ export function jsonLines(stdout: string): Record<string, unknown>[] {
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>)
+}
+
+export interface RunningCli {
+  stdout(): string
+  stderr(): string
+  /** Waits (bounded) until `pattern` appears on stdout (or stderr); resolves with that stream's text. */
+  waitFor(pattern: RegExp, options?: { stream?: 'stdout' | 'stderr'; timeoutMs?: number }): Promise<string>
+  /** Resolves when the process has exited and its output is read. */
+  exited: Promise<CliResult>
+  /** Sends `signal` (default SIGINT, Ctrl-C) and waits for the exit; SIGKILL after `timeoutMs`. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<CliResult>
+}
+
+const runningClis = new Set<ChildProcess>()
+process.once('exit', () => {
+  for (const child of runningClis) child.kill('SIGKILL')
+})
+
+/** Starts a long-running command (`tail`) in the background, with the same clean environment. */
+export function startCli(args: readonly string[], options: RunCliOptions): RunningCli {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? options.cwd,
+    ...options.env,
+  }
+  const child = spawn(process.execPath, [GATEWAY_ENTRY, ...args], {
+    cwd: options.cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  runningClis.add(child)
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk
+  })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+  })
+  const exited = new Promise<CliResult>((resolve) => {
+    child.once('close', (code) => {
+      runningClis.delete(child)
+      resolve({ code, stdout, stderr })
+    })
+  })
+  return {
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    async waitFor(pattern, { stream = 'stdout', timeoutMs = 10_000 } = {}) {
+      const read = () => (stream === 'stdout' ? stdout : stderr)
+      const deadline = Date.now() + timeoutMs
+      while (!pattern.test(read())) {
+        if (child.exitCode !== null || Date.now() > deadline) {
+          throw new Error(
+            `${args.join(' ')}: no ${pattern} on ${stream} ${child.exitCode !== null ? `(exited ${child.exitCode})` : `within ${timeoutMs} ms`}\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+          )
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      return read()
+    },
+    async stop(signal = 'SIGINT', timeoutMs = 5000) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+      const result = await exited
+      clearTimeout(timer)
+      return result
+    },
+  }
 }

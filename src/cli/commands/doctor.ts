@@ -30,8 +30,9 @@ export function registerDoctor(program: Command): void {
       'after',
       `
 Reads the environment and config file with serve's own loader, parses the trusted keys as serve
-does, opens the database read-only-ish (one SELECT, no migration), checks free disk space where the
-SQLite file lives, tries to bind PORT on HOST, and reports ADMIN_TOKEN and GHL_SIGNATURE_MODE.
+does, compares the database's applied migrations with this version's (applies none; pending ones
+fail the check: run \`ghl-gateway migrate\`), checks free disk space where the SQLite file lives,
+tries to bind PORT on HOST, and reports ADMIN_TOKEN and GHL_SIGNATURE_MODE.
 Exit code 1 when a check fails (warnings do not fail), 2 for usage errors.
 
 Examples:

@@ -1,11 +1,10 @@
 import { once } from 'node:events'
 import { createWriteStream, renameSync, rmSync } from 'node:fs'
 import type { Writable } from 'node:stream'
-import { type Command, InvalidArgumentError } from 'commander'
+import type { Command } from 'commander'
 import { isGhlEventName } from '../../catalog/index.js'
-import { parseDuration } from '../../config/index.js'
-import { type AdminClient, createAdminClient } from '../admin-client.js'
-import { choiceOption, defaultGatewayUrl, integerOption } from '../options.js'
+import { type AdminClient, clientFor } from '../admin-client.js'
+import { choiceOption, instantOption, integerOption, withConnection } from '../options.js'
 import { createProgress } from '../ui/progress.js'
 import { type EventSummary, printDetail, printTable } from './events-format.js'
 
@@ -35,17 +34,6 @@ interface EventPage {
 
 const PAGE_MAX = 500
 
-/** ISO text and epoch ms pass through; a duration (`15m`, `2h`, `7d`) means that long ago. */
-function instantOption(value: string): string {
-  if (/^\d{4}-\d{2}-\d{2}/.test(value) && Number.isFinite(Date.parse(value))) return value
-  if (/^\d{10,}$/.test(value)) return value
-  const ms = parseDuration(value)
-  if (ms !== undefined && /[a-z]$/i.test(value.trim())) return new Date(Date.now() - ms).toISOString()
-  throw new InvalidArgumentError(
-    'must be an ISO time (2026-09-01T12:00:00Z), epoch milliseconds, or an age such as 15m, 2h, 7d',
-  )
-}
-
 function filterQuery(flags: FilterFlags): Record<string, string | undefined> {
   // `--type ContactCreate` means the GHL doc name; `--type contact.created` the published type.
   const byName = flags.type !== undefined && isGhlEventName(flags.type)
@@ -61,16 +49,6 @@ function filterQuery(flags: FilterFlags): Record<string, string | undefined> {
     since: flags.since,
     until: flags.until,
   }
-}
-
-function withConnection(command: Command): Command {
-  return command
-    .option(
-      '--url <url>',
-      'the gateway (default http://127.0.0.1:$PORT, PORT default 3000)',
-      defaultGatewayUrl(),
-    )
-    .option('--token <token>', 'admin token (env ADMIN_TOKEN)')
 }
 
 function withFilters(command: Command): Command {
@@ -94,8 +72,7 @@ function withFilters(command: Command): Command {
     .option('--until <time>', 'received before (same forms as --since)', instantOption)
 }
 
-const client = (flags: ConnectionFlags): AdminClient =>
-  createAdminClient({ url: flags.url, token: flags.token ?? process.env.ADMIN_TOKEN })
+const client = (flags: ConnectionFlags): AdminClient => clientFor(flags)
 
 const ENV_HELP = 'Environment: ADMIN_TOKEN (admin token), PORT (default --url).'
 

@@ -42,7 +42,7 @@ const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): Promise<
     )
   })
 
-/** Reachable and migrated: one read of the events table through the store the gateway uses. */
+/** Reachable and migrated: the store's `migrationStatus()` (reads the applied migrations, applies none). */
 export async function checkDatabase(config: GatewayConfig, cwd: string): Promise<Check> {
   const url = config.DATABASE_URL
   const file = sqlitePath(url, cwd)
@@ -76,20 +76,46 @@ export async function checkDatabase(config: GatewayConfig, cwd: string): Promise
     }
   }
   try {
-    await withTimeout(store.listEvents({}, { limit: 1 }), DB_CHECK_MS, store.location)
-    return {
-      name: 'database',
-      status: 'ok',
-      message: `${store.location} is reachable and has the events table`,
-    }
-  } catch (error) {
-    const e = error as Error & { code?: string }
-    if (e.code === '42P01' || /no such table/i.test(e.message)) {
+    const status = await withTimeout(store.migrationStatus(), DB_CHECK_MS, store.location)
+    const migrate = 'run `ghl-gateway migrate` (serve also migrates when it starts)'
+    if (status.current === 0) {
       return {
         name: 'database',
         status: 'fail',
         message: `${store.location} is reachable but not migrated`,
-        fix: 'run `ghl-gateway migrate` (serve also migrates when it starts)',
+        fix: migrate,
+      }
+    }
+    if (status.pending.length) {
+      const n = status.pending.length
+      return {
+        name: 'database',
+        status: 'fail',
+        message: `${store.location} is reachable but ${n} migration${n === 1 ? ' is' : 's are'} pending: ${status.pending.join(', ')}`,
+        fix: migrate,
+      }
+    }
+    if (status.unknown.length) {
+      return {
+        name: 'database',
+        status: 'warn',
+        message: `${store.location} has migrations this version does not know (${status.unknown.join(', ')}): a newer ghl-gateway migrated it`,
+        fix: 'upgrade this ghl-gateway to the version the other processes run',
+      }
+    }
+    return {
+      name: 'database',
+      status: 'ok',
+      message: `${store.location} is reachable and migrated (${status.current} migrations)`,
+    }
+  } catch (error) {
+    const e = error as Error & { code?: string }
+    if (/append-only/.test(e.message)) {
+      return {
+        name: 'database',
+        status: 'fail',
+        message: e.message,
+        fix: 'run the ghl-gateway version that applied it, or restore the migration file',
       }
     }
     const reason = e.code && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : e.message

@@ -8,9 +8,10 @@ import {
   SUMMARY_COLUMNS,
 } from '../event-columns.js'
 import { eventConditions, renderWhere } from '../event-filter.js'
-import { loadMigrations, planMigrations } from '../migrations.js'
+import { loadMigrations, planMigrations, statusOf } from '../migrations.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
 import { postgresDeliveries } from './postgres-deliveries.js'
+import { postgresDestinations } from './postgres-destinations.js'
 import { listenForWork, WORK_CHANNEL } from './work-listener.js'
 
 export interface PostgresStoreOptions {
@@ -189,6 +190,19 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       }
     },
 
+    async migrationStatus() {
+      // migrate() creates the table; before the first migration it does not exist (nothing applied).
+      const { rows: exists } = await pool.query<{ found: boolean }>(
+        `SELECT to_regclass('gateway_migrations') IS NOT NULL AS found`,
+      )
+      const { rows } = exists[0]?.found
+        ? await pool.query<{ version: number; checksum: string }>(
+            'SELECT version, checksum FROM gateway_migrations',
+          )
+        : { rows: [] }
+      return statusOf(loadMigrations(MIGRATIONS), rows)
+    },
+
     async insertEvents(events) {
       if (events.length === 0) return []
       // Copies of one key inside the batch are folded into their first occurrence: one row per key,
@@ -242,6 +256,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     },
 
     ...postgresDeliveries(pool, eventsById),
+    ...postgresDestinations(pool, jsonForPostgres),
 
     async announceWork() {
       await pool.query(`SELECT pg_notify('${WORK_CHANNEL}', '')`)

@@ -61,6 +61,9 @@ export function startCheckpointer(options: {
       closing = true
       await new Promise<void>((resolve) => {
         worker.once('exit', () => resolve())
+        // Unreferenced, the thread would not keep the process alive until it exits: a short-lived
+        // process (doctor, migrate) would end with this promise unsettled (exit code 13).
+        worker.ref()
         worker.postMessage('close')
       })
     },

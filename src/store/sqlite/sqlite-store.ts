@@ -11,10 +11,11 @@ import {
   SUMMARY_COLUMNS,
 } from '../event-columns.js'
 import { eventConditions, renderWhere } from '../event-filter.js'
-import { loadMigrations, planMigrations } from '../migrations.js'
+import { loadMigrations, planMigrations, statusOf } from '../migrations.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
 import { startCheckpointer } from './checkpointer.js'
 import { sqliteDeliveries } from './sqlite-deliveries.js'
+import { sqliteDestinations } from './sqlite-destinations.js'
 
 const require = createRequire(import.meta.url)
 
@@ -120,6 +121,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return row ? rowToEvent(row, DECODE) : undefined
   }
   const deliveries = sqliteDeliveries(db, getEvent)
+  const destinations = sqliteDestinations(db)
 
   return {
     kind: 'sqlite',
@@ -148,7 +150,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const result = run.immediate()
       statements = undefined
       deliveries.reset()
+      destinations.reset()
       return { applied, ...result }
+    },
+
+    async migrationStatus() {
+      const rows = db.prepare('SELECT version, checksum FROM gateway_migrations').all() as {
+        version: number
+        checksum: string
+      }[]
+      return statusOf(loadMigrations(MIGRATIONS), rows)
     },
 
     async insertEvents(events) {
@@ -174,6 +185,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     ...deliveries.methods,
+    ...destinations.methods,
 
     // One process owns a SQLite file in practice; others sharing it rely on the worker's poll.
     async announceWork() {},

@@ -1,0 +1,211 @@
+import { createHash } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import { z } from 'zod'
+import { freshFixture, GHL_EVENT_NAMES, type GhlEventName, type TypeMapper } from '../catalog/index.js'
+import { formatIssues } from '../config/file.js'
+import { DELIVERY_STATES } from '../deliver/states.js'
+import type { DestinationSet } from '../dispatch/destinations.js'
+import { redactSecrets } from '../dispatch/destinations-redact.js'
+import { GatewayError } from '../errors.js'
+import { newId } from '../ids.js'
+import { classifyGhl } from '../receive/classify-event.js'
+import { decodeCursor } from '../store/cursor.js'
+import type { DeliverySummary, Store, StoredDestination, StoredEvent } from '../store/types.js'
+import { requireAdmin } from './auth.js'
+
+export interface DestinationsRoutesOptions {
+  destinations: DestinationSet
+  store: Store
+  adminToken: string | undefined
+  types: TypeMapper
+  now?: () => number
+}
+
+const pauseBody = z.strictObject({ reason: z.string().min(1).max(500).optional() }).default({})
+const testBody = z.union([
+  z.strictObject({ eventId: z.string().min(1).max(64) }),
+  z.strictObject({
+    event: z.enum(GHL_EVENT_NAMES as unknown as [GhlEventName, ...GhlEventName[]]),
+    /** Fields merged over the catalog fixture (e.g. `{ "locationId": "loc_1" }`). */
+    data: z.record(z.string(), z.unknown()).optional(),
+  }),
+])
+const deliveriesQuery = z.object({
+  state: z.enum(DELIVERY_STATES).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z
+    .string()
+    .refine((c) => decodeCursor(c) !== undefined, 'not a cursor from a previous page')
+    .optional(),
+})
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+  const result = schema.safeParse(value ?? undefined)
+  if (!result.success)
+    throw new GatewayError('invalid_request', `invalid ${what}: ${formatIssues(result.error.issues)}`)
+  return result.data
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+
+/**
+ * /api/destinations — CRUD, pause/resume, a synchronous test send, and each destination's
+ * deliveries; behind the admin token. Bodies are validated with the config file's schema; secrets
+ * come back as `***` (send `***` in a PUT to keep a stored secret).
+ */
+export async function destinationsRoutes(
+  app: FastifyInstance,
+  options: DestinationsRoutesOptions,
+): Promise<void> {
+  const { destinations, store, types } = options
+  const now = options.now ?? Date.now
+  app.addHook('onRequest', requireAdmin(options.adminToken))
+
+  const view = (row: StoredDestination) => {
+    const runtime = destinations.runtime(row.id)
+    const at = now()
+    const circuit = runtime?.breaker?.snapshot(at)
+    return {
+      id: row.id,
+      origin: row.origin,
+      state: row.state,
+      stateReason: row.stateReason,
+      definition: redactSecrets(row.definition),
+      process: runtime
+        ? {
+            running: true,
+            circuit: circuit
+              ? { ...circuit, openedAt: iso(circuit.openedAt), probeAt: iso(circuit.probeAt) }
+              : null,
+            rateLimit: runtime.bucket
+              ? {
+                  perSecond: runtime.bucket.perSecond,
+                  burst: runtime.bucket.burst,
+                  tokens: runtime.bucket.available(at),
+                }
+              : null,
+          }
+        : { running: false },
+      createdAt: iso(row.createdAt),
+      updatedAt: iso(row.updatedAt),
+    }
+  }
+
+  app.get('/api/destinations', async () => ({ data: (await destinations.admin.list()).map(view) }))
+
+  app.post('/api/destinations', async (request, reply) => {
+    const row = await destinations.admin.create(request.body)
+    return reply.status(201).send(view(row))
+  })
+
+  app.get<{ Params: { id: string } }>('/api/destinations/:id', async (request) =>
+    view(await destinations.admin.get(request.params.id)),
+  )
+
+  app.put<{ Params: { id: string } }>('/api/destinations/:id', async (request) =>
+    view(await destinations.admin.replace(request.params.id, request.body)),
+  )
+
+  app.delete<{ Params: { id: string } }>('/api/destinations/:id', async (request) =>
+    destinations.admin.remove(request.params.id),
+  )
+
+  app.post<{ Params: { id: string } }>('/api/destinations/:id/pause', async (request) => {
+    const body = parse(pauseBody, request.body, 'pause request')
+    return view(await destinations.admin.pause(request.params.id, body.reason))
+  })
+
+  app.post<{ Params: { id: string } }>('/api/destinations/:id/resume', async (request) =>
+    view(await destinations.admin.resume(request.params.id)),
+  )
+
+  app.post<{ Params: { id: string } }>('/api/destinations/:id/test', async (request) => {
+    const { id } = request.params
+    const body = parse(testBody, request.body, 'test request')
+    const row = await destinations.admin.get(id)
+    const runtime = destinations.runtime(id)
+    if (!runtime) {
+      throw new GatewayError(
+        'conflict',
+        `destination ${id} does not run in this process (its definition does not load here; see the log)`,
+      )
+    }
+    let event: StoredEvent | undefined
+    if ('eventId' in body) {
+      event = await store.getEvent(body.eventId)
+      if (!event) throw new GatewayError('not_found', `no event ${body.eventId}`)
+    } else {
+      event = fixtureEvent(body.event, body.data ?? {}, now())
+    }
+    const sent = await runtime.send(event, { attempt: 1, deliveryId: 'test', now: now() })
+    const { verdict, result } = sent
+    return {
+      destination: row.id,
+      eventId: event.id,
+      ok: verdict.kind === 'success',
+      verdict: verdict.kind,
+      message:
+        result.kind === 'error'
+          ? `${sent.target}: ${result.error.message}`
+          : `${sent.target} ${verdict.message}`,
+      errorClass:
+        result.kind === 'error' ? result.error.name : verdict.kind === 'success' ? null : verdict.errorName,
+      response: result.saved,
+    }
+  })
+
+  app.get<{ Params: { id: string } }>('/api/destinations/:id/deliveries', async (request) => {
+    const query = parse(deliveriesQuery, request.query, 'query')
+    await destinations.admin.get(request.params.id)
+    const page = await store.listDeliveries(
+      { subscriberId: request.params.id, states: query.state ? [query.state] : undefined },
+      { limit: query.limit, cursor: query.cursor },
+    )
+    return { data: page.items.map((d) => deliveryJson(d, types)), nextCursor: page.nextCursor }
+  })
+}
+
+function deliveryJson(d: DeliverySummary, types: TypeMapper) {
+  return {
+    id: d.id,
+    eventId: d.eventId,
+    state: d.state,
+    type: d.eventType === null ? null : d.eventName !== null ? types.toType(d.eventType) : d.eventType,
+    name: d.eventName,
+    tenant: { locationId: d.locationId, companyId: d.companyId },
+    attempts: d.attempts,
+    totalAttempts: d.totalAttempts,
+    lastError: d.lastError,
+    runAt: iso(d.runAt),
+    createdAt: iso(d.createdAt),
+    updatedAt: iso(d.updatedAt),
+    completedAt: iso(d.completedAt),
+  }
+}
+
+/** A catalog fixture as an event that is never stored (test sends). */
+function fixtureEvent(name: GhlEventName, overrides: Record<string, unknown>, now: number): StoredEvent {
+  const body = freshFixture(name, overrides as never, new Date(now))
+  const raw = Buffer.from(JSON.stringify(body), 'utf8')
+  const flags = ['test']
+  const { fields, webhookId } = classifyGhl(body, undefined, flags)
+  return {
+    id: newId('evt', now),
+    source: 'ghl',
+    dedupeKey: webhookId ?? 'test',
+    webhookId,
+    receivedAt: now,
+    contentType: 'application/json',
+    headers: {},
+    rawBody: raw,
+    contentHash: `sha256:${createHash('sha256').update(raw).digest('hex')}`,
+    verification: { scheme: 'none', verified: false },
+    flags,
+    eventHint: null,
+    ...fields,
+    seq: 0,
+    bodyBytes: raw.length,
+    duplicateCount: 0,
+    lastDuplicateAt: null,
+  }
+}

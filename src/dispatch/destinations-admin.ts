@@ -1,0 +1,171 @@
+import { formatIssues, substituteEnv } from '../config/file.js'
+import type { Env } from '../config/index.js'
+import { GatewayError } from '../errors.js'
+import type { Store, StoredDestination } from '../store/types.js'
+import { restoreSecrets } from './destinations-redact.js'
+import { type DestinationDefinition, destinationSchema } from './destinations-schema.js'
+import type { SubscriberRegistry } from './registry.js'
+
+export interface DestinationAdminDeps {
+  store: Store
+  registry: SubscriberRegistry
+  /** Resolves `${NAME}` references in documents. */
+  env: Env
+  now: () => number
+  wake: () => void
+  /** This process's destinations: a change made here applies at once. */
+  set: { applyRow(row: StoredDestination): boolean; forget(id: string): void }
+}
+
+/**
+ * What the admin API does to destinations (src/api/destinations-routes.ts): API destinations are
+ * created, replaced and deleted; config-file ones only paused and resumed (their definition lives
+ * in the file). Each change is written to the store, then applied to this process's registry at
+ * once; other processes see it at their next reload.
+ */
+export class DestinationAdmin {
+  readonly #d: DestinationAdminDeps
+
+  constructor(deps: DestinationAdminDeps) {
+    this.#d = deps
+  }
+
+  async get(id: string): Promise<StoredDestination> {
+    const row = await this.#d.store.getDestination(id)
+    if (!row) throw new GatewayError('not_found', `no destination ${id}`)
+    return row
+  }
+
+  list(): Promise<StoredDestination[]> {
+    return this.#d.store.listDestinations()
+  }
+
+  async create(document: unknown): Promise<StoredDestination> {
+    const { definition } = parseDestinationDocument(document, this.#d.env)
+    const { doc, missing } = restoreSecrets(document as Record<string, unknown>, undefined)
+    if (missing.length) {
+      throw new GatewayError(
+        'invalid_request',
+        `invalid destination: ${missing.join(', ')}: send the secret, not "***"`,
+      )
+    }
+    if (this.#d.registry.get(definition.id)?.kind === 'handler') {
+      throw new GatewayError('conflict', `"${definition.id}" is the id of a handler registered in code`)
+    }
+    const inserted = await this.#d.store.insertDestination(
+      { id: definition.id, origin: 'api', definition: doc, enabled: definition.enabled },
+      this.#d.now(),
+    )
+    if (!inserted) {
+      throw new GatewayError(
+        'conflict',
+        `a destination ${definition.id} exists; PUT /api/destinations/${definition.id} edits it`,
+      )
+    }
+    return this.#refresh(definition.id)
+  }
+
+  async replace(id: string, document: unknown): Promise<StoredDestination> {
+    const row = await this.get(id)
+    this.#refuseConfig(row, 'edit')
+    if (document === null || typeof document !== 'object' || Array.isArray(document)) {
+      throw new GatewayError('invalid_request', 'invalid destination: send a JSON object')
+    }
+    const incoming = { ...(document as Record<string, unknown>) }
+    incoming.id ??= id
+    if (incoming.id !== id)
+      throw new GatewayError('invalid_request', `invalid destination: id: must be "${id}" (the URL's)`)
+    const { doc, missing } = restoreSecrets(incoming, row.definition)
+    if (missing.length) {
+      throw new GatewayError(
+        'invalid_request',
+        `invalid destination: ${missing.join(', ')}: "***" keeps a stored secret, and there is none to keep; send the secret`,
+      )
+    }
+    const { definition } = parseDestinationDocument(doc, this.#d.env)
+    await this.#d.store.replaceDestination(
+      { id, origin: 'api', definition: doc, enabled: definition.enabled },
+      this.#d.now(),
+    )
+    return this.#refresh(id)
+  }
+
+  async remove(id: string): Promise<{ deleted: boolean; deadLettered: number }> {
+    const row = await this.get(id)
+    this.#refuseConfig(row, 'delete')
+    const result = await this.#d.store.deleteDestination(
+      id,
+      this.#d.now(),
+      `the destination ${id} was deleted`,
+    )
+    this.#d.set.forget(id)
+    return result
+  }
+
+  async pause(id: string, reason: string | undefined): Promise<StoredDestination> {
+    const row = await this.get(id)
+    if (row.state === 'disabled') {
+      throw new GatewayError(
+        'conflict',
+        `destination ${id} is disabled (enabled: false); there is nothing to pause`,
+      )
+    }
+    await this.#d.store.setDestinationState(id, 'paused', reason ?? 'paused by an operator', this.#d.now(), [
+      'active',
+      'paused',
+    ])
+    return this.#refresh(id)
+  }
+
+  async resume(id: string): Promise<StoredDestination> {
+    const row = await this.get(id)
+    if (row.state === 'disabled') {
+      throw new GatewayError(
+        'conflict',
+        `destination ${id} is disabled (enabled: false); enable it in its definition`,
+      )
+    }
+    await this.#d.store.setDestinationState(id, 'active', null, this.#d.now(), ['paused', 'active'])
+    return this.#refresh(id)
+  }
+
+  /** Applies this process's own change at once (others pick it up at their next reload). */
+  async #refresh(id: string): Promise<StoredDestination> {
+    const row = await this.get(id)
+    this.#d.set.applyRow(row)
+    this.#d.wake()
+    return row
+  }
+
+  #refuseConfig(row: StoredDestination, what: string): void {
+    if (row.origin === 'config') {
+      throw new GatewayError(
+        'conflict',
+        `destination ${row.id} is defined in the config file; ${what} it there and restart (pause and resume work here)`,
+      )
+    }
+  }
+}
+
+/**
+ * Validates an API document with the config file's schema, after resolving `${NAME}`
+ * references. Throws `invalid_request` naming each bad field.
+ */
+export function parseDestinationDocument(document: unknown, env: Env): { definition: DestinationDefinition } {
+  if (document === null || typeof document !== 'object' || Array.isArray(document)) {
+    throw new GatewayError('invalid_request', 'invalid destination: send a JSON object')
+  }
+  let resolved: unknown
+  try {
+    resolved = substituteEnv(document, env)
+  } catch (error) {
+    throw new GatewayError('invalid_request', `invalid destination: ${(error as Error).message}`)
+  }
+  const result = destinationSchema.safeParse(resolved)
+  if (!result.success) {
+    throw new GatewayError('invalid_request', `invalid destination: ${formatIssues(result.error.issues)}`, {
+      details: { issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+    })
+  }
+  return { definition: result.data }
+}

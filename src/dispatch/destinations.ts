@@ -1,0 +1,284 @@
+import type { LookupFunction } from 'node:net'
+import type { TypeMapper } from '../catalog/index.js'
+import { ConfigError, type Env } from '../config/index.js'
+import { DestinationRuntime } from '../deliver/http/destination.js'
+import { EgressGuard } from '../deliver/http/egress-guard.js'
+import { HttpClient } from '../deliver/http/http-client.js'
+import { GatewayError } from '../errors.js'
+import type { Logger } from '../observe/logger.js'
+import type { Metrics } from '../observe/metrics.js'
+import type { DestinationState, Store, StoredDestination } from '../store/types.js'
+import { VERSION } from '../version.js'
+import { DestinationAdmin, parseDestinationDocument } from './destinations-admin.js'
+import { redactSecrets, stableJson } from './destinations-redact.js'
+import type { DestinationDefinition } from './destinations-schema.js'
+import type { SubscriberRegistry } from './registry.js'
+
+/**
+ * The destinations of this process: loaded from the store (where the config file's are upserted at
+ * boot), turned into subscribers in the registry, and kept in step with changes.
+ *
+ * - Config-file destinations are written to the store at boot as origin `config` with their
+ *   secrets redacted; each process runs them from its own config file and environment. One that
+ *   disappeared from the file is deleted and its open deliveries dead-lettered (replayable).
+ * - API destinations are stored as given (secrets too — prefer `${ENV}` references, stored as
+ *   references and resolved in each process) and run by every process.
+ * - Changes made through this process's API apply at once. Other processes sharing the database
+ *   reload every `reloadIntervalMs` (default 10 s): that is the propagation delay of a create,
+ *   edit, pause, resume, delete or 410 pause made elsewhere.
+ */
+export interface DestinationSetOptions {
+  store: Store
+  registry: SubscriberRegistry
+  types: TypeMapper
+  logger: Logger
+  metrics: Metrics
+  /** Parsed config-file destinations. @default [] */
+  configured?: readonly DestinationDefinition[]
+  /** SSRF guard allow-list (config `egress.allow` plus EGRESS_ALLOW). @default [] */
+  egressAllow?: readonly string[]
+  /** Resolves `${NAME}` in API destinations. @default process.env */
+  env?: Env
+  /** Deliveries may be due: wake the worker. */
+  wake?: () => void
+  now?: () => number
+  /** @default 10_000 */
+  reloadIntervalMs?: number
+  /** DNS resolver for the egress guard (tests). @default dns.lookup */
+  lookup?: LookupFunction
+}
+
+interface Installed {
+  runtime: DestinationRuntime
+  origin: StoredDestination['origin']
+  /** The definition it was built from, to notice edits made elsewhere. */
+  key: string
+}
+
+export class DestinationSet {
+  readonly #o: DestinationSetOptions
+  readonly #now: () => number
+  readonly #client: HttpClient
+  readonly #configured: ReadonlyMap<string, DestinationDefinition>
+  readonly #installed = new Map<string, Installed>()
+  /** Problems already logged (a bad stored definition is logged once, not every reload). */
+  readonly #reported = new Set<string>()
+  #timer: NodeJS.Timeout | undefined
+  #reloading: Promise<void> | undefined
+  /** The admin API's operations (create, replace, delete, pause, resume). */
+  readonly admin: DestinationAdmin
+
+  constructor(options: DestinationSetOptions) {
+    this.#o = options
+    this.#now = options.now ?? Date.now
+    this.#configured = new Map((options.configured ?? []).map((d) => [d.id, d]))
+    this.#client = new HttpClient({
+      guard: new EgressGuard({ allow: options.egressAllow, lookup: options.lookup }),
+    })
+    this.admin = new DestinationAdmin({
+      store: options.store,
+      registry: options.registry,
+      env: options.env ?? process.env,
+      now: this.#now,
+      wake: () => options.wake?.(),
+      set: this,
+    })
+  }
+
+  /** Writes the config file's destinations to the store, loads all, and starts reloading. */
+  async start(): Promise<void> {
+    await this.#syncConfig()
+    await this.reload()
+    const interval = this.#o.reloadIntervalMs ?? 10_000
+    if (interval > 0) {
+      this.#timer = setInterval(() => {
+        this.reload().catch((error: unknown) =>
+          this.#o.logger.warn({ err: error }, 'reloading destinations failed; keeping the current ones'),
+        )
+      }, interval)
+      this.#timer.unref()
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer)
+    await this.#reloading?.catch(() => {})
+    for (const { runtime } of this.#installed.values()) runtime.close()
+    await this.#client.close()
+  }
+
+  /** The runtime of a destination this process runs. */
+  runtime(id: string): DestinationRuntime | undefined {
+    return this.#installed.get(id)?.runtime
+  }
+
+  /** Brings the registry in line with the store (other processes' changes). */
+  reload(): Promise<void> {
+    this.#reloading ??= this.#reload().finally(() => {
+      this.#reloading = undefined
+    })
+    return this.#reloading
+  }
+
+  async #reload(): Promise<void> {
+    const rows = await this.#o.store.listDestinations()
+    let changed = false
+    for (const row of rows) {
+      try {
+        changed = this.applyRow(row) || changed
+      } catch (error) {
+        this.#reportOnce(
+          `apply:${row.id}:${row.updatedAt}`,
+          `destination ${row.id}: ${(error as Error).message}`,
+        )
+      }
+    }
+    const ids = new Set(rows.map((row) => row.id))
+    for (const id of [...this.#installed.keys()]) {
+      if (!ids.has(id)) {
+        this.forget(id)
+        changed = true
+      }
+    }
+    if (changed) this.#o.wake?.()
+  }
+
+  /** Installs, rebuilds or updates one destination from its row; true when something changed. */
+  applyRow(row: StoredDestination): boolean {
+    const current = this.#installed.get(row.id)
+    const state = { state: row.state, reason: row.stateReason }
+    if (row.origin === 'config') {
+      const definition = this.#configured.get(row.id)
+      if (!definition) {
+        this.#reportOnce(
+          `config:${row.id}`,
+          `destination ${row.id} comes from another process's config file; this process does not run it`,
+        )
+        if (current) this.forget(row.id)
+        return current !== undefined
+      }
+      const key = `config:${stableJson(definition)}`
+      if (current?.key === key) return this.#setState(current.runtime, state)
+      this.#install(definition, 'config', key, state)
+      return true
+    }
+    const key = `api:${stableJson(row.definition)}`
+    if (current?.key === key) return this.#setState(current.runtime, state)
+    let definition: DestinationDefinition
+    try {
+      definition = parseDestinationDocument(row.definition, this.#o.env ?? process.env).definition
+    } catch (error) {
+      this.#reportOnce(
+        `${key}`,
+        `destination ${row.id} cannot run in this process: ${(error as Error).message}; its deliveries wait`,
+      )
+      if (current) this.forget(row.id)
+      return current !== undefined
+    }
+    this.#install(definition, 'api', key, state)
+    return true
+  }
+
+  #setState(runtime: DestinationRuntime, state: { state: DestinationState; reason: string | null }): boolean {
+    if (runtime.state === state.state && runtime.stateReason === state.reason) return false
+    runtime.setState(state.state, state.reason)
+    return true
+  }
+
+  #install(
+    definition: DestinationDefinition,
+    origin: StoredDestination['origin'],
+    key: string,
+    state: { state: DestinationState; reason: string | null },
+  ): DestinationRuntime {
+    const existing = this.#o.registry.get(definition.id)
+    if (existing && existing.kind !== 'destination') {
+      throw new GatewayError(
+        'conflict',
+        `"${definition.id}" is the id of a handler registered in code; give the destination another id`,
+      )
+    }
+    const runtime = new DestinationRuntime(
+      definition,
+      {
+        client: this.#client,
+        types: this.#o.types,
+        metrics: this.#o.metrics,
+        logger: this.#o.logger,
+        userAgent: `ghl-gateway/${VERSION}`,
+        onGone: async (id, reason) => {
+          await this.#o.store.setDestinationState(id, 'paused', reason, this.#now(), ['active'])
+        },
+        wake: () => this.#o.wake?.(),
+        now: this.#now,
+      },
+      state,
+    )
+    // Remove and add in one synchronous step: no webhook can be planned in between.
+    if (existing) this.#o.registry.remove(definition.id)
+    this.#o.registry.add(runtime.subscriber())
+    this.#installed.get(definition.id)?.runtime.close()
+    this.#installed.set(definition.id, { runtime, origin, key })
+    return runtime
+  }
+
+  /** Removes a destination from this process (deleted, or no longer runnable here). */
+  forget(id: string): void {
+    const installed = this.#installed.get(id)
+    if (!installed) return
+    if (this.#o.registry.get(id)?.kind === 'destination') this.#o.registry.remove(id)
+    installed.runtime.close()
+    installed.runtime.forgetMetrics()
+    this.#installed.delete(id)
+  }
+
+  #reportOnce(key: string, message: string): void {
+    if (this.#reported.has(key)) return
+    this.#reported.add(key)
+    this.#o.logger.error(message)
+  }
+
+  /** Config destinations → store: insert, update what changed, delete what left the file. */
+  async #syncConfig(): Promise<void> {
+    const { store, logger, registry } = this.#o
+    const now = this.#now()
+    const rows = new Map((await store.listDestinations()).map((row) => [row.id, row]))
+    for (const definition of this.#configured.values()) {
+      if (registry.get(definition.id)?.kind === 'handler') {
+        throw new ConfigError(
+          `config file: destination "${definition.id}" has the id of a handler registered in code; rename one`,
+        )
+      }
+      const write = {
+        id: definition.id,
+        origin: 'config' as const,
+        definition: redactSecrets(definition as unknown as Record<string, unknown>),
+        enabled: definition.enabled,
+      }
+      const row = rows.get(definition.id)
+      if (row?.origin === 'api') {
+        logger.warn(
+          { destination: definition.id },
+          `destination ${definition.id} was created through the API and is now in the config file; the file wins`,
+        )
+      }
+      if (!row) {
+        if (!(await store.insertDestination(write, now))) await store.replaceDestination(write, now)
+      } else if (row.origin !== 'config' || stableJson(row.definition) !== stableJson(write.definition)) {
+        await store.replaceDestination(write, now)
+      }
+    }
+    for (const row of rows.values()) {
+      if (row.origin !== 'config' || this.#configured.has(row.id)) continue
+      const { deadLettered } = await store.deleteDestination(
+        row.id,
+        now,
+        `the destination ${row.id} was removed from the config file`,
+      )
+      logger.warn(
+        { destination: row.id, deadLettered },
+        `destination ${row.id} is no longer in the config file: deleted; ${deadLettered} open deliveries moved to the dead-letter queue`,
+      )
+    }
+  }
+}

@@ -1,0 +1,291 @@
+import type { LookupFunction } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { shareSlots } from '../src/deliver/worker.js'
+import { createDestinationEngine, type DestinationEngine, START } from './support/destinations.js'
+import { type Sink, type SinkReply, startSink } from './support/sink.js'
+import type { StoreKind } from './support/test-app.js'
+
+/**
+ * Destinations that misbehave, on SQLite and PostgreSQL: a flaky endpoint (5xx, timeouts, resets),
+ * the rate limit and concurrency (measured on the real clock), the circuit breaker (fixed clock),
+ * and the SSRF guard refusing what it must.
+ */
+
+const SECOND = 1000
+
+/** A deterministic "random" sequence (LCG), so the flaky sink fails the same way every run. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0
+    return state / 2 ** 32
+  }
+}
+
+/** Resolves test names to 127.0.0.1, as a DNS server under an attacker's control would. */
+const fakeDns: LookupFunction = (hostname, options, callback) => {
+  if (hostname === 'rebind.test' || hostname === 'allowed.test') {
+    if ((options as { all?: boolean }).all) callback(null, [{ address: '127.0.0.1', family: 4 }])
+    else callback(null, '127.0.0.1', 4)
+    return
+  }
+  const error = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' })
+  callback(error, '', 0)
+}
+
+describe.each<StoreKind>(['sqlite', 'postgres'])('destination faults on %s', (kind) => {
+  let engine: DestinationEngine
+  const sinks: Sink[] = []
+  const sink = async (respond?: Parameters<typeof startSink>[0]) => {
+    const s = await startSink(respond)
+    sinks.push(s)
+    return s
+  }
+  afterEach(async () => {
+    await engine?.close()
+    for (const s of sinks.splice(0)) await s.close()
+  })
+
+  it('a destination failing ~30% (5xx, timeouts, resets) gets every event exactly once, or it is in the DLQ', async () => {
+    const random = seeded(kind === 'sqlite' ? 7 : 11)
+    const acked = new Map<string, number>()
+    const faults = { status: 0, hang: 0, reset: 0 }
+    const target = await sink((request): SinkReply => {
+      const roll = random()
+      if (roll < 0.1) {
+        faults.status++
+        return { status: roll < 0.05 ? 500 : 503 }
+      }
+      if (roll < 0.2) {
+        faults.hang++
+        return 'hang'
+      }
+      if (roll < 0.3) {
+        faults.reset++
+        return 'reset'
+      }
+      const id = request.headers['webhook-id'] as string
+      acked.set(id, (acked.get(id) ?? 0) + 1)
+      return { status: 200 }
+    })
+    const maxAttempts = 8
+    engine = await createDestinationEngine(kind, {
+      random: () => 1,
+      configured: [
+        {
+          id: 'flaky',
+          url: target.url,
+          events: ['*'],
+          timeout: '300ms',
+          rateLimit: { concurrency: 25 },
+          retry: { maxAttempts, minDelay: '1s', maxDelay: '4s' },
+        },
+      ],
+    })
+    const events: string[] = []
+    for (let i = 0; i < 50; i++) events.push(await engine.send())
+    for (let round = 0; round < maxAttempts + 1; round++) {
+      await engine.drain()
+      engine.clock.advance(4 * SECOND)
+    }
+    expect(faults.status).toBeGreaterThan(0)
+    expect(faults.hang).toBeGreaterThan(0)
+    expect(faults.reset).toBeGreaterThan(0)
+
+    let dead = 0
+    for (const eventId of events) {
+      const [delivery] = await engine.deliveries(eventId)
+      if (delivery!.state === 'succeeded') {
+        // Exactly once from the receiver's point of view: one 2xx per webhook-id.
+        expect(acked.get(eventId)).toBe(1)
+      } else {
+        expect(delivery!.state).toBe('dead')
+        expect(acked.has(eventId)).toBe(false)
+        expect(delivery!.attemptsLog).toHaveLength(maxAttempts)
+        dead++
+      }
+      for (const attempt of delivery!.attemptsLog.filter((a) => a.outcome !== 'succeeded')) {
+        expect(['HttpStatusError', 'DestinationTimeout', 'NetworkError']).toContain(attempt.errorClass)
+      }
+    }
+    // Every event is either acknowledged exactly once or in the dead-letter queue with all its attempts
+    // (with 30% failures and 8 attempts that is a 0.3^8 ≈ 1/15,000 event per delivery).
+    expect(acked.size + dead).toBe(events.length)
+    const errors = (await Promise.all(events.map((e) => engine.deliveries(e))))
+      .flatMap(([d]) => d!.attemptsLog)
+      .map((a) => a.errorMessage)
+    expect(errors).toContain(`POST ${target.origin}: no complete response within the 300 ms timeout`)
+    expect(errors.some((m) => m?.includes('before a complete response'))).toBe(true)
+  })
+
+  it('keeps to the rate limit (measured on the real clock)', async () => {
+    const target = await sink()
+    engine = await createDestinationEngine(kind, {
+      realClock: true,
+      configured: [{ id: 'limited', url: target.url, events: ['*'], rateLimit: { perSecond: 20 } }],
+    })
+    for (let i = 0; i < 80; i++) await engine.send()
+    await waitFor(() => target.requests.length > 0, 2000)
+    const first = target.requests[0]!.at
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, first + 2000 - Date.now()) + 100))
+    const inWindow = target.requests.filter((r) => r.at < first + 2000).length
+    // 20/s for 2 s plus the burst (2): 42, within ±8 for timer and scheduling jitter.
+    expect(inWindow).toBeGreaterThanOrEqual(34)
+    expect(inWindow).toBeLessThanOrEqual(50)
+  })
+
+  it('never runs more requests at once than rateLimit.concurrency', async () => {
+    let running = 0
+    let most = 0
+    const target = await sink(async () => {
+      running++
+      most = Math.max(most, running)
+      await new Promise((resolve) => setTimeout(resolve, 30))
+      running--
+      return { status: 200 }
+    })
+    engine = await createDestinationEngine(kind, {
+      realClock: true,
+      configured: [{ id: 'narrow', url: target.url, events: ['*'], rateLimit: { concurrency: 3 } }],
+    })
+    for (let i = 0; i < 24; i++) await engine.send()
+    await waitFor(() => target.requests.length === 24, 5000)
+    expect(most).toBe(3)
+  })
+
+  it('a busy destination listed after idle ones is not starved of worker slots', async () => {
+    const target = await sink()
+    engine = await createDestinationEngine(kind, {
+      realClock: true,
+      configured: [
+        ...['a', 'b', 'c', 'd'].map((id) => ({ id, url: target.url, events: ['opportunity.*'] })),
+        { id: 'z-busy', url: target.url, events: ['contact.*'] },
+      ],
+    })
+    for (let i = 0; i < 40; i++) await engine.send()
+    await waitFor(() => target.requests.length === 40, 5000)
+  })
+
+  it('the circuit opens after sustained failure, probes after the cooldown, and closes on success', async () => {
+    let down = true
+    const target = await sink(() => (down ? { status: 503 } : { status: 200 }))
+    engine = await createDestinationEngine(kind, {
+      random: () => 1,
+      configured: [
+        {
+          id: 'breaker',
+          url: target.url,
+          events: ['*'],
+          retry: { minDelay: '1s', maxDelay: '1s', maxAttempts: 50 },
+          circuitBreaker: { minAttempts: 5, window: '1m', cooldown: '30s', failureRate: 1 },
+        },
+      ],
+    })
+    const circuit = async () => (await engine.api('GET', '/api/destinations/breaker')).json.process.circuit
+    const gauge = async () =>
+      (await engine.metrics.destinationCircuit.get()).values.find((v) => v.labels.destination === 'breaker')
+        ?.value
+
+    const events = []
+    for (let i = 0; i < 8; i++) events.push(await engine.send())
+    await engine.drain()
+    expect(target.requests).toHaveLength(8)
+    expect(await circuit()).toMatchObject({ state: 'open', openedAt: new Date(START).toISOString() })
+    expect(await gauge()).toBe(2)
+
+    // Open: retries fall due and new events arrive, but nothing is sent.
+    engine.clock.advance(5 * SECOND)
+    events.push(await engine.send())
+    expect(await engine.drain()).toBe(0)
+    expect(target.requests).toHaveLength(8)
+
+    // Cooldown over: one probe. It fails: open again, for twice as long.
+    engine.clock.advance(25 * SECOND)
+    expect(await engine.drain()).toBe(1)
+    expect(target.requests).toHaveLength(9)
+    expect(await circuit()).toMatchObject({ state: 'open', cooldownMs: 60_000 })
+    engine.clock.advance(30 * SECOND)
+    expect(await engine.drain()).toBe(0)
+
+    // The endpoint recovers: the next probe succeeds, the circuit closes, everything drains.
+    down = false
+    engine.clock.advance(30 * SECOND)
+    expect(await engine.drain()).toBe(events.length)
+    expect(await circuit()).toMatchObject({ state: 'closed', cooldownMs: 30_000 })
+    expect(await gauge()).toBe(0)
+    for (const eventId of events) expect((await engine.deliveries(eventId))[0]!.state).toBe('succeeded')
+  })
+
+  it('the SSRF guard refuses private, metadata, loopback and rebinding targets, and allows the allow-listed', async () => {
+    const target = await sink()
+    const port = new URL(target.origin).port
+    engine = await createDestinationEngine(kind, {
+      egressAllow: ['allowed.test'],
+      lookup: fakeDns,
+      configured: [
+        { id: 'private', url: 'http://10.0.0.1/hook', events: ['*'] },
+        { id: 'metadata', url: 'http://169.254.169.254/latest/meta-data/', events: ['*'] },
+        { id: 'localhost', url: `http://localhost:${port}/hook`, events: ['*'] },
+        { id: 'loopback', url: `http://127.0.0.1:${port}/hook`, events: ['*'] },
+        { id: 'ipv6', url: `http://[::1]:${port}/hook`, events: ['*'] },
+        { id: 'mapped', url: `http://[::ffff:127.0.0.1]:${port}/hook`, events: ['*'] },
+        { id: 'rebind', url: `http://rebind.test:${port}/hook`, events: ['*'] },
+        { id: 'allowed', url: `http://allowed.test:${port}/hook`, events: ['*'] },
+      ],
+    })
+    const eventId = await engine.send()
+    await engine.drain()
+    expect(target.requests).toHaveLength(1)
+    expect(target.requests[0]!.headers.host).toBe(`allowed.test:${port}`)
+    const bySubscriber = Object.fromEntries(
+      (await engine.deliveries(eventId)).map((d) => [d.subscriberId, d]),
+    )
+    expect(bySubscriber.allowed!.state).toBe('succeeded')
+    const reasons: Record<string, RegExp> = {
+      private: /10\.0\.0\.1 is a private address/,
+      metadata: /169\.254\.169\.254 is the cloud metadata service/,
+      localhost: /"localhost" names this machine/,
+      loopback: /127\.0\.0\.1 is a loopback address/,
+      ipv6: /::1 is a loopback address/,
+      mapped: /\(127\.0\.0\.1\) is a loopback address/,
+      rebind: /rebind\.test: it resolves to 127\.0\.0\.1 is a loopback address/,
+    }
+    for (const [id, reason] of Object.entries(reasons)) {
+      const delivery = bySubscriber[id]!
+      // Permanent: retrying cannot help until the configuration changes.
+      expect(delivery.state, id).toBe('dead')
+      expect(delivery.attemptsLog, id).toHaveLength(1)
+      expect(delivery.attemptsLog[0]!.errorClass, id).toBe('EgressRefused')
+      expect(delivery.lastError, id).toMatch(reason)
+      expect(delivery.lastError, id).toContain('egress.allow')
+    }
+  })
+})
+
+describe('worker slots shared among destinations', () => {
+  const wants = (...caps: number[]) => caps.map((cap, i) => ({ subscriberId: `s${i}`, cap }))
+  it('gives everyone what they can take when it fits', () => {
+    expect(shareSlots(wants(10, 5, 3), 32)).toEqual([
+      { subscriberId: 's0', limit: 10 },
+      { subscriberId: 's1', limit: 5 },
+      { subscriberId: 's2', limit: 3 },
+    ])
+  })
+  it('shares equally when it does not, so a late subscriber is never starved', () => {
+    const limits = (slots: ReturnType<typeof shareSlots>) => slots.map((s) => s.limit)
+    expect(limits(shareSlots(wants(10, 10, 10, 10, 10), 32))).toEqual([7, 7, 6, 6, 6])
+    expect(limits(shareSlots(wants(2, 10, 10), 12))).toEqual([2, 5, 5])
+    expect(shareSlots(wants(10, 10, 10), 0)).toEqual([])
+    // More subscribers than slots: who goes first rotates.
+    expect(shareSlots(wants(5, 5, 5), 2, 0).map((s) => s.subscriberId)).toEqual(['s0', 's1'])
+    expect(shareSlots(wants(5, 5, 5), 2, 1).map((s) => s.subscriberId)).toEqual(['s1', 's2'])
+  })
+})
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('waitFor: timed out')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}

@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto'
+import type { LookupFunction } from 'node:net'
+import { buildApp, type GatewayApp } from '../../src/app.js'
+import { createTypeMapper } from '../../src/catalog/index.js'
+import { loadConfig } from '../../src/config/index.js'
+import { Worker } from '../../src/deliver/worker.js'
+import { DestinationSet } from '../../src/dispatch/destinations.js'
+import { type DestinationInput, destinationSchema } from '../../src/dispatch/destinations-schema.js'
+import { SubscriberRegistry } from '../../src/dispatch/registry.js'
+import { createLogger } from '../../src/observe/logger.js'
+import { createMetrics, type Metrics } from '../../src/observe/metrics.js'
+import { openStore } from '../../src/store/open-store.js'
+import type { Delivery, Store } from '../../src/store/types.js'
+import { freshPostgresDatabase, freshSqliteFile } from './databases.js'
+import { ed25519Signature, LogCapture, type StoreKind, testEd25519Key } from './test-app.js'
+
+export const ADMIN = 'destinations-admin-token'
+export const START = Date.parse('2026-11-23T12:00:00.000Z')
+
+/**
+ * The processing engine with HTTP destinations, on a real store, with a clock the test moves
+ * (like test/support/engine.ts): webhooks go in through the real app (`inject`), the worker runs
+ * only when the test says `runDue()`/`drain()`, and destinations send to real local servers.
+ * `realClock: true` runs the worker on its own (started, Date.now) for timing tests.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: assertions read arbitrary JSON answers
+type ApiAnswer = { status: number; json: any }
+
+export interface DestinationEngine {
+  kind: StoreKind
+  store: Store
+  registry: SubscriberRegistry
+  worker: Worker
+  app: GatewayApp
+  destinations: DestinationSet
+  metrics: Metrics
+  logs: LogCapture
+  clock: { now: number; advance(ms: number): void }
+  /** Sends a signed GHL webhook (ContactCreate unless the body says otherwise); returns its event id. */
+  send(body?: Record<string, unknown>): Promise<string>
+  api(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown): Promise<ApiAnswer>
+  /** Runs the worker until nothing more is due at the current time. */
+  drain(): Promise<number>
+  /** The deliveries of an event, with attempts. */
+  deliveries(
+    eventId: string,
+  ): Promise<(Delivery & { attemptsLog: import('../../src/store/types.js').Attempt[] })[]>
+  close(): Promise<void>
+}
+
+export interface DestinationEngineOptions {
+  /** Config-file destinations (parsed with the config schema). */
+  configured?: DestinationInput[]
+  /** @default ['127.0.0.1'] — the local sinks */
+  egressAllow?: string[]
+  env?: Record<string, string>
+  random?: () => number
+  lookup?: LookupFunction
+  /** Run the worker on the real clock, started. @default false */
+  realClock?: boolean
+  /** Worker concurrency. @default 32 */
+  concurrency?: number
+  /** An existing database (a second process on the same data). */
+  database?: { url: string }
+}
+
+export async function createDestinationEngine(
+  kind: StoreKind,
+  options: DestinationEngineOptions = {},
+): Promise<DestinationEngine> {
+  const key = testEd25519Key()
+  const owned = options.database
+    ? undefined
+    : kind === 'sqlite'
+      ? freshSqliteFile()
+      : await freshPostgresDatabase()
+  const url = options.database?.url ?? owned!.url
+  const env = {
+    GHL_ED25519_PUBLIC_KEYS: key.spki,
+    ADMIN_TOKEN: ADMIN,
+    LOG_LEVEL: 'info',
+    ...options.env,
+    DATABASE_URL: url,
+  }
+  const config = loadConfig({ env, cwd: '/nonexistent' })
+  const store = openStore({ url: config.DATABASE_URL, poolSize: 10 })
+  await store.migrate()
+  const clock = {
+    now: START,
+    advance(ms: number) {
+      clock.now += ms
+    },
+  }
+  const now = options.realClock ? Date.now : () => clock.now
+  const logs = new LogCapture()
+  const logger = createLogger({ level: 'info', destination: logs })
+  const metrics = createMetrics()
+  const registry = new SubscriberRegistry()
+  const worker = new Worker({
+    store,
+    registry,
+    logger,
+    metrics,
+    id: `test-worker-${kind}-${randomUUID().slice(0, 6)}`,
+    now,
+    random: options.random,
+    leaseGraceMs: 1000,
+    concurrency: options.concurrency ?? 32,
+    pollIntervalMs: 200,
+  })
+  const destinations = new DestinationSet({
+    store,
+    registry,
+    types: createTypeMapper(config.file.renames),
+    logger,
+    metrics,
+    configured: (options.configured ?? []).map((d) => destinationSchema.parse(d)),
+    egressAllow: options.egressAllow ?? ['127.0.0.1'],
+    env,
+    wake: () => worker.wake(),
+    now,
+    reloadIntervalMs: 0,
+    lookup: options.lookup,
+  })
+  await destinations.start()
+  const app = buildApp({
+    config,
+    store,
+    logger,
+    metrics,
+    registry,
+    now,
+    destinations,
+    onWork: () => worker.wake(),
+  })
+  await app.fastify.ready()
+  if (options.realClock) worker.start()
+
+  const engine: DestinationEngine = {
+    kind,
+    store,
+    registry,
+    worker,
+    app,
+    destinations,
+    metrics,
+    logs,
+    clock,
+    async send(body = {}) {
+      const payload = JSON.stringify({
+        type: 'ContactCreate',
+        locationId: 'loc_1',
+        id: `contact_${randomUUID().slice(0, 8)}`,
+        webhookId: randomUUID(),
+        timestamp: new Date(now()).toISOString(),
+        ...body,
+      })
+      const response = await app.fastify.inject({
+        method: 'POST',
+        url: '/webhooks/ghl',
+        payload,
+        headers: {
+          'content-type': 'application/json',
+          'x-ghl-signature': ed25519Signature(key.privateKey, payload),
+        },
+      })
+      if (response.statusCode !== 200) throw new Error(`send failed: ${response.statusCode} ${response.body}`)
+      return response.json().eventId
+    },
+    async api(method, path, body) {
+      const response = await app.fastify.inject({
+        method,
+        url: path,
+        headers: {
+          authorization: `Bearer ${ADMIN}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        payload: body === undefined ? undefined : JSON.stringify(body),
+      })
+      return { status: response.statusCode, json: response.body ? response.json() : null }
+    },
+    async drain() {
+      let total = 0
+      for (let i = 0; i < 1000; i++) {
+        const ran = await worker.runDue()
+        total += ran
+        if (ran === 0) return total
+      }
+      throw new Error('drain: still finding due deliveries after 1000 rounds')
+    },
+    deliveries: (eventId) => store.eventDeliveries(eventId),
+    async close() {
+      await worker.stop(1000)
+      await app.fastify.close()
+      await destinations.stop()
+      await store.close()
+      if (owned && 'remove' in owned) owned.remove()
+      else if (owned) await owned.drop()
+    },
+  }
+  return engine
+}
+
+/** A Standard Webhooks secret (`whsec_` + base64 of 32 random bytes). */
+export function newSigningSecret(): string {
+  return `whsec_${Buffer.from(randomUUID().replace(/-/g, '') + randomUUID().replace(/-/g, ''), 'hex').toString('base64')}`
+}
