@@ -47,6 +47,8 @@ export interface AppDeps {
   liveStream?: LiveStream
   /** HTTP destinations (their subscribers are in `registry`); enables /api/destinations. */
   destinations?: DestinationSet
+  /** Serve the webhook routes. False for `ROLE=worker` processes. @default true */
+  acceptWebhooks?: boolean
 }
 
 export interface GatewayApp {
@@ -145,19 +147,20 @@ export function buildApp(deps: AppDeps): GatewayApp {
     adminToken: config.ADMIN_TOKEN,
     now: deps.now,
   })
-  void fastify.register(webhookRoutes, {
-    sources,
-    registry,
-    types,
-    ingestor,
-    metrics,
-    logger,
-    maxBodyBytes: config.MAX_BODY_BYTES,
-    ghlTimestampWindowMs: config.GHL_TIMESTAMP_WINDOW,
-    isDraining,
-    now: deps.now,
-    liveStream,
-  })
+  if (deps.acceptWebhooks !== false)
+    void fastify.register(webhookRoutes, {
+      sources,
+      registry,
+      types,
+      ingestor,
+      metrics,
+      logger,
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      ghlTimestampWindowMs: config.GHL_TIMESTAMP_WINDOW,
+      isDraining,
+      now: deps.now,
+      liveStream,
+    })
   void fastify.register(eventsRoutes, { store, adminToken: config.ADMIN_TOKEN, types })
   void fastify.register(catalogRoutes, { adminToken: config.ADMIN_TOKEN, types })
   void fastify.register(deliveriesRoutes, {

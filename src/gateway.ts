@@ -190,6 +190,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
             if (store.kind === 'postgres') announce().catch(() => {})
           },
           destinations,
+          acceptWebhooks: config.ROLE !== 'worker',
         })
         Object.assign(late, { store, types: app.types, logger })
         await app.fastify.listen({ port: config.PORT, host: config.HOST })
@@ -203,11 +204,13 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
             ? undefined
             : startRetention({ store, logger, retentionMs: config.RETENTION })
         stopExtras = [stopListening, () => retention?.stop(), () => destinations.stop()]
-        worker.start()
+        // ROLE=ingest: deliveries are planned and stored here, and run by the worker processes.
+        if (config.ROLE !== 'ingest') worker.start()
         running = { app, store, worker, logger, config, url: urlOf(app) }
         logger.info(
           {
             version: VERSION,
+            role: config.ROLE,
             url: running.url,
             store: store.location,
             handlers: registry

@@ -121,6 +121,8 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT: duration('SHUTDOWN_TIMEOUT', 10_000),
   /** Most events written in one group-commit transaction. @default 512 */
   INGEST_BATCH_MAX: integer('INGEST_BATCH_MAX', 1, 10_000, 512),
+  /** `all`: take webhooks and run deliveries; `ingest`: webhooks only; `worker`: deliveries only. @default all */
+  ROLE: oneOf('ROLE', ['all', 'ingest', 'worker'] as const, 'all'),
   /** Deliveries running at once in this process (all subscribers). @default 32 */
   WORKER_CONCURRENCY: integer('WORKER_CONCURRENCY', 1, 10_000, 32),
   /** Lease beyond the longest handler/destination timeout before a silent worker's deliveries run elsewhere. @default 30s */

@@ -17,7 +17,7 @@ export interface LoadConfigOptions {
   env?: Env
   cwd?: string
   /** Command-line overrides (`--port`, `--database`, `--config`); they win over the environment. */
-  overrides?: { port?: number; database?: string; config?: string; host?: string }
+  overrides?: { port?: number; database?: string; config?: string; host?: string; role?: string }
 }
 
 /**
@@ -31,6 +31,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
   if (overrides.database !== undefined) env.DATABASE_URL = overrides.database
   if (overrides.host !== undefined) env.HOST = overrides.host
   if (overrides.config !== undefined) env.GATEWAY_CONFIG = overrides.config
+  if (overrides.role !== undefined) env.ROLE = overrides.role
 
   const parsed = envSchema.safeParse(env)
   if (!parsed.success) throw new ConfigError(`invalid environment: ${formatIssues(parsed.error.issues)}`)

@@ -336,6 +336,31 @@ describe.each([sqliteHarness, postgresHarness])('Store conformance: %s', (makeHa
     expect((await store.listEvents({ source: 'nobody' }, { limit: 10 })).items).toEqual([])
   })
 
+  it('shares token buckets between connections: never more than burst + rate × elapsed', async () => {
+    const limit = { perSecond: 10, burst: 5 }
+    const t0 = Date.now()
+    expect(await store.takeRateTokens('dst:a', 10, limit, t0)).toBe(5)
+    expect(await store.takeRateTokens('dst:a', 10, limit, t0)).toBe(0)
+    // Another process, same bucket, racing: together they get what the bucket refilled, no more.
+    const sibling = harness.openSibling()
+    opened.push(sibling)
+    await sibling.migrate()
+    const started = Date.now()
+    const takes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? sibling : store).takeRateTokens('dst:a', 1, limit, t0 + 300),
+      ),
+    )
+    const elapsedMs = harness.name === 'sqlite' ? 300 : Date.now() - t0
+    const granted = takes.reduce((sum, n) => sum + n, 0)
+    expect(granted).toBeLessThanOrEqual(
+      Math.min(limit.burst, Math.floor((elapsedMs / 1000) * limit.perSecond)) + 1,
+    )
+    expect(Date.now() - started).toBeLessThan(5000)
+    // Buckets are independent.
+    expect(await store.takeRateTokens('dst:b', 2, limit, t0)).toBe(2)
+  })
+
   it('records heartbeats, and closes idempotently', async () => {
     const instance = { id: 'host:1:2', version: '9.9.9', startedAt: Date.now() }
     await store.heartbeat(instance)

@@ -343,6 +343,18 @@ export interface Store {
   recordOnce(deliveryId: string, key: string, result: unknown, now: number): Promise<unknown>
   processingStats(now: number): Promise<ProcessingStats>
 
+  /**
+   * Takes up to `want` whole tokens from the shared bucket `key` (refilled at `perSecond`, holding
+   * at most `burst`), atomically across every process on this database; returns how many it got.
+   * `now` is the caller's clock for SQLite; PostgreSQL uses its own.
+   */
+  takeRateTokens(
+    key: string,
+    want: number,
+    limit: { perSecond: number; burst: number },
+    now: number,
+  ): Promise<number>
+
   // --- destinations (src/dispatch/destinations.ts) ---
   listDestinations(): Promise<StoredDestination[]>
   getDestination(id: string): Promise<StoredDestination | undefined>

@@ -7,6 +7,7 @@ interface ServeFlags {
   host?: string
   database?: string
   config?: string
+  role?: string
 }
 
 export function registerServe(program: Command): void {
@@ -19,7 +20,11 @@ export function registerServe(program: Command): void {
       '-d, --database <url>',
       'sqlite:<path> or postgres://… (env DATABASE_URL, default sqlite:./data/ghl-gateway.db)',
     )
-    .option('-c, --config <file>', 'config file with extra sources (env GATEWAY_CONFIG)')
+    .option('-c, --config <file>', 'config file with sources, destinations, renames (env GATEWAY_CONFIG)')
+    .option(
+      '--role <role>',
+      'all | ingest (webhooks only) | worker (deliveries only) (env ROLE, default all)',
+    )
     .addHelpText(
       'after',
       `
@@ -27,11 +32,14 @@ Examples:
   $ ghl-gateway serve
   $ ghl-gateway serve --port 8080 --database postgres://gateway:secret@db:5432/gateway
   $ GHL_SIGNATURE_MODE=off ghl-gateway serve      # local development only
+  $ ghl-gateway serve --role ingest --database postgres://…   # scale webhook intake separately
+  $ ghl-gateway serve --role worker --database postgres://…   # …from the processes that deliver
 
 Environment: PORT, HOST, DATABASE_URL, DURABILITY, PG_POOL_SIZE, GHL_SIGNATURE_MODE,
 GHL_ED25519_PUBLIC_KEYS, GHL_RSA_PUBLIC_KEYS, GHL_TIMESTAMP_WINDOW, MAX_BODY_BYTES,
 BACKPRESSURE_HIGH_WATER, ADMIN_TOKEN, LOG_LEVEL, TRUST_PROXY, GATEWAY_CONFIG, SHUTDOWN_TIMEOUT,
-INGEST_BATCH_MAX, WORKER_CONCURRENCY, WORKER_POLL_INTERVAL, RETENTION (see README, "Configuration").`,
+INGEST_BATCH_MAX, ROLE, WORKER_CONCURRENCY, WORKER_LEASE_GRACE, WORKER_POLL_INTERVAL, RETENTION,
+EGRESS_ALLOW (see README, "Configuration").`,
     )
     .action(async (flags: ServeFlags) => {
       const config = loadConfig({ overrides: flags })

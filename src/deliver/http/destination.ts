@@ -16,6 +16,7 @@ import { DestinationGone, HttpStatusError } from './errors.js'
 import type { HttpClient, HttpResult, SavedResponse } from './http-client.js'
 import { TokenBucket } from './rate-limit.js'
 import { type SendOptions, type SendResult, sendEvent } from './send-event.js'
+import { SharedTokenBucket } from './shared-rate-limit.js'
 
 export interface DestinationRuntimeDeps {
   client: HttpClient
@@ -28,6 +29,15 @@ export interface DestinationRuntimeDeps {
   /** Deliveries may start again (a rate-limit token, a circuit probe): wake the worker. */
   wake: () => void
   now: () => number
+  /**
+   * Take tokens from the store's shared bucket (several processes on one PostgreSQL). Absent, the
+   * rate limit is counted in this process only.
+   */
+  takeSharedTokens?: (
+    key: string,
+    want: number,
+    limit: { perSecond: number; burst: number },
+  ) => Promise<number>
 }
 
 /**
@@ -41,7 +51,7 @@ export class DestinationRuntime {
   state: DestinationState
   stateReason: string | null
   readonly breaker: CircuitBreaker | undefined
-  readonly bucket: TokenBucket | undefined
+  readonly bucket: TokenBucket | SharedTokenBucket | undefined
   readonly auth: Authenticator | undefined
   readonly #deps: DestinationRuntimeDeps
   readonly #secrets: Buffer[]
@@ -63,7 +73,17 @@ export class DestinationRuntime {
     this.#target = `${definition.method} ${new URL(definition.url).origin}`
     this.auth = createAuthenticator(definition.auth, deps.client)
     const { perSecond, burst } = definition.rateLimit
-    this.bucket = perSecond === undefined ? undefined : new TokenBucket(perSecond, burst, deps.now())
+    const share = deps.takeSharedTokens
+    if (perSecond === undefined) this.bucket = undefined
+    else if (share) {
+      const limit = { perSecond, burst: burst ?? Math.max(1, Math.ceil(perSecond / 10)) }
+      this.bucket = new SharedTokenBucket({
+        perSecond,
+        burst,
+        take: (want) => share(`destination:${definition.id}`, want, limit),
+        onTokens: () => deps.wake(),
+      })
+    } else this.bucket = new TokenBucket(perSecond, burst, deps.now())
     this.breaker =
       definition.circuitBreaker === false
         ? undefined

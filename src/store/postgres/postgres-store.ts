@@ -12,6 +12,7 @@ import { loadMigrations, planMigrations, statusOf } from '../migrations.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
 import { postgresDeliveries } from './postgres-deliveries.js'
 import { postgresDestinations } from './postgres-destinations.js'
+import { postgresRateBuckets } from './postgres-rate-buckets.js'
 import { listenForWork, WORK_CHANNEL } from './work-listener.js'
 
 export interface PostgresStoreOptions {
@@ -256,6 +257,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     },
 
     ...postgresDeliveries(pool, eventsById),
+    ...postgresRateBuckets(pool),
     ...postgresDestinations(pool, jsonForPostgres),
 
     async announceWork() {

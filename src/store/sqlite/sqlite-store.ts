@@ -16,6 +16,7 @@ import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.j
 import { startCheckpointer } from './checkpointer.js'
 import { sqliteDeliveries } from './sqlite-deliveries.js'
 import { sqliteDestinations } from './sqlite-destinations.js'
+import { sqliteRateBuckets } from './sqlite-rate-buckets.js'
 
 const require = createRequire(import.meta.url)
 
@@ -185,6 +186,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     ...deliveries.methods,
+    ...sqliteRateBuckets(db),
     ...destinations.methods,
 
     // One process owns a SQLite file in practice; others sharing it rely on the worker's poll.
