@@ -1,16 +1,15 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import type { TypeMapper } from '../catalog/index.js'
-import { formatIssues } from '../config/file.js'
 import { parseStoredBody } from '../deliver/envelope.js'
 import { DELIVERY_STATES } from '../deliver/states.js'
 import type { SubscriberRegistry } from '../dispatch/registry.js'
 import { planDeliveries } from '../dispatch/subscribers.js'
 import { GatewayError } from '../errors.js'
-import { decodeCursor } from '../store/cursor.js'
 import type { DeliveryFilter, DeliverySummary, Store } from '../store/types.js'
 import { requireAdmin } from './auth.js'
 import { summaryJson } from './events-routes.js'
+import { instant, pageCursor, pageLimit, parseInput, text } from './input.js'
 
 export interface DeliveriesRoutesOptions {
   store: Store
@@ -21,19 +20,6 @@ export interface DeliveriesRoutesOptions {
   onWork: () => void
   now?: () => number
 }
-
-const instant = z.string().transform((text, ctx) => {
-  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text)
-  if (!Number.isFinite(ms)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected an ISO-8601 time or epoch milliseconds (got "${text}")`,
-    })
-    return z.NEVER
-  }
-  return ms
-})
-const text = z.string().min(1).max(255)
 
 /** The filter shared by listings, replay and purge. */
 const filterFields = {
@@ -47,11 +33,8 @@ const filterFields = {
 const listQuery = z.object({
   ...filterFields,
   state: z.enum(DELIVERY_STATES).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z
-    .string()
-    .refine((c) => decodeCursor(c) !== undefined, 'not a cursor from a previous page')
-    .optional(),
+  limit: pageLimit,
+  cursor: pageCursor,
 })
 const replayBody = z.union([
   z.object({ deliveryId: text }).strict(),
@@ -72,14 +55,7 @@ const replayBody = z.union([
     .strict(),
 ])
 
-function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
-  const result = schema.safeParse(value ?? {})
-  if (!result.success)
-    throw new GatewayError('invalid_request', `invalid ${what}: ${formatIssues(result.error.issues)}`)
-  return result.data
-}
-
-function deliveryJson(d: DeliverySummary, types: TypeMapper) {
+export function deliveryJson(d: DeliverySummary, types: TypeMapper) {
   return {
     id: d.id,
     eventId: d.eventId,
@@ -137,8 +113,8 @@ export async function deliveriesRoutes(
     return { data: page.items.map((d) => deliveryJson(d, types)), nextCursor: page.nextCursor }
   }
 
-  app.get('/api/deliveries', async (request) => list(parse(listQuery, request.query, 'query')))
-  app.get('/api/dlq', async (request) => list(parse(listQuery, request.query, 'query'), ['dead']))
+  app.get('/api/deliveries', async (request) => list(parseInput(listQuery, request.query ?? {}, 'query')))
+  app.get('/api/dlq', async (request) => list(parseInput(listQuery, request.query ?? {}, 'query'), ['dead']))
 
   // One delivery with its event's summary and every attempt (all cycles), oldest first: `dlq show`.
   app.get<{ Params: { id: string } }>('/api/deliveries/:id', async (request) => {
@@ -173,7 +149,7 @@ export async function deliveriesRoutes(
   })
 
   app.post('/api/replay', async (request) => {
-    const body = parse(replayBody, request.body, 'replay request')
+    const body = parseInput(replayBody, request.body ?? {}, 'replay request')
     let replayed = 0
     let added = 0
     if ('deliveryId' in body) {

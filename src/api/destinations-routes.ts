@@ -2,16 +2,16 @@ import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { freshFixture, GHL_EVENT_NAMES, type GhlEventName, type TypeMapper } from '../catalog/index.js'
-import { formatIssues } from '../config/file.js'
 import { DELIVERY_STATES } from '../deliver/states.js'
 import type { DestinationSet } from '../dispatch/destinations.js'
 import { redactSecrets } from '../dispatch/destinations-redact.js'
 import { GatewayError } from '../errors.js'
 import { newId } from '../ids.js'
 import { classifyGhl } from '../receive/classify-event.js'
-import { decodeCursor } from '../store/cursor.js'
-import type { DeliverySummary, Store, StoredDestination, StoredEvent } from '../store/types.js'
+import type { Store, StoredDestination, StoredEvent } from '../store/types.js'
 import { requireAdmin } from './auth.js'
+import { deliveryJson } from './deliveries-routes.js'
+import { pageCursor, pageLimit, parseInput } from './input.js'
 
 export interface DestinationsRoutesOptions {
   destinations: DestinationSet
@@ -32,19 +32,9 @@ const testBody = z.union([
 ])
 const deliveriesQuery = z.object({
   state: z.enum(DELIVERY_STATES).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z
-    .string()
-    .refine((c) => decodeCursor(c) !== undefined, 'not a cursor from a previous page')
-    .optional(),
+  limit: pageLimit,
+  cursor: pageCursor,
 })
-
-function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
-  const result = schema.safeParse(value ?? undefined)
-  if (!result.success)
-    throw new GatewayError('invalid_request', `invalid ${what}: ${formatIssues(result.error.issues)}`)
-  return result.data
-}
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
@@ -111,7 +101,7 @@ export async function destinationsRoutes(
   )
 
   app.post<{ Params: { id: string } }>('/api/destinations/:id/pause', async (request) => {
-    const body = parse(pauseBody, request.body, 'pause request')
+    const body = parseInput(pauseBody, request.body, 'pause request')
     return view(await destinations.admin.pause(request.params.id, body.reason))
   })
 
@@ -121,7 +111,7 @@ export async function destinationsRoutes(
 
   app.post<{ Params: { id: string } }>('/api/destinations/:id/test', async (request) => {
     const { id } = request.params
-    const body = parse(testBody, request.body, 'test request')
+    const body = parseInput(testBody, request.body, 'test request')
     const row = await destinations.admin.get(id)
     const runtime = destinations.runtime(id)
     if (!runtime) {
@@ -155,7 +145,7 @@ export async function destinationsRoutes(
   })
 
   app.get<{ Params: { id: string } }>('/api/destinations/:id/deliveries', async (request) => {
-    const query = parse(deliveriesQuery, request.query, 'query')
+    const query = parseInput(deliveriesQuery, request.query, 'query')
     await destinations.admin.get(request.params.id)
     const page = await store.listDeliveries(
       { subscriberId: request.params.id, states: query.state ? [query.state] : undefined },
@@ -163,24 +153,6 @@ export async function destinationsRoutes(
     )
     return { data: page.items.map((d) => deliveryJson(d, types)), nextCursor: page.nextCursor }
   })
-}
-
-function deliveryJson(d: DeliverySummary, types: TypeMapper) {
-  return {
-    id: d.id,
-    eventId: d.eventId,
-    state: d.state,
-    type: d.eventType === null ? null : d.eventName !== null ? types.toType(d.eventType) : d.eventType,
-    name: d.eventName,
-    tenant: { locationId: d.locationId, companyId: d.companyId },
-    attempts: d.attempts,
-    totalAttempts: d.totalAttempts,
-    lastError: d.lastError,
-    runAt: iso(d.runAt),
-    createdAt: iso(d.createdAt),
-    updatedAt: iso(d.updatedAt),
-    completedAt: iso(d.completedAt),
-  }
 }
 
 /** A catalog fixture as an event that is never stored (test sends). */

@@ -2,11 +2,10 @@ import { isUtf8 } from 'node:buffer'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import type { TypeMapper } from '../catalog/index.js'
-import { formatIssues } from '../config/file.js'
 import { GatewayError } from '../errors.js'
-import { decodeCursor } from '../store/cursor.js'
 import type { EventSummary, Store, StoredEvent } from '../store/types.js'
 import { requireAdmin } from './auth.js'
+import { instant, pageCursor, pageLimit, parseInput, text } from './input.js'
 
 export interface EventsRoutesOptions {
   store: Store
@@ -14,51 +13,26 @@ export interface EventsRoutesOptions {
   types: TypeMapper
 }
 
-/** An instant as ISO-8601 text or epoch milliseconds. */
-const instant = z.string().transform((text, ctx) => {
-  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text)
-  if (!Number.isFinite(ms)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected an ISO-8601 time or epoch milliseconds (got "${text}")`,
-    })
-    return z.NEVER
-  }
-  return ms
-})
-
-const shortText = z.string().min(1).max(255)
-
 export const listEventsQuery = z.object({
-  source: shortText.optional(),
+  source: text.optional(),
   /** The published type: canonical (`contact.created`) or this gateway's rename of it. */
-  type: shortText.optional(),
+  type: text.optional(),
   /** GHL doc name (`ContactCreate`) or `unknown`. */
-  name: shortText.optional(),
+  name: text.optional(),
   /** The raw body `type` (`INSTALL`, `one_time`, …). */
-  ghlType: shortText.optional(),
-  entityId: shortText.optional(),
-  locationId: shortText.optional(),
-  companyId: shortText.optional(),
+  ghlType: text.optional(),
+  entityId: text.optional(),
+  locationId: text.optional(),
+  companyId: text.optional(),
   /** Either tenant id. */
-  tenant: shortText.optional(),
-  webhookId: shortText.optional(),
+  tenant: text.optional(),
+  webhookId: text.optional(),
   schema: z.enum(['valid', 'drift', 'unknown']).optional(),
   since: instant.optional(),
   until: instant.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z
-    .string()
-    .refine((c) => decodeCursor(c) !== undefined, 'not a cursor from a previous page')
-    .optional(),
+  limit: pageLimit,
+  cursor: pageCursor,
 })
-
-function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.output<T> {
-  const result = schema.safeParse(query)
-  if (!result.success)
-    throw new GatewayError('invalid_request', `invalid query: ${formatIssues(result.error.issues)}`)
-  return result.data
-}
 
 /** The published type of a stored event: GHL canonical names go through the renames. */
 export function publishedType(event: EventSummary, types: TypeMapper): string | null {
@@ -118,7 +92,7 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOp
   app.addHook('onRequest', requireAdmin(options.adminToken))
 
   app.get('/api/events', async (request) => {
-    const query = parseQuery(listEventsQuery, request.query)
+    const query = parseInput(listEventsQuery, request.query, 'query')
     // A published type can stand for several canonical names (renames may merge events); a type no
     // GHL event publishes is a source's own type and matches as written.
     const canonical = query.type === undefined ? undefined : types.toCanonical(query.type)

@@ -5,6 +5,7 @@ import { formatIssues } from '../config/file.js'
 import { GatewayError } from '../errors.js'
 import { type LiveMessage, type LiveStream, matchesLive } from '../observe/live-stream.js'
 import { requireAdmin } from './auth.js'
+import { text } from './input.js'
 
 export interface StreamRoutesOptions {
   liveStream: LiveStream
@@ -21,7 +22,6 @@ export interface StreamRoutesOptions {
   lingerMs?: number
 }
 
-const text = z.string().min(1).max(255)
 const streamQuery = z.object({
   type: text.optional(),
   location: text.optional(),
