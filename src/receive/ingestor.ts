@@ -27,6 +27,11 @@ export const RETRY_AFTER_SECONDS = 5
  * something durable.
  */
 export interface Ingestor {
+  /**
+   * A request has started verifying and may submit soon: commits wait for it (briefly) rather
+   * than go out half full. Call the returned function once, when it submits or is rejected.
+   */
+  expect(): () => void
   submit(event: NewEvent): Promise<InsertOutcome>
   /** True while the backlog is above the high-water mark: new webhooks get 429. */
   overHighWater(): boolean
@@ -44,7 +49,10 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   let counted = 0
   let acceptedSinceCount = 0
 
+  // Requests between "started verifying" and "submitted or rejected": the commit's hold condition.
+  let expected = 0
   const commits = new GroupCommit<NewEvent, InsertOutcome>({
+    holdWhile: () => expected > 0,
     commit: async (events) => {
       const outcomes = await store.insertEvents(events)
       if (
@@ -81,6 +89,16 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   timer.unref()
 
   return {
+    expect() {
+      expected++
+      let done = false
+      return () => {
+        if (done) return
+        done = true
+        expected--
+        if (expected === 0) commits.poke()
+      }
+    },
     async submit(event) {
       try {
         const outcome = await commits.submit(event)

@@ -110,6 +110,20 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
   }
 
   const handler = async (request: FastifyRequest<{ Params: WebhookParams }>, reply: FastifyReply) => {
+    // Until this request submits (or is rejected), a commit may wait a moment for it to join.
+    const submitted = ingestor.expect()
+    try {
+      return await accept(request, reply, submitted)
+    } finally {
+      submitted()
+    }
+  }
+
+  const accept = async (
+    request: FastifyRequest<{ Params: WebhookParams }>,
+    reply: FastifyReply,
+    submitted: () => void,
+  ) => {
     const source = request.webhookSource!
     const raw = (request.body as Buffer | undefined) ?? Buffer.alloc(0)
     const receivedAt = now()
@@ -188,6 +202,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
           : options.types.toType(fields.eventType)
       event.deliveries = planDeliveries({ source: source.id, type, event, body }, subscribers, receivedAt)
     }
+    submitted()
     const result = await ingestor.submit(event)
     if (options.liveStream?.active) options.liveStream.publish(liveEvent(event, result, options.types))
 

@@ -71,3 +71,59 @@ describe('GroupCommit', () => {
     await expect(Promise.all(accepted)).resolves.toEqual([10, 20])
   })
 })
+
+describe('GroupCommit hold', () => {
+  it('waits for expected items (up to maxHoldMs) so they share a commit', async () => {
+    const r = recorder()
+    let expected = 3
+    const gc = new GroupCommit({
+      commit: r.commit,
+      maxBatch: 100,
+      concurrency: 1,
+      maxQueued: 100,
+      holdWhile: () => expected > 0,
+      maxHoldMs: 1000,
+    })
+    const results: Promise<number>[] = []
+    for (let i = 0; i < 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      expected--
+      results.push(gc.submit(i))
+    }
+    gc.poke()
+    await Promise.all(results)
+    expect(r.batches.map((b) => b.length)).toEqual([3])
+  })
+
+  it('commits after maxHoldMs even while more are expected', async () => {
+    const r = recorder()
+    const gc = new GroupCommit({
+      commit: r.commit,
+      maxBatch: 100,
+      concurrency: 1,
+      maxQueued: 100,
+      holdWhile: () => true,
+      maxHoldMs: 20,
+    })
+    const started = performance.now()
+    await gc.submit(1)
+    const waited = performance.now() - started
+    expect(waited).toBeGreaterThanOrEqual(15)
+    expect(waited).toBeLessThan(500)
+  })
+
+  it('does not hold a lone item when nothing else is expected', async () => {
+    const r = recorder()
+    const gc = new GroupCommit({
+      commit: r.commit,
+      maxBatch: 100,
+      concurrency: 1,
+      maxQueued: 100,
+      holdWhile: () => false,
+      maxHoldMs: 1000,
+    })
+    const started = performance.now()
+    await gc.submit(1)
+    expect(performance.now() - started).toBeLessThan(100)
+  })
+})

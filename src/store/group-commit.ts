@@ -24,10 +24,21 @@ export interface GroupCommitOptions<T, R> {
    */
   isolate?: (error: unknown) => boolean
   onCommit?: (size: number, durationMs: number) => void
+  /**
+   * True while more items are on their way (requests still verifying their signature on the thread
+   * pool). A batch that is not full then waits for them — at most `maxHoldMs` after its oldest item
+   * arrived — instead of committing a few now and the rest a moment later. Call `poke()` when it
+   * turns false without a submit (e.g. a request was rejected).
+   */
+  holdWhile?: () => boolean
+  /** @default 2 */
+  maxHoldMs?: number
 }
 
 interface Waiter<T, R> {
   item: T
+  /** performance.now() when it was submitted. */
+  at: number
   resolve: (result: R) => void
   reject: (error: unknown) => void
 }
@@ -44,6 +55,7 @@ export class GroupCommit<T, R> {
   #queue: Waiter<T, R>[] = []
   #inFlight = 0
   #scheduled = false
+  #holdTimer: NodeJS.Timeout | undefined
   #idle: (() => void)[] = []
 
   constructor(options: GroupCommitOptions<T, R>) {
@@ -59,7 +71,7 @@ export class GroupCommit<T, R> {
     if (this.#queue.length >= this.#options.maxQueued)
       return Promise.reject(new QueueFullError(this.#options.maxQueued))
     return new Promise<R>((resolve, reject) => {
-      this.#queue.push({ item, resolve, reject })
+      this.#queue.push({ item, at: performance.now(), resolve, reject })
       this.#schedule()
     })
   }
@@ -70,13 +82,36 @@ export class GroupCommit<T, R> {
     return new Promise((resolve) => this.#idle.push(resolve))
   }
 
+  /** Re-evaluates a held batch (the hold condition may have turned false). */
+  poke(): void {
+    this.#schedule()
+  }
+
   #schedule(): void {
     if (this.#scheduled || this.#inFlight >= this.#options.concurrency || this.#queue.length === 0) return
     this.#scheduled = true
     setImmediate(() => {
       this.#scheduled = false
-      void this.#run()
+      this.#runOrHold()
     })
+  }
+
+  #runOrHold(): void {
+    const { holdWhile, maxBatch } = this.#options
+    const oldest = this.#queue[0]
+    if (holdWhile && oldest && this.#queue.length < maxBatch && holdWhile()) {
+      const remaining = (this.#options.maxHoldMs ?? 2) - (performance.now() - oldest.at)
+      if (remaining > 0) {
+        this.#holdTimer ??= setTimeout(() => {
+          this.#holdTimer = undefined
+          this.#runOrHold()
+        }, remaining)
+        return
+      }
+    }
+    clearTimeout(this.#holdTimer)
+    this.#holdTimer = undefined
+    void this.#run()
   }
 
   async #run(): Promise<void> {
