@@ -25,6 +25,7 @@ import type { Logger } from './observe/logger.js'
 import { createMetrics, type Metrics } from './observe/metrics.js'
 import { createIngestor, type Ingestor, RETRY_AFTER_SECONDS } from './receive/ingestor.js'
 import { buildSources, type SourceRuntime } from './receive/sources.js'
+import { clientErrorHandler, expectationFailed, frameworkError } from './receive/transport-errors.js'
 import { webhookRoutes } from './receive/webhook-routes.js'
 import type { GatewayInstance, Store } from './store/types.js'
 import { VERSION } from './version.js'
@@ -96,7 +97,15 @@ export function buildApp(deps: AppDeps): GatewayApp {
     // Draining answers come from our routes (503 shutting_down with Retry-After, in the catalog);
     // Fastify's own early 503 would bypass the error catalog, logs and metrics.
     return503OnClosing: false,
+    // GHL always sends Host; a client that does not still gets an answer in the catalog's shape
+    // rather than Node's bare 400.
+    http: { requireHostHeader: false },
+    maxParamLength: 256,
+    frameworkErrors: (error, request, reply) =>
+      sendError(frameworkError(error), request, reply, logger, metrics),
+    clientErrorHandler,
   })
+  fastify.server.on('checkExpectation', expectationFailed)
 
   const registry = deps.registry ?? new SubscriberRegistry()
   const liveStream =
@@ -146,6 +155,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     isDraining,
     adminToken: config.ADMIN_TOKEN,
     now: deps.now,
+    recentStorageFailure: ingestor.recentStorageFailure,
   })
   if (deps.acceptWebhooks !== false)
     void fastify.register(webhookRoutes, {

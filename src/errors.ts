@@ -18,9 +18,12 @@ export const ERROR_CODES = {
   not_found: 404,
   unknown_source: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  expectation_failed: 417,
+  headers_too_large: 431,
   // We are (deliberately or not) unable to take the event right now: the sender should retry.
   backpressure: 429,
   internal_error: 500,

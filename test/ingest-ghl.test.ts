@@ -405,6 +405,9 @@ describe('GHL ingest: readiness, draining, back-pressure, storage failure', () =
       const ready = await t.gateway.fastify.inject({ method: 'GET', url: '/webhooks/ghl/verify' })
       expect(ready.statusCode).toBe(503)
       expect(ready.json().error.code).toBe('storage_unavailable')
+      // The failed commit itself is remembered, whatever the readiness probe's own write does.
+      expect(t.gateway.ingestor.recentStorageFailure(Date.now())).toMatch(/not open/)
+      expect(t.gateway.ingestor.recentStorageFailure(Date.now() + 11_000)).toBeUndefined()
     } finally {
       await t.close()
     }

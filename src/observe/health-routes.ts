@@ -11,6 +11,8 @@ export interface HealthRoutesOptions {
   isDraining: () => boolean
   adminToken: string | undefined
   now?: () => number
+  /** Why the last webhook commit failed, if it did so recently (see Ingestor.recentStorageFailure). */
+  recentStorageFailure?: (now: number) => string | undefined
   /** How long readiness waits for the database. @default 2000 */
   pingTimeoutMs?: number
 }
@@ -26,6 +28,10 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
 
   const ready = async () => {
     if (options.isDraining()) throw new GatewayError('shutting_down', 'the gateway is shutting down')
+    const failed = options.recentStorageFailure?.(Date.now())
+    if (failed !== undefined) {
+      throw new GatewayError('storage_unavailable', `the last commit failed: ${failed}`, { retryAfter: 5 })
+    }
     let timer: NodeJS.Timeout | undefined
     try {
       await Promise.race([

@@ -35,6 +35,12 @@ export interface Ingestor {
   submit(event: NewEvent): Promise<InsertOutcome>
   /** True while the backlog is above the high-water mark: new webhooks get 429. */
   overHighWater(): boolean
+  /**
+   * The last commit failed because the database could not take it (disk full, read-only, down),
+   * less than 10 s ago and with no commit since: readiness reports it even when its own small
+   * heartbeat write happens to fit.
+   */
+  recentStorageFailure(now: number): string | undefined
   /** Best estimate of stored-but-undispatched events. */
   backlog(): number
   /** Re-counts the backlog now (also runs on a timer). */
@@ -48,13 +54,23 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   const highWater = options.highWater ?? 100_000
   let counted = 0
   let acceptedSinceCount = 0
+  let lastCommitOkAt = 0
+  let lastFailure: { at: number; message: string } | undefined
 
   // Requests between "started verifying" and "submitted or rejected": the commit's hold condition.
   let expected = 0
   const commits = new GroupCommit<NewEvent, InsertOutcome>({
     holdWhile: () => expected > 0,
     commit: async (events) => {
-      const outcomes = await store.insertEvents(events)
+      let outcomes: InsertOutcome[]
+      try {
+        outcomes = await store.insertEvents(events)
+      } catch (error) {
+        if (store.isUnavailableError(error))
+          lastFailure = { at: Date.now(), message: (error as Error).message }
+        throw error
+      }
+      lastCommitOkAt = Date.now()
       if (
         options.onWork &&
         events.some((e, i) => e.deliveries.length > 0 && outcomes[i]!.status === 'accepted')
@@ -127,6 +143,10 @@ export function createIngestor(options: IngestorOptions): Ingestor {
       }
     },
     overHighWater: () => highWater > 0 && counted + acceptedSinceCount >= highWater,
+    recentStorageFailure(now) {
+      if (!lastFailure || lastFailure.at < lastCommitOkAt || now - lastFailure.at > 10_000) return undefined
+      return lastFailure.message
+    },
     backlog: () => counted + acceptedSinceCount,
     refreshBacklog,
     async close() {

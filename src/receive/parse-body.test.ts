@@ -31,6 +31,11 @@ describe('parseJsonBody', () => {
     expect(fails(' \n').message).toMatch(/empty/)
   })
 
+  it('answers invalid_json, not a crash, for invalid JSON nested too deeply to locate the error', () => {
+    const error = fails(`${'['.repeat(10_000)}${']'.repeat(9_999)}`)
+    expect(error.code).toBe('invalid_json')
+  })
+
   it('survives deep nesting without a stack overflow', () => {
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`
     expect(() => parseJsonBody(Buffer.from(deep))).not.toThrow(RangeError)

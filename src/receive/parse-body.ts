@@ -27,7 +27,20 @@ export function parseJsonBody(raw: Buffer): unknown {
 /** The first syntax error in `text`, located. Only runs on the error path. */
 function jsonError(text: string): GatewayError {
   const errors: ParseError[] = []
-  parseTolerant(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false })
+  try {
+    parseTolerant(text, errors, {
+      disallowComments: true,
+      allowTrailingComma: false,
+      allowEmptyContent: false,
+    })
+  } catch {
+    // The locator recurses: a body nested tens of thousands of levels deep overflows the stack.
+    // JSON.parse already said it is invalid; the position is a nicety, not worth a 500.
+    return new GatewayError(
+      'invalid_json',
+      'the body is not valid JSON (nested too deeply to locate the error)',
+    )
+  }
   const first = errors[0]
   // jsonc-parser accepts a few things JSON.parse rejects (e.g. lone surrogates are fine for both;
   // control characters in strings are not): fall back to a position-less message then.

@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { encodeCursor } from '../cursor.js'
@@ -13,12 +12,9 @@ import {
 import { eventConditions, renderWhere } from '../event-filter.js'
 import { loadMigrations, planMigrations, statusOf } from '../migrations.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
-import { startCheckpointer } from './checkpointer.js'
 import { sqliteDeliveries } from './sqlite-deliveries.js'
 import { sqliteDestinations } from './sqlite-destinations.js'
 import { sqliteRateBuckets } from './sqlite-rate-buckets.js'
-
-const require = createRequire(import.meta.url)
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created if missing. */
@@ -33,8 +29,6 @@ export interface SqliteStoreOptions {
   durability?: 'process' | 'fsync'
   /** How long a write waits for another process holding the write lock. @default 5000 */
   busyTimeoutMs?: number
-  /** Checkpoint the WAL on a background thread instead of inside commits. @default true */
-  backgroundCheckpoints?: boolean
 }
 
 const MIGRATIONS = new URL('./migrations/', import.meta.url)
@@ -61,20 +55,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   db.pragma(`synchronous = ${options.durability === 'fsync' ? 'FULL' : 'NORMAL'}`)
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`)
   db.pragma('foreign_keys = ON')
-  // After a checkpoint the WAL file is reused from its start; this caps what it keeps on disk.
+  // Checkpoints stay on the writing connection, right after a commit: only there is the WAL fully
+  // copied back before the next write, which lets that write start the WAL over. (A checkpoint on
+  // another thread measured 30 % less event-loop time per insert, but under steady writes the WAL
+  // never restarted and grew to 538 MB for a 16 MB database: the reliability suite caught it.)
+  // Every 4,000 pages (16 MB) rather than SQLite's 1,000: fewer checkpoints and fsyncs, ~20 % less
+  // CPU per insert (measured); the file is cut back to 64 MB after a restart.
+  db.pragma('wal_autocheckpoint = 4000')
   db.pragma('journal_size_limit = 67108864')
-  // Checkpoints run on a background thread (see checkpointer.ts) unless it stops.
-  const checkpointer =
-    options.path === ':memory:' || options.backgroundCheckpoints === false
-      ? undefined
-      : startCheckpointer({
-          path: options.path,
-          driver: require.resolve('better-sqlite3'),
-          onStop: () => {
-            if (db.open) db.pragma('wal_autocheckpoint = 1000')
-          },
-        })
-  if (checkpointer) db.pragma('wal_autocheckpoint = 0')
 
   db.exec(`CREATE TABLE IF NOT EXISTS gateway_migrations (
     version    INTEGER PRIMARY KEY,
@@ -209,7 +197,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     async close() {
-      await checkpointer?.close()
       if (!db.open) return
       try {
         // Fold the WAL back into the main file so a copied .db file is complete on its own.
