@@ -52,65 +52,6 @@ export interface FuzzOptions {
   log?: (line: string) => void
 }
 
-/**
- * Answers that are not the catalog's, from Fastify or Node before the gateway's error handler
- * runs. They are 4xx, store nothing, and are reported as bugs (see docs/reliability.md); they are
- * counted apart, matched exactly, so anything else that is not the catalog's still fails.
- * `CHAOS_STRICT_CATALOG=1` turns them into failures.
- */
-const KNOWN_NON_CATALOG: { name: string; match: (status: number, body: unknown, text: string) => boolean }[] =
-  [
-    {
-      name: 'fastify FST_ERR_BAD_URL (malformed percent-encoding in the path)',
-      match: (status, body) => status === 400 && (body as { code?: string })?.code === 'FST_ERR_BAD_URL',
-    },
-    {
-      name: 'fastify FST_ERR_MAX_PARAM_LENGTH 414 (path segment over 100 characters)',
-      match: (status, body) =>
-        status === 414 && (body as { code?: string })?.code === 'FST_ERR_MAX_PARAM_LENGTH',
-    },
-    {
-      name: 'fastify default clientErrorHandler 400 (HTTP parse error)',
-      match: (status, body) => status === 400 && (body as { message?: string })?.message === 'Client Error',
-    },
-    {
-      name: 'fastify default clientErrorHandler 431 (header section over 16 KiB)',
-      match: (status, body) => status === 431 && (body as { statusCode?: number })?.statusCode === 431,
-    },
-    {
-      name: 'node 400 with no body (HTTP/1.1 request without Host)',
-      match: (status, _body, text) => status === 400 && text === '',
-    },
-    {
-      name: 'node 417 with no body (an Expect header other than 100-continue)',
-      match: (status, _body, text) => status === 417 && text === '',
-    },
-  ]
-
-/**
- * A 5xx that is a known, reported bug (src/receive/parse-body.ts: after JSON.parse fails, the error
- * position comes from jsonc-parser, which recurses and overflows the stack on deeply nested
- * invalid JSON → RangeError → 500 internal_error instead of 400 invalid_json). Matched narrowly —
- * a deep-nesting body that is not valid JSON, answered 500 internal_error — and counted apart;
- * any other 5xx fails. `CHAOS_STRICT_CATALOG=1` fails on it too.
- */
-function knownFiveXX(
-  status: number,
-  code: unknown,
-  family: string,
-  body: Buffer | undefined,
-): string | undefined {
-  if (status !== 500 || code !== 'internal_error' || !family.includes('deep-nesting') || !body)
-    return undefined
-  if (process.env.CHAOS_STRICT_CATALOG === '1') return undefined
-  try {
-    JSON.parse(body.toString('utf8'))
-    return undefined
-  } catch {
-    return 'parse-body.ts: jsonc-parser stack overflow on deeply nested invalid JSON (500, not 400)'
-  }
-}
-
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/
 
 export interface FuzzResult {
@@ -120,10 +61,7 @@ export interface FuzzResult {
   rawRequests: number
   answers: Map<string, number>
   families: Map<string, number>
-  knownNonCatalog: Map<string, number>
   fiveXX: number
-  /** 5xx answers matched to the known bug (see knownFiveXX); included in fiveXX. */
-  knownFiveXX: number
   violations: number
   violationExamples: string[]
   unhandledRejections: number
@@ -138,9 +76,7 @@ export interface FuzzResult {
 interface Tally {
   answers: Map<string, number>
   families: Map<string, number>
-  knownNonCatalog: Map<string, number>
   fiveXX: number
-  knownFiveXX: number
   violations: string[]
   violationCount: number
 }
@@ -174,12 +110,6 @@ function judge(
     tally.fiveXX++
     const code = (body as { error?: { code?: string } } | undefined)?.error?.code
     bump(tally.answers, `${status} ${code ?? text.slice(0, 40)}`)
-    const known = knownFiveXX(status, code, context.family, context.body)
-    if (known) {
-      tally.knownFiveXX++
-      bump(tally.knownNonCatalog, known)
-      return undefined
-    }
     return `${status} ${text.slice(0, 200)}`
   }
   if (status >= 200 && status < 300) {
@@ -202,13 +132,8 @@ function judge(
     ) {
       bump(tally.answers, `${status} ${code}`)
     } else {
-      const known = KNOWN_NON_CATALOG.find((k) => k.match(status, body, text))
-      if (!known || process.env.CHAOS_STRICT_CATALOG === '1') {
-        bump(tally.answers, `${status} (not the catalog)`)
-        return `not a catalog answer: ${status} ${text.slice(0, 200)}`
-      }
-      bump(tally.answers, `${status} (known non-catalog)`)
-      bump(tally.knownNonCatalog, known.name)
+      bump(tally.answers, `${status} (not the catalog)`)
+      return `not a catalog answer: ${status} ${text.slice(0, 200)}`
     }
   }
   if (context.expect && !context.expect.includes(status))
@@ -325,9 +250,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
   const tally: Tally = {
     answers: new Map(),
     families: new Map(),
-    knownNonCatalog: new Map(),
     fiveXX: 0,
-    knownFiveXX: 0,
     violations: [],
     violationCount: 0,
   }
@@ -531,9 +454,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
     rawRequests,
     answers: tally.answers,
     families: tally.families,
-    knownNonCatalog: tally.knownNonCatalog,
     fiveXX: tally.fiveXX,
-    knownFiveXX: tally.knownFiveXX,
     violations: tally.violationCount,
     violationExamples: tally.violations,
     unhandledRejections: unhandled,
@@ -547,8 +468,6 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
   log(fuzzSummary(result))
   log(`[fuzz] answers by status/code: ${countsText(result.answers)}`)
   log(`[fuzz] requests by family: ${countsText(result.families)}`)
-  if (result.knownNonCatalog.size)
-    log(`[fuzz] known bugs (reported, counted apart): ${countsText(result.knownNonCatalog)}`)
   return result
 }
 
@@ -558,7 +477,6 @@ export function fuzzSummary(r: FuzzResult): string {
 
 /** The figures of one run, as a row of the summary table. */
 export function fuzzRow(r: FuzzResult): Record<string, unknown> {
-  const nonCatalog = [...r.knownNonCatalog.values()].reduce((a, b) => a + b, 0)
   return {
     requests: r.injectRequests + r.socketRequests + r.rawRequests,
     inject: r.injectRequests,
@@ -566,8 +484,6 @@ export function fuzzRow(r: FuzzResult): Record<string, unknown> {
     'raw-http': r.rawRequests,
     crashes: (r.binaryAlive ? 0 : 1) + r.unhandledRejections,
     '5xx': r.fiveXX,
-    'known-bug-5xx': r.knownFiveXX,
-    'non-catalog(known)': nonCatalog - r.knownFiveXX,
     violations: r.violations,
     stored: r.storedInProcess + r.storedBinary,
     'unauthenticated-stored': r.unauthenticatedStored,
@@ -578,7 +494,7 @@ export function fuzzRow(r: FuzzResult): Record<string, unknown> {
 export function expectFuzzGuarantees(r: FuzzResult): void {
   const context = `seed ${r.seed} (CHAOS_SEED=${r.seed} replays it)`
   expect(r.violationExamples, `${context}: ${r.violations} violations`).toEqual([])
-  expect(r.fiveXX - r.knownFiveXX, `${context}: 5xx not explained by the known bug`).toBe(0)
+  expect(r.fiveXX, `${context}: 5xx answers`).toBe(0)
   expect(r.unhandledRejections, context).toBe(0)
   expect(r.binaryAlive, `${context}: the binary is still up`).toBe(true)
   expect(r.unauthenticatedStored, context).toBe(0)
