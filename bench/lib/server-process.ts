@@ -25,6 +25,8 @@ export interface StartOptions {
   stdoutFile?: string
   /** Keep stdout in output() (baselines print nothing, so this only matters for debugging). */
   captureStdout?: boolean
+  /** Open an IPC channel (`child.send` / `process.send`), e.g. to collect a handler's timestamps. */
+  ipc?: boolean
 }
 
 /** A free TCP port on 127.0.0.1 (bound, read, released; the tiny race is acceptable here). */
@@ -46,7 +48,12 @@ export function startServer(o: StartOptions): ServerProcess {
   const child = spawn(o.command, o.args, {
     cwd: o.cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...o.env },
-    stdio: ['ignore', stdoutFd ?? (o.captureStdout ? 'pipe' : 'ignore'), 'pipe'],
+    stdio: [
+      'ignore',
+      stdoutFd ?? (o.captureStdout ? 'pipe' : 'ignore'),
+      'pipe',
+      ...(o.ipc ? (['ipc'] as const) : []),
+    ],
   })
   if (stdoutFd !== undefined) closeSync(stdoutFd)
   if (child.pid === undefined) throw new Error(`could not start ${o.command} ${o.args.join(' ')}`)

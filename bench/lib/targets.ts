@@ -4,7 +4,6 @@ import { join } from 'node:path'
 import type { BenchKeys } from './keys.js'
 import { gatewayEntry, serversDir } from './paths.js'
 import type { BenchPostgres } from './postgres.js'
-import { cpuSecondsByName } from './server-process.js'
 import type { SignatureHeaders } from './wrk.js'
 
 /** Everything one measured run of one target needs to start its server. */
@@ -109,8 +108,10 @@ function gateway(name: TargetName, store: 'sqlite' | 'pg', path: string, entry: 
       const dir = mkdtempSync(join(tmpdir(), `ghl-bench-${name}-`))
       let databaseUrl = `sqlite:${join(dir, 'gw.db')}`
       let cleanupDb = noCleanup
+      let pgCpu: (() => number) | undefined
       if (store === 'pg') {
         const pg = await ctx.postgres()
+        pgCpu = () => pg.cpuSeconds()
         const db = `bench_r${ctx.run}_${Date.now().toString(36)}`
         databaseUrl = await pg.createDatabase(db)
         cleanupDb = () => pg.dropDatabase(db).catch(() => {})
@@ -127,7 +128,8 @@ function gateway(name: TargetName, store: 'sqlite' | 'pg', path: string, entry: 
           ...ctx.gatewayEnv,
         },
         stdoutFile: ctx.logFile ?? '/dev/null',
-        databaseCpuSeconds: store === 'pg' ? () => cpuSecondsByName('postgres') : undefined,
+        // Only our cluster's processes: other sessions' test databases may run on this machine.
+        databaseCpuSeconds: pgCpu,
         async cleanup() {
           await cleanupDb()
           rmSync(dir, { recursive: true, force: true })
