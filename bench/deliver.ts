@@ -17,7 +17,6 @@
  * gateway in its own process and sends at a fixed rate.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createHash } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -32,7 +31,6 @@ import { planDeliveries } from '../src/dispatch/subscribers.js'
 import { newId } from '../src/ids.js'
 import { createLogger } from '../src/observe/logger.js'
 import { createMetrics } from '../src/observe/metrics.js'
-import { classifyGhl } from '../src/receive/classify-event.js'
 import { openStore } from '../src/store/open-store.js'
 import type { NewEvent, Store } from '../src/store/types.js'
 import { freshDatabase, type StoreKind } from './lib/gateway.js'
@@ -42,6 +40,7 @@ import { resultsDir } from './lib/paths.js'
 import { type BenchPostgres, startBenchPostgres } from './lib/postgres.js'
 import { cpuSeconds, freePort } from './lib/server-process.js'
 import { fmtSpread, formatTable, markdownTable, type Spread, sleep, spread } from './lib/stats.js'
+import { storedGhlEvent } from './lib/stored-event.js'
 
 const USAGE = `Usage: npx tsx bench/deliver.ts [options]
 
@@ -164,27 +163,7 @@ async function startSink(): Promise<Sink> {
 function contactEvents(count: number, seed: string): NewEvent[] {
   const now = Date.now()
   const bodies = createBodyGenerator(seed, now)
-  return Array.from({ length: count }, (_, i) => {
-    const raw = Buffer.from(bodies.body(i))
-    const body = JSON.parse(raw.toString()) as Record<string, unknown>
-    const { fields, webhookId } = classifyGhl(body, undefined, [])
-    return {
-      id: newId('evt', now),
-      source: 'ghl',
-      dedupeKey: webhookId!,
-      webhookId,
-      receivedAt: now,
-      contentType: 'application/json',
-      headers: { 'content-type': 'application/json' },
-      rawBody: raw,
-      contentHash: `sha256:${createHash('sha256').update(raw).digest('hex')}`,
-      verification: { scheme: 'ghl-ed25519', verified: true, keyId: 'bench' },
-      flags: [],
-      eventHint: null,
-      ...fields,
-      deliveries: [],
-    }
-  })
+  return Array.from({ length: count }, (_, i) => storedGhlEvent(Buffer.from(bodies.body(i)), now))
 }
 
 interface DrainSample {

@@ -35,7 +35,7 @@ const USAGE = `Usage: npx tsx bench/run-all.ts [options]     (npm run bench -- [
                       measured run (default 30; --quick: 5)
   --list              print the suites and their arguments, run nothing
 
-Suites: signatures, ingest, ingest-latency, e2e, deliver, backlog-sqlite, backlog-postgres, scale-out
+Suites: signatures, ingest, ingest-latency, e2e, store-insert, deliver, backlog-sqlite, backlog-postgres, scale-out
 Exit code: 0 all passed, 1 a suite failed, 2 bad options, 3 passed but wrk-based suites were skipped.
 `
 
@@ -69,6 +69,12 @@ const SUITES: Suite[] = [
     file: 'e2e.ts',
     args: [],
     quickArgs: ['--seconds', '3', '--warmup', '1', '--runs', '1'],
+  },
+  {
+    name: 'store-insert',
+    file: 'store-insert.ts',
+    args: [],
+    quickArgs: ['--events', '20000', '--runs', '1'],
   },
   { name: 'deliver', file: 'deliver.ts', args: [], quickArgs: ['--events', '1000', '--runs', '1'] },
   {

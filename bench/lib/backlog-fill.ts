@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto'
 import { newId } from '../../src/ids.js'
-import { classifyGhl } from '../../src/receive/classify-event.js'
 import type { NewEvent, Store } from '../../src/store/types.js'
 import { createBodyGenerator } from './ghl-body.js'
+import { storedGhlEvent } from './stored-event.js'
 
 /**
  * Fills a store with a backlog straight through `store.insertEvents()` (the same call ingest's group
@@ -36,28 +35,18 @@ export async function fillBacklog(o: FillOptions): Promise<number> {
     const batch: NewEvent[] = []
     for (let k = 0; k < batchSize && inserted + k < o.events; k++) {
       const raw = Buffer.from(bodies.body(inserted + k))
-      const { fields, webhookId } = classifyGhl(JSON.parse(raw.toString('utf8')), undefined, [])
-      batch.push({
-        id: newId('evt', now),
-        source: 'ghl',
-        dedupeKey: webhookId!,
-        webhookId,
-        receivedAt: now,
-        contentType: 'application/json',
-        headers: { 'content-type': 'application/json' },
-        rawBody: raw,
-        contentHash: `sha256:${createHash('sha256').update(raw).digest('hex')}`,
-        verification: { scheme: 'ghl-ed25519', verified: true, keyId: 'bench' },
-        flags: [],
-        eventHint: null,
-        ...fields,
-        deliveries: o.subscriberIds.map((subscriberId) => ({
-          id: newId('dlv', now),
-          subscriberId,
-          orderingKey: null,
-          runAt: o.runAt ?? now,
-        })),
-      })
+      batch.push(
+        storedGhlEvent(
+          raw,
+          now,
+          o.subscriberIds.map((subscriberId) => ({
+            id: newId('dlv', now),
+            subscriberId,
+            orderingKey: null,
+            runAt: o.runAt ?? now,
+          })),
+        ),
+      )
     }
     const outcomes = await o.store.insertEvents(batch)
     const duplicates = outcomes.filter((x) => x.status !== 'accepted').length

@@ -1,0 +1,152 @@
+/**
+ * What one durable insert costs on the event loop: `store.insertEvents()` (the call ingest's group
+ * commit makes) on a SQLite file, in batches of the size group commit forms under load, with the
+ * schema as shipped and — the baseline, same run — without the six secondary indexes of `events`
+ * (location, company, type, entity, schema status, received_at).
+ *
+ *   npx tsx bench/store-insert.ts [--events 100000] [--batch 32] [--runs 3] [--quiet-wait 30]
+ *
+ * SQLite runs on the calling thread, so wall µs per event here is main-thread time an ingesting
+ * gateway cannot spend on anything else; user + sys CPU tell how much of it is the kernel (WAL
+ * page writes). Bodies are the same realistic ContactCreate events as the backlog suite.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js'
+import type { NewEvent } from '../src/store/types.js'
+import { createBodyGenerator } from './lib/ghl-body.js'
+import { machineFacts, quietOrWarn } from './lib/machine.js'
+import { resultsDir } from './lib/paths.js'
+import { median } from './lib/report.js'
+import { storedGhlEvent } from './lib/stored-event.js'
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '100000' },
+    batch: { type: 'string', default: '32' },
+    runs: { type: 'string', default: '3' },
+    'quiet-wait': { type: 'string', default: '30' },
+  },
+})
+const N = Number(values.events)
+const BATCH = Number(values.batch)
+const RUNS = Number(values.runs)
+
+const SECONDARY = [
+  'events_location',
+  'events_company',
+  'events_type',
+  'events_entity',
+  'events_schema',
+  'events_received_at',
+]
+
+function makeEvents(seed: string): NewEvent[] {
+  const bodies = createBodyGenerator(seed, Date.now())
+  const events: NewEvent[] = []
+  for (let i = 0; i < N; i++) {
+    const event = storedGhlEvent(Buffer.from(bodies.body(i)), Date.now())
+    // As ingest stores it: credentials as fingerprints among the kept headers.
+    event.headers = { ...event.headers, 'x-ghl-signature': 'sha256:3f1c…' }
+    events.push(event)
+  }
+  return events
+}
+
+interface Row {
+  variant: string
+  run: number
+  wallUs: number
+  userUs: number
+  sysUs: number
+  bytesPerEvent: number
+}
+
+async function measure(variant: 'as shipped' | 'no secondary indexes', run: number): Promise<Row> {
+  const dir = mkdtempSync(join(tmpdir(), 'ghl-bench-insert-'))
+  try {
+    const path = join(dir, 'gw.db')
+    const store = createSqliteStore({ path })
+    await store.migrate()
+    if (variant === 'no secondary indexes') {
+      const Database = (await import('better-sqlite3')).default
+      const other = new Database(path)
+      for (const index of SECONDARY) other.exec(`DROP INDEX ${index}`)
+      other.close()
+    }
+    const events = makeEvents(`insert-${variant}-${run}`)
+    await quietOrWarn(`store-insert ${variant} run ${run}`, Number(values['quiet-wait']))
+    const cpu0 = process.cpuUsage()
+    const t0 = performance.now()
+    for (let i = 0; i < N; i += BATCH) await store.insertEvents(events.slice(i, i + BATCH))
+    const wall = performance.now() - t0
+    const cpu = process.cpuUsage(cpu0)
+    await store.close()
+    return {
+      variant,
+      run,
+      wallUs: (wall * 1000) / N,
+      userUs: cpu.user / N,
+      sysUs: cpu.system / N,
+      bytesPerEvent: statSync(path).size / N,
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const startedAt = new Date()
+const rows: Row[] = []
+// Interleaved, so drift on a shared machine hits both variants alike.
+for (let run = 1; run <= RUNS; run++) {
+  for (const variant of ['as shipped', 'no secondary indexes'] as const) {
+    const row = await measure(variant, run)
+    rows.push(row)
+    console.log(
+      `  ${variant.padEnd(22)} run ${run}: ${row.wallUs.toFixed(1)} µs/event wall, ` +
+        `user ${row.userUs.toFixed(1)} + sys ${row.sysUs.toFixed(1)} µs, ${row.bytesPerEvent.toFixed(0)} B/event on disk`,
+    )
+  }
+}
+
+const summary = (variant: string) => {
+  const mine = rows.filter((r) => r.variant === variant)
+  const w = mine.map((r) => r.wallUs)
+  return {
+    wall: median(w),
+    min: Math.min(...w),
+    max: Math.max(...w),
+    user: median(mine.map((r) => r.userUs)),
+    sys: median(mine.map((r) => r.sysUs)),
+    bytes: median(mine.map((r) => r.bytesPerEvent)),
+  }
+}
+const shipped = summary('as shipped')
+const bare = summary('no secondary indexes')
+const table = [
+  '| schema | µs/event wall median (min–max) | user µs | sys µs | bytes/event on disk |',
+  '|---|---|---|---|---|',
+  ...(
+    [
+      ['as shipped', shipped],
+      ['no secondary indexes (baseline)', bare],
+    ] as const
+  ).map(
+    ([name, s]) =>
+      `| ${name} | ${s.wall.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)}) | ${s.user.toFixed(1)} | ${s.sys.toFixed(1)} | ${s.bytes.toFixed(0)} |`,
+  ),
+].join('\n')
+const ratio = `Ratio as shipped / baseline: **${(shipped.wall / bare.wall).toFixed(2)}×**`
+console.log(
+  `\nSQLite insertEvents, ${N.toLocaleString('en-US')} events in batches of ${BATCH}, ${RUNS} runs\n${table}\n\n${ratio}`,
+)
+await mkdir(resultsDir, { recursive: true })
+const out = join(resultsDir, `store-insert-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`)
+await writeFile(
+  out,
+  `${JSON.stringify({ kind: 'store-insert', startedAt: startedAt.toISOString(), machine: machineFacts(), options: { events: N, batch: BATCH, runs: RUNS }, rows, markdown: `${table}\n\n${ratio}` }, null, 2)}\n`,
+)
+console.log(`[store-insert] raw results: ${out}`)
