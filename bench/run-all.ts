@@ -35,7 +35,8 @@ const USAGE = `Usage: npx tsx bench/run-all.ts [options]     (npm run bench -- [
                       measured run (default 30; --quick: 5)
   --list              print the suites and their arguments, run nothing
 
-Suites: signatures, ingest, ingest-latency, e2e, store-insert, deliver, backlog-sqlite, backlog-postgres, scale-out
+Suites: signatures, ingest, ingest-latency, e2e, store-insert, deliver, backlog-sqlite, backlog-postgres,
+        retention, scale-out
 Exit code: 0 all passed, 1 a suite failed, 2 bad options, 3 passed but wrk-based suites were skipped.
 `
 
@@ -88,6 +89,12 @@ const SUITES: Suite[] = [
     file: 'backlog.ts',
     args: ['--store', 'postgres'],
     quickArgs: ['--store', 'postgres', '--events', '20000'],
+  },
+  {
+    name: 'retention',
+    file: 'retention.ts',
+    args: [],
+    quickArgs: ['--old', '20000', '--seconds', '3', '--runs', '1'],
   },
   {
     name: 'scale-out',

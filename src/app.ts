@@ -100,7 +100,8 @@ export function buildApp(deps: AppDeps): GatewayApp {
     // GHL always sends Host; a client that does not still gets an answer in the catalog's shape
     // rather than Node's bare 400.
     http: { requireHostHeader: false },
-    maxParamLength: 256,
+    // Path segments (source names, ids) up to 256 characters rather than 100 (then 414, in the catalog).
+    routerOptions: { maxParamLength: 256 },
     frameworkErrors: (error, request, reply) =>
       sendError(frameworkError(error), request, reply, logger, metrics),
     clientErrorHandler,

@@ -1,0 +1,200 @@
+/**
+ * Does retention lock ingest? A gateway process takes signed webhooks at a fixed open-loop rate
+ * while, in the same database, processed events older than the retention are deleted the way the
+ * gateway's retention does it (`store.pruneEvents(before, 1000)` in a loop, yielding between
+ * batches). Baseline, same run: the same load with no pruning.
+ *
+ *   npx tsx bench/retention.ts [--store sqlite,postgres] [--old 200000] [--rate 1000] [--seconds 10] [--runs 2]
+ *
+ * Reports ingest latency (scheduled send → 2xx) p50/p99/max in both phases and the pruning rate.
+ * On SQLite the pruner is another process sharing the file (as `ghl-gateway` CLI commands would),
+ * which is harsher than the gateway's own in-process retention: the two wait on SQLite's file lock.
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { openStore } from '../src/store/open-store.js'
+import type { NewEvent, Store } from '../src/store/types.js'
+import { type BenchDatabase, freshDatabase, type StoreKind, startGatewayProcess } from './lib/gateway.js'
+import { createBodyGenerator } from './lib/ghl-body.js'
+import { ensureBenchKeys } from './lib/keys.js'
+import { machineFacts, quietOrWarn } from './lib/machine.js'
+import { describeOpenLoop, type OpenLoopResult, openLoopAgent, runOpenLoop } from './lib/open-loop.js'
+import { resultsDir } from './lib/paths.js'
+import { type BenchPostgres, startBenchPostgres } from './lib/postgres.js'
+import { ensureRequestsFile, readSignedRequests } from './lib/requests-file.js'
+import { markdownTable, median, sleep } from './lib/stats.js'
+import { storedGhlEvent } from './lib/stored-event.js'
+
+const { values } = parseArgs({
+  options: {
+    store: { type: 'string', default: 'sqlite,postgres' },
+    old: { type: 'string', default: '200000' },
+    rate: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '10' },
+    runs: { type: 'string', default: '2' },
+    'quiet-wait': { type: 'string', default: '30' },
+  },
+})
+const stores = values.store.split(',') as StoreKind[]
+const OLD = Number(values.old)
+const RATE = Number(values.rate)
+const SECONDS = Number(values.seconds)
+const RUNS = Number(values.runs)
+const QUIET = Number(values['quiet-wait'])
+const DAY = 86_400_000
+
+/** Old, fully processed events (no deliveries left), 40 days back: all of them due for deletion. */
+async function fillOld(store: Store, count: number) {
+  const then = Date.now() - 40 * DAY
+  const bodies = createBodyGenerator(`retention-${then}`, then)
+  for (let done = 0; done < count; ) {
+    const batch: NewEvent[] = []
+    for (let k = 0; k < 1000 && done + k < count; k++)
+      batch.push(storedGhlEvent(Buffer.from(bodies.body(done + k)), then))
+    await store.insertEvents(batch)
+    done += batch.length
+  }
+}
+
+interface Phase {
+  store: StoreKind
+  run: number
+  pruning: boolean
+  result: OpenLoopResult
+  pruned: number
+  pruneSeconds: number
+}
+
+const keys = ensureBenchKeys()
+const file = await ensureRequestsFile({ count: 200_000, seed: '1', rsaCount: 50_000, keys })
+const perPhase = RATE * SECONDS
+// Every run has a fresh database, so runs reuse the same requests.
+const requests = await readSignedRequests(file.path, 0, perPhase * 2 + RATE)
+let pg: Promise<BenchPostgres> | undefined
+const postgres = () => {
+  pg ??= startBenchPostgres()
+  return pg
+}
+const phases: Phase[] = []
+const startedAt = new Date()
+try {
+  for (const kind of stores) {
+    for (let run = 1; run <= RUNS; run++) {
+      const db: BenchDatabase = await freshDatabase(kind, postgres)
+      const store = openStore({ url: db.url })
+      try {
+        await store.migrate()
+        const t0 = Date.now()
+        await fillOld(store, OLD)
+        console.log(
+          `[retention] ${kind} run ${run}: ${OLD.toLocaleString('en-US')} old events in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+        )
+        let next = 0
+        const gateway = await startGatewayProcess({ mode: 'cli', databaseUrl: db.url, keys, ipc: false })
+        try {
+          const agent = openLoopAgent(256)
+          const url = `${gateway.baseUrl}/webhooks/ghl`
+          const request = (i: number) => {
+            const r = requests[next + i]!
+            return {
+              body: r.body,
+              headers: { 'content-type': 'application/json', 'x-ghl-signature': r.ed25519 },
+            }
+          }
+          // Warm-up (JIT, connections), then the baseline and the pruning phase on the same process.
+          await runOpenLoop({ url, rate: RATE, count: RATE, agent, request })
+          next += RATE
+          for (const pruning of [false, true]) {
+            await quietOrWarn(`retention ${kind} run ${run}`, QUIET)
+            let pruned = 0
+            let stop = false
+            let pruneSeconds = 0
+            const pruner = pruning
+              ? (async () => {
+                  const p0 = performance.now()
+                  const before = Date.now() - 30 * DAY
+                  while (!stop) {
+                    const n = await store.pruneEvents(before, 1000)
+                    pruned += n
+                    if (n < 1000) break
+                    await new Promise((resolve) => setImmediate(resolve))
+                  }
+                  pruneSeconds = (performance.now() - p0) / 1000
+                })()
+              : Promise.resolve()
+            const result = await runOpenLoop({ url, rate: RATE, count: perPhase, agent, request })
+            next += perPhase
+            stop = true
+            await pruner
+            phases.push({ store: kind, run, pruning, result, pruned, pruneSeconds })
+            console.log(
+              `  ${kind} run ${run} ${pruning ? 'with pruning   ' : 'without pruning'} ${describeOpenLoop(result)}` +
+                (pruning
+                  ? `; pruned ${pruned.toLocaleString('en-US')} events in ${pruneSeconds.toFixed(1)} s`
+                  : ''),
+            )
+            if (result.ok < result.count)
+              throw new Error(`${result.count - result.ok} requests were not acked`)
+          }
+          agent.destroy()
+        } finally {
+          await gateway.close()
+        }
+      } finally {
+        await store.close()
+        await db.drop()
+      }
+      await sleep(500)
+    }
+  }
+} finally {
+  await (await pg?.catch(() => undefined))?.stop()
+}
+
+const table = [
+  ['store', 'phase', 'rate/s', 'p50 ms', 'p99 ms', 'max ms', 'events pruned', 'pruned/s', 'p99 vs without'],
+]
+for (const kind of stores) {
+  const base = median(phases.filter((p) => p.store === kind && !p.pruning).map((p) => p.result.latencyMs.p99))
+  for (const pruning of [false, true]) {
+    const mine = phases.filter((p) => p.store === kind && p.pruning === pruning)
+    const m = (f: (p: Phase) => number) => median(mine.map(f))
+    const p99 = m((p) => p.result.latencyMs.p99)
+    table.push([
+      kind,
+      pruning ? 'pruning' : 'no pruning (baseline)',
+      RATE.toLocaleString('en-US'),
+      m((p) => p.result.latencyMs.p50).toFixed(2),
+      p99.toFixed(1),
+      m((p) => p.result.latencyMs.max).toFixed(1),
+      pruning ? m((p) => p.pruned).toLocaleString('en-US') : '–',
+      pruning
+        ? Math.round(m((p) => p.pruned / Math.max(p.pruneSeconds, 0.001))).toLocaleString('en-US')
+        : '–',
+      pruning ? `${(p99 / base).toFixed(2)}×` : '–',
+    ])
+  }
+}
+const markdown = markdownTable(table)
+console.log(
+  `\nIngest while retention deletes ${OLD.toLocaleString('en-US')} old events (medians of ${RUNS} runs)\n${markdown}`,
+)
+await mkdir(resultsDir, { recursive: true })
+const out = join(resultsDir, `retention-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`)
+await writeFile(
+  out,
+  `${JSON.stringify(
+    {
+      kind: 'retention',
+      startedAt: startedAt.toISOString(),
+      machine: machineFacts(),
+      options: { stores, old: OLD, rate: RATE, seconds: SECONDS, runs: RUNS },
+      phases: phases.map(({ result, ...p }) => ({ ...p, latencyMs: result.latencyMs, ok: result.ok })),
+      markdown,
+    },
+    null,
+    2,
+  )}\n`,
+)
+console.log(`[retention] raw results: ${out}`)
