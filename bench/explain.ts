@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { openStore } from '../src/store/open-store.js'
+import { claimSql } from '../src/store/postgres/postgres-deliveries.js'
 import { startBenchPostgres } from './lib/postgres.js'
 
 const { values } = parseArgs({
@@ -121,6 +122,19 @@ async function postgres() {
       t = performance.now()
       console.log(`### ${q.name}\n\`\`\`\n${rows.map((r) => r['QUERY PLAN']).join('\n')}\n\`\`\``)
     }
+    // The claim as the worker runs it: the whole statement (pick, lease, return), rolled back.
+    await client.query('BEGIN')
+    const { rows } = await client.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${claimSql(32)}`, [
+      ['crm'],
+      [32],
+      new Date(),
+      'explain',
+      new Date(Date.now() + 60_000),
+    ])
+    await client.query('ROLLBACK')
+    console.log(
+      `### claim, the whole statement (src/store/postgres claimSql)\n\`\`\`\n${rows.map((r) => r['QUERY PLAN']).join('\n')}\n\`\`\``,
+    )
     await client.end()
   } finally {
     await server.stop()

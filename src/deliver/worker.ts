@@ -52,14 +52,6 @@ export class Worker {
   #stopped: Promise<void> | undefined
   /** Rotates who is offered slots first when there are more subscribers than slots. */
   #turn = 0
-  /**
-   * Subscribers whose last claim may have left due work in the store: they got every slot they
-   * were offered, or were offered none (full, rate-limited, circuit open).
-   */
-  readonly #mayHaveMore = new Set<string>()
-  /** Slots freed for such subscribers since the last claim, and the timer that claims them. */
-  #freed = 0
-  #freedTimer: NodeJS.Timeout | undefined
 
   constructor(options: WorkerOptions) {
     this.#o = {
@@ -112,7 +104,6 @@ export class Worker {
     this.#stopped ??= (async () => {
       this.#running = false
       clearTimeout(this.#timer)
-      clearTimeout(this.#freedTimer)
       const running = [...this.#inFlight.values()]
       const settled = Promise.all(running.map((run) => run.done))
       let timer: NodeJS.Timeout | undefined
@@ -157,11 +148,7 @@ export class Worker {
   }
 
   async #claimOnce(): Promise<{ started: number; saturated: boolean }> {
-    this.#freed = 0
-    clearTimeout(this.#freedTimer)
-    this.#freedTimer = undefined
     const slots = this.#slots()
-    for (const subscriber of this.#o.registry.list()) this.#mayHaveMore.add(subscriber.id)
     if (slots.length === 0) return { started: 0, saturated: false }
     const now = this.#o.now()
     const claimed = await this.#o.store.claimDeliveries({
@@ -173,8 +160,6 @@ export class Worker {
     for (const delivery of claimed) this.#start(delivery)
     const got = new Map<string, number>()
     for (const delivery of claimed) got.set(delivery.subscriberId, (got.get(delivery.subscriberId) ?? 0) + 1)
-    for (const s of slots)
-      if ((got.get(s.subscriberId) ?? 0) < s.limit) this.#mayHaveMore.delete(s.subscriberId)
     return { started: claimed.length, saturated: slots.some((s) => got.get(s.subscriberId) === s.limit) }
   }
 
@@ -207,11 +192,7 @@ export class Worker {
         delivery.subscriberId,
         (this.#perSubscriber.get(delivery.subscriberId) ?? 1) - 1,
       )
-      // The next event of its entity may run now.
-      if (delivery.orderingKey !== null) this.wake()
-      // A freed slot matters only if the last claim may have left work behind for this subscriber;
-      // otherwise new work wakes the worker itself (ingest, NOTIFY, retry timers, the poll).
-      else if (this.#mayHaveMore.has(delivery.subscriberId)) this.#slotFreed(subscriber?.concurrency ?? 1)
+      this.wake()
     })
     this.#inFlight.set(delivery.id, { subscriberId: delivery.subscriberId, abort, done })
   }
@@ -346,24 +327,6 @@ export class Worker {
     if (decision.kind === 'dead')
       return { ...base, next: { state: 'dead', error: `${message} (${decision.reason})` } }
     return { ...base, next: { state: 'retry_scheduled', runAt: decision.runAt, error: message } }
-  }
-
-  /**
-   * A slot came free while work may be waiting. Claiming once per freed slot costs a claim query per
-   * delivery — on PostgreSQL most of its CPU at 1,000 deliveries/s — so slots are claimed together:
-   * when a quarter of the subscriber's slots are free, or 2 ms after the first one.
-   */
-  #slotFreed(subscriberConcurrency: number): void {
-    this.#freed++
-    if (this.#freed >= Math.floor(Math.min(subscriberConcurrency, this.#o.concurrency) / 4)) {
-      this.wake()
-      return
-    }
-    this.#freedTimer ??= setTimeout(() => {
-      this.#freedTimer = undefined
-      this.wake()
-    }, 2)
-    this.#freedTimer.unref()
   }
 
   /** Wake up at `at` (a scheduled retry) unless something else wakes us sooner. */

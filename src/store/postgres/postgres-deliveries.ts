@@ -36,7 +36,7 @@ const at = (ms: number) => new Date(ms)
  * the whole table — 350 ms per claim at 1M deliveries; the 1M-event backlog benchmark fell from
  * ~5,000 to ~100 deliveries/s right after autoanalyze. With a constant LIMIT it updates by index.
  */
-const claimSql = (cap: number) => `WITH picked AS (
+export const claimSql = (cap: number) => `WITH picked AS (
     SELECT x.id, x.state AS previous_state, x.lease_owner AS previous_owner, x.updated_at AS previous_updated
     FROM unnest($1::text[], $2::int[]) AS s(subscriber_id, slots)
     CROSS JOIN LATERAL (
