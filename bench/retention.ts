@@ -1,15 +1,16 @@
 /**
  * Does retention lock ingest? A gateway process takes signed webhooks at a fixed open-loop rate
- * while, in the same database, processed events older than the retention are deleted the way the
- * gateway's retention does it (`store.pruneEvents(before, 1000)` in a loop, yielding between
- * batches). Baseline, same run: the same load with no pruning.
+ * while, in the same database, the gateway's own retention job (src/deliver/retention.ts, run by
+ * lib/prune-loop.ts) deletes processed events older than 30 days. Baseline, same run: the same load
+ * with no pruning.
  *
  *   npx tsx bench/retention.ts [--store sqlite,postgres] [--old 200000] [--rate 1000] [--seconds 10] [--runs 2]
  *
  * Reports ingest latency (scheduled send → 2xx) p50/p99/max in both phases and the pruning rate.
- * On SQLite the pruner is another process sharing the file (as `ghl-gateway` CLI commands would),
- * which is harsher than the gateway's own in-process retention: the two wait on SQLite's file lock.
+ * The pruner is a process of its own (lib/prune-loop.ts). On SQLite that makes it a second process on
+ * the file, which is harsher than the gateway's in-process retention: the two wait on SQLite's lock.
  */
+import { spawn } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -20,7 +21,7 @@ import { createBodyGenerator } from './lib/ghl-body.js'
 import { ensureBenchKeys } from './lib/keys.js'
 import { machineFacts, quietOrWarn } from './lib/machine.js'
 import { describeOpenLoop, type OpenLoopResult, openLoopAgent, runOpenLoop } from './lib/open-loop.js'
-import { resultsDir } from './lib/paths.js'
+import { benchDir, resultsDir } from './lib/paths.js'
 import { type BenchPostgres, startBenchPostgres } from './lib/postgres.js'
 import { ensureRequestsFile, readSignedRequests } from './lib/requests-file.js'
 import { markdownTable, median, sleep } from './lib/stats.js'
@@ -107,26 +108,24 @@ try {
           next += RATE
           for (const pruning of [false, true]) {
             await quietOrWarn(`retention ${kind} run ${run}`, QUIET)
-            let pruned = 0
-            let stop = false
-            let pruneSeconds = 0
+            // The pruner runs in a process of its own (see lib/prune-loop.ts).
             const pruner = pruning
-              ? (async () => {
-                  const p0 = performance.now()
-                  const before = Date.now() - 30 * DAY
-                  while (!stop) {
-                    const n = await store.pruneEvents(before, 1000)
-                    pruned += n
-                    if (n < 1000) break
-                    await new Promise((resolve) => setImmediate(resolve))
-                  }
-                  pruneSeconds = (performance.now() - p0) / 1000
-                })()
-              : Promise.resolve()
+              ? spawn(process.execPath, ['--import', 'tsx', join(benchDir, 'lib', 'prune-loop.ts'), db.url], {
+                  stdio: ['ignore', 'pipe', 'inherit'],
+                })
+              : undefined
+            let output = ''
+            pruner?.stdout?.on('data', (chunk: Buffer) => {
+              output += chunk.toString()
+            })
+            const exited = pruner ? new Promise((resolve) => pruner.once('exit', resolve)) : Promise.resolve()
             const result = await runOpenLoop({ url, rate: RATE, count: perPhase, agent, request })
             next += perPhase
-            stop = true
-            await pruner
+            pruner?.kill('SIGTERM')
+            await exited
+            const { pruned, seconds: pruneSeconds } = pruner
+              ? (JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as { pruned: number; seconds: number })
+              : { pruned: 0, seconds: 0 }
             phases.push({ store: kind, run, pruning, result, pruned, pruneSeconds })
             console.log(
               `  ${kind} run ${run} ${pruning ? 'with pruning   ' : 'without pruning'} ${describeOpenLoop(result)}` +

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { PermanentError, RetryableError } from '../src/deliver/errors.js'
 import type { HandlerContext } from '../src/deliver/handler-runner.js'
+import { startRetention } from '../src/deliver/retention.js'
+import { createLogger } from '../src/observe/logger.js'
 import { createEngine, type Engine } from './support/engine.js'
 import type { StoreKind } from './support/test-app.js'
 
@@ -439,5 +441,26 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('processing engine on %s', (kin
     expect(await engine.store.eventDeliveries(done)).toEqual([])
     expect(await engine.store.getEvent(dead)).toBeDefined()
     expect(await engine.store.getEvent(open)).toBeDefined()
+  })
+
+  it('the retention job deletes in batches until nothing old is left (pausing between them on SQLite)', async () => {
+    engine = await createEngine(kind)
+    engine.handle('h', ['ContactCreate'], async () => {})
+    const ids = []
+    for (let i = 0; i < 5; i++) ids.push(await engine.send())
+    await engine.drain()
+    const retention = startRetention({
+      store: engine.store,
+      logger: createLogger({ level: 'silent' }),
+      retentionMs: 0,
+      batch: 2,
+      now: () => engine.clock.now + 1,
+    })
+    const started = performance.now()
+    expect(await retention.runOnce()).toBe(5)
+    retention.stop()
+    // Three batches (2 + 2 + 1); on SQLite with a pause (≥ 1 ms) after each full one.
+    if (kind === 'sqlite') expect(performance.now() - started).toBeGreaterThanOrEqual(2)
+    for (const id of ids) expect(await engine.store.getEvent(id)).toBeUndefined()
   })
 })
