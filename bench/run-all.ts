@@ -1,7 +1,7 @@
 /**
  * Every benchmark, one after the other: `npm run bench` (= `npx tsx bench/run-all.ts`).
  *
- *   npm run bench                          # default sizes (~1 h 15 min on the 2-core machine)
+ *   npm run bench                          # default sizes (~80 min on the 2-core machine)
  *   npm run bench -- --quick               # a short smoke run of every suite (~10 min)
  *   npm run bench -- --only e2e,deliver    # some suites
  *
