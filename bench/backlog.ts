@@ -25,6 +25,7 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { openStore } from '../src/store/open-store.js'
+import { intArg } from './lib/args.js'
 import { fillBacklog } from './lib/backlog-fill.js'
 import { freshDatabase, gatewayBuildProblem, type StoreKind, startGatewayProcess } from './lib/gateway.js'
 import { handlerCount } from './lib/ipc.js'
@@ -77,12 +78,7 @@ export function parseBacklogArgs(argv: string[]): BacklogOptions {
     console.log(USAGE)
     process.exit(0)
   }
-  const int = (name: string, text: string, min: number, max: number) => {
-    const n = Number(text)
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new Error(`--${name} must be an integer from ${min} to ${max} (got "${text}")\n\n${USAGE}`)
-    return n
-  }
+  const int = (name: string, text: string, min: number, max: number) => intArg(name, text, min, max, USAGE)
   if (values.store !== 'sqlite' && values.store !== 'postgres')
     throw new Error('--store must be sqlite or postgres')
   return {

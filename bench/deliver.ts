@@ -33,6 +33,7 @@ import { createLogger } from '../src/observe/logger.js'
 import { createMetrics } from '../src/observe/metrics.js'
 import { openStore } from '../src/store/open-store.js'
 import type { NewEvent, Store } from '../src/store/types.js'
+import { intArg } from './lib/args.js'
 import { freshDatabase, type StoreKind } from './lib/gateway.js'
 import { createBodyGenerator } from './lib/ghl-body.js'
 import { BUSY_THRESHOLD, type CpuWindowResult, cpuWindow, machineFacts, quietOrWarn } from './lib/machine.js'
@@ -84,12 +85,7 @@ export function parseDeliverArgs(argv: string[]): DeliverOptions {
     console.log(USAGE)
     process.exit(0)
   }
-  const int = (name: string, text: string, min: number, max: number) => {
-    const n = Number(text)
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new Error(`--${name} must be an integer from ${min} to ${max} (got "${text}")\n\n${USAGE}`)
-    return n
-  }
+  const int = (name: string, text: string, min: number, max: number) => intArg(name, text, min, max, USAGE)
   const stores = values.stores.split(',').map((s) => s.trim()) as StoreKind[]
   for (const s of stores) if (s !== 'sqlite' && s !== 'postgres') throw new Error(`unknown store "${s}"`)
   return {

@@ -20,6 +20,7 @@ import type { Agent } from 'node:http'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { gatewayEnvArg, intArg } from './lib/args.js'
 import { type BenchDatabase, freshDatabase, gatewayBuildProblem, startGatewayProcess } from './lib/gateway.js'
 import { clockOffset, handlerCount, handlerStarts } from './lib/ipc.js'
 import { type BenchKeys, ensureBenchKeys } from './lib/keys.js'
@@ -98,12 +99,7 @@ export function parseE2eArgs(argv: string[]): E2eOptions {
     console.log(USAGE)
     process.exit(0)
   }
-  const int = (name: string, text: string, min: number, max: number) => {
-    const n = Number(text)
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new Error(`--${name} must be an integer from ${min} to ${max} (got "${text}")\n\n${USAGE}`)
-    return n
-  }
+  const int = (name: string, text: string, min: number, max: number) => intArg(name, text, min, max, USAGE)
   const cases = values.cases.split(',').map((text): Case => {
     const m = /^(handler|destination)@(\d+)$/.exec(text.trim())
     if (!m) throw new Error(`--cases: "${text}" is not kind@rate (e.g. handler@1000)`)
@@ -112,12 +108,7 @@ export function parseE2eArgs(argv: string[]): E2eOptions {
   const targets = values.targets.split(',').map((t) => t.trim()) as E2eTarget[]
   for (const t of targets)
     if (!TARGETS.includes(t)) throw new Error(`unknown target "${t}"; choose from ${TARGETS.join(', ')}`)
-  const gatewayEnv: Record<string, string> = {}
-  for (const pair of values['gateway-env']) {
-    const eq = pair.indexOf('=')
-    if (eq <= 0) throw new Error(`--gateway-env expects KEY=VALUE (got "${pair}")`)
-    gatewayEnv[pair.slice(0, eq)] = pair.slice(eq + 1)
-  }
+  const gatewayEnv = gatewayEnvArg(values['gateway-env'])
   return {
     cases,
     targets,

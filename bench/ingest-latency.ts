@@ -21,6 +21,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { parseIngestArgs, runIngest } from './ingest.js'
+import { gatewayEnvArg, intArg } from './lib/args.js'
 import { type BenchKeys, ensureBenchKeys } from './lib/keys.js'
 import { BUSY_THRESHOLD, type CpuWindowResult, cpuWindow, machineFacts, quietOrWarn } from './lib/machine.js'
 import { describeOpenLoop, type OpenLoopResult, openLoopAgent, runOpenLoop } from './lib/open-loop.js'
@@ -90,12 +91,7 @@ export function parseIngestLatencyArgs(argv: string[]): IngestLatencyOptions {
     console.log(USAGE)
     process.exit(0)
   }
-  const int = (name: string, text: string, min: number, max: number) => {
-    const n = Number(text)
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new Error(`--${name} must be an integer from ${min} to ${max} (got "${text}")\n\n${USAGE}`)
-    return n
-  }
+  const int = (name: string, text: string, min: number, max: number) => intArg(name, text, min, max, USAGE)
   const gateways = values.gateways.split(',').map((g) => g.trim()) as Gateway[]
   for (const g of gateways) if (!GATEWAYS.includes(g)) throw new Error(`unknown gateway "${g}"`)
   const max: Partial<Record<Gateway, number>> = {}
@@ -106,12 +102,7 @@ export function parseIngestLatencyArgs(argv: string[]): IngestLatencyOptions {
   }
   const fraction = Number(values.fraction)
   if (!(fraction > 0 && fraction <= 1)) throw new Error('--fraction must be in (0, 1]')
-  const gatewayEnv: Record<string, string> = {}
-  for (const pair of values['gateway-env']) {
-    const eq = pair.indexOf('=')
-    if (eq <= 0) throw new Error(`--gateway-env expects KEY=VALUE (got "${pair}")`)
-    gatewayEnv[pair.slice(0, eq)] = pair.slice(eq + 1)
-  }
+  const gatewayEnv = gatewayEnvArg(values['gateway-env'])
   return {
     gateways,
     max,

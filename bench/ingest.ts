@@ -15,6 +15,7 @@ import { cpus, loadavg, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { gatewayEnvArg, intArg } from './lib/args.js'
 import { type BenchKeys, ensureBenchKeys } from './lib/keys.js'
 import { readCpuTotals, waitForQuiet } from './lib/machine.js'
 import { resultsDir } from './lib/paths.js'
@@ -98,25 +99,14 @@ export function parseIngestArgs(argv: string[]): IngestOptions {
     console.log(USAGE)
     process.exit(0)
   }
-  const num = (name: string, text: string, min: number, max: number) => {
-    const n = Number(text)
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new Error(`--${name} must be an integer from ${min} to ${max} (got "${text}")\n\n${USAGE}`)
-    }
-    return n
-  }
+  const num = (name: string, text: string, min: number, max: number) => intArg(name, text, min, max, USAGE)
   const targets = values.targets.split(',').map((t) => t.trim())
   for (const t of targets) {
     if (!(TARGET_NAMES as readonly string[]).includes(t)) {
       throw new Error(`unknown target "${t}"; choose from ${TARGET_NAMES.join(', ')}`)
     }
   }
-  const gatewayEnv: Record<string, string> = {}
-  for (const pair of values['gateway-env']) {
-    const eq = pair.indexOf('=')
-    if (eq <= 0) throw new Error(`--gateway-env expects KEY=VALUE (got "${pair}")`)
-    gatewayEnv[pair.slice(0, eq)] = pair.slice(eq + 1)
-  }
+  const gatewayEnv = gatewayEnvArg(values['gateway-env'])
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(values.seed)) throw new Error('--seed must be 1–32 of [A-Za-z0-9_-]')
   return {
     targets: targets as TargetName[],

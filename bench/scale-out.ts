@@ -23,6 +23,7 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { openStore } from '../src/store/open-store.js'
+import { intArg } from './lib/args.js'
 import { fillBacklog } from './lib/backlog-fill.js'
 import {
   freshDatabase,
@@ -90,12 +91,7 @@ export function parseScaleOutArgs(argv: string[]): ScaleOutOptions {
     console.log(USAGE)
     process.exit(0)
   }
-  const int = (name: string, text: string, min: number, max: number) => {
-    const n = Number(text)
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new Error(`--${name} must be an integer from ${min} to ${max} (got "${text}")\n\n${USAGE}`)
-    return n
-  }
+  const int = (name: string, text: string, min: number, max: number) => intArg(name, text, min, max, USAGE)
   return {
     processes: values.processes.split(',').map((p) => int('processes', p.trim(), 1, 16)),
     runs: int('runs', values.runs, 1, 20),

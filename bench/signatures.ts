@@ -31,6 +31,7 @@ import { createHmacVerifier } from '../src/verify/hmac.js'
 import { keyId } from '../src/verify/keys.js'
 import { createStandardWebhooksVerifier, signStandardWebhook } from '../src/verify/standard-webhooks.js'
 import type { TrustedKey, Verifier, VerifyRequest } from '../src/verify/types.js'
+import { intArg } from './lib/args.js'
 import { createBodyGenerator } from './lib/ghl-body.js'
 import { ensureBenchKeys } from './lib/keys.js'
 import { BUSY_THRESHOLD, cpuWindow, machineFacts, quietOrWarn } from './lib/machine.js'
@@ -67,12 +68,7 @@ export function parseSignaturesArgs(argv: string[]): SignaturesOptions {
     console.log(USAGE)
     process.exit(0)
   }
-  const int = (name: string, text: string, min: number, max: number) => {
-    const n = Number(text)
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new Error(`--${name} must be an integer from ${min} to ${max} (got "${text}")\n\n${USAGE}`)
-    return n
-  }
+  const int = (name: string, text: string, min: number, max: number) => intArg(name, text, min, max, USAGE)
   return {
     runs: int('runs', values.runs, 1, 50),
     ms: int('ms', values.ms, 20, 10_000),
