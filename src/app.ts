@@ -48,6 +48,8 @@ export interface AppDeps {
   liveStream?: LiveStream
   /** HTTP destinations (their subscribers are in `registry`); enables /api/destinations. */
   destinations?: DestinationSet
+  /** The config file's renames, when the caller built them already (for `destinations`). @default from config */
+  types?: TypeMapper
   /** Serve the webhook routes. False for `ROLE=worker` processes. @default true */
   acceptWebhooks?: boolean
 }
@@ -122,7 +124,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     onWork,
   })
   const sources = buildSources(config)
-  const types = createTypeMapper(config.file.renames)
+  const types = deps.types ?? createTypeMapper(config.file.renames)
   metrics.statsSource.current = async () => {
     const now = (deps.now ?? Date.now)()
     const stats = await store.processingStats(now)

@@ -165,10 +165,11 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           },
         })
         // Destinations join the registry before the server listens: the first webhook plans them.
+        const types = createTypeMapper(config.file.renames)
         const destinations = new DestinationSet({
           store,
           registry,
-          types: createTypeMapper(config.file.renames),
+          types,
           logger,
           metrics,
           configured: config.file.destinations,
@@ -190,6 +191,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
             if (store.kind === 'postgres') announce().catch(() => {})
           },
           destinations,
+          types,
           acceptWebhooks: config.ROLE !== 'worker',
         })
         Object.assign(late, { store, types: app.types, logger })

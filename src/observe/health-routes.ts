@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { requireAdmin } from '../api/auth.js'
 import { GatewayError } from '../errors.js'
+import { RETRY_AFTER_SECONDS } from '../receive/ingestor.js'
 import type { GatewayInstance, Store } from '../store/types.js'
 import { VERSION } from '../version.js'
 import { healthSummary } from './health-summary.js'
@@ -30,7 +31,9 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
     if (options.isDraining()) throw new GatewayError('shutting_down', 'the gateway is shutting down')
     const failed = options.recentStorageFailure?.(Date.now())
     if (failed !== undefined) {
-      throw new GatewayError('storage_unavailable', `the last commit failed: ${failed}`, { retryAfter: 5 })
+      throw new GatewayError('storage_unavailable', `the last commit failed: ${failed}`, {
+        retryAfter: RETRY_AFTER_SECONDS,
+      })
     }
     let timer: NodeJS.Timeout | undefined
     try {
@@ -45,7 +48,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
         'storage_unavailable',
         `the database is not reachable: ${(error as Error).message}`,
         {
-          retryAfter: 5,
+          retryAfter: RETRY_AFTER_SECONDS,
           cause: error,
         },
       )
