@@ -1,8 +1,10 @@
 /**
  * What one durable insert costs on the event loop: `store.insertEvents()` (the call ingest's group
- * commit makes) on a SQLite file, in batches of the size group commit forms under load, with the
- * schema as shipped and — the baseline, same run — without the six secondary indexes of `events`
- * (location, company, type, entity, schema status, received_at).
+ * commit makes) on a SQLite file, in batches of the size group commit forms under load, one batch
+ * per event-loop turn as group commit does. Variants, interleaved in the same run: as shipped
+ * (WAL checkpoints on their own thread); checkpoints on the writer (SQLite's automatic checkpoint
+ * on the event loop, as shipped before 2026-11-23); and as shipped without the six secondary
+ * indexes of `events` (location, company, type, entity, schema status, received_at).
  *
  *   npx tsx bench/store-insert.ts [--events 100000] [--batch 32] [--runs 3] [--quiet-wait 30]
  *
@@ -10,12 +12,12 @@
  * gateway cannot spend on anything else; user + sys CPU tell how much of it is the kernel (WAL
  * page writes). Bodies are the same realistic ContactCreate events as the backlog suite.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js'
+import { createSqliteStore, sqliteCheckpointer } from '../src/store/sqlite/sqlite-store.js'
 import type { NewEvent } from '../src/store/types.js'
 import { createBodyGenerator } from './lib/ghl-body.js'
 import { machineFacts, quietOrWarn } from './lib/machine.js'
@@ -63,13 +65,30 @@ interface Row {
   userUs: number
   sysUs: number
   bytesPerEvent: number
+  /** Main-thread CPU (user + sys) per event: what the event loop itself spent. */
+  mainCpuUs: number
+  /** Write pauses for the WAL to start over, total ms per 1,000 events (thread checkpoints only). */
+  pauseMsPer1k: number
 }
 
-async function measure(variant: 'as shipped' | 'no secondary indexes', run: number): Promise<Row> {
+/** CPU seconds of the main thread alone (Linux /proc; process.cpuUsage counts every thread). */
+function mainThreadCpuSec(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+const VARIANTS = ['as shipped', 'checkpoints on the writer', 'no secondary indexes'] as const
+type Variant = (typeof VARIANTS)[number]
+
+async function measure(variant: Variant, run: number): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), 'ghl-bench-insert-'))
   try {
     const path = join(dir, 'gw.db')
-    const store = createSqliteStore({ path })
+    const store = createSqliteStore({
+      path,
+      checkpoints: variant === 'checkpoints on the writer' ? 'writer' : 'thread',
+    })
     await store.migrate()
     if (variant === 'no secondary indexes') {
       const Database = (await import('better-sqlite3')).default
@@ -80,10 +99,16 @@ async function measure(variant: 'as shipped' | 'no secondary indexes', run: numb
     const events = makeEvents(`insert-${variant}-${run}`)
     await quietOrWarn(`store-insert ${variant} run ${run}`, Number(values['quiet-wait']))
     const cpu0 = process.cpuUsage()
+    const main0 = mainThreadCpuSec()
     const t0 = performance.now()
-    for (let i = 0; i < N; i += BATCH) await store.insertEvents(events.slice(i, i + BATCH))
+    for (let i = 0; i < N; i += BATCH) {
+      await store.insertEvents(events.slice(i, i + BATCH))
+      await new Promise((resolve) => setImmediate(resolve))
+    }
     const wall = performance.now() - t0
     const cpu = process.cpuUsage(cpu0)
+    const mainCpu = mainThreadCpuSec() - main0
+    const pauseMs = sqliteCheckpointer(store)?.stats.pauseMsTotal ?? 0
     await store.close()
     return {
       variant,
@@ -92,6 +117,8 @@ async function measure(variant: 'as shipped' | 'no secondary indexes', run: numb
       userUs: cpu.user / N,
       sysUs: cpu.system / N,
       bytesPerEvent: statSync(path).size / N,
+      mainCpuUs: (mainCpu * 1e6) / N,
+      pauseMsPer1k: (pauseMs * 1000) / N,
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -102,12 +129,13 @@ const startedAt = new Date()
 const rows: Row[] = []
 // Interleaved, so drift on a shared machine hits both variants alike.
 for (let run = 1; run <= RUNS; run++) {
-  for (const variant of ['as shipped', 'no secondary indexes'] as const) {
+  for (const variant of VARIANTS) {
     const row = await measure(variant, run)
     rows.push(row)
     console.log(
-      `  ${variant.padEnd(22)} run ${run}: ${row.wallUs.toFixed(1)} µs/event wall, ` +
-        `user ${row.userUs.toFixed(1)} + sys ${row.sysUs.toFixed(1)} µs, ${row.bytesPerEvent.toFixed(0)} B/event on disk`,
+      `  ${variant.padEnd(26)} run ${run}: ${row.wallUs.toFixed(1)} µs/event wall, main thread ` +
+        `${row.mainCpuUs.toFixed(1)} µs CPU, all threads user ${row.userUs.toFixed(1)} + sys ${row.sysUs.toFixed(1)} µs, ` +
+        `write pauses ${row.pauseMsPer1k.toFixed(2)} ms/1k events, ${row.bytesPerEvent.toFixed(0)} B/event on disk`,
     )
   }
 }
@@ -119,27 +147,29 @@ const summary = (variant: string) => {
     wall: median(w),
     min: Math.min(...w),
     max: Math.max(...w),
+    main: median(mine.map((r) => r.mainCpuUs)),
     user: median(mine.map((r) => r.userUs)),
     sys: median(mine.map((r) => r.sysUs)),
+    pauses: median(mine.map((r) => r.pauseMsPer1k)),
     bytes: median(mine.map((r) => r.bytesPerEvent)),
   }
 }
-const shipped = summary('as shipped')
-const bare = summary('no secondary indexes')
+const summaries = Object.fromEntries(VARIANTS.map((v) => [v, summary(v)])) as Record<
+  Variant,
+  ReturnType<typeof summary>
+>
 const table = [
-  '| schema | µs/event wall median (min–max) | user µs | sys µs | bytes/event on disk |',
-  '|---|---|---|---|---|',
-  ...(
-    [
-      ['as shipped', shipped],
-      ['no secondary indexes (baseline)', bare],
-    ] as const
-  ).map(
-    ([name, s]) =>
-      `| ${name} | ${s.wall.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)}) | ${s.user.toFixed(1)} | ${s.sys.toFixed(1)} | ${s.bytes.toFixed(0)} |`,
-  ),
+  '| variant | µs/event wall median (min–max) | main-thread CPU µs | all threads user + sys µs | write pauses ms per 1k events | bytes/event on disk |',
+  '|---|---|---|---|---|---|',
+  ...VARIANTS.map((name) => {
+    const s = summaries[name]
+    return `| ${name} | ${s.wall.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)}) | ${s.main.toFixed(1)} | ${s.user.toFixed(1)} + ${s.sys.toFixed(1)} | ${s.pauses.toFixed(2)} | ${s.bytes.toFixed(0)} |`
+  }),
 ].join('\n')
-const ratio = `Ratio as shipped / baseline: **${(shipped.wall / bare.wall).toFixed(2)}×**`
+const shipped = summaries['as shipped']
+const ratio =
+  `Ratios of wall µs/event: as shipped / checkpoints on the writer **${(shipped.wall / summaries['checkpoints on the writer'].wall).toFixed(2)}×**; ` +
+  `as shipped / no secondary indexes **${(shipped.wall / summaries['no secondary indexes'].wall).toFixed(2)}×**`
 console.log(
   `\nSQLite insertEvents, ${N.toLocaleString('en-US')} events in batches of ${BATCH}, ${RUNS} runs\n${table}\n\n${ratio}`,
 )

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const src = join(root, 'src')
 const dist = join(root, 'dist')
-const ASSET = /\.(sql|json|html|css)$/
+const ASSET = /\.(sql|json|html|css|mjs)$/
 
 if (existsSync(src)) {
   cpSync(src, dist, {
