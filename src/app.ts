@@ -27,6 +27,7 @@ import { createIngestor, type Ingestor, RETRY_AFTER_SECONDS } from './receive/in
 import { buildSources, type SourceRuntime } from './receive/sources.js'
 import { clientErrorHandler, expectationFailed, frameworkError } from './receive/transport-errors.js'
 import { webhookRoutes } from './receive/webhook-routes.js'
+import { sqliteCheckpointer } from './store/sqlite/sqlite-store.js'
 import type { GatewayInstance, Store } from './store/types.js'
 import { VERSION } from './version.js'
 
@@ -133,6 +134,8 @@ export function buildApp(deps: AppDeps): GatewayApp {
       oldestDueSeconds: stats.oldestDueAt === null ? 0 : Math.max(0, (now - stats.oldestDueAt) / 1000),
     }
   }
+
+  metrics.checkpointSource.current = () => sqliteCheckpointer(store)?.stats
 
   fastify.setErrorHandler((error: FastifyError | GatewayError, request, reply) =>
     sendError(toGatewayError(error, store), request, reply, logger, metrics),

@@ -57,6 +57,18 @@ describe('GET /api/events', () => {
     )
   })
 
+  it('exposes the SQLite checkpoint thread: WAL size, write pauses, failures', async () => {
+    // The first checkpoint follows the writes within 100 ms.
+    let metrics = ''
+    for (let i = 0; i < 40 && !/^ghl_gateway_sqlite_wal_frames [1-9]/m.test(metrics); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      metrics = (await api('/metrics')).body
+    }
+    expect(metrics).toMatch(/^ghl_gateway_sqlite_wal_frames [1-9]\d*$/m)
+    expect(metrics).toMatch(/^ghl_gateway_sqlite_write_pause_seconds_total 0$/m)
+    expect(metrics).toMatch(/^ghl_gateway_sqlite_checkpoint_failures_total 0$/m)
+  })
+
   it('lists newest first with filters and a cursor', async () => {
     const all = await api('/api/events')
     expect(all.statusCode).toBe(200)

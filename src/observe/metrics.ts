@@ -8,6 +8,12 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 export function createMetrics() {
   const registry = new Registry()
   const statsSource: { current?: () => Promise<{ deadDeliveries: number; oldestDueSeconds: number }> } = {}
+  /** SQLite's checkpoint thread, when the store has one (see store/sqlite/checkpointer.ts). */
+  const checkpointSource: {
+    current?: () => { walFrames: number; pauseMsTotal: number; failures: number } | undefined
+  } = {}
+  // Counters fed from the checkpointer's running totals: each scrape adds what is new.
+  const seen = { pauseMs: 0, failures: 0 }
   collectDefaultMetrics({ register: registry, prefix: 'ghl_gateway_' })
   // Both store-backed gauges share one query per scrape.
   let cached: { at: number; stats: ReturnType<NonNullable<typeof statsSource.current>> } | undefined
@@ -136,8 +142,41 @@ export function createMetrics() {
         )
       },
     }),
+    sqliteWalFrames: new Gauge({
+      name: 'ghl_gateway_sqlite_wal_frames',
+      help: 'Pages in the SQLite WAL at the last checkpoint (it starts over past 4,096).',
+      registers: [registry],
+      collect() {
+        const stats = checkpointSource.current?.()
+        if (stats) this.set(stats.walFrames)
+      },
+    }),
+    sqliteWritePause: new Counter({
+      name: 'ghl_gateway_sqlite_write_pause_seconds_total',
+      help: 'Time SQLite writes waited for a catch-up checkpoint so the WAL could start over.',
+      registers: [registry],
+      collect() {
+        const stats = checkpointSource.current?.()
+        if (!stats) return
+        this.inc((stats.pauseMsTotal - seen.pauseMs) / 1000)
+        seen.pauseMs = stats.pauseMsTotal
+      },
+    }),
+    sqliteCheckpointFailures: new Counter({
+      name: 'ghl_gateway_sqlite_checkpoint_failures_total',
+      help: 'SQLite checkpoints that failed (e.g. a full disk); the next writes retry them.',
+      registers: [registry],
+      collect() {
+        const stats = checkpointSource.current?.()
+        if (!stats) return
+        this.inc(stats.failures - seen.failures)
+        seen.failures = stats.failures
+      },
+    }),
     /** Where the dead and oldest-due gauges read from on each scrape. */
     statsSource,
+    /** Where the SQLite checkpoint metrics read from on each scrape. */
+    checkpointSource,
   }
 }
 
