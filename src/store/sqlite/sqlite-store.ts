@@ -89,12 +89,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   db.pragma(`synchronous = ${options.durability === 'fsync' ? 'FULL' : 'NORMAL'}`)
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`)
   db.pragma('foreign_keys = ON')
-  // Checkpoints stay on the writing connection, right after a commit: only there is the WAL fully
-  // copied back before the next write, which lets that write start the WAL over. (A checkpoint on
-  // another thread measured 30 % less event-loop time per insert, but under steady writes the WAL
-  // never restarted and grew to 538 MB for a 16 MB database: the reliability suite caught it.)
-  // Every 4,000 pages (16 MB) rather than SQLite's 1,000: fewer checkpoints and fsyncs, ~20 % less
-  // CPU per insert (measured); the file is cut back to 64 MB after a restart.
+  // Checkpoints run on their own thread (checkpointer.ts) unless `checkpoints: 'writer'` or the
+  // thread failed; then SQLite's automatic checkpoint runs on this connection right after a commit,
+  // every 4,000 pages (16 MB) rather than SQLite's 1,000: fewer checkpoints and fsyncs, ~20 % less
+  // CPU per insert (measured). Either way the WAL file is cut back to 64 MB when it starts over.
   db.pragma('wal_autocheckpoint = 4000')
   db.pragma('journal_size_limit = 67108864')
   const checkpointer =
