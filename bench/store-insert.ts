@@ -12,7 +12,7 @@
  * gateway cannot spend on anything else; user + sys CPU tell how much of it is the kernel (WAL
  * page writes). Bodies are the same realistic ContactCreate events as the backlog suite.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -23,6 +23,7 @@ import { createBodyGenerator } from './lib/ghl-body.js'
 import { machineFacts, quietOrWarn } from './lib/machine.js'
 import { resultsDir } from './lib/paths.js'
 import { median } from './lib/report.js'
+import { mainThreadCpuSeconds } from './lib/server-process.js'
 import { storedGhlEvent } from './lib/stored-event.js'
 
 const { values } = parseArgs({
@@ -71,12 +72,8 @@ interface Row {
   pauseMsPer1k: number
 }
 
-/** CPU seconds of the main thread alone (Linux /proc; process.cpuUsage counts every thread). */
-function mainThreadCpuSec(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
+/** Event-loop CPU seconds (process.cpuUsage counts every thread, the checkpoint thread too). */
+const mainThreadCpuSec = () => mainThreadCpuSeconds(process.pid) ?? Number.NaN
 
 const VARIANTS = ['as shipped', 'checkpoints on the writer', 'no secondary indexes'] as const
 type Variant = (typeof VARIANTS)[number]

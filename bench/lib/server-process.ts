@@ -137,16 +137,26 @@ export function peakRssBytes(pid: number): number | undefined {
 
 const CLOCK_TICKS_PER_SECOND = 100 // USER_HZ on Linux x86-64
 
-/** CPU seconds (user + system) a live process has used so far, from /proc/<pid>/stat. */
-export function cpuSeconds(pid: number): number | undefined {
+/** CPU seconds (user + system) from a /proc `stat` file, or undefined once it is gone. */
+function statCpuSeconds(path: string): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const stat = readFileSync(path, 'utf8')
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND
   } catch {
     return undefined
   }
+}
+
+/** CPU seconds (user + system) a live process has used so far, all its threads. */
+export function cpuSeconds(pid: number): number | undefined {
+  return statCpuSeconds(`/proc/${pid}/stat`)
+}
+
+/** CPU seconds of a process's main thread alone (for Node: the event loop). */
+export function mainThreadCpuSeconds(pid: number): number | undefined {
+  return statCpuSeconds(`/proc/${pid}/task/${pid}/stat`)
 }
 
 /**
