@@ -77,13 +77,12 @@ export class Checkpointer {
   readonly #intervalMs: number
   readonly #restartFrames: number
   readonly #onFailure: (error: Error) => void
-  #dirty = false
   #inFlight: { id: number; gated: boolean; startedAt: number } | undefined
   #lastStartedAt = 0
   #timer: NodeJS.Timeout | undefined
   #openGate: (() => void) | undefined
   #nextId = 1
-  /** Rows written since the last checkpoint started. */
+  /** Rows written since the last checkpoint started (0: nothing to checkpoint). */
   #weight = 0
   readonly #batchWeight: number
   /** An extra checkpoint was run before the pause that follows. */
@@ -120,7 +119,6 @@ export class Checkpointer {
    * faster than a timer would notice.
    */
   noteWrite(weight = 1): void {
-    this.#dirty = true
     this.#weight += weight
     this.#maybeRun()
   }
@@ -149,7 +147,7 @@ export class Checkpointer {
   }
 
   #maybeRun(): void {
-    if (this.#state !== 'running' || this.#inFlight || !this.#dirty) return
+    if (this.#state !== 'running' || this.#inFlight || this.#weight === 0) return
     if (this.#timer && this.#weight < this.#batchWeight) return
     clearTimeout(this.#timer)
     this.#timer = undefined
@@ -169,7 +167,6 @@ export class Checkpointer {
     const id = this.#nextId++
     const startedAt = performance.now()
     this.#inFlight = { id, gated, startedAt }
-    this.#dirty = false
     this.#weight = 0
     this.#lastStartedAt = startedAt
     if (gated) {
@@ -196,8 +193,8 @@ export class Checkpointer {
     if (result.error) {
       this.stats.failures++
       this.stats.lastError = result.error.message
-      // A full disk or a lock held elsewhere: the writes that follow will ask again.
-      this.#dirty = true
+      // A full disk or a lock held elsewhere: try again after the interval.
+      this.#weight = Math.max(this.#weight, 1)
     } else {
       this.stats.checkpoints++
       const log = result.log ?? 0
