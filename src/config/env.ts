@@ -121,6 +121,12 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT: duration('SHUTDOWN_TIMEOUT', 10_000),
   /** Most events written in one group-commit transaction. @default 512 */
   INGEST_BATCH_MAX: integer('INGEST_BATCH_MAX', 1, 10_000, 512),
+  /**
+   * How long a group commit may wait for requests still verifying their signature, so they join its
+   * transaction instead of the next. @default 0 (commit on the next event-loop turn; under load
+   * batches form by themselves while the previous commit runs)
+   */
+  INGEST_COMMIT_HOLD: duration('INGEST_COMMIT_HOLD', 0),
   /** `all`: take webhooks and run deliveries; `ingest`: webhooks only; `worker`: deliveries only. @default all */
   ROLE: oneOf('ROLE', ['all', 'ingest', 'worker'] as const, 'all'),
   /** Deliveries running at once in this process (all subscribers). @default 32 */

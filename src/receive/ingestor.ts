@@ -10,6 +10,11 @@ export interface IngestorOptions {
   logger: Logger
   /** Most events per transaction. @default 512 */
   maxBatch?: number
+  /**
+   * How long a commit may wait for requests that are still verifying (see `expect`). 0 commits on
+   * the next event-loop turn. @default 0
+   */
+  maxHoldMs?: number
   /** Answer 429 when the backlog exceeds this; 0 disables. @default 100000 */
   highWater?: number
   /** How often the backlog is re-counted in the database. @default 1000 */
@@ -28,8 +33,9 @@ export const RETRY_AFTER_SECONDS = 5
  */
 export interface Ingestor {
   /**
-   * A request has started verifying and may submit soon: commits wait for it (briefly) rather
-   * than go out half full. Call the returned function once, when it submits or is rejected.
+   * A request has started verifying and may submit soon: with a hold (`maxHoldMs` > 0) commits
+   * wait for it, briefly, rather than go out half full. Call the returned function once, when it
+   * submits or is rejected.
    */
   expect(): () => void
   submit(event: NewEvent): Promise<InsertOutcome>
@@ -59,8 +65,10 @@ export function createIngestor(options: IngestorOptions): Ingestor {
 
   // Requests between "started verifying" and "submitted or rejected": the commit's hold condition.
   let expected = 0
+  const maxHoldMs = options.maxHoldMs ?? 0
   const commits = new GroupCommit<NewEvent, InsertOutcome>({
-    holdWhile: () => expected > 0,
+    holdWhile: maxHoldMs > 0 ? () => expected > 0 : undefined,
+    maxHoldMs,
     commit: async (events) => {
       let outcomes: InsertOutcome[]
       try {
