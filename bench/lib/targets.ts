@@ -49,7 +49,14 @@ export interface Target {
   prepare(ctx: TargetContext): Promise<PreparedTarget>
 }
 
-export const TARGET_NAMES = ['bare', 'floor', 'guide', 'gateway-sqlite', 'gateway-pg'] as const
+export const TARGET_NAMES = [
+  'bare',
+  'floor',
+  'durable-floor',
+  'guide',
+  'gateway-sqlite',
+  'gateway-pg',
+] as const
 export type TargetName = (typeof TARGET_NAMES)[number]
 
 const noCleanup = async () => {}
@@ -165,6 +172,30 @@ export function createTargets(gw: GatewayOptions): Record<TargetName, Target> {
       true,
       (keys) => ({ BENCH_ED25519_SPKI: keys.ed25519.publicSpkiB64 }),
     ),
+    'durable-floor': {
+      name: 'durable-floor',
+      description:
+        'floor, verified on the thread pool, + JSON.parse + SQLite insert (dedupe key, raw body; one unique index), group commit, 200 after commit',
+      signature: 'ed25519',
+      path: '/webhook',
+      verifies: true,
+      dedupes: true,
+      async prepare(ctx) {
+        const dir = mkdtempSync(join(tmpdir(), 'ghl-bench-durable-floor-'))
+        return {
+          command: process.execPath,
+          args: [join(serversDir, 'durable-floor.mjs')],
+          env: {
+            ...baseEnv(ctx.port),
+            BENCH_ED25519_SPKI: ctx.keys.ed25519.publicSpkiB64,
+            BENCH_DB_PATH: join(dir, 'durable-floor.db'),
+          },
+          async cleanup() {
+            rmSync(dir, { recursive: true, force: true })
+          },
+        }
+      },
+    },
     guide: baseline(
       'guide',
       'guide-express.mjs',
