@@ -121,6 +121,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     metrics,
     logger,
     maxBatch: config.INGEST_BATCH_MAX,
+    maxHoldMs: config.INGEST_COMMIT_HOLD,
     highWater: config.BACKPRESSURE_HIGH_WATER,
     onWork,
   })

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { loadConfig } from '../config/index.js'
 import { newId } from '../ids.js'
 import { createLogger } from '../observe/logger.js'
 import { createMetrics } from '../observe/metrics.js'
@@ -66,7 +67,7 @@ describe('ingestor commit hold (INGEST_COMMIT_HOLD)', () => {
   })
 
   /** A real SQLite store whose insertEvents also records each transaction's size. */
-  async function open(maxHoldMs: number | undefined) {
+  async function open(maxHoldMs: number) {
     dir = mkdtempSync(join(tmpdir(), 'ghl-gateway-ingestor-'))
     store = createSqliteStore({ path: join(dir, 'gw.db'), checkpoints: 'writer' })
     await store.migrate()
@@ -87,8 +88,8 @@ describe('ingestor commit hold (INGEST_COMMIT_HOLD)', () => {
 
   const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
 
-  it('by default commits on the next turn, without waiting for requests still verifying', async () => {
-    const { store, ingestor, batches } = await open(undefined)
+  it('with no hold (the default) commits on the next turn, without waiting for requests still verifying', async () => {
+    const { store, ingestor, batches } = await open(loadConfig({ env: {} }).INGEST_COMMIT_HOLD)
     const stillVerifying = ingestor.expect()
     const first = ingestor.submit(event(1))
     await nextTurn()

@@ -11,10 +11,10 @@ export interface IngestorOptions {
   /** Most events per transaction. @default 512 */
   maxBatch?: number
   /**
-   * How long a commit may wait for requests that are still verifying (see `expect`). 0 commits on
-   * the next event-loop turn. @default 0
+   * How long a commit may wait for requests that are still verifying (see `expect`); 0 commits on
+   * the next event-loop turn. Required, so the app cannot forget to pass INGEST_COMMIT_HOLD.
    */
-  maxHoldMs?: number
+  maxHoldMs: number
   /** Answer 429 when the backlog exceeds this; 0 disables. @default 100000 */
   highWater?: number
   /** How often the backlog is re-counted in the database. @default 1000 */
@@ -65,7 +65,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
 
   // Requests between "started verifying" and "submitted or rejected": the commit's hold condition.
   let expected = 0
-  const maxHoldMs = options.maxHoldMs ?? 0
+  const { maxHoldMs } = options
   const commits = new GroupCommit<NewEvent, InsertOutcome>({
     holdWhile: maxHoldMs > 0 ? () => expected > 0 : undefined,
     maxHoldMs,
