@@ -107,6 +107,8 @@ const RATIOS: Omit<Ratio, 'name'>[] = [
   { numerator: 'gateway-sqlite', denominator: 'guide', goal: 4 },
   { numerator: 'gateway-sqlite', denominator: 'durable-floor' },
   { numerator: 'durable-floor', denominator: 'floor' },
+  { numerator: 'store-floor', denominator: 'durable-floor' },
+  { numerator: 'gateway-sqlite', denominator: 'store-floor' },
   { numerator: 'gateway-pg', denominator: 'floor' },
   { numerator: 'gateway-pg', denominator: 'guide' },
   { numerator: 'gateway-pg', denominator: 'gateway-sqlite' },

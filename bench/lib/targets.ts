@@ -53,6 +53,7 @@ export const TARGET_NAMES = [
   'bare',
   'floor',
   'durable-floor',
+  'store-floor',
   'guide',
   'gateway-sqlite',
   'gateway-pg',
@@ -85,6 +86,39 @@ function baseline(
         args: [join(serversDir, script)],
         env: { ...baseEnv(ctx.port), ...env(ctx.keys) },
         cleanup: noCleanup,
+      }
+    },
+  }
+}
+
+/** A baseline that writes a SQLite file in a fresh temp dir per run. */
+function sqliteBaseline(
+  name: TargetName,
+  script: string,
+  description: string,
+  unavailable?: () => string | undefined,
+): Target {
+  return {
+    name,
+    description,
+    signature: 'ed25519',
+    path: '/webhook',
+    verifies: true,
+    dedupes: true,
+    unavailable,
+    async prepare(ctx) {
+      const dir = mkdtempSync(join(tmpdir(), `ghl-bench-${name}-`))
+      return {
+        command: process.execPath,
+        args: [join(serversDir, script)],
+        env: {
+          ...baseEnv(ctx.port),
+          BENCH_ED25519_SPKI: ctx.keys.ed25519.publicSpkiB64,
+          BENCH_DB_PATH: join(dir, `${name}.db`),
+        },
+        async cleanup() {
+          rmSync(dir, { recursive: true, force: true })
+        },
       }
     },
   }
@@ -172,30 +206,17 @@ export function createTargets(gw: GatewayOptions): Record<TargetName, Target> {
       true,
       (keys) => ({ BENCH_ED25519_SPKI: keys.ed25519.publicSpkiB64 }),
     ),
-    'durable-floor': {
-      name: 'durable-floor',
-      description:
-        'floor, verified on the thread pool, + JSON.parse + SQLite insert (dedupe key, raw body; one unique index), group commit, 200 after commit',
-      signature: 'ed25519',
-      path: '/webhook',
-      verifies: true,
-      dedupes: true,
-      async prepare(ctx) {
-        const dir = mkdtempSync(join(tmpdir(), 'ghl-bench-durable-floor-'))
-        return {
-          command: process.execPath,
-          args: [join(serversDir, 'durable-floor.mjs')],
-          env: {
-            ...baseEnv(ctx.port),
-            BENCH_ED25519_SPKI: ctx.keys.ed25519.publicSpkiB64,
-            BENCH_DB_PATH: join(dir, 'durable-floor.db'),
-          },
-          async cleanup() {
-            rmSync(dir, { recursive: true, force: true })
-          },
-        }
-      },
-    },
+    'durable-floor': sqliteBaseline(
+      'durable-floor',
+      'durable-floor.mjs',
+      'floor, verified on the thread pool, + JSON.parse + SQLite insert (dedupe key, raw body; one unique index), group commit, 200 after commit',
+    ),
+    'store-floor': sqliteBaseline(
+      'store-floor',
+      'store-floor.mjs',
+      "durable-floor with the gateway's own SQLite store (its schema and indexes, checkpoint thread) in place of the one-index table",
+      () => gatewayUnavailable(entry),
+    ),
     guide: baseline(
       'guide',
       'guide-express.mjs',
