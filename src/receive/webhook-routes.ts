@@ -110,7 +110,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
   }
 
   const handler = async (request: FastifyRequest<{ Params: WebhookParams }>, reply: FastifyReply) => {
-    // Until this request submits (or is rejected), a commit may wait a moment for it to join.
+    // With INGEST_COMMIT_HOLD > 0, a commit waits a moment for this request to submit (or be rejected).
     const submitted = ingestor.expect()
     try {
       return await accept(request, reply, submitted)
