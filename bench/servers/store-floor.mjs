@@ -34,7 +34,7 @@ async function commit() {
   batch = []
   try {
     const outcomes = await store.insertEvents(rows.map((row) => row.event))
-    rows.forEach((row, i) => reply(row.res, 200, Buffer.from(JSON.stringify(outcomes[i]))))
+    for (const [i, row] of rows.entries()) reply(row.res, 200, Buffer.from(JSON.stringify(outcomes[i])))
   } catch {
     for (const row of rows) reply(row.res, 503, UNAVAILABLE)
   }
