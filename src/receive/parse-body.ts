@@ -16,10 +16,11 @@ export function parseJsonBody(raw: Buffer): unknown {
   }
   // RFC 8259 lets a parser ignore a byte-order mark; JSON.parse does not, so we strip it.
   const text = (raw.subarray(0, 3).equals(BOM) ? raw.subarray(3) : raw).toString('utf8')
-  if (text.trim() === '') throw new GatewayError('invalid_json', 'the body is empty; send a JSON object')
   try {
     return JSON.parse(text)
   } catch {
+    // Checked only here: trim() copies the whole body, and an empty body never parses.
+    if (text.trim() === '') throw new GatewayError('invalid_json', 'the body is empty; send a JSON object')
     throw jsonError(text)
   }
 }
