@@ -69,7 +69,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   let expected = 0
   const { maxHoldMs } = options
   const commits = new GroupCommit<NewEvent, InsertOutcome>({
-    holdWhile: maxHoldMs > 0 ? () => expected > 0 : undefined,
+    holdWhile: () => expected > 0,
     maxHoldMs,
     commit: async (events) => {
       let outcomes: InsertOutcome[]

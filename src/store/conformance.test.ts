@@ -3,9 +3,10 @@ import Database from 'better-sqlite3'
 import pg from 'pg'
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 import { freshPostgresDatabase, freshSqliteFile } from '../../test/support/databases.js'
+import { sampleEvent } from '../../test/support/sample-event.js'
 import { newId } from '../ids.js'
 import { openStore } from './open-store.js'
-import type { NewEvent, Store } from './types.js'
+import type { Store } from './types.js'
 
 /**
  * The Store contract, run against both implementations. A behaviour one store has and the other
@@ -63,42 +64,6 @@ function postgresHarness(): Harness {
     async cleanup() {
       for (const drop of dropped) await drop()
     },
-  }
-}
-
-let sequence = 0
-function sampleEvent(overrides: Partial<NewEvent> = {}): NewEvent {
-  sequence++
-  const body = Buffer.from(
-    JSON.stringify({ type: 'ContactCreate', id: `c${sequence}`, webhookId: `wh-${sequence}` }),
-  )
-  return {
-    id: newId('evt'),
-    source: 'ghl',
-    dedupeKey: `wh-${sequence}`,
-    webhookId: `wh-${sequence}`,
-    receivedAt: Date.now(),
-    contentType: 'application/json',
-    headers: { 'content-type': 'application/json', 'x-ghl-signature': 'sha256:0123456789abcdef' },
-    rawBody: body,
-    contentHash: 'sha256:abc',
-    verification: { scheme: 'ghl-ed25519', verified: true, keyId: 'ghl-ed25519-builtin' },
-    flags: [],
-    eventHint: null,
-    deliveries: [],
-    ghlType: 'ContactCreate',
-    eventName: 'ContactCreate',
-    eventType: 'contact.created',
-    entityKind: 'contact',
-    entityId: `c${sequence}`,
-    locationId: 'loc_1',
-    companyId: null,
-    sentAt: '2026-11-23T10:00:00.000Z',
-    occurredAt: '2026-11-23T10:00:00.000Z',
-    bodyFormat: 'flat',
-    schemaStatus: 'valid',
-    classification: { matchedBy: 'type', family: 'contact', issues: [], notes: [] },
-    ...overrides,
   }
 }
 

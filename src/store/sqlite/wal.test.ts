@@ -3,8 +3,7 @@ import { statSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { freshSqliteFile } from '../../../test/support/databases.js'
-import { newId } from '../../ids.js'
-import type { NewEvent } from '../types.js'
+import { sampleEvent } from '../../../test/support/sample-event.js'
 import { createSqliteStore, type SqliteStoreOptions, sqliteCheckpointer } from './sqlite-store.js'
 
 /**
@@ -12,33 +11,15 @@ import { createSqliteStore, type SqliteStoreOptions, sqliteCheckpointer } from '
  * only grows eats the disk (the reliability suite saw 538 MB for a 16 MB database when
  * checkpoints first ran on another thread, before the catch-up pause in checkpointer.ts).
  */
-const event = (): NewEvent => ({
-  id: newId('evt'),
-  source: 'ghl',
-  dedupeKey: randomUUID(),
-  webhookId: null,
-  receivedAt: Date.now(),
-  contentType: 'application/json',
-  headers: {},
-  rawBody: Buffer.alloc(2000, 'x'),
-  contentHash: 'sha256:x',
-  verification: { scheme: 'none', verified: false },
-  flags: [],
-  eventHint: null,
-  deliveries: [],
-  ghlType: null,
-  eventName: null,
-  eventType: null,
-  entityKind: null,
-  entityId: null,
-  locationId: null,
-  companyId: null,
-  sentAt: null,
-  occurredAt: null,
-  bodyFormat: 'flat',
-  schemaStatus: null,
-  classification: null,
-})
+// Random dedupe keys and no tenant or entity: each event writes its row and the dedupe index.
+const event = () =>
+  sampleEvent({
+    dedupeKey: randomUUID(),
+    webhookId: null,
+    rawBody: Buffer.alloc(2000, 'x'),
+    entityId: null,
+    locationId: null,
+  })
 
 /**
  * Writes ~120 MB in 6,000 commits of 10 events, one commit per event-loop turn as group commit
