@@ -6,10 +6,10 @@
  *   npx tsx bench/signatures.ts [--runs 5] [--ms 300]
  *
  * Sync rows: one verification at a time on the main thread, µs per call (median of runs, min–max).
- * Async rows (Ed25519 on libuv's thread pool, as the gateway verifies webhooks): 1, 4 and 16
- * verifications in flight; wall µs per verification (1e6 / throughput) and CPU µs per verification
- * (all threads). The pool has UV_THREADPOOL_SIZE threads (default 4) but this machine only has the
- * cores it has.
+ * Async rows: 1, 4 and 16 verifications in flight; wall µs per verification (1e6 / throughput)
+ * and CPU µs per verification (all threads). The baseline is `crypto.verify` with a callback (OpenSSL
+ * on libuv's pool, UV_THREADPOOL_SIZE threads, default 4); the gateway checks Ed25519 with libsodium
+ * on its one verification thread (src/verify/ed25519-thread.ts). This machine only has the cores it has.
  */
 import {
   createHmac,
@@ -25,6 +25,7 @@ import { cpus } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { ed25519Backend, verifyEd25519 } from '../src/verify/ed25519-check.mjs'
 import { createGhlVerifier } from '../src/verify/ghl.js'
 import { GHL_ED25519_PUBLIC_KEY_SPKI_BASE64, GHL_RSA_PUBLIC_KEY_PEM } from '../src/verify/ghl-keys.js'
 import { createHmacVerifier } from '../src/verify/hmac.js'
@@ -252,6 +253,12 @@ export async function runSignatures(o: SignaturesOptions) {
     'baseline: crypto.verify, KeyObject',
     timeSync(() => verify(null, body, edPublic, edSig), o),
   )
+  const edRaw = Buffer.from(edPublic.export({ format: 'jwk' }).x!, 'base64url')
+  add(
+    'Ed25519',
+    `${ed25519Backend} (the gateway's check), raw 32-byte key`,
+    timeSync(() => verifyEd25519(body, edSig, edRaw), o),
+  )
   add(
     'Ed25519',
     'GHL verifier, sync (matching key tried first)',
@@ -276,7 +283,7 @@ export async function runSignatures(o: SignaturesOptions) {
       inFlight,
     })
     const gw = await timeAsync(() => ghl.verifyAsync!(edRequest), inFlight, o)
-    add('Ed25519', `GHL verifier, async (thread pool), ${inFlight} in flight`, gw.us, {
+    add('Ed25519', `GHL verifier, async (verification thread), ${inFlight} in flight`, gw.us, {
       cpuUs: gw.cpuUs,
       inFlight,
     })

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const src = join(root, 'src')
 const dist = join(root, 'dist')
-const ASSET = /\.(sql|json|html|css|mjs)$/
+const ASSET = /\.(sql|json|html|css|mjs|mts)$/
 
 if (existsSync(src)) {
   cpSync(src, dist, {

@@ -51,20 +51,3 @@ export class KeyRing {
     this.#keys = [key, ...this.#keys.filter((k) => k !== key)]
   }
 }
-
-/** `firstMatchingKey` for a check that runs off the main thread; keys are tried one at a time. */
-export async function firstMatchingKeyAsync(
-  keys: readonly TrustedKey[],
-  check: (key: TrustedKey) => Promise<boolean>,
-): Promise<KeyMatch> {
-  for (const key of keys) {
-    let matched = false
-    try {
-      matched = await check(key)
-    } catch {
-      matched = false
-    }
-    if (matched) return { status: 'matched', key }
-  }
-  return { status: 'no_match' }
-}
