@@ -17,6 +17,7 @@ import { createLogger, type Logger } from './observe/logger.js'
 import { createMetrics } from './observe/metrics.js'
 import { openStore } from './store/open-store.js'
 import type { Store } from './store/types.js'
+import { ed25519Backend } from './verify/ed25519-check.mjs'
 import { VERSION } from './version.js'
 
 export interface GatewayOptions {
@@ -215,6 +216,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
             role: config.ROLE,
             url: running.url,
             store: store.location,
+            ed25519: ed25519Backend,
             handlers: registry
               .list()
               .filter((s) => s.kind === 'handler')
@@ -226,6 +228,11 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           },
           `ghl-gateway ${VERSION} listening on ${running.url}; GoHighLevel webhooks go to ${running.url}/webhooks/ghl`,
         )
+        if (ed25519Backend !== 'libsodium') {
+          logger.warn(
+            'sodium-native did not load on this platform: Ed25519 signatures are checked with node:crypto, same answers at ~1.6x the CPU',
+          )
+        }
         return { url: running.url }
       } catch (error) {
         await store.close().catch(() => {})

@@ -105,6 +105,8 @@ export interface Ratio {
 const RATIOS: Omit<Ratio, 'name'>[] = [
   { numerator: 'gateway-sqlite', denominator: 'floor', goal: 0.85 },
   { numerator: 'gateway-sqlite', denominator: 'guide', goal: 4 },
+  { numerator: 'gateway-sqlite', denominator: 'floor-sodium' },
+  { numerator: 'floor-sodium', denominator: 'floor' },
   { numerator: 'gateway-sqlite', denominator: 'durable-floor' },
   { numerator: 'durable-floor', denominator: 'floor' },
   { numerator: 'store-floor', denominator: 'durable-floor' },

@@ -52,6 +52,7 @@ export interface Target {
 export const TARGET_NAMES = [
   'bare',
   'floor',
+  'floor-sodium',
   'durable-floor',
   'store-floor',
   'guide',
@@ -205,6 +206,16 @@ export function createTargets(gw: GatewayOptions): Record<TargetName, Target> {
       'ed25519',
       true,
       (keys) => ({ BENCH_ED25519_SPKI: keys.ed25519.publicSpkiB64 }),
+    ),
+    // The gateway checks Ed25519 with libsodium, not node:crypto: this floor shows what the same
+    // library does for a single-threaded receiver, so the gateway's gain from it is not hidden.
+    'floor-sodium': baseline(
+      'floor-sodium',
+      'verify-floor.mjs',
+      "the verify floor with libsodium's check (sodium-native) instead of crypto.verify, as the gateway verifies",
+      'ed25519',
+      true,
+      (keys) => ({ BENCH_ED25519_SPKI: keys.ed25519.publicSpkiB64, BENCH_ED25519_LIB: 'sodium' }),
     ),
     'durable-floor': sqliteBaseline(
       'durable-floor',
