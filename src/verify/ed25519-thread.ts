@@ -37,7 +37,6 @@ export class Ed25519Thread {
   #queue: Check[] = []
   #batches = new Map<number, Batch>()
   #nextBatch = 0
-  #open = 0
   #failures = 0
   #flushScheduled = false
 
@@ -90,11 +89,10 @@ export class Ed25519Thread {
         offset += PUBLIC_KEY_BYTES
       }
     })
+    // A waiting check keeps the process alive, as a pending crypto.verify callback would.
+    if (this.#batches.size === 0) worker.ref()
     const batch = this.#nextBatch++
     this.#batches.set(batch, { checks, open: checks.length })
-    // A waiting check keeps the process alive, as a pending crypto.verify callback would.
-    if (this.#open === 0) worker.ref()
-    this.#open += checks.length
     worker.postMessage({ batch, data: data.buffer, meta }, [data.buffer, meta.buffer])
   }
 
@@ -126,8 +124,7 @@ export class Ed25519Thread {
     })
     entry.open -= matches.length
     if (entry.open === 0) this.#batches.delete(batch)
-    this.#open -= matches.length
-    if (this.#open === 0) this.#worker?.unref()
+    if (this.#batches.size === 0) this.#worker?.unref()
   }
 
   /** Forgets the thread and answers its open checks here. */
@@ -135,7 +132,6 @@ export class Ed25519Thread {
     if (this.#worker === worker) this.#worker = undefined
     const batches = [...this.#batches.values()]
     this.#batches.clear()
-    this.#open = 0
     for (const batch of batches) {
       for (const check of batch.checks) if (!check.answered) check.resolve(checkHere(check))
     }
