@@ -207,9 +207,16 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destination faults on %s', (ki
   it('never runs more requests at once than rateLimit.concurrency', async () => {
     let running = 0
     let most = 0
+    let mostInFlight = 0
     const target = await sink(async () => {
       running++
       most = Math.max(most, running)
+      // Held until three run at once (or the last ones arrived), so the limit is reached however
+      // slowly the machine brings them in; bounded, so a worker that never gets to three fails the
+      // assertion instead of hanging. Then the worker must not be running a fourth, which on a
+      // busy machine might not have reached the sink yet.
+      await until(() => running >= 3 || target.requests.length === 24, 10_000)
+      mostInFlight = Math.max(mostInFlight, engine.worker.inFlight)
       await new Promise((resolve) => setTimeout(resolve, 30))
       running--
       return { status: 200 }
@@ -219,8 +226,9 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destination faults on %s', (ki
       configured: [{ id: 'narrow', url: target.url, events: ['*'], rateLimit: { concurrency: 3 } }],
     })
     for (let i = 0; i < 24; i++) await engine.send()
-    await waitFor(() => target.requests.length === 24, 5000)
+    await waitFor(() => target.requests.length === 24, 20_000)
     expect(most).toBe(3)
+    expect(mostInFlight).toBe(3)
   })
 
   it('a busy destination listed after idle ones is not starved of worker slots', async () => {
@@ -233,7 +241,8 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destination faults on %s', (ki
       ],
     })
     for (let i = 0; i < 40; i++) await engine.send()
-    await waitFor(() => target.requests.length === 40, 5000)
+    // Starved, it would get no slot at all: a generous deadline costs nothing when it passes.
+    await waitFor(() => target.requests.length === 40, 20_000)
   })
 
   it('the circuit opens after sustained failure, probes after the cooldown, and closes on success', async () => {
