@@ -2,6 +2,7 @@ import { hostname } from 'node:os'
 import { buildApp, type GatewayApp } from './app.js'
 import type { AnyGhlEvent, CanonicalEventName, EventFor, GhlEventName } from './catalog/index.js'
 import { createTypeMapper } from './catalog/index.js'
+import { coalesced } from './coalesced.js'
 import { parseDuration } from './config/duration.js'
 import { type Env, type GatewayConfig, loadConfig } from './config/index.js'
 import type { RunAttempt } from './deliver/attempt.js'
@@ -299,25 +300,4 @@ function urlOf(app: GatewayApp): string {
   const address = app.fastify.server.address()
   if (typeof address !== 'object' || address === null) return String(address)
   return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
-}
-
-/** Calls `fn` now, or — if a call is in flight — once more after it: bursts become one or two calls. */
-function coalesced(fn: () => Promise<void>): () => Promise<void> {
-  let inFlight: Promise<void> | undefined
-  let again = false
-  const run = (): Promise<void> => {
-    if (inFlight) {
-      again = true
-      return inFlight
-    }
-    inFlight = fn().finally(() => {
-      inFlight = undefined
-      if (again) {
-        again = false
-        void run()
-      }
-    })
-    return inFlight
-  }
-  return run
 }

@@ -48,25 +48,22 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destination faults on %s', (ki
 
   it('a destination failing ~30% (5xx, timeouts, resets) gets every event exactly once, or it is in the DLQ', async () => {
     const random = seeded(kind === 'sqlite' ? 7 : 11)
-    const acked = new Map<string, number>()
+    type Fault = 'ok' | 'status' | 'hang' | 'reset'
+    /** What the sink did with each request: the event (webhook-id) and attempt (x-gateway-attempt). */
+    const seen: { eventId: string; number: number; fault: Fault }[] = []
     const faults = { status: 0, hang: 0, reset: 0 }
     const target = await sink((request): SinkReply => {
       const roll = random()
-      if (roll < 0.1) {
-        faults.status++
-        return { status: roll < 0.05 ? 500 : 503 }
-      }
-      if (roll < 0.2) {
-        faults.hang++
-        return 'hang'
-      }
-      if (roll < 0.3) {
-        faults.reset++
-        return 'reset'
-      }
-      const id = request.headers['webhook-id'] as string
-      acked.set(id, (acked.get(id) ?? 0) + 1)
-      return { status: 200 }
+      const fault: Fault = roll < 0.1 ? 'status' : roll < 0.2 ? 'hang' : roll < 0.3 ? 'reset' : 'ok'
+      seen.push({
+        eventId: request.headers['webhook-id'] as string,
+        number: Number(request.headers['x-gateway-attempt']),
+        fault,
+      })
+      if (fault === 'ok') return { status: 200 }
+      faults[fault]++
+      if (fault === 'status') return { status: roll < 0.05 ? 500 : 503 }
+      return fault
     })
     const maxAttempts = 8
     engine = await createDestinationEngine(kind, {
@@ -76,9 +73,14 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destination faults on %s', (ki
           id: 'flaky',
           url: target.url,
           events: ['*'],
-          timeout: '300ms',
+          // Long enough that a busy machine rarely turns a timely answer into a timeout, short
+          // enough that the hangs cost a few seconds.
+          timeout: '1s',
           rateLimit: { concurrency: 25 },
           retry: { maxAttempts, minDelay: '1s', maxDelay: '4s' },
+          // Not this test's subject (it has its own): on a starved machine a run of 20 timeouts
+          // would open it and park the deliveries for its cooldown.
+          circuitBreaker: false,
         },
       ],
     })
@@ -92,54 +94,129 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destination faults on %s', (ki
     expect(faults.hang).toBeGreaterThan(0)
     expect(faults.reset).toBeGreaterThan(0)
 
+    const recordedAs: Record<Exclude<Fault, 'ok'>, string> = {
+      status: 'HttpStatusError',
+      hang: 'DestinationTimeout',
+      reset: 'NetworkError',
+    }
+    let delivered = 0
     let dead = 0
     for (const eventId of events) {
       const [delivery] = await engine.deliveries(eventId)
+      const attempts = delivery!.attemptsLog
+      const requests = seen.filter((r) => r.eventId === eventId)
+      // Every request the sink saw is an attempt the gateway recorded, under its own number.
+      expect(new Set(requests.map((r) => r.number)).size, eventId).toBe(requests.length)
+      expect(
+        requests.filter((r) => !attempts.some((a) => a.number === r.number)),
+        eventId,
+      ).toEqual([])
+      for (const attempt of attempts) {
+        const request = requests.find((r) => r.number === attempt.number)
+        // On a busy machine any answer (or the request itself) can miss the deadline: the timeout
+        // is then the true record of that attempt, and a 2xx the sink wrote too late is the
+        // receiver's duplicate to drop by webhook-id (at-least-once). Otherwise the record says
+        // what the sink did.
+        if (attempt.errorClass === 'DestinationTimeout') continue
+        expect(request, `${eventId} attempt ${attempt.number} never reached the sink`).toBeDefined()
+        if (request!.fault === 'ok') expect(attempt.outcome, eventId).toBe('succeeded')
+        else expect(attempt.errorClass, eventId).toBe(recordedAs[request!.fault])
+      }
       if (delivery!.state === 'succeeded') {
-        // Exactly once from the receiver's point of view: one 2xx per webhook-id.
-        expect(acked.get(eventId)).toBe(1)
+        // Delivered once: the 2xx the gateway read ends the delivery; nothing is sent after it.
+        expect(attempts.filter((a) => a.outcome === 'succeeded').map((a) => a.number)).toEqual([
+          attempts.length,
+        ])
+        delivered++
       } else {
         expect(delivery!.state).toBe('dead')
-        expect(acked.has(eventId)).toBe(false)
-        expect(delivery!.attemptsLog).toHaveLength(maxAttempts)
+        expect(attempts.some((a) => a.outcome === 'succeeded')).toBe(false)
+        expect(attempts).toHaveLength(maxAttempts)
         dead++
       }
-      for (const attempt of delivery!.attemptsLog.filter((a) => a.outcome !== 'succeeded')) {
-        expect(['HttpStatusError', 'DestinationTimeout', 'NetworkError']).toContain(attempt.errorClass)
-      }
     }
-    // Every event is either acknowledged exactly once or in the dead-letter queue with all its attempts
+    // Every event is either delivered or in the dead-letter queue with all its attempts
     // (with 30% failures and 8 attempts that is a 0.3^8 ≈ 1/15,000 event per delivery).
-    expect(acked.size + dead).toBe(events.length)
+    expect(delivered + dead).toBe(events.length)
     const errors = (await Promise.all(events.map((e) => engine.deliveries(e))))
       .flatMap(([d]) => d!.attemptsLog)
       .map((a) => a.errorMessage)
-    expect(errors).toContain(`POST ${target.origin}: no complete response within the 300 ms timeout`)
+    expect(errors).toContain(`POST ${target.origin}: no complete response within the 1000 ms timeout`)
     expect(errors.some((m) => m?.includes('before a complete response'))).toBe(true)
-  })
+  }, 60_000)
 
-  it('keeps to the rate limit (measured on the real clock)', async () => {
+  it('keeps to the rate limit on the real clock, woken by its own timer when the next token is due', async () => {
     const target = await sink()
+    const perSecond = 20
     engine = await createDestinationEngine(kind, {
       realClock: true,
-      configured: [{ id: 'limited', url: target.url, events: ['*'], rateLimit: { perSecond: 20 } }],
+      // Longer than the test: only the limiter's wake-up timer can restart the worker after a wait.
+      pollIntervalMs: 600_000,
+      configured: [{ id: 'limited', url: target.url, events: ['*'], rateLimit: { perSecond } }],
     })
-    for (let i = 0; i < 80; i++) await engine.send()
-    await waitFor(() => target.requests.length > 0, 2000)
-    const first = target.requests[0]!.at
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, first + 2000 - Date.now()) + 100))
-    const inWindow = target.requests.filter((r) => r.at < first + 2000).length
-    // 20/s for 2 s plus the burst (2): 42, within ±8 for timer and scheduling jitter.
-    expect(inWindow).toBeGreaterThanOrEqual(34)
-    expect(inWindow).toBeLessThanOrEqual(50)
+    const bucket = engine.destinations.runtime('limited')!.bucket!
+    const takenAt: number[] = []
+    const take = bucket.take.bind(bucket)
+    bucket.take = (now) => {
+      takenAt.push(now)
+      take(now)
+    }
+    const events = 60
+    for (let i = 0; i < events; i++) await engine.send()
+    await waitFor(() => target.requests.length === events, 20_000)
+    expect(takenAt).toHaveLength(events)
+    // In every span of t ms, at most burst + perSecond × t tokens taken: what the bucket holds plus
+    // what it refills, whatever the machine's load did to the timing. On PostgreSQL the bucket is
+    // shared (database clock) and a process may also hold one unspent chunk (1 token at 20/s);
+    // +1 ms for Date.now() truncating a time the database keeps in µs.
+    const held = bucket.burst + (kind === 'postgres' ? 1 : 0)
+    const slackMs = kind === 'postgres' ? 1 : 0
+    expect(bucket.burst).toBe(2)
+    const over: string[] = []
+    for (let i = 0; i < takenAt.length; i++) {
+      for (let j = i + 1; j < takenAt.length; j++) {
+        const span = takenAt[j]! - takenAt[i]!
+        if (j - i + 1 > held + (perSecond * (span + slackMs)) / 1000 + 1e-9)
+          over.push(`${j - i + 1} tokens in ${span} ms`)
+      }
+    }
+    expect(over).toEqual([])
   })
+
+  it.skipIf(kind === 'postgres')(
+    'starts exactly burst + perSecond × t deliveries, and saves no more than the burst (fixed clock)',
+    async () => {
+      // The in-process bucket on the worker's clock. (On PostgreSQL the bucket runs on the
+      // database's clock; the store conformance test checks its arithmetic.)
+      const target = await sink()
+      engine = await createDestinationEngine(kind, {
+        configured: [{ id: 'limited', url: target.url, events: ['*'], rateLimit: { perSecond: 20 } }],
+      })
+      for (let i = 0; i < 60; i++) await engine.send()
+      expect(await engine.drain()).toBe(2)
+      for (let step = 0; step < 20; step++) {
+        engine.clock.advance(50)
+        expect(await engine.drain()).toBe(1)
+      }
+      engine.clock.advance(10 * SECOND)
+      expect(await engine.drain()).toBe(2)
+      expect(target.requests).toHaveLength(24)
+    },
+  )
 
   it('never runs more requests at once than rateLimit.concurrency', async () => {
     let running = 0
     let most = 0
+    let mostInFlight = 0
     const target = await sink(async () => {
       running++
       most = Math.max(most, running)
+      // Held until three run at once (or the last ones arrived), so the limit is reached however
+      // slowly the machine brings them in; bounded, so a worker that never gets to three fails the
+      // assertion instead of hanging. Then the worker must not be running a fourth, which on a
+      // busy machine might not have reached the sink yet.
+      await until(() => running >= 3 || target.requests.length === 24, 10_000)
+      mostInFlight = Math.max(mostInFlight, engine.worker.inFlight)
       await new Promise((resolve) => setTimeout(resolve, 30))
       running--
       return { status: 200 }
@@ -149,8 +226,9 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destination faults on %s', (ki
       configured: [{ id: 'narrow', url: target.url, events: ['*'], rateLimit: { concurrency: 3 } }],
     })
     for (let i = 0; i < 24; i++) await engine.send()
-    await waitFor(() => target.requests.length === 24, 5000)
+    await waitFor(() => target.requests.length === 24, 20_000)
     expect(most).toBe(3)
+    expect(mostInFlight).toBe(3)
   })
 
   it('a busy destination listed after idle ones is not starved of worker slots', async () => {
@@ -163,7 +241,8 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destination faults on %s', (ki
       ],
     })
     for (let i = 0; i < 40; i++) await engine.send()
-    await waitFor(() => target.requests.length === 40, 5000)
+    // Starved, it would get no slot at all: a generous deadline costs nothing when it passes.
+    await waitFor(() => target.requests.length === 40, 20_000)
   })
 
   it('the circuit opens after sustained failure, probes after the cooldown, and closes on success', async () => {
@@ -283,9 +362,15 @@ describe('worker slots shared among destinations', () => {
 })
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs
+  if (!(await until(condition, timeoutMs))) throw new Error('waitFor: timed out')
+}
+
+/** Polls `condition` until it holds (true) or `timeoutMs` passed (false). */
+async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
   while (!condition()) {
-    if (Date.now() > until) throw new Error('waitFor: timed out')
+    if (Date.now() > deadline) return false
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
+  return true
 }

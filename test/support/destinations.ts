@@ -61,6 +61,8 @@ export interface DestinationEngineOptions {
   realClock?: boolean
   /** Worker concurrency. @default 32 */
   concurrency?: number
+  /** The worker's safety-net poll (real clock only). @default 200 */
+  pollIntervalMs?: number
   /** An existing database (a second process on the same data). */
   database?: { url: string }
 }
@@ -107,7 +109,7 @@ export async function createDestinationEngine(
     random: options.random,
     leaseGraceMs: 1000,
     concurrency: options.concurrency ?? 32,
-    pollIntervalMs: 200,
+    pollIntervalMs: options.pollIntervalMs ?? 200,
   })
   const types = createTypeMapper(config.file.renames)
   const destinations = new DestinationSet({

@@ -204,11 +204,16 @@ export interface StartGatewayOptions {
   port?: number
   /** @default warn */
   logLevel?: string
-  /** How long to wait for `/readyz` to answer 200. @default 20000 */
+  /**
+   * How long to wait for `/readyz` to answer 200. Generous: a process that exits is noticed at once,
+   * and on a busy 2-core machine (load ~15) a healthy start took 6–12 s. @default 60000
+   */
   readyTimeoutMs?: number
   /** @default GATEWAY_ENTRY */
   entry?: string
 }
+
+const READY_TIMEOUT_MS = 60_000
 
 const running = new Set<ChildProcess>()
 
@@ -353,7 +358,7 @@ async function startOnce(entry: string, port: number, options: StartGatewayOptio
   }
 
   // Ready: /readyz answers 200. Bounded by a deadline and by the process exiting.
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000)
+  const deadline = Date.now() + (options.readyTimeoutMs ?? READY_TIMEOUT_MS)
   let lastProblem = 'no answer yet'
   for (let attempt = 0; attempt < 10_000; attempt++) {
     if (done) {
@@ -365,7 +370,7 @@ async function startOnce(entry: string, port: number, options: StartGatewayOptio
     if (Date.now() > deadline) {
       await kill('SIGKILL')
       throw new Error(
-        `the gateway was not ready within ${options.readyTimeoutMs ?? 20_000} ms (${lastProblem}):\n${tail()}`,
+        `the gateway was not ready within ${options.readyTimeoutMs ?? READY_TIMEOUT_MS} ms (${lastProblem}):\n${tail()}`,
       )
     }
     try {
