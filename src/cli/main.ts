@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander'
 import { ConfigError } from '../config/index.js'
 import { KeyConfigError } from '../verify/index.js'
 import { VERSION } from '../version.js'
+import { registerDev } from './commands/dev.js'
 import { registerDlq } from './commands/dlq.js'
 import { registerDoctor } from './commands/doctor.js'
 import { registerEvents } from './commands/events.js'
@@ -59,6 +60,7 @@ registerTail(program)
 registerReplay(program)
 registerDlq(program)
 registerDoctor(program)
+registerDev(program)
 
 /** Commander's own errors: help and version are not errors; everything else is a usage error. */
 function commanderExit(error: CommanderError): number {

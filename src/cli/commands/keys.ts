@@ -5,6 +5,7 @@ import type { Command } from 'commander'
 import { parsePublicKeyList } from '../../verify/index.js'
 import { CliError } from '../errors.js'
 import { DEFAULT_KEYS_DIR, KEY_FILES, type KeyKind } from '../signing.js'
+import { displayPath } from '../ui/display-path.js'
 
 /**
  * `keys generate`: a test Ed25519 key pair (what GHL signs X-GHL-Signature with) and an RSA-2048
@@ -27,11 +28,6 @@ interface KeyReport {
   keyId: string
 }
 
-function display(path: string): string {
-  const rel = relative(process.cwd(), path)
-  return rel.startsWith('..') ? path : rel
-}
-
 /** Checks the public key with the parser the gateway uses at boot, and returns its key id. */
 function trustedKeyId(kind: KeyKind, spkiBase64: string): string {
   const [key] = parsePublicKeyList(spkiBase64, kind, ENV_NAME[kind])
@@ -42,7 +38,7 @@ function readPair(dir: string, kind: KeyKind): KeyReport {
   const publicKeyPath = join(dir, KEY_FILES[kind].publicKey)
   const privateKeyPath = join(dir, KEY_FILES[kind].privateKey)
   if (!existsSync(publicKeyPath)) {
-    throw new CliError(`no ${display(publicKeyPath)}; run \`ghl-gateway keys generate\` first`)
+    throw new CliError(`no ${displayPath(publicKeyPath)}; run \`ghl-gateway keys generate\` first`)
   }
   const pem = readFileSync(publicKeyPath, 'utf8')
   const body = pem.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, '').replace(/\s+/g, '')
@@ -75,7 +71,7 @@ function printKeys(keys: readonly KeyReport[], json: boolean, intro: string): vo
   console.error(intro)
   for (const key of keys) {
     console.error(
-      `  ${key.kind.padEnd(8)} ${display(key.privateKeyPath)} (private), ${display(key.publicKeyPath)}  ${key.keyId}`,
+      `  ${key.kind.padEnd(8)} ${displayPath(key.privateKeyPath)} (private), ${displayPath(key.publicKeyPath)}  ${key.keyId}`,
     )
   }
   console.error(
@@ -135,13 +131,13 @@ Environment: none.`,
       const existing = files.filter((file) => existsSync(file))
       if (existing.length && !flags.force) {
         throw new CliError(
-          `keys already exist in ${display(dir)} (${existing.map((f) => relative(dir, f)).join(', ')}); ` +
+          `keys already exist in ${displayPath(dir)} (${existing.map((f) => relative(dir, f)).join(', ')}); ` +
             'use them (`ghl-gateway keys env` prints their env lines) or replace them with --force',
         )
       }
       mkdirSync(dir, { recursive: true, mode: 0o700 })
       const reports = (['ed25519', 'rsa'] as const).map((kind) => generatePair(dir, kind))
-      printKeys(reports, flags.json === true, `Wrote test signing keys to ${display(dir)}:`)
+      printKeys(reports, flags.json === true, `Wrote test signing keys to ${displayPath(dir)}:`)
     })
 
   keys

@@ -1,9 +1,9 @@
 import { accessSync, constants, existsSync, statfsSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { dirname, resolve } from 'node:path'
 import type { GatewayConfig } from '../../config/index.js'
 import { openStore } from '../../store/open-store.js'
 import { httpGet } from '../http.js'
+import { tryBind } from '../port.js'
 import type { Check } from './check.js'
 
 /** Doctor checks of the machine: database, disk, clock, port. */
@@ -203,14 +203,6 @@ export async function checkClock(timeUrl: string | undefined): Promise<Check> {
       fix: 'check the URL or drop --time-url',
     }
   }
-}
-
-function tryBind(port: number, host: string): Promise<NodeJS.ErrnoException | undefined> {
-  return new Promise((resolvePromise) => {
-    const server = createServer()
-    server.once('error', (error: NodeJS.ErrnoException) => resolvePromise(error))
-    server.listen({ port, host, exclusive: true }, () => server.close(() => resolvePromise(undefined)))
-  })
 }
 
 /** Can `serve` bind PORT on HOST? If a ghl-gateway already serves there, that is fine too. */
