@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { egressSchema } from '../dispatch/destinations-egress.js'
+import { headerName } from '../dispatch/destinations-headers.js'
 import { destinationSchema } from '../dispatch/destinations-schema.js'
 import { parseDuration } from './duration.js'
 import type { Env } from './env.js'
@@ -30,11 +31,6 @@ const secret = z.union([
   z.object({ id: z.string().min(1).max(64), value: z.string().min(1) }),
 ])
 const secrets = z.array(secret).min(1, 'list at least one secret')
-
-const headerName = z
-  .string()
-  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name')
-  .transform((h) => h.toLowerCase())
 
 export const verifyConfigSchema = z.discriminatedUnion('scheme', [
   z.object({
