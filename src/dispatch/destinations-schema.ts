@@ -62,7 +62,11 @@ const httpUrl = z.string().transform((text, ctx) => {
   try {
     url = new URL(text)
   } catch {
-    ctx.addIssue({ code: 'custom', message: `not an absolute URL: "${text.slice(0, 80)}"` })
+    // Not echoed: the URL may carry its secret (in its query or path).
+    ctx.addIssue({
+      code: 'custom',
+      message: 'not an absolute URL; write it in full, e.g. https://hooks.example.com/ghl',
+    })
     return z.NEVER
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
@@ -229,6 +233,11 @@ export const destinationSchema = z
       .transform((headers) =>
         Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
       ),
+    /**
+     * Custom headers whose values are not secret: the admin API shows them. It shows every other
+     * header value as `***`. @default none
+     */
+    publicHeaders: z.array(headerName).optional(),
     /** Body encoding for envelope and template payloads. @default json */
     contentType: z.enum(['json', 'form']).default('json'),
     auth: authSchema.optional(),
@@ -303,6 +312,15 @@ export const destinationSchema = z
         path: ['headers'],
         message: 'auth sets Authorization; remove it from headers',
       })
+    }
+    for (const [index, name] of (d.publicHeaders ?? []).entries()) {
+      if (!Object.hasOwn(d.headers, name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['publicHeaders', index],
+          message: `${name} is not one of headers; list only headers this destination sets`,
+        })
+      }
     }
     if (d.auth?.type === 'apiKey' && Object.hasOwn(d.headers, d.auth.header)) {
       ctx.addIssue({
