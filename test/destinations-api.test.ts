@@ -48,6 +48,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destinations API on %s', (kind
       events: ['contact.*'],
       auth: { type: 'bearer', token: ref('CRM_TOKEN') },
       headers: { 'X-Api-Key': 'literal-key', 'X-Team': 'growth' },
+      publicHeaders: ['X-Team'],
       signing: { secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'] },
     })
     expect(created.status).toBe(201)

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Webhook } from 'standardwebhooks'
 import { afterEach, describe, expect, it } from 'vitest'
+import { newId } from '../src/ids.js'
 import { parseFormBody } from '../src/receive/parse-body.js'
 import { VERSION } from '../src/version.js'
 import {
@@ -8,6 +12,7 @@ import {
   newSigningSecret,
   START,
 } from './support/destinations.js'
+import { sampleEvent } from './support/sample-event.js'
 import { type Sink, startSink } from './support/sink.js'
 import type { StoreKind } from './support/test-app.js'
 
@@ -131,6 +136,65 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destinations on %s', (kind) =>
     expect(delivery!.attemptsLog[0]!.errorMessage).toBe(
       `POST ${target.origin} answered 500 Internal Server Error`,
     )
+  })
+
+  it.each([
+    ['CJK', '契約.作成', '%E5%A5%91%E7%B4%84.%E4%BD%9C%E6%88%90'],
+    ['an emoji', 'order.🎉', 'order.%F0%9F%8E%89'],
+    ['Latin-1', 'commande.créée', 'commande.cr%C3%A9%C3%A9e'],
+    ['a space and %', 'deal won 100%', 'deal won 100%25'],
+  ])(
+    'a source type with %s reaches the destination, percent-encoded in x-gateway-event-type',
+    async (_what, type, header) => {
+      const dir = mkdtempSync(join(tmpdir(), 'ghl-gateway-type-'))
+      const config = join(dir, 'ghl-gateway.config.json')
+      writeFileSync(
+        config,
+        JSON.stringify({ sources: [{ id: 'shop', verify: { scheme: 'none' }, typeField: 'type' }] }),
+      )
+      try {
+        const target = await sink()
+        engine = await createDestinationEngine(kind, {
+          env: { GATEWAY_CONFIG: config },
+          configured: [{ id: 'all', url: target.url, events: ['*'], payload: 'raw' }],
+        })
+        const accepted = await engine.app.fastify.inject({
+          method: 'POST',
+          url: '/webhooks/shop',
+          payload: JSON.stringify({ type, id: 1 }),
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+        })
+        expect(accepted.statusCode).toBe(200)
+        await engine.drain()
+        const [delivery] = await engine.deliveries(accepted.json().eventId)
+        expect(delivery).toMatchObject({ state: 'succeeded', attempts: 1 })
+        expect(target.requests).toHaveLength(1)
+        const received = target.requests[0]!.headers
+        expect(received['x-gateway-event-type']).toBe(header)
+        expect(decodeURIComponent(received['x-gateway-event-type'] as string)).toBe(type)
+        expect(received['content-type']).toBe('application/json; charset=utf-8')
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    },
+  )
+
+  it('a raw payload whose stored Content-Type is not a header value goes out as application/octet-stream', async () => {
+    const target = await sink()
+    engine = await createDestinationEngine(kind, {
+      configured: [{ id: 'raw', url: target.url, events: ['*'], payload: 'raw' }],
+    })
+    // Node's parser refuses such a header at ingest; a row written by another writer may hold one.
+    const event = sampleEvent({
+      contentType: 'application/json\u0001\r\nx-injected: 1',
+      deliveries: [{ id: newId('dlv'), subscriberId: 'raw', orderingKey: null, runAt: START }],
+    })
+    await engine.store.insertEvents([event])
+    await engine.drain()
+    expect(target.requests).toHaveLength(1)
+    expect(target.requests[0]!.headers['content-type']).toBe('application/octet-stream')
+    expect(target.requests[0]!.headers).not.toHaveProperty('x-injected')
+    expect((await engine.deliveries(event.id))[0]).toMatchObject({ state: 'succeeded' })
   })
 
   it('raw payloads are the bytes the sender sent; templates keep JSON types and render missing as null', async () => {
@@ -297,6 +361,43 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destinations on %s', (kind) =>
     expect((await engine.deliveries(eventId))[0]).toMatchObject({ state: 'succeeded', attempts: 1 })
     expect(engine.logs.text).not.toContain('s3cret')
   })
+
+  it.each([
+    ['CR/LF', 'tok-1\r\nx-injected: yes'],
+    ['LF', 'tok-1\nx-injected: yes'],
+    ['NUL', 'tok-1\u0000'],
+    ['beyond Latin-1', 'tok-契約'],
+  ])(
+    'an access_token with %s fails the attempt with OAuthTokenError; nothing reaches the destination',
+    async (_what, token) => {
+      const tokens = await sink(() => ({
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ access_token: token, expires_in: 3600 }),
+      }))
+      const api = await sink()
+      engine = await createDestinationEngine(kind, {
+        configured: [
+          {
+            id: 'oauth',
+            url: api.url,
+            events: ['*'],
+            auth: { type: 'oauth2', tokenUrl: tokens.url, clientId: 'c', clientSecret: 's' },
+          },
+        ],
+      })
+      const eventId = await engine.send()
+      await engine.drain()
+      expect(api.requests).toHaveLength(0)
+      const [delivery] = await engine.deliveries(eventId)
+      expect(delivery).toMatchObject({ state: 'retry_scheduled' })
+      expect(delivery!.attemptsLog[0]).toMatchObject({
+        errorClass: 'OAuthTokenError',
+        errorMessage: `POST ${api.origin}: token endpoint ${tokens.origin} answered an access_token that cannot be sent in a header (control or non-Latin-1 characters)`,
+      })
+      expect(engine.logs.text).not.toContain('tok-1')
+    },
+  )
 
   it('a token endpoint that refuses fails the attempt with OAuthTokenError and retries', async () => {
     const tokens = await sink(() => ({ status: 401, body: '{"error":"invalid_client"}' }))

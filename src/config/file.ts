@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { egressSchema } from '../dispatch/destinations-egress.js'
+import { headerName } from '../dispatch/destinations-headers.js'
 import { destinationSchema } from '../dispatch/destinations-schema.js'
 import { parseDuration } from './duration.js'
 import type { Env } from './env.js'
@@ -30,11 +31,6 @@ const secret = z.union([
   z.object({ id: z.string().min(1).max(64), value: z.string().min(1) }),
 ])
 const secrets = z.array(secret).min(1, 'list at least one secret')
-
-const headerName = z
-  .string()
-  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name')
-  .transform((h) => h.toLowerCase())
 
 export const verifyConfigSchema = z.discriminatedUnion('scheme', [
   z.object({
@@ -185,11 +181,21 @@ export function loadConfigFile(path: string | undefined, env: Env): FileConfig {
       ? // biome-ignore lint/suspicious/noTemplateCurlyInString: the config file syntax is the subject
         ' (a ${NAME} reference inside { } or [ ] must be quoted: "${NAME}")'
       : ''
-    throw new ConfigError(`config file ${path} could not be read: ${message}${hint}`)
+    throw new ConfigError(`config file ${path} could not be read: ${withoutExcerpt(message)}${hint}`)
   }
   const result = fileConfigSchema.safeParse(substituteEnv(document ?? {}, env))
   if (!result.success) throw new ConfigError(`config file ${path}: ${formatIssues(result.error.issues)}`)
   return result.data
+}
+
+/**
+ * A parse error's message without the excerpt of the file it quotes, which may hold a secret:
+ * yaml ends with `at line 3, column 10:` and the line itself; JSON.parse may quote the text
+ * (`Unexpected token 'S', ..."…"... is not valid JSON`).
+ */
+function withoutExcerpt(message: string): string {
+  const json = message.replace(/, .* is not valid JSON$/s, ' (not valid JSON)')
+  return json.split('\n')[0]!.replace(/:$/, '')
 }
 
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {

@@ -2,9 +2,15 @@
  * Secrets in destination documents: the admin API shows them as `***` — except `${NAME}`
  * references, which are not secrets — and a PUT that sends `***` back keeps the stored value,
  * so a document can round-trip through GET → edit → PUT without retyping its secrets.
+ *
+ * Secret: auth credentials, signing secrets, every custom header value (unless the destination
+ * lists the header in `publicHeaders`), and the value of every query parameter of `url` and
+ * `auth.tokenUrl` (`…/hook?key=***&v=***`: the keys stay visible, so people can see what is
+ * configured; a `***` value in a PUT keeps the stored value of the same parameter).
  */
 export const REDACTED = '***'
 const ENV_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/
+const URL_PATHS = [['url'], ['auth', 'tokenUrl']] as const
 
 type Doc = Record<string, unknown>
 
@@ -15,6 +21,10 @@ export function redactSecrets(doc: Doc): Doc {
     const value = getAt(copy, path)
     if (typeof value === 'string' && ENV_REFERENCE.test(value)) continue
     setAt(copy, path, REDACTED)
+  }
+  for (const path of URL_PATHS) {
+    const url = getAt(copy, path)
+    if (typeof url === 'string') setAt(copy, path, redactQuery(url))
   }
   return copy
 }
@@ -32,7 +42,71 @@ export function restoreSecrets(incoming: Doc, previous: Doc | undefined): { doc:
     if (typeof kept === 'string' && kept !== REDACTED) setAt(doc, path, kept)
     else missing.push(path.join('.'))
   }
+  for (const path of URL_PATHS) {
+    const url = getAt(doc, path)
+    if (typeof url !== 'string') continue
+    const kept = previous === undefined ? undefined : getAt(previous, path)
+    const restored = restoreQuery(url, typeof kept === 'string' ? kept : undefined)
+    if (restored === undefined) missing.push(path.join('.'))
+    else setAt(doc, path, restored)
+  }
   return { doc, missing }
+}
+
+/** Query parameters as written: `[key, value]`, value undefined for a bare `?flag`. */
+type Query = [string, string | undefined][]
+
+function splitUrl(url: string): { base: string; query: Query } | undefined {
+  const mark = url.indexOf('?')
+  if (mark < 0) return undefined
+  const query: Query = url
+    .slice(mark + 1)
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=')
+      return eq < 0 ? [part, undefined] : [part.slice(0, eq), part.slice(eq + 1)]
+    })
+  return { base: url.slice(0, mark), query }
+}
+
+function joinUrl(base: string, query: Query): string {
+  return `${base}?${query.map(([key, value]) => (value === undefined ? key : `${key}=${value}`)).join('&')}`
+}
+
+/** `…?key=SECRET&v=2` → `…?key=***&v=***`; empty values and `${NAME}` references stay. */
+function redactQuery(url: string): string {
+  const split = splitUrl(url)
+  if (!split) return url
+  const redact = (value: string | undefined) =>
+    value === undefined || value === '' || ENV_REFERENCE.test(value) ? value : REDACTED
+  return joinUrl(
+    split.base,
+    split.query.map(([key, value]) => [key, redact(value)]),
+  )
+}
+
+/**
+ * Each `***` query value takes the stored value of the same parameter (the same key, the same
+ * occurrence of it). undefined when one has nothing to take.
+ */
+function restoreQuery(url: string, previous: string | undefined): string | undefined {
+  const split = splitUrl(url)
+  if (!split?.query.some(([, value]) => value === REDACTED)) return url
+  const stored = (previous === undefined ? undefined : splitUrl(previous)?.query) ?? []
+  const seen = new Map<string, number>()
+  const query: Query = []
+  for (const [key, value] of split.query) {
+    const occurrence = seen.get(key) ?? 0
+    seen.set(key, occurrence + 1)
+    if (value !== REDACTED) {
+      query.push([key, value])
+      continue
+    }
+    const kept = stored.filter(([storedKey]) => storedKey === key)[occurrence]?.[1]
+    if (kept === undefined || kept === REDACTED) return undefined
+    query.push([key, kept])
+  }
+  return joinUrl(split.base, query)
 }
 
 function getAt(doc: unknown, path: readonly (string | number)[]): unknown {
@@ -67,6 +141,7 @@ export function secretPaths(definition: {
   auth?: unknown
   signing?: unknown
   headers?: unknown
+  publicHeaders?: unknown
 }): (string | number)[][] {
   const paths: (string | number)[][] = []
   const auth = definition.auth as Record<string, unknown> | undefined
@@ -79,12 +154,10 @@ export function secretPaths(definition: {
     for (let i = 0; i < signing.secrets.length; i++) paths.push(['signing', 'secrets', i])
   const headers = definition.headers as Record<string, unknown> | undefined
   if (headers && typeof headers === 'object') {
-    for (const name of Object.keys(headers)) if (isSensitiveHeader(name)) paths.push(['headers', name])
+    const shown = Array.isArray(definition.publicHeaders)
+      ? new Set(definition.publicHeaders.map((name) => String(name).toLowerCase()))
+      : new Set<string>()
+    for (const name of Object.keys(headers)) if (!shown.has(name.toLowerCase())) paths.push(['headers', name])
   }
   return paths
-}
-
-/** Header names whose values are credentials more often than not. */
-export function isSensitiveHeader(name: string): boolean {
-  return /authorization|cookie|token|secret|key|password|signature|credential|session/i.test(name)
 }

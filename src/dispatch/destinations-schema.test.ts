@@ -124,6 +124,9 @@ egress: { allow: ["10.0.0.0/33"] }
     expect(issues({ url: 'https://user:pw@x.example' })?.[0]).toMatch(/^url: put credentials in auth/)
     expect(issues({ headers: { 'X-Gateway-Attempt': '1', 'Webhook-Signature': 'x' } })).toHaveLength(2)
     expect(issues({ filter: { email: 'x' } })?.[0]).toMatch(/^filter.email: filter keys are locationId/)
+    expect(issues({ headers: { 'X-Team': 'a' }, publicHeaders: ['X-Team', 'X-Other'] })).toEqual([
+      'publicHeaders.1: x-other is not one of headers; list only headers this destination sets',
+    ])
     expect(issues({ circuitBreaker: false, timeout: 2, method: 'patch' })).toBeUndefined()
     expect(destinationSchema.parse({ ...base, timeout: 2, method: 'patch' })).toMatchObject({
       timeout: 2000,

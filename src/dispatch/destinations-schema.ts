@@ -2,6 +2,13 @@ import { z } from 'zod'
 import { parseDuration } from '../config/duration.js'
 import { retryPolicy } from '../deliver/retry-policy.js'
 import { decodeStandardSecret } from '../verify/standard-webhooks.js'
+import {
+  HEADER_VALUE_RULE,
+  headerName,
+  headerValue,
+  isHeaderValue,
+  reservedHeaderProblem,
+} from './destinations-headers.js'
 
 /**
  * A destination: an HTTP endpoint that receives every matching event, signed, retried,
@@ -41,40 +48,25 @@ const durationMs = (what: string, max?: number) =>
     return ms
   })
 
-const headerName = z
-  .string()
-  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name')
-  .transform((h) => h.toLowerCase())
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-const NO_CRLF = /^[^\r\n\x00]*$/
-const headerValue = z.string().max(8192).regex(NO_CRLF, 'header values cannot contain CR, LF or NUL')
-
-/** Headers the gateway sets itself; a destination cannot override them. */
-export const RESERVED_HEADERS = new Set([
-  'host',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'upgrade',
-  'te',
-  'trailer',
-  'user-agent',
-  'webhook-id',
-  'webhook-timestamp',
-  'webhook-signature',
-])
-export const GATEWAY_HEADER_PREFIX = 'x-gateway-'
-
 const secretText = z.string().min(1).max(8192)
+/** A secret sent as (part of) a header value. */
+const secretHeaderValue = secretText.refine(isHeaderValue, HEADER_VALUE_RULE)
+/** A header name a destination may set (`headers`, an apiKey's `header`). */
+const configurableHeaderName = headerName.superRefine((name, ctx) => {
+  const problem = reservedHeaderProblem(name)
+  if (problem) ctx.addIssue({ code: 'custom', message: problem })
+})
 
 const httpUrl = z.string().transform((text, ctx) => {
   let url: URL
   try {
     url = new URL(text)
   } catch {
-    ctx.addIssue({ code: 'custom', message: `not an absolute URL: "${text.slice(0, 80)}"` })
+    // Not echoed: the URL may carry its secret (in its query or path).
+    ctx.addIssue({
+      code: 'custom',
+      message: 'not an absolute URL; write it in full, e.g. https://hooks.example.com/ghl',
+    })
     return z.NEVER
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
@@ -100,8 +92,8 @@ const httpUrl = z.string().transform((text, ctx) => {
 })
 
 export const authSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('bearer'), token: secretText }),
-  z.strictObject({ type: z.literal('apiKey'), header: headerName, value: secretText }),
+  z.strictObject({ type: z.literal('bearer'), token: secretHeaderValue }),
+  z.strictObject({ type: z.literal('apiKey'), header: configurableHeaderName, value: secretHeaderValue }),
   z.strictObject({
     type: z.literal('basic'),
     username: z.string().min(1).max(512),
@@ -234,19 +226,18 @@ export const destinationSchema = z
       .default({})
       .superRefine((headers, ctx) => {
         for (const name of Object.keys(headers)) {
-          const lower = name.toLowerCase()
-          if (RESERVED_HEADERS.has(lower) || lower.startsWith(GATEWAY_HEADER_PREFIX)) {
-            ctx.addIssue({
-              code: 'custom',
-              path: [name],
-              message: `the gateway sets ${name} itself; it cannot be configured`,
-            })
-          }
+          const problem = reservedHeaderProblem(name)
+          if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem })
         }
       })
       .transform((headers) =>
         Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
       ),
+    /**
+     * Custom headers whose values are not secret: the admin API shows them. It shows every other
+     * header value as `***`. @default none
+     */
+    publicHeaders: z.array(headerName).optional(),
     /** Body encoding for envelope and template payloads. @default json */
     contentType: z.enum(['json', 'form']).default('json'),
     auth: authSchema.optional(),
@@ -320,6 +311,22 @@ export const destinationSchema = z
         code: 'custom',
         path: ['headers'],
         message: 'auth sets Authorization; remove it from headers',
+      })
+    }
+    for (const [index, name] of (d.publicHeaders ?? []).entries()) {
+      if (!Object.hasOwn(d.headers, name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['publicHeaders', index],
+          message: `${name} is not one of headers; list only headers this destination sets`,
+        })
+      }
+    }
+    if (d.auth?.type === 'apiKey' && Object.hasOwn(d.headers, d.auth.header)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['headers'],
+        message: `auth sets ${d.auth.header}; remove it from headers`,
       })
     }
     try {

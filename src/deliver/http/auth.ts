@@ -1,3 +1,4 @@
+import { isHeaderValue } from '../../dispatch/destinations-headers.js'
 import type { DestinationAuth } from '../../dispatch/destinations-schema.js'
 import { statusText } from './classify-attempt.js'
 import { OAuthTokenError } from './errors.js'
@@ -132,6 +133,12 @@ export class ClientCredentials implements Authenticator {
     }
     if (typeof parsed?.access_token !== 'string' || parsed.access_token === '') {
       throw new OAuthTokenError(`token endpoint ${origin} answered without an access_token`)
+    }
+    // Sent as `Authorization: Bearer <token>`: a token with CR/LF could inject headers.
+    if (!isHeaderValue(parsed.access_token)) {
+      throw new OAuthTokenError(
+        `token endpoint ${origin} answered an access_token that cannot be sent in a header (control or non-Latin-1 characters)`,
+      )
     }
     const seconds = Number(parsed.expires_in)
     const lifetimeMs = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : ASSUMED_LIFETIME_MS

@@ -1,4 +1,5 @@
 import type { TypeMapper } from '../../catalog/index.js'
+import { isHeaderValue } from '../../dispatch/destinations-headers.js'
 import type { DestinationDefinition } from '../../dispatch/destinations-schema.js'
 import type { StoredEvent } from '../../store/types.js'
 import { envelopeOf } from '../envelope.js'
@@ -33,7 +34,12 @@ export function buildPayload(
   if (definition.payload === 'raw') {
     return {
       body: event.rawBody,
-      contentType: event.contentType || 'application/octet-stream',
+      // As the sender sent it (Node's parser let it in, so it is a valid header value; older
+      // rows or other writers are not trusted to be).
+      contentType:
+        event.contentType && isHeaderValue(event.contentType)
+          ? event.contentType
+          : 'application/octet-stream',
       query: undefined,
     }
   }

@@ -1,4 +1,5 @@
 import type { TypeMapper } from '../../catalog/index.js'
+import { headerText } from '../../dispatch/destinations-headers.js'
 import type { DestinationDefinition } from '../../dispatch/destinations-schema.js'
 import { coerceError } from '../../errors.js'
 import type { StoredEvent } from '../../store/types.js'
@@ -18,7 +19,8 @@ import { buildPayload } from './payload.js'
  * - `user-agent`: `ghl-gateway/<version>`.
  * - `x-gateway-delivery`: the delivery id (`dlv_…`; `test` for a test send).
  * - `x-gateway-attempt`: 1 on the first attempt, 2 on the first retry, … (a replay starts again at 1).
- * - `x-gateway-event-type`: the event's published type (`contact.created`).
+ * - `x-gateway-event-type`: the event's published type (`contact.created`); a type that is not
+ *   printable ASCII (another source's `契約.作成`) is percent-encoded UTF-8 (`headerText`).
  */
 export const ATTEMPT_HEADER = 'x-gateway-attempt'
 export const DELIVERY_HEADER = 'x-gateway-delivery'
@@ -81,7 +83,7 @@ export async function sendEvent(
     }
     headers[DELIVERY_HEADER] = options.deliveryId
     headers[ATTEMPT_HEADER] = String(options.attempt)
-    headers[EVENT_TYPE_HEADER] = publishedType(event, deps.types)
+    headers[EVENT_TYPE_HEADER] = headerText(publishedType(event, deps.types))
 
     const context = { now: options.now, deadline, userAgent: deps.userAgent }
     const request = async (): Promise<HttpResult> => {
