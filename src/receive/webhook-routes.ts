@@ -157,7 +157,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
       throw new GatewayError('invalid_payload', 'a GHL webhook body must be a JSON object or array')
     }
     const hint = source.isGhl ? request.params.token : undefined
-    const { fields, webhookId } = source.isGhl
+    const { fields, webhookId, dedupeKey } = source.isGhl
       ? classifyGhl(body, hint, flags)
       : classifyOther(
           source,
@@ -181,7 +181,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
       id: newId('evt', receivedAt),
       source: source.id,
       // No sender id: identical bytes are the same event (GHL retries send the same payload).
-      dedupeKey: webhookId ?? contentHash,
+      dedupeKey: dedupeKey ?? contentHash,
       webhookId,
       receivedAt,
       contentType: request.headers['content-type'] ?? '',
