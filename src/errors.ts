@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   // Client mistakes: always 4xx. Nothing is stored for any of these.
   invalid_json: 400,
   invalid_payload: 400,
+  payload_too_deep: 400,
   invalid_request: 400,
   missing_signature: 401,
   invalid_signature: 401,

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import type { TypeMapper } from '../catalog/index.js'
 import { GatewayError } from '../errors.js'
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js'
 import type { EventSummary, Store, StoredEvent } from '../store/types.js'
 import { requireAdmin } from './auth.js'
 import { instant, pageCursor, pageLimit, parseInput, text } from './input.js'
@@ -69,6 +70,7 @@ export function summaryJson(event: EventSummary, types: TypeMapper) {
 
 function detailJson(event: StoredEvent, types: TypeMapper) {
   let body: unknown = null
+  let bodyNote: string | null = null
   if (isUtf8(event.rawBody)) {
     try {
       body = JSON.parse(event.rawBody.toString('utf8'))
@@ -76,12 +78,20 @@ function detailJson(event: StoredEvent, types: TypeMapper) {
       body = null
     }
   }
+  // Stored before ingest refused such bodies: the answer (and every client that pretty-prints it)
+  // would overflow the stack, so the body is left to rawBody, which holds it exactly.
+  if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
+    body = null
+    bodyNote = `the body nests deeper than ${MAX_JSON_DEPTH} levels; it is in rawBody only`
+  }
   return {
     ...summaryJson(event, types),
     classification: event.classification,
     headers: event.headers,
     // The parsed body for reading; the exact bytes (what the signature covered) as base64.
     body,
+    // Why `body` is null although the bytes are JSON; null otherwise.
+    bodyNote,
     rawBody: event.rawBody.toString('base64'),
   }
 }

@@ -1,7 +1,15 @@
 import type { z } from 'zod'
 import type { EventCategory } from './define-event.js'
 import { detectFamily, eventNamedByShape } from './detect-family.js'
-import { type JsonObject, readOwn, readPath, readPathString, readString, toIsoTime } from './read-body.js'
+import {
+  isJsonObject,
+  type JsonObject,
+  readOwn,
+  readPath,
+  readPathString,
+  readString,
+  toIsoTime,
+} from './read-body.js'
 import {
   type AnyCatalogEntry,
   byCanonical,
@@ -57,6 +65,7 @@ export interface Classification {
   occurredAt: string | null
   /** The envelope `timestamp` GHL signs into the body (ISO-8601 UTC): when it was sent. */
   sentAt: string | null
+  /** GHL's id of the event; for an array body, the first item's (every item carries its own). */
   webhookId: string | null
   /** `data-wrapped` is the Integration Guide's test format; `array` is SaaSPlanCreate's bulk body. */
   format: BodyFormat
@@ -100,7 +109,7 @@ function classify(body: unknown, options: ClassifyOptions): Classification {
   const match = matchEvent(view, ghlType, hinted, notes)
 
   const tenant = resolveTenant(view)
-  const webhookId = readString(view, 'webhookId') ?? null
+  const webhookId = ghlWebhookId(view)
   const sentAt = toIsoTime(readOwn(view, 'timestamp'))
   const entry = match.entry
   if (entry === null) {
@@ -135,6 +144,11 @@ function classify(body: unknown, options: ClassifyOptions): Classification {
     schema: { status: issues.length === 0 ? 'valid' : 'drift', issues },
     notes,
   }
+}
+
+/** GHL's id of one event: the `webhookId` of a body, or of one item of an array body. */
+export function ghlWebhookId(item: unknown): string | null {
+  return isJsonObject(item) ? (readString(item, 'webhookId') ?? null) : null
 }
 
 function resolveHint(hint: string, notes: string[]): AnyCatalogEntry | undefined {

@@ -26,6 +26,10 @@ export interface GhlEnvelope<N extends GhlEventName | 'unknown' = GhlEventName |
   occurredAt: string | null
   /** When the gateway stored it (ISO-8601 UTC). */
   receivedAt: string
+  /**
+   * GHL's id of the event, or null when the body has none. The gateway also gives null for an array
+   * body of several items: each item carries its own `webhookId` in `data`.
+   */
   webhookId: string | null
   /**
    * The original body. Typed by the event's lenient schema: every field may be missing or null.

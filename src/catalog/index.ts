@@ -7,6 +7,7 @@ export {
   type Classification,
   type ClassifyOptions,
   classifyGhlBody,
+  ghlWebhookId,
   type MatchedBy,
   type SchemaIssue,
   type SchemaStatus,

@@ -81,7 +81,10 @@ export const sourceConfigSchema = z.object({
     .default(['json', 'form']),
   /** Header carrying the sender's event id (the dedupe key). */
   idHeader: headerName.optional(),
-  /** Dotted path of the sender's event id inside the body (the dedupe key), e.g. `id` or `event.id`. */
+  /**
+   * Dotted path of the sender's event id inside the body (the dedupe key), e.g. `id` or `event.id`.
+   * For an array body it is read from every item, and the key covers all of them.
+   */
   idField: z.string().min(1).optional(),
   /** Dotted path of the sender's event type inside the body (stored as the event's type), e.g. `type`. */
   typeField: z.string().min(1).optional(),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { GatewayError } from '../errors.js'
+import { MAX_JSON_DEPTH } from '../json-depth.js'
 import { parseFormBody, parseJsonBody } from './parse-body.js'
 
 const fails = (text: string | Buffer) => {
@@ -36,9 +37,15 @@ describe('parseJsonBody', () => {
     expect(error.code).toBe('invalid_json')
   })
 
-  it('survives deep nesting without a stack overflow', () => {
-    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`
-    expect(() => parseJsonBody(Buffer.from(deep))).not.toThrow(RangeError)
+  it('refuses a body nested deeper than MAX_JSON_DEPTH with payload_too_deep, at any depth', () => {
+    const nested = (depth: number) => Buffer.from(`${'{"a":['.repeat(depth / 2)}${']}'.repeat(depth / 2)}`)
+    expect(parseJsonBody(nested(MAX_JSON_DEPTH))).toBeTypeOf('object')
+    for (const depth of [MAX_JSON_DEPTH + 2, 10_000, 200_000]) {
+      const error = fails(nested(depth))
+      expect(error.code, String(depth)).toBe('payload_too_deep')
+      expect(error.message).toContain(`${MAX_JSON_DEPTH} levels`)
+      expect(error.details).toEqual({ maxDepth: MAX_JSON_DEPTH })
+    }
   })
 })
 

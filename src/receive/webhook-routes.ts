@@ -56,8 +56,8 @@ const EVENT_HINT = /^[A-Za-z][A-Za-z0-9_]{0,63}$/
 /**
  * POST /webhooks/:source (and /webhooks/:source/:token for secret URLs). Cheapest checks first,
  * each with its own answer: unknown source 404 → draining 503 → back-pressure 429 → media type
- * 415 → body size 413 (Fastify, before and while reading) → signature 401 → JSON 400 → durable
- * insert → 200. Nothing is stored for any rejection.
+ * 415 → body size 413 (Fastify, before and while reading) → signature 401 → JSON 400 (syntax,
+ * nesting depth, shape) → durable insert → 200. Nothing is stored for any rejection.
  */
 export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutesOptions): Promise<void> {
   const { sources, ingestor, metrics, logger } = options
@@ -157,7 +157,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
       throw new GatewayError('invalid_payload', 'a GHL webhook body must be a JSON object or array')
     }
     const hint = source.isGhl ? request.params.token : undefined
-    const { fields, webhookId } = source.isGhl
+    const { fields, webhookId, dedupeKey } = source.isGhl
       ? classifyGhl(body, hint, flags)
       : classifyOther(
           source,
@@ -181,7 +181,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
       id: newId('evt', receivedAt),
       source: source.id,
       // No sender id: identical bytes are the same event (GHL retries send the same payload).
-      dedupeKey: webhookId ?? contentHash,
+      dedupeKey: dedupeKey ?? contentHash,
       webhookId,
       receivedAt,
       contentType: request.headers['content-type'] ?? '',

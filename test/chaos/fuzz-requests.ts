@@ -2,6 +2,7 @@ import { type KeyObject, sign } from 'node:crypto'
 import fc from 'fast-check'
 import { CATALOG, freshFixture, type GhlEventName } from '../../src/catalog/index.js'
 import { needsPerEventUrl } from '../../src/cli/event-body.js'
+import { MAX_JSON_DEPTH } from '../../src/json-depth.js'
 
 /**
  * Generators of bad (and some good) webhook requests, for the fuzzing scenario (fuzz.ts).
@@ -111,13 +112,22 @@ const notJson = fc.oneof(
   ),
 )
 
-/** Deep nesting: few distinct shapes, so accepted ones mostly dedupe instead of filling the disk. */
+/**
+ * Deep nesting: few distinct shapes, so accepted ones mostly dedupe instead of filling the disk.
+ * Valid JSON at most MAX_JSON_DEPTH deep is accepted; deeper is `payload_too_deep`, unclosed is
+ * `invalid_json`.
+ */
 const deepArb = fc
-  .record({ depth: fc.constantFrom(64, 1000, 10_000, 30_000), object: fc.boolean(), closed: fc.boolean() })
+  .record({
+    depth: fc.constantFrom(MAX_JSON_DEPTH, MAX_JSON_DEPTH + 1, 1000, 10_000, 30_000),
+    object: fc.boolean(),
+    closed: fc.boolean(),
+  })
   .map(({ depth, object, closed }) => {
     const open = object ? '{"a":'.repeat(depth) : '['.repeat(depth)
     const close = object ? '}'.repeat(depth) : ']'.repeat(depth)
-    return Buffer.from(open + (object ? '1' : '') + (closed ? close : close.slice(1)))
+    const body = Buffer.from(open + (object ? '1' : '') + (closed ? close : close.slice(1)))
+    return { body, accepted: closed && depth <= MAX_JSON_DEPTH }
   })
 
 /** A body of exactly `size` bytes: valid JSON while there is room for it. */
@@ -333,13 +343,13 @@ export function fuzzRequestArb(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
         expect: objectOrArray ? [200] : [400],
       })
     })
-  const deep = deepArb.map((body) =>
+  const deep = deepArb.map(({ body, accepted }) =>
     request('deep-nesting', {
       path: '/webhooks/ghl',
       headers: [['content-type', JSON_CT], signed(body)],
       body,
       signedOk: true,
-      expect: body.length > limit ? [413] : [200, 400],
+      expect: body.length > limit ? [413] : accepted ? [200] : [400],
     }),
   )
   const huge = fc

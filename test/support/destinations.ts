@@ -7,6 +7,7 @@ import { Worker } from '../../src/deliver/worker.js'
 import { DestinationSet } from '../../src/dispatch/destinations.js'
 import { type DestinationInput, destinationSchema } from '../../src/dispatch/destinations-schema.js'
 import { SubscriberRegistry } from '../../src/dispatch/registry.js'
+import { liveDelivery } from '../../src/observe/live-stream.js'
 import { createLogger } from '../../src/observe/logger.js'
 import { createMetrics, type Metrics } from '../../src/observe/metrics.js'
 import { openStore } from '../../src/store/open-store.js'
@@ -39,6 +40,8 @@ export interface DestinationEngine {
   clock: { now: number; advance(ms: number): void }
   /** Sends a signed GHL webhook (ContactCreate unless the body says otherwise); returns its event id. */
   send(body?: Record<string, unknown>): Promise<string>
+  /** Posts these exact bytes, signed, to /webhooks/ghl; returns the answer whatever it is. */
+  post(payload: string | Buffer): Promise<ApiAnswer>
   api(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown): Promise<ApiAnswer>
   /** Runs the worker until nothing more is due at the current time. */
   drain(): Promise<number>
@@ -110,6 +113,10 @@ export async function createDestinationEngine(
     leaseGraceMs: 1000,
     concurrency: options.concurrency ?? 32,
     pollIntervalMs: options.pollIntervalMs ?? 200,
+    // As gateway.ts wires it: attempts go to the app's live stream (GET /api/stream, `tail`).
+    onAttempt: (delivery, result) => {
+      if (app.liveStream.active) app.liveStream.publish(liveDelivery(delivery, result, app.types))
+    },
   })
   const types = createTypeMapper(config.file.renames)
   const destinations = new DestinationSet({
@@ -160,6 +167,12 @@ export async function createDestinationEngine(
         timestamp: new Date(now()).toISOString(),
         ...body,
       })
+      const response = await engine.post(payload)
+      if (response.status !== 200)
+        throw new Error(`send failed: ${response.status} ${JSON.stringify(response.json)}`)
+      return response.json.eventId
+    },
+    async post(payload) {
       const response = await app.fastify.inject({
         method: 'POST',
         url: '/webhooks/ghl',
@@ -169,8 +182,7 @@ export async function createDestinationEngine(
           'x-ghl-signature': ed25519Signature(key.privateKey, payload),
         },
       })
-      if (response.statusCode !== 200) throw new Error(`send failed: ${response.statusCode} ${response.body}`)
-      return response.json().eventId
+      return { status: response.statusCode, json: response.json() }
     },
     api: (method, url, body) => adminApi(app.fastify, ADMIN, method, url, body),
     drain: () => drainWorker(worker),

@@ -70,6 +70,7 @@ export function printDetail(e: EventSummary & Record<string, unknown>): void {
     for (const [k, value] of Object.entries(headers)) console.log(`  ${k}: ${value}`)
   }
   console.log(style.dim(`body (${e.bodyBytes} bytes)`))
+  if (typeof e.bodyNote === 'string') console.log(style.yellow(e.bodyNote))
   console.log(
     e.body === null || e.body === undefined
       ? Buffer.from(String(e.rawBody ?? ''), 'base64').toString('utf8')

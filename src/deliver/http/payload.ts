@@ -1,6 +1,7 @@
 import type { TypeMapper } from '../../catalog/index.js'
 import { isHeaderValue } from '../../dispatch/destinations-headers.js'
 import type { DestinationDefinition } from '../../dispatch/destinations-schema.js'
+import { stringifyJson } from '../../json-depth.js'
 import type { StoredEvent } from '../../store/types.js'
 import { envelopeOf } from '../envelope.js'
 import { renderTemplate, templateScope } from './template.js'
@@ -25,6 +26,10 @@ const FORM_TYPE = 'application/x-www-form-urlencoded'
  * Form encoding writes each top-level field as one parameter: text and numbers as they are, null
  * as empty, objects and arrays as JSON text; a payload that is not an object is one `payload`
  * parameter. GET sends the same parameters as the query string and no body.
+ *
+ * JSON is written with `stringifyJson`: a body stored before ingest refused deep nesting (or any
+ * body at all) is delivered as it is, never turned into an attempt that fails on our side and is
+ * retried for a day. Whether the receiver can read it is the receiver's answer, as for any body.
  */
 export function buildPayload(
   definition: Pick<DestinationDefinition, 'payload' | 'template' | 'contentType' | 'method'>,
@@ -54,7 +59,7 @@ export function buildPayload(
     return { body: Buffer.from(formEncode(value), 'utf8'), contentType: FORM_TYPE, query: undefined }
   }
   return {
-    body: Buffer.from(JSON.stringify(value) ?? 'null', 'utf8'),
+    body: Buffer.from(stringifyJson(value) ?? 'null', 'utf8'),
     contentType: JSON_TYPE,
     query: undefined,
   }
@@ -63,12 +68,12 @@ export function buildPayload(
 export function formEncode(value: unknown): string {
   const params = new URLSearchParams()
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    params.append('payload', JSON.stringify(value) ?? 'null')
+    params.append('payload', stringifyJson(value) ?? 'null')
     return params.toString()
   }
   for (const [key, field] of Object.entries(value)) {
     if (field === null || field === undefined) params.append(key, '')
-    else if (typeof field === 'object') params.append(key, JSON.stringify(field))
+    else if (typeof field === 'object') params.append(key, stringifyJson(field) ?? 'null')
     else params.append(key, String(field))
   }
   return params.toString()

@@ -1,4 +1,5 @@
 import { readPath } from '../../dispatch/destinations-filter.js'
+import { stringifyJson } from '../../json-depth.js'
 
 /**
  * `payload: template` — a JSON value whose strings may hold `{{path}}` placeholders, rendered per
@@ -34,7 +35,7 @@ function renderString(text: string, scope: Readonly<Record<string, unknown>>): u
   return text.replace(EMBEDDED, (_, path: string) => {
     const value = lookup(scope, path)
     if (value === undefined || value === null) return ''
-    if (typeof value === 'object') return JSON.stringify(value)
+    if (typeof value === 'object') return stringifyJson(value) ?? ''
     return String(value)
   })
 }
