@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { type AddressInfo, connect, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../src/config/index.js'
 import { LINGER_MAX_BYTES, LINGER_MS } from '../src/receive/connections.js'
 import {
   contactCreate,
@@ -80,6 +81,32 @@ async function waitFor(condition: () => boolean | Promise<boolean>, what: string
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
+
+describe('transport settings', () => {
+  const load = (env: Record<string, string>) => loadConfig({ env, cwd: '/nonexistent' })
+
+  it('default to 30s, 65s and 10,000 connections', () => {
+    expect(load({})).toMatchObject({
+      REQUEST_TIMEOUT: 30_000,
+      KEEP_ALIVE_TIMEOUT: 65_000,
+      MAX_CONNECTIONS: 10_000,
+    })
+    expect(load({ REQUEST_TIMEOUT: '5s', KEEP_ALIVE_TIMEOUT: '2m', MAX_CONNECTIONS: '500' })).toMatchObject({
+      REQUEST_TIMEOUT: 5000,
+      KEEP_ALIVE_TIMEOUT: 120_000,
+      MAX_CONNECTIONS: 500,
+    })
+  })
+
+  it('explain bad values', () => {
+    expect(() => load({ REQUEST_TIMEOUT: '10ms' })).toThrow(
+      /REQUEST_TIMEOUT must be from 100ms to 1h \(got 10ms\)/,
+    )
+    expect(() => load({ REQUEST_TIMEOUT: 'soon' })).toThrow(/REQUEST_TIMEOUT must be a duration/)
+    expect(() => load({ KEEP_ALIVE_TIMEOUT: '2h' })).toThrow(/KEEP_ALIVE_TIMEOUT must be from 100ms to 1h/)
+    expect(() => load({ MAX_CONNECTIONS: '0' })).toThrow(/MAX_CONNECTIONS must be an integer from 1/)
+  })
+})
 
 describe('pipelined requests', () => {
   let t: TestApp
