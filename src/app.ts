@@ -23,9 +23,10 @@ import { healthRoutes } from './observe/health-routes.js'
 import { LiveStream } from './observe/live-stream.js'
 import type { Logger } from './observe/logger.js'
 import { createMetrics, type Metrics } from './observe/metrics.js'
+import { setUpTransport, transportOptions } from './receive/http-server.js'
 import { createIngestor, type Ingestor, RETRY_AFTER_SECONDS } from './receive/ingestor.js'
 import { buildSources, type SourceRuntime } from './receive/sources.js'
-import { clientErrorHandler, expectationFailed, frameworkError } from './receive/transport-errors.js'
+import { clientErrorHandler, frameworkError } from './receive/transport-errors.js'
 import { webhookRoutes } from './receive/webhook-routes.js'
 import { sqliteCheckpointer } from './store/sqlite/sqlite-store.js'
 import type { GatewayInstance, Store } from './store/types.js'
@@ -93,23 +94,18 @@ export function buildApp(deps: AppDeps): GatewayApp {
       const given = request.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId('req')
     },
-    // Load balancers keep idle connections open ~60 s; closing first causes resets under load.
-    keepAliveTimeout: 65_000,
-    // A body trickling in for longer than this is an attack or a broken client, not a webhook.
-    requestTimeout: 30_000,
+    // Timeouts and Node's server options; the connection cap and the rest of the transport below.
+    ...transportOptions(config),
     // Draining answers come from our routes (503 shutting_down with Retry-After, in the catalog);
     // Fastify's own early 503 would bypass the error catalog, logs and metrics.
     return503OnClosing: false,
-    // GHL always sends Host; a client that does not still gets an answer in the catalog's shape
-    // rather than Node's bare 400.
-    http: { requireHostHeader: false },
     // Path segments (source names, ids) up to 256 characters rather than 100 (then 414, in the catalog).
     routerOptions: { maxParamLength: 256 },
     frameworkErrors: (error, request, reply) =>
       sendError(frameworkError(error), request, reply, logger, metrics),
-    clientErrorHandler,
+    clientErrorHandler: clientErrorHandler(config.REQUEST_TIMEOUT),
   })
-  fastify.server.on('checkExpectation', expectationFailed)
+  setUpTransport(fastify, { config, metrics, logger })
 
   const registry = deps.registry ?? new SubscriberRegistry()
   const liveStream =
@@ -139,7 +135,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
   metrics.checkpointSource.current = () => sqliteCheckpointer(store)?.stats
 
   fastify.setErrorHandler((error: FastifyError | GatewayError, request, reply) =>
-    sendError(toGatewayError(error, store), request, reply, logger, metrics),
+    sendError(toGatewayError(error, store, config.MAX_BODY_BYTES), request, reply, logger, metrics),
   )
   fastify.setNotFoundHandler((request, reply) =>
     sendError(
@@ -227,13 +223,14 @@ export function buildApp(deps: AppDeps): GatewayApp {
 }
 
 /** Maps anything thrown on the request path onto the error catalog. */
-function toGatewayError(error: FastifyError | GatewayError, store: Store): GatewayError {
+function toGatewayError(error: FastifyError | GatewayError, store: Store, bodyLimit: number): GatewayError {
   if (error instanceof GatewayError) return error
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      // Declared (refused before reading) or counted while reading a chunked body.
       return new GatewayError(
         'payload_too_large',
-        `the body is larger than the limit (MAX_BODY_BYTES); ${error.message}`,
+        `the body is larger than the limit (MAX_BODY_BYTES, ${bodyLimit} bytes)`,
       )
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new GatewayError('unsupported_media_type', 'send Content-Type: application/json')

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { isAllowEntry } from '../dispatch/destinations-egress.js'
-import { parseDuration } from './duration.js'
+import { formatDuration, parseDuration } from './duration.js'
 
 /**
  * Every environment variable the gateway reads, with its default, validated once at boot.
@@ -23,6 +23,12 @@ const duration = (name: string, fallback: number) =>
       }
       return ms
     })
+
+const durationWithin = (name: string, minMs: number, maxMs: number, fallback: number) =>
+  duration(name, fallback).refine((ms) => ms >= minMs && ms <= maxMs, {
+    error: (issue) =>
+      `${name} must be from ${formatDuration(minMs)} to ${formatDuration(maxMs)} (got ${formatDuration(issue.input as number)})`,
+  })
 
 const optionalDuration = (name: string) =>
   z
@@ -103,6 +109,12 @@ export const envSchema = z.object({
   GHL_TIMESTAMP_WINDOW: optionalDuration('GHL_TIMESTAMP_WINDOW'),
   /** Largest accepted body, also for chunked uploads. @default 1048576 (1 MiB) */
   MAX_BODY_BYTES: integer('MAX_BODY_BYTES', 1024, 64 * 1024 * 1024, 1024 * 1024),
+  /** A request's headers and body must have arrived this long after its first byte, else 408. @default 30s */
+  REQUEST_TIMEOUT: durationWithin('REQUEST_TIMEOUT', 100, 3_600_000, 30_000),
+  /** How long an idle connection is kept open between requests. @default 65s (longer than load balancers' 60 s) */
+  KEEP_ALIVE_TIMEOUT: durationWithin('KEEP_ALIVE_TIMEOUT', 100, 3_600_000, 65_000),
+  /** Open connections per process; further ones are closed at once (and counted). @default 10000 */
+  MAX_CONNECTIONS: integer('MAX_CONNECTIONS', 1, 1_000_000, 10_000),
   /** Answer 429 when more events than this wait to be processed; 0 disables. @default 100000 */
   BACKPRESSURE_HIGH_WATER: integer('BACKPRESSURE_HIGH_WATER', 0, 1_000_000_000, 100_000),
   /** Bearer token for /api/*. Unset: the admin API answers 404. */

@@ -12,6 +12,8 @@ export function createMetrics() {
   const checkpointSource: {
     current?: () => { walFrames: number; pauseMsTotal: number; failures: number } | undefined
   } = {}
+  /** The HTTP server's connection tracker (receive/connections.ts): open connections. */
+  const connectionsSource: { current?: () => number } = {}
   // Counters fed from the checkpointer's running totals: each scrape adds what is new.
   const seen = { pauseMs: 0, failures: 0 }
   collectDefaultMetrics({ register: registry, prefix: 'ghl_gateway_' })
@@ -173,10 +175,26 @@ export function createMetrics() {
         seen.failures = stats.failures
       },
     }),
+    httpConnections: new Gauge({
+      name: 'ghl_gateway_http_connections',
+      help: 'Open HTTP connections of this process (capped by MAX_CONNECTIONS).',
+      registers: [registry],
+      collect() {
+        const open = connectionsSource.current?.()
+        if (open !== undefined) this.set(open)
+      },
+    }),
+    connectionsDropped: new Counter({
+      name: 'ghl_gateway_http_connections_dropped_total',
+      help: 'New connections closed at once because MAX_CONNECTIONS connections were open.',
+      registers: [registry],
+    }),
     /** Where the dead and oldest-due gauges read from on each scrape. */
     statsSource,
     /** Where the SQLite checkpoint metrics read from on each scrape. */
     checkpointSource,
+    /** Where the open-connections gauge reads from on each scrape. */
+    connectionsSource,
   }
 }
 

@@ -1,7 +1,9 @@
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
+import { formatDuration } from '../config/duration.js'
 import { ERROR_CODES, type ErrorCode, errorBody, GatewayError } from '../errors.js'
 import { newId } from '../ids.js'
+import { answerThenClose } from './connections.js'
 
 /**
  * Answers that Node's HTTP server or Fastify's router would otherwise write in their own format —
@@ -17,22 +19,30 @@ export function frameworkError(error: Error & { code?: string }): GatewayError {
   return new GatewayError('invalid_request', `the URL cannot be parsed: ${error.message}`)
 }
 
-/** Fastify's `clientErrorHandler` (Node's `clientError`): the request could not even be parsed. */
-export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy()
-    return
+/**
+ * Fastify's `clientErrorHandler` (Node's `clientError`): the request could not be parsed or did not
+ * arrive in time. Answered after the answers owed to earlier pipelined requests, then closed.
+ */
+export function clientErrorHandler(requestTimeoutMs: number) {
+  return (error: Error & { code?: string }, socket: Socket): void => {
+    if (error.code === 'ECONNRESET') {
+      socket.destroy()
+      return
+    }
+    const [code, message] = clientError(error.code, requestTimeoutMs)
+    answerThenClose(socket, () => writeRaw(socket, code, message))
   }
-  const [code, message] = clientError(error.code)
-  writeRaw(socket, code, message)
 }
 
-function clientError(nodeCode: string | undefined): [ErrorCode, string] {
+function clientError(nodeCode: string | undefined, requestTimeoutMs: number): [ErrorCode, string] {
   switch (nodeCode) {
     case 'HPE_HEADER_OVERFLOW':
       return ['headers_too_large', 'the request headers are larger than the server accepts (16 KiB)']
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return ['request_timeout', 'the request was not completed in time']
+      return [
+        'request_timeout',
+        `the request (headers and body) did not arrive within ${formatDuration(requestTimeoutMs)} (REQUEST_TIMEOUT)`,
+      ]
     default:
       return ['invalid_request', `the request is not valid HTTP (${nodeCode ?? 'parse error'})`]
   }
@@ -53,7 +63,7 @@ export function expectationFailed(_request: IncomingMessage, response: ServerRes
 function writeRaw(socket: Socket, code: ErrorCode, message: string): void {
   const status = ERROR_CODES[code]
   const body = JSON.stringify(errorBody(new GatewayError(code, message), newId('req')))
-  socket.end(
+  socket.write(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   )
