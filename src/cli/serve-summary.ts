@@ -6,7 +6,7 @@ import { isTrusted, type SendKeyStatus, sendKeyStatus } from './signing.js'
 import type { Style } from './ui/style.js'
 
 /**
- * What `ghl-gateway serve` prints when stdout is a terminal, before the JSON log lines: where the
+ * What `ghl-gateway serve` prints once it listens, when stdout is a terminal: where the
  * data is, where webhooks go, whether the admin API is on, which keys are trusted, and the next
  * command to try. Not printed when stdout is a pipe or a file: there the output stays JSON lines only.
  */
@@ -52,7 +52,7 @@ export function serveSummary(input: ServeSummaryInput): string {
   return [
     style.bold(`ghl-gateway ${VERSION} is running`) +
       (config.ROLE === 'all' ? '' : ` (role ${config.ROLE})`) +
-      style.dim('. Logs follow as JSON lines; Ctrl-C stops it.'),
+      style.dim('. Its log is JSON lines; Ctrl-C stops it.'),
     ...rows.map(([label, text]) => `  ${style.dim(label.padEnd(width))}${text}`),
     '',
   ].join('\n')

@@ -7,8 +7,8 @@ import { envLines, jsonLines, runCli, startCli, tempDir } from './run-cli.js'
 
 /**
  * What `serve` prints. To a pipe (containers, log shippers): JSON lines only, with a warning line
- * for each unsafe or doubtful setting. To a terminal: a short summary first — where the data is,
- * the webhook URL, the admin API, the trusted keys, the next command — then the same JSON lines.
+ * for each unsafe or doubtful setting. To a terminal: the same JSON lines, and once it listens a
+ * short summary — where the data is, the webhook URL, the admin API, the trusted keys, the next command.
  * The terminal case runs the CLI under a real pseudo-terminal (`script` from util-linux), so
  * `process.stdout.isTTY` is really true.
  */
@@ -107,7 +107,7 @@ describe.skipIf(!hasScript)('serve to a terminal', () => {
       /\n {2}next +.*\n/,
     )
     const summary = screen.slice(screen.indexOf('ghl-gateway 0.1.0 is running'))
-    expect(summary).toMatch(/^ghl-gateway \S+ is running\. Logs follow as JSON lines; Ctrl-C stops it\.$/m)
+    expect(summary).toMatch(/^ghl-gateway \S+ is running\. Its log is JSON lines; Ctrl-C stops it\.$/m)
     expect(summary).toMatch(/^ {2}data +\.\/data\/first\.db \(SQLite\)$/m)
     expect(summary).toMatch(
       new RegExp(

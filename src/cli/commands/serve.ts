@@ -53,7 +53,7 @@ WORKER_POLL_INTERVAL, RETENTION, EGRESS_ALLOW (see README, "Configuration").`,
       const gateway = createGateway({ config, logger })
       const { url } = await gateway.listen()
       handleSignals(gateway, logger, config.SHUTDOWN_TIMEOUT)
-      // A person at a terminal gets a few lines to read first; a pipe or a file gets JSON lines only.
+      // A person at a terminal also gets a few lines to read; a pipe or a file gets JSON lines only.
       if (process.stdout.isTTY) {
         const [{ serveSummary }, { styleFor }] = await Promise.all([
           import('../serve-summary.js'),
