@@ -76,20 +76,6 @@ describe('configuration errors exit 2 and say what to write instead', () => {
       expect(config).toMatchObject({ status: 'fail', message: expect.stringContaining(sentence) })
     }
   })
-
-  it('keys generate over existing keys is a usage error with what to do', async () => {
-    const dir = tempDir()
-    try {
-      expect((await runCli(['keys', 'generate'], { cwd: dir.path })).code).toBe(0)
-      const again = await runCli(['keys', 'generate'], { cwd: dir.path })
-      expect(again.code).toBe(2)
-      expect(again.stderr).toMatch(
-        /keys already exist in \.ghl-gateway\/keys .*; use them \(`ghl-gateway keys env` prints their env lines\) or replace them with --force/,
-      )
-    } finally {
-      dir.remove()
-    }
-  })
 })
 
 describe('serve that cannot start exits 1 and says which resource and what to check', () => {
