@@ -96,7 +96,7 @@ describe('serve that cannot start exits 1 and says which resource and what to ch
     }
   })
 
-  it('a refused PostgreSQL connection gets the sentence and the fix doctor gives', async () => {
+  it('a refused PostgreSQL connection gets the sentence and the fix doctor gives (serve and migrate)', async () => {
     const env = { DATABASE_URL: `postgres://gateway:secret@127.0.0.1:${await freePort()}/gateway`, PORT: '0' }
     const doctor = await runCli(['doctor', '--json'], { cwd: cwd.path, env })
     const check = (JSON.parse(doctor.stdout) as DoctorReport).checks.find((c) => c.name === 'database')!
@@ -104,12 +104,14 @@ describe('serve that cannot start exits 1 and says which resource and what to ch
       /^cannot use postgres:\/\/gateway:\*\*\*@127\.0\.0\.1:\d+\/gateway: .*ECONNREFUSED/,
     )
 
-    const serve = await runCli(['serve'], { cwd: cwd.path, env })
-    expect(serve.code).toBe(1)
-    expect(serve.stderr.trim()).toBe(
-      `ghl-gateway: ${check.message}; ${check.fix} (\`ghl-gateway doctor\` checks it)`,
-    )
-    expect(serve.stderr).not.toContain('secret')
+    for (const command of ['serve', 'migrate']) {
+      const result = await runCli([command], { cwd: cwd.path, env })
+      expect(result.code).toBe(1)
+      expect(result.stderr.trim()).toBe(
+        `ghl-gateway: ${check.message}; ${check.fix} (\`ghl-gateway doctor\` checks it)`,
+      )
+      expect(result.stderr).not.toContain('secret')
+    }
   })
 })
 
