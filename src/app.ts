@@ -88,7 +88,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     // We write one line per webhook ourselves (with the outcome); Fastify's request lines would double it.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.MAX_BODY_BYTES,
-    trustProxy: parseTrustProxy(config.TRUST_PROXY),
+    trustProxy: trustProxy(config.TRUST_PROXY),
     requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers['x-request-id']
@@ -295,15 +295,10 @@ function sendError(
   return reply.status(error.statusCode).send(errorBody(error, request.id))
 }
 
-/** TRUST_PROXY: `true`, `false`, a hop count, or comma-separated addresses/CIDRs of trusted proxies. */
-function parseTrustProxy(
-  value: string | undefined,
-): boolean | string | ((address: string, hop: number) => boolean) {
-  if (value === undefined || value === 'false') return false
-  if (value === 'true') return true
-  if (/^\d+$/.test(value)) {
-    const hops = Number(value)
-    return (_address, hop) => hop < hops
-  }
-  return value
+/** TRUST_PROXY as the env schema read it; a hop count becomes Fastify's "trust the first n hops". */
+function trustProxy(
+  value: GatewayConfig['TRUST_PROXY'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof value !== 'number') return value
+  return (_address, hop) => hop < value
 }

@@ -11,11 +11,13 @@ import { startRetention } from './deliver/retention.js'
 import { type RetryPolicyInput, retryPolicy } from './deliver/retry-policy.js'
 import { Worker } from './deliver/worker.js'
 import { DestinationSet } from './dispatch/destinations.js'
+import { type EventPattern, refuseMisspeltHandlers } from './dispatch/event-patterns.js'
 import { SubscriberRegistry } from './dispatch/registry.js'
 import type { Subscriber } from './dispatch/subscribers.js'
 import { liveDelivery } from './observe/live-stream.js'
 import { createLogger, type Logger } from './observe/logger.js'
 import { createMetrics } from './observe/metrics.js'
+import { DatabaseUnavailableError, databaseProblem } from './store/database-problem.js'
 import { openStore } from './store/open-store.js'
 import type { Store } from './store/types.js'
 import { ed25519Backend } from './verify/ed25519-check.mjs'
@@ -63,8 +65,18 @@ export interface Gateway {
     handler: Handler<EventFor<K>>,
     options?: HandlerOptions,
   ): Gateway
-  /** Runs `handler` for a pattern: a renamed type, a prefix wildcard (`contact.*`), `unknown`, a source's own type. */
-  on(pattern: string, handler: Handler<AnyGhlEvent>, options?: HandlerOptions): Gateway
+  /** Runs `handler` for events of other sources, by their own type (any string). */
+  on(pattern: string, handler: Handler<AnyGhlEvent>, options: HandlerOptions & { sources: string[] }): Gateway
+  /**
+   * Runs `handler` for a pattern: a renamed type, a prefix wildcard (`contact.*`), `unknown`, a
+   * source's own type. A capitalised name that is not a GHL doc name does not compile, and
+   * `listen()` refuses a pattern that matches nothing but is a few edits from a known name.
+   */
+  on<P extends string>(
+    pattern: EventPattern<P>,
+    handler: Handler<AnyGhlEvent>,
+    options?: HandlerOptions,
+  ): Gateway
   /** Runs `handler` for every event, including unknown ones and other sources' events. */
   onAny(handler: Handler<AnyGhlEvent>, options?: HandlerOptions): Gateway
   /** Opens the store, applies migrations, starts the worker and the HTTP server. */
@@ -134,7 +146,10 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           },
         })
       if (options.config && listenOptions.port !== undefined) config.PORT = listenOptions.port
+      const types = createTypeMapper(config.file.renames)
+      refuseMisspeltHandlers(registry, types)
       const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL })
+      for (const { topic, message, fix } of config.warnings) logger.warn({ topic, fix }, message)
       const store = openStore({
         url: config.DATABASE_URL,
         durability: config.DURABILITY,
@@ -142,7 +157,9 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         onPoolError: (error) => logger.warn({ err: error }, 'database connection lost; it will be replaced'),
       })
       try {
-        const report = await store.migrate()
+        const report = await store.migrate().catch((error: unknown) => {
+          throw new DatabaseUnavailableError(databaseProblem(store.location, error), error)
+        })
         if (report.applied.length) logger.info({ applied: report.applied }, 'database migrated')
         if (report.unknown.length) {
           logger.warn(
@@ -167,7 +184,6 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           },
         })
         // Destinations join the registry before the server listens: the first webhook plans them.
-        const types = createTypeMapper(config.file.renames)
         const destinations = new DestinationSet({
           store,
           registry,

@@ -25,11 +25,12 @@ export {
   type GhlEventName,
   loadFixture,
 } from './catalog/index.js'
-export { ConfigError, type GatewayConfig, loadConfig } from './config/index.js'
+export { ConfigError, type ConfigWarning, type GatewayConfig, loadConfig } from './config/index.js'
 export { HandlerTimeoutError, PermanentError, RetryableError } from './deliver/errors.js'
 export type { Handler, HandlerContext } from './deliver/handler-runner.js'
 export { DEFAULT_RETRY_POLICY, type RetryPolicy, type RetryPolicyInput } from './deliver/retry-policy.js'
 export { DELIVERY_STATES, type DeliveryState } from './deliver/states.js'
+export type { EventPattern } from './dispatch/event-patterns.js'
 export { ERROR_CODES, type ErrorCode, GatewayError } from './errors.js'
 export {
   createGateway,

@@ -147,6 +147,42 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destinations API on %s', (kind
     )
   })
 
+  it('refuses a misspelt event pattern or key with the nearest name, on create and on replace', async () => {
+    const engine = await open(kind)
+    const typo = await engine.api('POST', '/api/destinations', {
+      id: 'crm',
+      url: 'https://example.com/hook',
+      events: ['contact.*', 'contact.creatd'],
+    })
+    expect(typo.status).toBe(400)
+    expect(typo.json.error).toMatchObject({
+      code: 'invalid_request',
+      message:
+        'invalid destination: events.1: "contact.creatd" matches no event; did you mean "contact.created"? ' +
+        "(another source's own type is accepted when the subscriber's sources leave out ghl)",
+    })
+    const key = await engine.api('POST', '/api/destinations', {
+      id: 'crm',
+      url: 'https://example.com/hook',
+      evnts: ['*'],
+      events: ['*'],
+    })
+    expect(key.status).toBe(400)
+    expect(key.json.error.message).toBe('invalid destination: unknown key "evnts"; did you mean "events"?')
+
+    const good = { id: 'crm', url: 'https://example.com/hook', events: ['contact.created'] }
+    expect((await engine.api('POST', '/api/destinations', good)).status).toBe(201)
+    const replaced = await engine.api('PUT', '/api/destinations/crm', { ...good, events: ['ContactCreat'] })
+    expect(replaced.status).toBe(400)
+    expect(replaced.json.error.message).toContain('did you mean "ContactCreate"?')
+    const otherSource = await engine.api('PUT', '/api/destinations/crm', {
+      ...good,
+      events: ['contact.creatd'],
+      sources: ['billing'],
+    })
+    expect(otherSource.status).toBe(200)
+  })
+
   it('config destinations are listed but read-only; pause and resume work on them', async () => {
     const target = await sink()
     const engine = await open(kind, {

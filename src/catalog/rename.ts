@@ -1,3 +1,4 @@
+import { didYouMean } from '../did-you-mean.js'
 import { CANONICAL_EVENT_NAMES, isCanonicalEventName } from './registry.js'
 
 /**
@@ -26,10 +27,10 @@ export function createTypeMapper(renames: Readonly<Record<string, string>> = {})
   const forward = new Map<string, string>()
   for (const [canonical, type] of Object.entries(renames)) {
     if (canonical !== 'unknown' && !isCanonicalEventName(canonical)) {
-      const near = nearestNames(canonical)
+      const near = didYouMean(canonical, CANONICAL_EVENT_NAMES)
       throw new Error(
         `Event rename: "${canonical}" is not a canonical GHL event name` +
-          (near.length > 0 ? `; did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : '.') +
+          (near ? `; ${near}` : '.') +
           ' The names are listed in docs/events.md.',
       )
     }
@@ -60,27 +61,4 @@ export function createTypeMapper(renames: Readonly<Record<string, string>> = {})
     toCanonical: (type) => reverse.get(type) ?? [],
     renames: frozen,
   }
-}
-
-/** Up to three canonical names within a small edit distance, closest first. */
-function nearestNames(input: string): string[] {
-  const limit = Math.max(2, Math.floor(input.length / 4))
-  return CANONICAL_EVENT_NAMES.map((name) => ({ name, distance: editDistance(input, name) }))
-    .filter((candidate) => candidate.distance <= limit)
-    .sort((a, b) => a.distance - b.distance)
-    .slice(0, 3)
-    .map((candidate) => candidate.name)
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost)
-    }
-    previous = current
-  }
-  return previous[b.length]!
 }

@@ -4,6 +4,8 @@
  * is how a regression in the derived payload types (e.g. an index signature creeping in) shows up.
  * The calls sit inside a function that is never called, so the compiled file is inert.
  */
+
+import type { Gateway } from '../gateway.js'
 import type {
   AnyGhlEvent,
   CanonicalEventMap,
@@ -64,4 +66,22 @@ export function typeTests(): void {
   if (any.name === 'unknown') expectType<unknown>(any.data)
   // @ts-expect-error data is not narrowed before checking the name
   any.data.tags
+
+  // gw.on: GHL names are typed; other patterns take any event; a misspelt doc name does not compile.
+  const gw = {} as Gateway
+  gw.on('ContactCreate', (e) => expectType<string>(e.data.id))
+  gw.on('contact.created', (e) => expectType<'ContactCreate'>(e.name))
+  gw.on('contact.*', (e) => expectType<AnyGhlEvent>(e))
+  gw.on('*', () => {})
+  gw.on('unknown', () => {})
+  gw.on('myapp.contact.ingested', () => {})
+  gw.on('jira:issue_created', () => {})
+  gw.on('payment_succeeded', () => {})
+  gw.on('AUTHORISATION', () => {}, { sources: ['adyen'] })
+  const pattern: string = 'contact.created'
+  gw.on(pattern, () => {})
+  // @ts-expect-error misspelt GHL doc name: no overload matches
+  gw.on('ContactCreat', () => {})
+  // @ts-expect-error a capitalised word that is not a GHL doc name needs `sources`
+  gw.on('AUTHORISATION', () => {})
 }

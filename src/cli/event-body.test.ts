@@ -14,7 +14,7 @@ describe('send: event names, per-event URLs and --set', () => {
     expect(resolveEvent('ContactCreate').name).toBe('ContactCreate')
     expect(resolveEvent('contact.created').name).toBe('ContactCreate')
     expect(resolveEvent('contactcreate').name).toBe('ContactCreate')
-    expect(() => resolveEvent('ContactCreat')).toThrow(/did you mean ContactCreate\?/)
+    expect(() => resolveEvent('ContactCreat')).toThrow(/did you mean "ContactCreate"\?/)
   })
 
   it('sends events whose body does not name them to /<EventName>', () => {

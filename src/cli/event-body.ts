@@ -6,6 +6,7 @@ import {
   freshFixture,
   type GhlEventName,
 } from '../catalog/index.js'
+import { didYouMean } from '../did-you-mean.js'
 import { UsageError } from './errors.js'
 
 /**
@@ -21,38 +22,13 @@ export function resolveEvent(text: string): AnyCatalogEntry {
   const lower = text.toLowerCase()
   const folded = CATALOG.filter((e) => e.name.toLowerCase() === lower || e.canonical.toLowerCase() === lower)
   if (folded.length === 1) return folded[0]!
-  const near = suggest(text)
-  throw new UsageError(
-    `unknown event "${text}"${near ? `; did you mean ${near}?` : ''} (\`ghl-gateway send --list\` lists all ${CATALOG.length})`,
+  const near = didYouMean(
+    text,
+    CATALOG.flatMap((e) => [e.name, e.canonical]),
   )
-}
-
-function suggest(text: string): string | undefined {
-  const lower = text.toLowerCase()
-  let best: { name: string; distance: number } | undefined
-  for (const entry of CATALOG) {
-    for (const candidate of [entry.name, entry.canonical]) {
-      const distance = editDistance(lower, candidate.toLowerCase())
-      if (!best || distance < best.distance) best = { name: candidate, distance }
-    }
-  }
-  return best && best.distance <= Math.max(2, Math.floor(text.length / 4)) ? best.name : undefined
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j]! + 1,
-        current[j - 1]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      )
-    }
-    previous = current
-  }
-  return previous[b.length]!
+  throw new UsageError(
+    `unknown event "${text}"${near ? `; ${near}` : ''} (\`ghl-gateway send --list\` lists all ${CATALOG.length})`,
+  )
 }
 
 /**

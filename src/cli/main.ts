@@ -87,10 +87,11 @@ program.parseAsync().catch((error: unknown) => {
     console.error(`ghl-gateway: ${error.message}`)
     process.exit(error.exitCode)
   }
-  const code = (error as { code?: string }).code
+  const { code, address, port } = error as { code?: string; address?: string; port?: number }
   if (code === 'EADDRINUSE') {
     console.error(
-      `ghl-gateway: the port is already in use; stop the other process or choose another with --port`,
+      `ghl-gateway: port ${port} on ${address} is already in use (by another program, or a gateway already running); ` +
+        'stop it, or choose another port with --port or PORT',
     )
   } else {
     console.error(`ghl-gateway: ${(error as Error).message ?? error}`)

@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, type KeyObject, sign } from 'node:cr
 import { existsSync, readFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { keyId } from '../verify/index.js'
-import { CliError, UsageError } from './errors.js'
+import { UsageError } from './errors.js'
 
 /**
  * Signing the way GHL signs (REFERENCE.md b.1, b.2), over the exact body bytes sent:
@@ -51,15 +51,47 @@ export function defaultKeyPath(kind: KeyKind, cwd = process.cwd()): string {
   return resolve(cwd, DEFAULT_KEYS_DIR, KEY_FILES[kind].privateKey)
 }
 
-export function loadSigner(options: LoadSignerOptions = {}): Signer {
-  if (options.scheme === 'none') return { scheme: 'none', keyId: null, keyPath: null, sign: () => ({}) }
+/** The private key file `send` uses: `--key`, else GHL_SIGNING_KEY, else the default for the scheme. */
+function signingKeyPath(options: LoadSignerOptions): { path: string; given: string | undefined } {
   const env = options.env ?? process.env
   const cwd = options.cwd ?? process.cwd()
   const given = options.keyPath ?? (env.GHL_SIGNING_KEY?.trim() || undefined)
-  const path = given ? resolve(cwd, given) : defaultKeyPath(options.scheme ?? 'ed25519', cwd)
+  const path = given ? resolve(cwd, given) : defaultKeyPath(options.scheme === 'rsa' ? 'rsa' : 'ed25519', cwd)
+  return { path, given }
+}
+
+/** What `ghl-gateway send` would sign with here, for doctor and serve's summary; signs nothing. */
+export type SendKeyStatus =
+  | { state: 'missing'; path: string }
+  | { state: 'unreadable'; path: string }
+  | { state: 'ready'; path: string; kind: KeyKind; keyId: string }
+
+export function sendKeyStatus(options: Pick<LoadSignerOptions, 'env' | 'cwd'> = {}): SendKeyStatus {
+  const { path } = signingKeyPath(options)
+  if (!existsSync(path)) return { state: 'missing', path }
+  try {
+    const signer = loadSigner(options)
+    return { state: 'ready', path, kind: signer.scheme as KeyKind, keyId: signer.keyId! }
+  } catch {
+    return { state: 'unreadable', path }
+  }
+}
+
+/** Whether a gateway trusting `keys` (ghlTrustedKeys) accepts what `send` signs with this key. */
+export function isTrusted(
+  keys: Record<KeyKind, readonly { id: string }[]>,
+  key: { kind: KeyKind; keyId: string },
+): boolean {
+  return keys[key.kind].some((trusted) => trusted.id === key.keyId)
+}
+
+export function loadSigner(options: LoadSignerOptions = {}): Signer {
+  if (options.scheme === 'none') return { scheme: 'none', keyId: null, keyPath: null, sign: () => ({}) }
+  const cwd = options.cwd ?? process.cwd()
+  const { path, given } = signingKeyPath(options)
   const shown = relative(cwd, path).startsWith('..') ? path : relative(cwd, path)
   if (!existsSync(path)) {
-    throw new CliError(
+    throw new UsageError(
       given
         ? `no signing key at ${shown}; pass the private key file written by \`ghl-gateway keys generate\``
         : `no signing key at ${shown}; run \`ghl-gateway keys generate\` first (or pass --key <file>, or --sign none)`,

@@ -1,5 +1,7 @@
+import { isIP } from 'node:net'
 import { z } from 'zod'
 import { isAllowEntry } from '../dispatch/destinations-egress.js'
+import { parseDatabaseUrl } from './database-url.js'
 import { formatDuration, parseDuration } from './duration.js'
 
 /**
@@ -86,6 +88,16 @@ const nonEmpty = z
   .optional()
   .transform((text) => (text === undefined || text.trim() === '' ? undefined : text.trim()))
 
+/** What Fastify's trustProxy (proxy-addr) takes in a list: an address, a CIDR range, or a named range. */
+function isProxyEntry(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true
+  const [address = '', bits, ...rest] = entry.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  if (bits === undefined) return true
+  return /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)
+}
+
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/ghl-gateway.db'
 
 export const envSchema = z.object({
@@ -94,7 +106,12 @@ export const envSchema = z.object({
   /** Interface to bind. @default 0.0.0.0 (GHL must reach it; put TLS in front) */
   HOST: nonEmpty.transform((v) => v ?? '0.0.0.0'),
   /** `sqlite:<path>` or `postgres://…`. @default sqlite:./data/ghl-gateway.db */
-  DATABASE_URL: nonEmpty.transform((v) => v ?? DEFAULT_DATABASE_URL),
+  DATABASE_URL: nonEmpty
+    .transform((v) => v ?? DEFAULT_DATABASE_URL)
+    .superRefine((url, ctx) => {
+      const target = parseDatabaseUrl(url)
+      if ('problem' in target) ctx.addIssue({ code: 'custom', message: target.problem })
+    }),
   /** SQLite only: `process` survives a process crash, `fsync` also a power loss. @default process */
   DURABILITY: oneOf('DURABILITY', ['process', 'fsync'] as const, 'process'),
   /** PostgreSQL connection pool size per process. @default 10 */
@@ -125,8 +142,30 @@ export const envSchema = z.object({
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
     'info',
   ),
-  /** Trust X-Forwarded-* from a proxy in front (`true`, or a hop count / address list for Fastify). */
-  TRUST_PROXY: nonEmpty,
+  /**
+   * Trust X-Forwarded-* from proxies in front: `true` (any), `false`, a hop count, or the proxies'
+   * addresses and CIDR ranges, comma-separated (also `loopback`, `linklocal`, `uniquelocal`).
+   * @default false
+   */
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((text, ctx): boolean | number | string[] => {
+      const value = text?.trim().toLowerCase() ?? ''
+      if (value === '' || value === 'false') return false
+      if (value === 'true') return true
+      if (/^\d+$/.test(value)) return Number(value)
+      const entries = value.split(',').map((entry) => entry.trim())
+      const bad = entries.filter((entry) => !isProxyEntry(entry))
+      if (bad.length === 0) return entries
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'TRUST_PROXY must be true, false, a hop count, or proxy addresses/CIDR ranges separated by commas ' +
+          `(e.g. 10.0.0.0/8,loopback); not ${bad.map((entry) => `"${entry}"`).join(', ')}`,
+      })
+      return z.NEVER
+    }),
   /** Config file with sources (and later destinations); default ./ghl-gateway.config.{yaml,yml,json} if present. */
   GATEWAY_CONFIG: nonEmpty,
   /** How long the first SIGTERM waits for in-flight work before closing. @default 10s */

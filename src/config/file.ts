@@ -7,6 +7,7 @@ import { headerName } from '../dispatch/destinations-headers.js'
 import { destinationSchema } from '../dispatch/destinations-schema.js'
 import { parseDuration } from './duration.js'
 import type { Env } from './env.js'
+import { strictObject } from './strict-object.js'
 
 /**
  * The config file (`ghl-gateway.config.yaml|yml|json`): what cannot live in a flat environment —
@@ -28,12 +29,12 @@ const durationText = z.union([z.number().int().nonnegative(), z.string()]).trans
 /** A secret is a string, or `{ id, value }` when you want a readable key id recorded with each event. */
 const secret = z.union([
   z.string().min(1),
-  z.object({ id: z.string().min(1).max(64), value: z.string().min(1) }),
+  strictObject({ id: z.string().min(1).max(64), value: z.string().min(1) }),
 ])
 const secrets = z.array(secret).min(1, 'list at least one secret')
 
 export const verifyConfigSchema = z.discriminatedUnion('scheme', [
-  z.object({
+  strictObject({
     scheme: z.literal('hmac-sha256'),
     header: headerName,
     prefix: z.string().optional(),
@@ -44,28 +45,28 @@ export const verifyConfigSchema = z.discriminatedUnion('scheme', [
     signedPayload: z.string().optional(),
     style: z.enum(['plain', 'stripe']).default('plain'),
   }),
-  z.object({
+  strictObject({
     scheme: z.literal('standard-webhooks'),
     secrets,
     tolerance: durationText.optional(),
     headerPrefix: z.enum(['webhook', 'svix']).default('webhook'),
   }),
-  z.object({
+  strictObject({
     scheme: z.literal('token'),
     header: headerName.default('authorization'),
     tokenScheme: z.enum(['bearer', 'basic', 'raw']).default('bearer'),
     tokens: secrets,
   }),
-  z.object({ scheme: z.literal('secret-url'), tokens: secrets }),
+  strictObject({ scheme: z.literal('secret-url'), tokens: secrets }),
   /** Unauthenticated: anyone who knows the URL can post. Allowed, with a warning at boot. */
-  z.object({ scheme: z.literal('none') }),
+  strictObject({ scheme: z.literal('none') }),
 ])
 
 export type VerifyConfig = z.output<typeof verifyConfigSchema>
 
 export const SOURCE_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/
 
-export const sourceConfigSchema = z.object({
+export const sourceConfigSchema = strictObject({
   id: z
     .string()
     .regex(SOURCE_ID, 'source ids are 1–63 lower-case letters, digits, "-" or "_" (they appear in the URL)')
@@ -92,40 +93,38 @@ export const sourceConfigSchema = z.object({
 
 export type SourceConfig = z.output<typeof sourceConfigSchema>
 
-export const fileConfigSchema = z
-  .object({
-    sources: z.array(sourceConfigSchema).default([]),
-    /** Canonical event type → the type this gateway publishes, e.g. `contact.created: myapp.contact.ingested`. */
-    renames: z.record(z.string(), z.string()).default({}),
-    /** HTTP endpoints that receive matching events (src/dispatch/destinations-schema.ts). */
-    destinations: z.array(destinationSchema).default([]),
-    /** The SSRF guard's allow-list for destinations: hosts, IPs, CIDR ranges. */
-    egress: egressSchema,
+export const fileConfigSchema = strictObject({
+  sources: z.array(sourceConfigSchema).default([]),
+  /** Canonical event type → the type this gateway publishes, e.g. `contact.created: myapp.contact.ingested`. */
+  renames: z.record(z.string(), z.string()).default({}),
+  /** HTTP endpoints that receive matching events (src/dispatch/destinations-schema.ts). */
+  destinations: z.array(destinationSchema).default([]),
+  /** The SSRF guard's allow-list for destinations: hosts, IPs, CIDR ranges. */
+  egress: egressSchema,
+}).superRefine((config, ctx) => {
+  const destinationIds = new Set<string>()
+  config.destinations.forEach((destination, index) => {
+    if (destinationIds.has(destination.id)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['destinations', index, 'id'],
+        message: `duplicate destination id "${destination.id}"`,
+      })
+    }
+    destinationIds.add(destination.id)
   })
-  .superRefine((config, ctx) => {
-    const destinationIds = new Set<string>()
-    config.destinations.forEach((destination, index) => {
-      if (destinationIds.has(destination.id)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['destinations', index, 'id'],
-          message: `duplicate destination id "${destination.id}"`,
-        })
-      }
-      destinationIds.add(destination.id)
-    })
-    const seen = new Set<string>()
-    config.sources.forEach((source, index) => {
-      if (seen.has(source.id)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['sources', index, 'id'],
-          message: `duplicate source id "${source.id}"`,
-        })
-      }
-      seen.add(source.id)
-    })
+  const seen = new Set<string>()
+  config.sources.forEach((source, index) => {
+    if (seen.has(source.id)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sources', index, 'id'],
+        message: `duplicate source id "${source.id}"`,
+      })
+    }
+    seen.add(source.id)
   })
+})
 
 export type FileConfig = z.output<typeof fileConfigSchema>
 
@@ -203,6 +202,25 @@ function withoutExcerpt(message: string): string {
 
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues
-    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .flatMap(unwrapUnion)
+    .map((issue) => {
+      const path = issue.path.join('.')
+      // Messages that name their setting themselves (`PORT must be …`) need no prefix.
+      return path && !issue.message.startsWith(`${path} `) ? `${path}: ${issue.message}` : issue.message
+    })
     .join('; ')
+}
+
+/**
+ * A value that fits no member of a union gets zod's bare "Invalid input". When exactly one member
+ * takes a value of its type (`{ id, vaule }` for "a string or { id, value }"), that member's
+ * issues say what is wrong with it.
+ */
+function unwrapUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue]
+  const fitting = issue.errors.filter(
+    (member) => !member.some((inner) => inner.code === 'invalid_type' && inner.path.length === 0),
+  )
+  if (fitting.length !== 1) return [issue]
+  return fitting[0]!.flatMap((inner) => unwrapUnion({ ...inner, path: [...issue.path, ...inner.path] }))
 }

@@ -1,16 +1,22 @@
-import { createTypeMapper } from '../catalog/rename.js'
+import { createTypeMapper, type TypeMapper } from '../catalog/rename.js'
+import { misspeltPatterns } from '../dispatch/event-patterns.js'
 import { type Env, type EnvConfig, envSchema } from './env.js'
 import { ConfigError, type FileConfig, findConfigFile, formatIssues, loadConfigFile } from './file.js'
+import { type ConfigWarning, envWarnings, sourceWarnings } from './warnings.js'
 
+export { parseDatabaseUrl } from './database-url.js'
 export { formatDuration, parseDuration } from './duration.js'
 export { DEFAULT_DATABASE_URL, type Env, type EnvConfig } from './env.js'
 export { ConfigError, type FileConfig, type SourceConfig, type VerifyConfig } from './file.js'
+export { type ConfigWarning, envWarnings } from './warnings.js'
 
 /** Everything the gateway needs to start, validated once. */
 export interface GatewayConfig extends EnvConfig {
   /** The config file that was read, if any. */
   configFile: string | undefined
   file: FileConfig
+  /** Valid but unsafe or doubtful settings: logged at boot, shown by `doctor`. */
+  warnings: readonly ConfigWarning[]
 }
 
 export interface LoadConfigOptions {
@@ -37,10 +43,16 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
   if (!parsed.success) throw new ConfigError(`invalid environment: ${formatIssues(parsed.error.issues)}`)
   const configFile = findConfigFile(parsed.data.GATEWAY_CONFIG, options.cwd ?? process.cwd())
   const file = loadConfigFile(configFile, env)
+  let types: TypeMapper
   try {
-    createTypeMapper(file.renames)
+    types = createTypeMapper(file.renames)
   } catch (error) {
     throw new ConfigError(`config file ${configFile}: renames: ${(error as Error).message}`)
   }
-  return { ...parsed.data, configFile, file }
+  const misspelt = file.destinations.flatMap((destination, i) =>
+    misspeltPatterns(destination, types).map((p) => `destinations.${i}.events.${p.index}: ${p.message}`),
+  )
+  if (misspelt.length) throw new ConfigError(`config file ${configFile}: ${misspelt.join('; ')}`)
+  const warnings = [...envWarnings(env), ...sourceWarnings(file.sources)]
+  return { ...parsed.data, configFile, file, warnings }
 }

@@ -1,9 +1,11 @@
+import type { TypeMapper } from '../catalog/index.js'
 import { formatIssues, substituteEnv } from '../config/file.js'
 import type { Env } from '../config/index.js'
 import { GatewayError } from '../errors.js'
 import type { Store, StoredDestination } from '../store/types.js'
 import { restoreSecrets } from './destinations-redact.js'
 import { type DestinationDefinition, destinationSchema } from './destinations-schema.js'
+import { misspeltPatterns } from './event-patterns.js'
 import type { SubscriberRegistry } from './registry.js'
 
 export interface DestinationAdminDeps {
@@ -11,6 +13,8 @@ export interface DestinationAdminDeps {
   registry: SubscriberRegistry
   /** Resolves `${NAME}` references in documents. */
   env: Env
+  /** Published types (renames), for refusing misspelt event patterns. */
+  types: TypeMapper
   now: () => number
   wake: () => void
   /** This process's destinations: a change made here applies at once. */
@@ -42,6 +46,7 @@ export class DestinationAdmin {
 
   async create(document: unknown): Promise<StoredDestination> {
     const { definition } = parseDestinationDocument(document, this.#d.env)
+    refuseMisspeltPatterns(definition, this.#d.types)
     const { doc, missing } = restoreSecrets(document as Record<string, unknown>, undefined)
     if (missing.length) {
       throw new GatewayError(
@@ -83,6 +88,7 @@ export class DestinationAdmin {
       )
     }
     const { definition } = parseDestinationDocument(doc, this.#d.env)
+    refuseMisspeltPatterns(definition, this.#d.types)
     await this.#d.store.replaceDestination(
       { id, origin: 'api', definition: doc, enabled: definition.enabled },
       this.#d.now(),
@@ -168,4 +174,18 @@ export function parseDestinationDocument(document: unknown, env: Env): { definit
     })
   }
   return { definition: result.data }
+}
+
+/**
+ * A new or edited destination whose event pattern is a typo would never receive that event. Checked
+ * on create and replace only: a definition stored before keeps running.
+ */
+function refuseMisspeltPatterns(definition: DestinationDefinition, types: TypeMapper): void {
+  const problems = misspeltPatterns(definition, types)
+  if (problems.length === 0) return
+  throw new GatewayError(
+    'invalid_request',
+    `invalid destination: ${problems.map((p) => `events.${p.index}: ${p.message}`).join('; ')}`,
+    { details: { issues: problems.map((p) => ({ path: `events.${p.index}`, message: p.message })) } },
+  )
 }

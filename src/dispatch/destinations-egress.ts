@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import { z } from 'zod'
+import { strictObject } from '../config/strict-object.js'
 
 /** `egress.allow`: hosts, IP addresses and CIDR ranges the SSRF guard lets through. */
 export const egressAllowEntry = z
@@ -26,6 +27,6 @@ export function isAllowEntry(entry: string): boolean {
   return /^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/.test(entry)
 }
 
-export const egressSchema = z
-  .strictObject({ allow: z.array(egressAllowEntry).default([]) })
-  .default({ allow: [] })
+export const egressSchema = strictObject({ allow: z.array(egressAllowEntry).default([]) }).default({
+  allow: [],
+})

@@ -95,7 +95,7 @@ egress: { allow: ["10.0.0.0/33"] }
       expect(error).toBeInstanceOf(ConfigError)
       message = (error as Error).message
     }
-    expect(message).toContain('destinations.0: Unrecognized key: "timout"')
+    expect(message).toContain('destinations.0: unknown key "timout"; did you mean "timeout"?')
     expect(message).toContain(
       'destinations.0.signing.secrets.0: must be "whsec_" followed by base64 key bytes',
     )

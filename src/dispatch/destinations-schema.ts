@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import { parseDuration } from '../config/duration.js'
+import { strictObject } from '../config/strict-object.js'
 import { retryPolicy } from '../deliver/retry-policy.js'
+import { didYouMean } from '../did-you-mean.js'
 import { decodeStandardSecret } from '../verify/standard-webhooks.js'
 import {
   HEADER_VALUE_RULE,
@@ -92,14 +94,14 @@ const httpUrl = z.string().transform((text, ctx) => {
 })
 
 export const authSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('bearer'), token: secretHeaderValue }),
-  z.strictObject({ type: z.literal('apiKey'), header: configurableHeaderName, value: secretHeaderValue }),
-  z.strictObject({
+  strictObject({ type: z.literal('bearer'), token: secretHeaderValue }),
+  strictObject({ type: z.literal('apiKey'), header: configurableHeaderName, value: secretHeaderValue }),
+  strictObject({
     type: z.literal('basic'),
     username: z.string().min(1).max(512),
     password: z.string().max(8192),
   }),
-  z.strictObject({
+  strictObject({
     type: z.literal('oauth2'),
     /** OAuth 2.0 client credentials grant (RFC 6749 §4.4). */
     tokenUrl: httpUrl,
@@ -131,23 +133,21 @@ const signingSecret = secretText.superRefine((secret, ctx) => {
 })
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()])
-const operators = z
-  .strictObject({
-    equals: scalar.optional(),
-    in: z.array(scalar).optional(),
-    /** An array holding the value, or a string containing it. */
-    contains: scalar.optional(),
-    /** true: present and not null; false: missing or null. */
-    exists: z.boolean().optional(),
-    gt: z.number().optional(),
-    gte: z.number().optional(),
-    lt: z.number().optional(),
-    lte: z.number().optional(),
-  })
-  .refine(
-    (o) => Object.values(o).some((v) => v !== undefined),
-    'give at least one of equals, in, contains, exists, gt, gte, lt, lte',
-  )
+const operators = strictObject({
+  equals: scalar.optional(),
+  in: z.array(scalar).optional(),
+  /** An array holding the value, or a string containing it. */
+  contains: scalar.optional(),
+  /** true: present and not null; false: missing or null. */
+  exists: z.boolean().optional(),
+  gt: z.number().optional(),
+  gte: z.number().optional(),
+  lt: z.number().optional(),
+  lte: z.number().optional(),
+}).refine(
+  (o) => Object.values(o).some((v) => v !== undefined),
+  'give at least one of equals, in, contains, exists, gt, gte, lt, lte',
+)
 export const predicateSchema = z.union([scalar, z.array(scalar), operators])
 export type FilterPredicate = z.output<typeof predicateSchema>
 
@@ -172,10 +172,12 @@ const filterSchema = z.record(z.string(), predicateSchema).superRefine((filter, 
   for (const key of Object.keys(filter)) {
     if (key === 'locationId' || key === 'companyId' || ENVELOPE_PATHS.has(key) || FILTER_KEY.test(key))
       continue
+    const near = didYouMean(key, ['locationId', 'companyId', ...ENVELOPE_PATHS])
     ctx.addIssue({
       code: 'custom',
       path: [key],
       message:
+        (near ? `${near} ` : '') +
         'filter keys are locationId, companyId, data.<path> (e.g. data.tags) or an envelope field: ' +
         [...ENVELOPE_PATHS].join(', '),
     })
@@ -183,7 +185,7 @@ const filterSchema = z.record(z.string(), predicateSchema).superRefine((filter, 
 })
 export type DestinationFilter = z.output<typeof filterSchema>
 
-export const circuitBreakerSchema = z.strictObject({
+export const circuitBreakerSchema = strictObject({
   /** Share of failed attempts in the window that opens the circuit. @default 1 (every attempt failed) */
   failureRate: z.number().gt(0).max(1).default(1),
   /** @default 5m */
@@ -197,147 +199,138 @@ export const circuitBreakerSchema = z.strictObject({
 })
 export type CircuitBreakerConfig = z.output<typeof circuitBreakerSchema>
 
-export const destinationSchema = z
-  .strictObject({
-    id: z
-      .string()
-      .regex(
-        DESTINATION_ID,
-        'destination ids are 1–64 letters, digits, ".", "-" or "_" (they appear in URLs)',
-      ),
-    description: z.string().max(500).optional(),
-    url: httpUrl,
-    /** Patterns: a GHL doc name, a canonical or renamed type, a prefix wildcard (`contact.*`), `unknown`, `*`. */
-    events: z.array(z.string().min(1).max(128)).min(1, 'list at least one event pattern (or "*")'),
-    /** Only events from these sources. @default every source */
-    sources: z.array(z.string().min(1).max(63)).min(1).optional(),
-    filter: filterSchema.optional(),
-    /** @default envelope */
-    payload: z.enum(['envelope', 'raw', 'template']).default('envelope'),
-    /** For `payload: template`: any JSON value; `{{path}}` placeholders over the envelope. */
-    template: z.json().optional(),
-    /** @default POST */
-    method: z.preprocess(
-      (v) => (typeof v === 'string' ? v.toUpperCase() : v),
-      z.enum(['POST', 'PUT', 'PATCH', 'DELETE', 'GET']).default('POST'),
-    ),
-    headers: z
-      .record(headerName, headerValue)
-      .default({})
-      .superRefine((headers, ctx) => {
-        for (const name of Object.keys(headers)) {
-          const problem = reservedHeaderProblem(name)
-          if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem })
-        }
-      })
-      .transform((headers) =>
-        Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
-      ),
-    /**
-     * Custom headers whose values are not secret: the admin API shows them. It shows every other
-     * header value as `***`. @default none
-     */
-    publicHeaders: z.array(headerName).optional(),
-    /** Body encoding for envelope and template payloads. @default json */
-    contentType: z.enum(['json', 'form']).default('json'),
-    auth: authSchema.optional(),
-    signing: z.strictObject({ secrets: z.array(signingSecret).min(1).max(10) }).optional(),
-    rateLimit: z
-      .strictObject({
-        /** Sustained requests per second (per gateway process). @default unlimited */
-        perSecond: z.number().positive().max(100_000).optional(),
-        /** Requests that may start at once after an idle spell. @default a tenth of perSecond, at least 1 */
-        burst: z.number().int().min(1).max(100_000).optional(),
-        /** Requests in flight at once (per gateway process). @default 10 */
-        concurrency: z.number().int().min(1).max(1000).default(10),
-      })
-      .default({ concurrency: 10 }),
-    retry: z
-      .strictObject({
-        maxAttempts: z.number().int().min(1).max(100).optional(),
-        maxAge: durationMs('retry.maxAge').optional(),
-        minDelay: durationMs('retry.minDelay').optional(),
-        maxDelay: durationMs('retry.maxDelay').optional(),
-      })
-      .default({}),
-    /** Hard limit per attempt: connect, send, response headers and body. @default 15s */
-    timeout: durationMs('timeout', 300_000)
-      .refine((ms) => ms >= 10, 'timeout must be at least 10ms')
-      .default(15_000),
-    /** `entity`: one delivery per entity (e.g. per contact) at a time, in receive order. */
-    ordered: z.literal('entity').optional(),
-    /** How much of each response body is saved with the attempt. @default 4096 */
-    responseBodyBytes: z
-      .number()
-      .int()
-      .min(0)
-      .max(1024 * 1024)
-      .default(4096),
-    /** `false` turns the breaker off. @default { failureRate: 1, window: 5m, minAttempts: 20, cooldown: 30s } */
-    circuitBreaker: z
-      .union([z.literal(false), circuitBreakerSchema])
-      .default(() => circuitBreakerSchema.parse({})),
-    /** `false`: no deliveries are created for new events and none are sent. @default true */
-    enabled: z.boolean().default(true),
-  })
-  .superRefine((d, ctx) => {
-    if (d.payload === 'template' && d.template === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['template'], message: 'payload: template needs a template' })
-    }
-    if (d.payload !== 'template' && d.template !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['template'],
-        message: 'template is used only with payload: template',
-      })
-    }
-    if (d.payload === 'raw' && d.contentType !== 'json') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['contentType'],
-        message:
-          'payload: raw sends the original bytes with their original Content-Type; contentType does not apply',
-      })
-    }
-    if (d.payload === 'raw' && d.method === 'GET') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['method'],
-        message: 'GET sends no body; use payload envelope or template',
-      })
-    }
-    if (d.auth && 'authorization' in d.headers && d.auth.type !== 'apiKey') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['headers'],
-        message: 'auth sets Authorization; remove it from headers',
-      })
-    }
-    for (const [index, name] of (d.publicHeaders ?? []).entries()) {
-      if (!Object.hasOwn(d.headers, name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['publicHeaders', index],
-          message: `${name} is not one of headers; list only headers this destination sets`,
-        })
+export const destinationSchema = strictObject({
+  id: z
+    .string()
+    .regex(DESTINATION_ID, 'destination ids are 1–64 letters, digits, ".", "-" or "_" (they appear in URLs)'),
+  description: z.string().max(500).optional(),
+  url: httpUrl,
+  /** Patterns: a GHL doc name, a canonical or renamed type, a prefix wildcard (`contact.*`), `unknown`, `*`. */
+  events: z.array(z.string().min(1).max(128)).min(1, 'list at least one event pattern (or "*")'),
+  /** Only events from these sources. @default every source */
+  sources: z.array(z.string().min(1).max(63)).min(1).optional(),
+  filter: filterSchema.optional(),
+  /** @default envelope */
+  payload: z.enum(['envelope', 'raw', 'template']).default('envelope'),
+  /** For `payload: template`: any JSON value; `{{path}}` placeholders over the envelope. */
+  template: z.json().optional(),
+  /** @default POST */
+  method: z.preprocess(
+    (v) => (typeof v === 'string' ? v.toUpperCase() : v),
+    z.enum(['POST', 'PUT', 'PATCH', 'DELETE', 'GET']).default('POST'),
+  ),
+  headers: z
+    .record(headerName, headerValue)
+    .default({})
+    .superRefine((headers, ctx) => {
+      for (const name of Object.keys(headers)) {
+        const problem = reservedHeaderProblem(name)
+        if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem })
       }
-    }
-    if (d.auth?.type === 'apiKey' && Object.hasOwn(d.headers, d.auth.header)) {
+    })
+    .transform((headers) =>
+      Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
+    ),
+  /**
+   * Custom headers whose values are not secret: the admin API shows them. It shows every other
+   * header value as `***`. @default none
+   */
+  publicHeaders: z.array(headerName).optional(),
+  /** Body encoding for envelope and template payloads. @default json */
+  contentType: z.enum(['json', 'form']).default('json'),
+  auth: authSchema.optional(),
+  signing: strictObject({ secrets: z.array(signingSecret).min(1).max(10) }).optional(),
+  rateLimit: strictObject({
+    /** Sustained requests per second (per gateway process). @default unlimited */
+    perSecond: z.number().positive().max(100_000).optional(),
+    /** Requests that may start at once after an idle spell. @default a tenth of perSecond, at least 1 */
+    burst: z.number().int().min(1).max(100_000).optional(),
+    /** Requests in flight at once (per gateway process). @default 10 */
+    concurrency: z.number().int().min(1).max(1000).default(10),
+  }).default({ concurrency: 10 }),
+  retry: strictObject({
+    maxAttempts: z.number().int().min(1).max(100).optional(),
+    maxAge: durationMs('retry.maxAge').optional(),
+    minDelay: durationMs('retry.minDelay').optional(),
+    maxDelay: durationMs('retry.maxDelay').optional(),
+  }).default({}),
+  /** Hard limit per attempt: connect, send, response headers and body. @default 15s */
+  timeout: durationMs('timeout', 300_000)
+    .refine((ms) => ms >= 10, 'timeout must be at least 10ms')
+    .default(15_000),
+  /** `entity`: one delivery per entity (e.g. per contact) at a time, in receive order. */
+  ordered: z.literal('entity').optional(),
+  /** How much of each response body is saved with the attempt. @default 4096 */
+  responseBodyBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(1024 * 1024)
+    .default(4096),
+  /** `false` turns the breaker off. @default { failureRate: 1, window: 5m, minAttempts: 20, cooldown: 30s } */
+  circuitBreaker: z
+    .union([z.literal(false), circuitBreakerSchema])
+    .default(() => circuitBreakerSchema.parse({})),
+  /** `false`: no deliveries are created for new events and none are sent. @default true */
+  enabled: z.boolean().default(true),
+}).superRefine((d, ctx) => {
+  if (d.payload === 'template' && d.template === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['template'], message: 'payload: template needs a template' })
+  }
+  if (d.payload !== 'template' && d.template !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['template'],
+      message: 'template is used only with payload: template',
+    })
+  }
+  if (d.payload === 'raw' && d.contentType !== 'json') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['contentType'],
+      message:
+        'payload: raw sends the original bytes with their original Content-Type; contentType does not apply',
+    })
+  }
+  if (d.payload === 'raw' && d.method === 'GET') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['method'],
+      message: 'GET sends no body; use payload envelope or template',
+    })
+  }
+  if (d.auth && 'authorization' in d.headers && d.auth.type !== 'apiKey') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['headers'],
+      message: 'auth sets Authorization; remove it from headers',
+    })
+  }
+  for (const [index, name] of (d.publicHeaders ?? []).entries()) {
+    if (!Object.hasOwn(d.headers, name)) {
       ctx.addIssue({
         code: 'custom',
-        path: ['headers'],
-        message: `auth sets ${d.auth.header}; remove it from headers`,
+        path: ['publicHeaders', index],
+        message: `${name} is not one of headers; list only headers this destination sets`,
       })
     }
-    try {
-      retryPolicy(d.retry)
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', path: ['retry'], message: (error as Error).message })
-    }
-    if (d.rateLimit.burst !== undefined && d.rateLimit.perSecond === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['rateLimit', 'burst'], message: 'burst needs perSecond' })
-    }
-  })
+  }
+  if (d.auth?.type === 'apiKey' && Object.hasOwn(d.headers, d.auth.header)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['headers'],
+      message: `auth sets ${d.auth.header}; remove it from headers`,
+    })
+  }
+  try {
+    retryPolicy(d.retry)
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', path: ['retry'], message: (error as Error).message })
+  }
+  if (d.rateLimit.burst !== undefined && d.rateLimit.perSecond === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['rateLimit', 'burst'], message: 'burst needs perSecond' })
+  }
+})
 
 export type DestinationInput = z.input<typeof destinationSchema>
 export type DestinationDefinition = z.output<typeof destinationSchema>

@@ -79,6 +79,7 @@ export class DestinationSet {
       store: options.store,
       registry: options.registry,
       env: options.env ?? process.env,
+      types: options.types,
       now: this.#now,
       wake: () => options.wake?.(),
       set: this,

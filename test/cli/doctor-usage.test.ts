@@ -134,11 +134,14 @@ describe('exit codes', () => {
     const cases: [string[], RegExp][] = [
       [['frobnicate'], /unknown command 'frobnicate'/],
       [['send', 'ContactCreate', '--count', '0'], /--count.*must be a whole number/],
-      [['send', 'ContactCreat'], /unknown event "ContactCreat"; did you mean ContactCreate\?/],
+      [['send', 'ContactCreat'], /unknown event "ContactCreat"; did you mean "ContactCreate"\?/],
       [['send'], /name an event/],
       [['send', 'ContactCreate', '--sign', 'hmac'], /must be one of ed25519, rsa, none/],
       [['simulate', '--policy', 'ghl-2024'], /must be one of ghl-2026, ghl-2025, none/],
-      [['simulate', '--mix', 'contacts=10'], /"contacts" is neither an event nor a category/],
+      [
+        ['simulate', '--mix', 'contacts=10'],
+        /"contacts" is neither an event nor a category \(did you mean "contact"\?\)/,
+      ],
       [['events', 'list', '--since', 'yesterday'], /--since.*ISO time/],
       [['events'], /Usage: ghl-gateway events/],
       [['replay'], /name what to replay: an event id, --delivery <id>, or --filter/],
@@ -156,9 +159,9 @@ describe('exit codes', () => {
     }
   })
 
-  it('a missing signing key is one sentence saying to run keys generate (exit 1)', async () => {
+  it('a missing signing key is a usage error: one sentence saying to run keys generate (exit 2)', async () => {
     const result = await cli('send', 'ContactCreate')
-    expect(result.code).toBe(1)
+    expect(result.code).toBe(2)
     expect(result.stderr.trim()).toBe(
       'ghl-gateway: no signing key at .ghl-gateway/keys/ed25519.pem; run `ghl-gateway keys generate` first (or pass --key <file>, or --sign none)',
     )

@@ -44,8 +44,10 @@ describe('keys, send and events against a real gateway', () => {
     for (const file of ['ed25519.pem', 'rsa.pem']) expect(statSync(join(dir, file)).mode & 0o777).toBe(0o600)
     for (const file of ['ed25519.pub.pem', 'rsa.pub.pem']) expect(existsSync(join(dir, file))).toBe(true)
     const again = await cli('keys', 'generate')
-    expect(again.code).toBe(1)
-    expect(again.stderr).toMatch(/keys already exist .*--force/)
+    expect(again.code).toBe(2) // a usage error: the command line says what to do instead
+    expect(again.stderr).toMatch(
+      /keys already exist in \.ghl-gateway\/keys .*; use them \(`ghl-gateway keys env` prints their env lines\) or replace them with --force/,
+    )
     const env2 = await cli('keys', 'env')
     expect(env2.code).toBe(0)
     expect(envLines(env2.stdout).GHL_ED25519_PUBLIC_KEYS).toMatch(/^MCow/)

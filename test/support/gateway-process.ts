@@ -266,7 +266,7 @@ export async function startGatewayProcess(options: StartGatewayOptions): Promise
     try {
       return await startOnce(entry, port, options)
     } catch (error) {
-      const portTaken = /port is already in use/.test((error as Error).message)
+      const portTaken = /is already in use/.test((error as Error).message)
       if (!portTaken || options.port !== undefined || attempt >= 3) throw error
     }
   }

@@ -32,7 +32,9 @@ export function registerDoctor(program: Command): void {
 Reads the environment and config file with serve's own loader, parses the trusted keys as serve
 does, compares the database's applied migrations with this version's (applies none; pending ones
 fail the check: run \`ghl-gateway migrate\`), checks free disk space where the SQLite file lives,
-tries to bind PORT on HOST, and reports ADMIN_TOKEN and GHL_SIGNATURE_MODE.
+tries to bind PORT on HOST (and names where a running gateway is bound), reports ADMIN_TOKEN, and
+shows the warnings serve logs at boot (GHL_SIGNATURE_MODE=off, sources open to replays or to anyone,
+misspelt GHL_/WORKER_/… variables).
 Exit code 1 when a check fails (warnings do not fail), 2 for usage errors.
 
 Examples:
@@ -44,7 +46,7 @@ GHL_ED25519_PUBLIC_KEYS, GHL_RSA_PUBLIC_KEYS, ADMIN_TOKEN, GATEWAY_CONFIG, …).
     )
     .action(async (flags: DoctorFlags) => {
       // Loaded here: the other commands do not need the store's modules.
-      const [{ checkAdminToken, checkConfig, checkKeys, checkSignatureMode }, system] = await Promise.all([
+      const [{ checkAdminToken, checkConfig, checkKeys, checkWarnings }, system] = await Promise.all([
         import('../doctor/config-checks.js'),
         import('../doctor/system-checks.js'),
       ])
@@ -56,7 +58,7 @@ GHL_ED25519_PUBLIC_KEYS, GHL_RSA_PUBLIC_KEYS, ADMIN_TOKEN, GATEWAY_CONFIG, …).
       })
       checks.push(check)
       checks.push(...checkKeys(process.env, cwd))
-      checks.push(...checkSignatureMode(process.env))
+      checks.push(...checkWarnings(config))
       if (config) {
         checks.push(await checkDatabase(config, cwd))
         checks.push(checkDisk(config, cwd))
@@ -68,14 +70,14 @@ GHL_ED25519_PUBLIC_KEYS, GHL_RSA_PUBLIC_KEYS, ADMIN_TOKEN, GATEWAY_CONFIG, …).
       checks.push(await checkClock(flags.timeUrl))
       const ok = !checks.some((c) => c.status === 'fail')
       if (flags.json) console.log(JSON.stringify({ ok, version: VERSION, checks }, null, 2))
-      else printChecks(checks, ok, styleFor(process.stdout))
+      else printChecks(checks, styleFor(process.stdout))
       process.exitCode = ok ? 0 : 1
     })
 }
 
 const LABEL: Record<CheckStatus, string> = { ok: 'ok  ', info: 'info', warn: 'warn', fail: 'FAIL' }
 
-function printChecks(checks: readonly Check[], ok: boolean, style: Style): void {
+function printChecks(checks: readonly Check[], style: Style): void {
   const colour: Record<CheckStatus, (t: string) => string> = {
     ok: style.green,
     info: style.dim,
@@ -87,10 +89,18 @@ function printChecks(checks: readonly Check[], ok: boolean, style: Style): void 
     console.log(`${colour[c.status](LABEL[c.status])}  ${c.name.padEnd(11)}${c.message}`)
     if (c.fix && (c.status === 'warn' || c.status === 'fail')) console.log(`${' '.repeat(17)}→ ${c.fix}`)
   }
-  const failures = checks.filter((c) => c.status === 'fail').length
-  console.log(
-    ok
-      ? style.green('\nNothing to fix.')
-      : style.red(`\n${failures} problem${failures === 1 ? '' : 's'} to fix (see → above).`),
-  )
+  console.log(`\n${summary(checks, style)}`)
+}
+
+/** The last line: problems and warnings counted, "Nothing to fix." only when there are neither. */
+function summary(checks: readonly Check[], style: Style): string {
+  const count = (status: CheckStatus, word: string) => {
+    const n = checks.filter((c) => c.status === status).length
+    return n === 0 ? '' : `${n} ${word}${n === 1 ? '' : 's'}`
+  }
+  const problems = count('fail', 'problem')
+  const warnings = count('warn', 'warning')
+  if (problems) return style.red(`${problems} to fix${warnings ? `, ${warnings}` : ''} (see → above).`)
+  if (warnings) return style.yellow(`No problems; ${warnings} (see → above).`)
+  return style.green('Nothing to fix.')
 }

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, relative, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { parsePublicKeyList } from '../../verify/index.js'
-import { CliError } from '../errors.js'
+import { UsageError } from '../errors.js'
 import { DEFAULT_KEYS_DIR, KEY_FILES, type KeyKind } from '../signing.js'
 import { displayPath } from '../ui/display-path.js'
 
@@ -38,7 +38,7 @@ function readPair(dir: string, kind: KeyKind): KeyReport {
   const publicKeyPath = join(dir, KEY_FILES[kind].publicKey)
   const privateKeyPath = join(dir, KEY_FILES[kind].privateKey)
   if (!existsSync(publicKeyPath)) {
-    throw new CliError(`no ${displayPath(publicKeyPath)}; run \`ghl-gateway keys generate\` first`)
+    throw new UsageError(`no ${displayPath(publicKeyPath)}; run \`ghl-gateway keys generate\` first`)
   }
   const pem = readFileSync(publicKeyPath, 'utf8')
   const body = pem.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, '').replace(/\s+/g, '')
@@ -130,7 +130,7 @@ Environment: none.`,
       ])
       const existing = files.filter((file) => existsSync(file))
       if (existing.length && !flags.force) {
-        throw new CliError(
+        throw new UsageError(
           `keys already exist in ${displayPath(dir)} (${existing.map((f) => relative(dir, f)).join(', ')}); ` +
             'use them (`ghl-gateway keys env` prints their env lines) or replace them with --force',
         )

@@ -17,14 +17,18 @@ Environment: DATABASE_URL, DURABILITY, LOG_LEVEL (and the rest of serve's config
     )
     .action(async (flags: { database?: string }) => {
       const config = loadConfig({ overrides: flags })
-      const [{ createLogger }, { openStore }] = await Promise.all([
-        import('../../observe/logger.js'),
-        import('../../store/open-store.js'),
-      ])
+      const [{ createLogger }, { openStore }, { DatabaseUnavailableError, databaseProblem }] =
+        await Promise.all([
+          import('../../observe/logger.js'),
+          import('../../store/open-store.js'),
+          import('../../store/database-problem.js'),
+        ])
       const logger = createLogger({ level: config.LOG_LEVEL })
       const store = openStore({ url: config.DATABASE_URL, durability: config.DURABILITY, poolSize: 1 })
       try {
-        const report = await store.migrate()
+        const report = await store.migrate().catch((error: unknown) => {
+          throw new DatabaseUnavailableError(databaseProblem(store.location, error), error)
+        })
         logger.info(
           {
             store: store.location,

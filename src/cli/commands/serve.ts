@@ -52,7 +52,16 @@ WORKER_POLL_INTERVAL, RETENTION, EGRESS_ALLOW (see README, "Configuration").`,
       ])
       const logger = createLogger({ level: config.LOG_LEVEL })
       const gateway = createGateway({ config, logger })
-      await gateway.listen()
+      const { url } = await gateway.listen()
       handleSignals(gateway, logger, config.SHUTDOWN_TIMEOUT)
+      // A person at a terminal also gets a few lines to read; a pipe or a file gets JSON lines only.
+      if (process.stdout.isTTY) {
+        const [{ serveSummary }, { styleFor }] = await Promise.all([
+          import('../serve-summary.js'),
+          import('../ui/style.js'),
+        ])
+        const store = gateway.running?.store.location ?? config.DATABASE_URL
+        process.stdout.write(serveSummary({ config, url, store, style: styleFor(process.stdout) }))
+      }
     })
 }

@@ -1,12 +1,16 @@
-import { createPrivateKey, createPublicKey } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
-import { ConfigError, type GatewayConfig, type LoadConfigOptions, loadConfig } from '../../config/index.js'
+import {
+  ConfigError,
+  envWarnings,
+  type GatewayConfig,
+  type LoadConfigOptions,
+  loadConfig,
+} from '../../config/index.js'
 import { ed25519Backend } from '../../verify/ed25519-check.mjs'
-import { ghlTrustedKeys, KeyConfigError, keyId } from '../../verify/index.js'
-import { defaultKeyPath } from '../signing.js'
+import { ghlTrustedKeys, KeyConfigError } from '../../verify/index.js'
+import { isTrusted, sendKeyStatus } from '../signing.js'
 import type { Check } from './check.js'
 
-/** Doctor checks of the settings: environment and config file, keys, signature mode, admin token. */
+/** Doctor checks of the settings: environment and config file, keys, boot warnings, admin token. */
 
 const MIN_TOKEN_LENGTH = 16
 
@@ -70,48 +74,40 @@ export function checkKeys(env: NodeJS.ProcessEnv, cwd: string): Check[] {
           fix: 'reinstall dependencies (`npm ci`) on the machine that runs the gateway; sodium-native ships prebuilt binaries for Linux, macOS and Windows',
         },
   ]
-  const path = defaultKeyPath('ed25519', cwd)
-  if (existsSync(path)) {
-    try {
-      const id = keyId('ed25519', createPublicKey(createPrivateKey(readFileSync(path, 'utf8'))))
-      checks.push(
-        keys.ed25519.some((k) => k.id === id)
-          ? {
-              name: 'test key',
-              status: 'ok',
-              message: `\`ghl-gateway send\` signs with ${id}, which this configuration trusts`,
-            }
-          : {
-              name: 'test key',
-              status: 'warn',
-              message: `\`ghl-gateway send\` signs with ${id}, which this configuration does not trust`,
-              fix: 'start the gateway with the lines from `ghl-gateway keys env` in its environment',
-            },
-      )
-    } catch {
-      checks.push({
-        name: 'test key',
-        status: 'warn',
-        message: `${path} is not a readable Ed25519 private key`,
-        fix: 'recreate it with `ghl-gateway keys generate --force`',
-      })
-    }
+  const key = sendKeyStatus({ env, cwd })
+  if (key.state === 'ready') {
+    checks.push(
+      isTrusted(keys, key)
+        ? {
+            name: 'test key',
+            status: 'ok',
+            message: `\`ghl-gateway send\` signs with ${key.keyId}, which this configuration trusts`,
+          }
+        : {
+            name: 'test key',
+            status: 'warn',
+            message: `\`ghl-gateway send\` signs with ${key.keyId}, which this configuration does not trust`,
+            fix: 'start the gateway with the lines from `ghl-gateway keys env` in its environment',
+          },
+    )
+  } else if (key.state === 'unreadable') {
+    checks.push({
+      name: 'test key',
+      status: 'warn',
+      message: `${key.path} is not a readable Ed25519 or RSA private key`,
+      fix: 'recreate it with `ghl-gateway keys generate --force`',
+    })
   }
   return checks
 }
 
-/** GHL_SIGNATURE_MODE=off is for local development only. */
-export function checkSignatureMode(env: NodeJS.ProcessEnv): Check[] {
-  const checks: Check[] = []
-  if (env.GHL_SIGNATURE_MODE?.trim().toLowerCase() === 'off') {
-    checks.push({
-      name: 'signatures',
-      status: 'warn',
-      message: 'GHL_SIGNATURE_MODE=off: unsigned webhooks are accepted (stored as unverified)',
-      fix: 'unset it (or set require) anywhere but local development',
-    })
-  }
-  return checks
+/**
+ * The warnings the gateway logs at boot (config/warnings.ts), as `warn` lines. When the settings do
+ * not load, those that come from the environment alone.
+ */
+export function checkWarnings(config: GatewayConfig | undefined): Check[] {
+  const warnings = config?.warnings ?? envWarnings(process.env)
+  return warnings.map(({ topic, message, fix }) => ({ name: topic, status: 'warn', message, fix }))
 }
 
 export function checkAdminToken(config: GatewayConfig): Check {

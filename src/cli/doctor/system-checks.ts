@@ -1,10 +1,13 @@
 import { accessSync, constants, existsSync, statfsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import type { GatewayConfig } from '../../config/index.js'
+import { withoutPassword } from '../../config/database-url.js'
+import { type GatewayConfig, parseDatabaseUrl } from '../../config/index.js'
+import { databaseProblem } from '../../store/database-problem.js'
 import { openStore } from '../../store/open-store.js'
 import { httpGet } from '../http.js'
 import { tryBind } from '../port.js'
 import type { Check } from './check.js'
+import { listeningAddresses } from './listening.js'
 
 /** Doctor checks of the machine: database, disk, clock, port. */
 
@@ -16,9 +19,9 @@ const DB_CHECK_MS = 10_000
 
 /** The SQLite file for a `sqlite:` URL, as the store resolves it; undefined for other URLs. */
 export function sqlitePath(url: string, cwd: string): string | undefined {
-  if (!url.startsWith('sqlite:')) return undefined
-  const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '')
-  return path && path !== ':memory:' ? resolve(cwd, path) : undefined
+  const target = parseDatabaseUrl(url)
+  if (!('kind' in target) || target.kind !== 'sqlite' || target.path === ':memory:') return undefined
+  return resolve(cwd, target.path)
 }
 
 function nearestExisting(path: string): string {
@@ -68,12 +71,7 @@ export async function checkDatabase(config: GatewayConfig, cwd: string): Promise
   try {
     store = openStore({ url, durability: config.DURABILITY, poolSize: 1 })
   } catch (error) {
-    return {
-      name: 'database',
-      status: 'fail',
-      message: (error as Error).message,
-      fix: 'set DATABASE_URL to sqlite:<path> or postgres://user:pass@host:5432/db',
-    }
+    return { name: 'database', status: 'fail', ...databaseProblem(withoutPassword(url), error) }
   }
   try {
     const status = await withTimeout(store.migrationStatus(), DB_CHECK_MS, store.location)
@@ -109,22 +107,7 @@ export async function checkDatabase(config: GatewayConfig, cwd: string): Promise
       message: `${store.location} is reachable and migrated (${status.current} migrations)`,
     }
   } catch (error) {
-    const e = error as Error & { code?: string }
-    if (/append-only/.test(e.message)) {
-      return {
-        name: 'database',
-        status: 'fail',
-        message: e.message,
-        fix: 'run the ghl-gateway version that applied it, or restore the migration file',
-      }
-    }
-    const reason = e.code && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : e.message
-    return {
-      name: 'database',
-      status: 'fail',
-      message: `cannot use ${store.location}: ${reason}`,
-      fix: 'check DATABASE_URL and that the database server is running and reachable from here',
-    }
+    return { name: 'database', status: 'fail', ...databaseProblem(store.location, error) }
   } finally {
     await store.close().catch(() => {})
   }
@@ -205,6 +188,9 @@ export async function checkClock(timeUrl: string | undefined): Promise<Check> {
   }
 }
 
+const hostPort = (port: number) => (host: string) =>
+  host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+
 /** Can `serve` bind PORT on HOST? If a ghl-gateway already serves there, that is fine too. */
 export async function checkPort(config: GatewayConfig): Promise<Check> {
   const { PORT: port, HOST: host } = config
@@ -213,16 +199,20 @@ export async function checkPort(config: GatewayConfig): Promise<Check> {
   const error = await tryBind(port, host)
   if (!error) return { name: 'port', status: 'ok', message: `${host}:${port} is free` }
   if (error.code === 'EADDRINUSE') {
-    const probeHost =
-      host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
+    // Where the port is really bound (another HOST than ours conflicts too), else where ours points.
+    const bound = listeningAddresses(port)?.map(hostPort(port))
+    const probe = (bound?.[0] ?? hostPort(port)(host))
+      .replace(/^0\.0\.0\.0:/, '127.0.0.1:')
+      .replace(/^\[::\]:/, '[::1]:')
+    const where = bound?.length ? bound.join(' and ') : hostPort(port)(host)
     try {
-      const response = await httpGet(new URL(`http://${probeHost}:${port}/webhooks/ghl/verify`), {}, 2000)
+      const response = await httpGet(new URL(`http://${probe}/webhooks/ghl/verify`), {}, 2000)
       const body = JSON.parse(response.text) as { version?: string }
       if (typeof body.version === 'string') {
         return {
           name: 'port',
           status: 'info',
-          message: `a ghl-gateway ${body.version} is already serving on ${host}:${port}`,
+          message: `a ghl-gateway ${body.version} is already serving on ${where}`,
         }
       }
     } catch {
@@ -231,7 +221,7 @@ export async function checkPort(config: GatewayConfig): Promise<Check> {
     return {
       name: 'port',
       status: 'fail',
-      message: `${host}:${port} is taken by another program`,
+      message: `port ${port} is taken by another program (listening on ${where})`,
       fix: 'stop it, or choose another port with PORT or --port',
     }
   }

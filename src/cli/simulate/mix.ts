@@ -5,6 +5,7 @@ import {
   CATALOG,
   type EventCategory,
 } from '../../catalog/index.js'
+import { didYouMean } from '../../did-you-mean.js'
 import { UsageError } from '../errors.js'
 
 /**
@@ -55,8 +56,9 @@ export function parseMix(text: string): WeightedEvent[] {
     }
     const entry = byName(key) ?? byCanonical(key)
     if (!entry) {
+      const near = didYouMean(key, [...CATEGORIES, 'other', ...CATALOG.flatMap((e) => [e.name, e.canonical])])
       throw new UsageError(
-        `--mix: "${key}" is neither an event nor a category; categories are ${CATEGORIES.join(', ')}, plus other`,
+        `--mix: "${key}" is neither an event nor a category${near ? ` (${near})` : ''}; categories are ${CATEGORIES.join(', ')}, plus other`,
       )
     }
     named.add(entry.category)
