@@ -158,7 +158,10 @@ export function sqliteDestinations(db: Database.Database) {
       return ids.length ? claim.immediate(ids, now, orphanReason) : []
     },
     async releaseConfigDestinations(ids) {
-      if (ids.length) db.transaction(() => ids.forEach((id) => s().release.run(id))).immediate()
+      if (!ids.length) return
+      db.transaction(() => {
+        for (const id of ids) s().release.run(id)
+      }).immediate()
     },
     async orphanConfigDestinations(seenBefore, now, reason) {
       return (s().orphan.all({ seenBefore, now, reason }) as string[]).sort()
