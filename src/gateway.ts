@@ -3,7 +3,7 @@ import { buildApp, type GatewayApp } from './app.js'
 import type { AnyGhlEvent, CanonicalEventName, EventFor, GhlEventName } from './catalog/index.js'
 import { createTypeMapper } from './catalog/index.js'
 import { parseDuration } from './config/duration.js'
-import { type Env, type GatewayConfig, loadConfig } from './config/index.js'
+import { configFileText, type Env, type GatewayConfig, loadConfig } from './config/index.js'
 import type { RunAttempt } from './deliver/attempt.js'
 import { type Handler, handlerRunner } from './deliver/handler-runner.js'
 import { startRetention } from './deliver/retention.js'
@@ -165,6 +165,11 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
             if (app.liveStream.active) app.liveStream.publish(liveDelivery(delivery, result, app.types))
           },
         })
+        // Said before the destinations' boot report: orphans are how a wrong directory shows.
+        logger.info(
+          { configFile: config.configFile ?? null },
+          configFileText(config.configFile, config.configSearchDir),
+        )
         // Destinations join the registry before the server listens: the first webhook plans them.
         const types = createTypeMapper(config.file.renames)
         const destinations = new DestinationSet({
@@ -174,6 +179,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           logger,
           metrics,
           configured: config.file.destinations,
+          configFile: config.configFile,
           egressAllow: [...config.file.egress.allow, ...config.EGRESS_ALLOW],
           env: options.env,
           wake: () => worker.wake(),
@@ -216,6 +222,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
             role: config.ROLE,
             url: running.url,
             store: store.location,
+            configFile: config.configFile ?? null,
             ed25519: ed25519Backend,
             handlers: registry
               .list()

@@ -4,12 +4,14 @@ import { ConfigError, type FileConfig, findConfigFile, formatIssues, loadConfigF
 
 export { formatDuration, parseDuration } from './duration.js'
 export { DEFAULT_DATABASE_URL, type Env, type EnvConfig } from './env.js'
-export { ConfigError, type FileConfig, type SourceConfig, type VerifyConfig } from './file.js'
+export { ConfigError, configFileText, type FileConfig, type SourceConfig, type VerifyConfig } from './file.js'
 
 /** Everything the gateway needs to start, validated once. */
 export interface GatewayConfig extends EnvConfig {
   /** The config file that was read, if any. */
   configFile: string | undefined
+  /** Where the default config file names were looked for (the working directory). */
+  configSearchDir: string
   file: FileConfig
 }
 
@@ -35,12 +37,13 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
 
   const parsed = envSchema.safeParse(env)
   if (!parsed.success) throw new ConfigError(`invalid environment: ${formatIssues(parsed.error.issues)}`)
-  const configFile = findConfigFile(parsed.data.GATEWAY_CONFIG, options.cwd ?? process.cwd())
+  const configSearchDir = options.cwd ?? process.cwd()
+  const configFile = findConfigFile(parsed.data.GATEWAY_CONFIG, configSearchDir)
   const file = loadConfigFile(configFile, env)
   try {
     createTypeMapper(file.renames)
   } catch (error) {
     throw new ConfigError(`config file ${configFile}: renames: ${(error as Error).message}`)
   }
-  return { ...parsed.data, configFile, file }
+  return { ...parsed.data, configFile, configSearchDir, file }
 }

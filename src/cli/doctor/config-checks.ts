@@ -1,6 +1,12 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { ConfigError, type GatewayConfig, type LoadConfigOptions, loadConfig } from '../../config/index.js'
+import {
+  ConfigError,
+  configFileText,
+  type GatewayConfig,
+  type LoadConfigOptions,
+  loadConfig,
+} from '../../config/index.js'
 import { ed25519Backend } from '../../verify/ed25519-check.mjs'
 import { ghlTrustedKeys, KeyConfigError, keyId } from '../../verify/index.js'
 import { defaultKeyPath } from '../signing.js'
@@ -20,8 +26,8 @@ export function checkConfig(options: LoadConfigOptions): { check: Check; config?
         name: 'config',
         status: 'ok',
         message: config.configFile
-          ? `environment valid; config file ${config.configFile} (${sources} extra source${sources === 1 ? '' : 's'})`
-          : 'environment valid; no config file (GHL only)',
+          ? `environment valid; ${configFileText(config.configFile, config.configSearchDir)} (${sources} extra source${sources === 1 ? '' : 's'})`
+          : `environment valid; ${configFileText(undefined, config.configSearchDir)}: GHL only`,
       },
     }
   } catch (error) {
