@@ -462,6 +462,27 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destinations API on %s', (kind
     expect(await a.drain()).toBe(0)
   })
 
+  it('a gateway stopping cleanly does not orphan a destination another running gateway claimed after it', async () => {
+    const database = await sharedDatabase()
+    const url = 'https://crm.example/hook'
+    const a = await open(kind, { database, configured: [crmSync(url)] })
+    const c = await open(kind, { database, configured: [crmSync(url)] })
+    const b = await open(kind, { database })
+    c.clock.advance(1000)
+    await c.destinations.reload()
+    await stop(a)
+    b.clock.advance(2000)
+    await b.destinations.reload()
+    expect(await b.store.getDestination('crm-sync')).toMatchObject({ state: 'active', orphanedAt: null })
+    // The last one that had it stops: orphaned at b's next reload, not 60 s later.
+    await stop(c)
+    await b.destinations.reload()
+    expect(await b.store.getDestination('crm-sync')).toMatchObject({
+      state: 'paused',
+      orphanedAt: START + 2000,
+    })
+  })
+
   it('an orphan is adopted by a PUT with its full definition: an API destination, with its deliveries', async () => {
     const target = await sink()
     const database = await sharedDatabase()

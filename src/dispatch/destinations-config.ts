@@ -15,7 +15,7 @@ import type { SubscriberRegistry } from './registry.js'
  * process runs it. Hence a claim, renewed while a process runs:
  *
  * - each process claims its file's destinations at boot and at every reload (~10 s), and
- *   releases them when it stops cleanly;
+ *   releases them when it stops cleanly (unless another process claimed them after it);
  * - a config destination nobody has claimed for `ORPHAN_AFTER_MS` — or nobody at all since the
  *   last process that had it stopped cleanly — is **orphaned**: paused with `ORPHAN_REASON`,
  *   flagged (API, doctor, logs), kept with all its deliveries. New matching events still get
@@ -61,6 +61,8 @@ export interface ConfigDestinationsOptions {
 export class ConfigDestinations {
   readonly #o: ConfigDestinationsOptions
   readonly #ids: string[]
+  /** When this process last claimed its destinations (a release undoes only that claim). */
+  #claimedAt: number | undefined
 
   constructor(options: ConfigDestinationsOptions) {
     this.#o = options
@@ -104,6 +106,7 @@ export class ConfigDestinations {
     const { store } = this.#o
     const now = this.#o.now()
     const back = await store.claimConfigDestinations(this.#ids, now, ORPHAN_REASON)
+    this.#claimedAt = now
     const orphaned = await store.orphanConfigDestinations(
       now - (this.#o.orphanAfterMs ?? ORPHAN_AFTER_MS),
       now,
@@ -112,9 +115,13 @@ export class ConfigDestinations {
     return { back, orphaned }
   }
 
-  /** This process stops cleanly: its claims end now, not `ORPHAN_AFTER_MS` later. */
-  release(): Promise<void> {
-    return this.#o.store.releaseConfigDestinations(this.#ids)
+  /**
+   * This process stops cleanly: its claims end now, not `ORPHAN_AFTER_MS` later — unless another
+   * process has claimed since (it still runs them).
+   */
+  async release(): Promise<void> {
+    if (this.#claimedAt !== undefined)
+      await this.#o.store.releaseConfigDestinations(this.#ids, this.#claimedAt)
   }
 
   /** Logs what a claim round changed (after boot: at boot, `reportAtBoot` says it all). */

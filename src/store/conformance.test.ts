@@ -478,8 +478,11 @@ describe.each([sqliteHarness, postgresHarness])('Store conformance: %s', (makeHa
       orphanedAt: 3000,
     })
     expect(await store.getDestination('d')).toMatchObject({ state: 'disabled', orphanedAt: 3000 })
+    // A release undoes only the releasing process's own claim: b was claimed again since.
+    await store.claimConfigDestinations(['b'], 2500, REASON)
+    await store.releaseConfigDestinations(['a', 'b'], 2000)
+    expect((await store.getDestination('b'))!.configSeenAt).toBe(2500)
     // a's process stopped cleanly: a is orphaned at once, paused with the orphan reason.
-    await store.releaseConfigDestinations(['a'])
     expect(await store.orphanConfigDestinations(1500, 4000, REASON)).toEqual(['a'])
     expect(await store.getDestination('a')).toMatchObject({
       state: 'paused',
@@ -506,14 +509,14 @@ describe.each([sqliteHarness, postgresHarness])('Store conformance: %s', (makeHa
     expect(await store.getDestination('d')).toMatchObject({ state: 'disabled', orphanedAt: null })
 
     // An orphan an operator paused meanwhile stays paused when it comes back.
-    await store.releaseConfigDestinations(['a'])
+    await store.releaseConfigDestinations(['a'], 5000)
     await store.orphanConfigDestinations(6000, 6000, REASON)
     await store.setDestinationState('a', 'paused', 'paused by an operator', 6001)
     await store.claimConfigDestinations(['a'], 7000, REASON)
     expect(await store.getDestination('a')).toMatchObject({ state: 'paused', orphanedAt: null })
 
     // Adopting an orphan through the API (replace with origin api) ends its orphan status.
-    await store.releaseConfigDestinations(['b'])
+    await store.releaseConfigDestinations(['b'], 5000)
     await store.orphanConfigDestinations(8000, 8000, REASON)
     await store.replaceDestination({ id: 'b', origin: 'api', definition: { id: 'b' }, enabled: true }, 8001)
     expect(await store.getDestination('b')).toMatchObject({

@@ -387,8 +387,11 @@ export interface Store {
    * `orphanReason` (a pause by an operator or a 410 stays). Returns the ids that were orphaned.
    */
   claimConfigDestinations(ids: readonly string[], now: number, orphanReason: string): Promise<string[]>
-  /** This process stops cleanly: its config file no longer vouches for `ids` (`configSeenAt = null`). */
-  releaseConfigDestinations(ids: readonly string[]): Promise<void>
+  /**
+   * This process stops cleanly: its claims on `ids` end (`configSeenAt = null`) — only where its
+   * own claim at `claimedAt` is the last one; a later claim is another live process's.
+   */
+  releaseConfigDestinations(ids: readonly string[], claimedAt: number): Promise<void>
   /**
    * Orphans every config destination not orphaned yet that no process has claimed since
    * `seenBefore` (or since it was released): sets `orphanedAt` and pauses the active ones with

@@ -119,11 +119,12 @@ export function postgresDestinations(pool: pg.Pool, json: (value: unknown) => st
         .sort()
     },
 
-    async releaseConfigDestinations(ids) {
+    async releaseConfigDestinations(ids, claimedAt) {
       if (!ids.length) return
       await pool.query(
-        `UPDATE destinations SET config_seen_at = NULL WHERE id = ANY($1) AND origin = 'config'`,
-        [[...ids]],
+        `UPDATE destinations SET config_seen_at = NULL
+         WHERE id = ANY($1) AND origin = 'config' AND config_seen_at = $2`,
+        [[...ids], at(claimedAt)],
       )
     },
 

@@ -65,7 +65,9 @@ export function sqliteDestinations(db: Database.Database) {
         state = CASE WHEN state = 'paused' AND state_reason = @reason THEN 'active' ELSE state END,
         state_reason = CASE WHEN state = 'paused' AND state_reason = @reason THEN NULL ELSE state_reason END
       WHERE id = @id`),
-    release: db.prepare(`UPDATE destinations SET config_seen_at = NULL WHERE id = ? AND origin = 'config'`),
+    release: db.prepare(
+      `UPDATE destinations SET config_seen_at = NULL WHERE id = ? AND origin = 'config' AND config_seen_at = ?`,
+    ),
     orphan: db
       .prepare(`UPDATE destinations SET orphaned_at = @now, updated_at = @now,
         state = CASE WHEN state = 'active' THEN 'paused' ELSE state END,
@@ -157,10 +159,10 @@ export function sqliteDestinations(db: Database.Database) {
     async claimConfigDestinations(ids, now, orphanReason) {
       return ids.length ? claim.immediate(ids, now, orphanReason) : []
     },
-    async releaseConfigDestinations(ids) {
+    async releaseConfigDestinations(ids, claimedAt) {
       if (!ids.length) return
       db.transaction(() => {
-        for (const id of ids) s().release.run(id)
+        for (const id of ids) s().release.run(id, claimedAt)
       }).immediate()
     },
     async orphanConfigDestinations(seenBefore, now, reason) {
