@@ -228,9 +228,10 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
               .list()
               .filter((s) => s.kind === 'handler')
               .map((s) => s.id),
+            // The ones it sends to: an orphan is in the registry only to collect its deliveries.
             destinations: registry
               .list()
-              .filter((s) => s.kind === 'destination')
+              .filter((s) => s.kind === 'destination' && destinations.runtime(s.id))
               .map((s) => s.id),
           },
           `ghl-gateway ${VERSION} listening on ${running.url}; GoHighLevel webhooks go to ${running.url}/webhooks/ghl`,

@@ -107,6 +107,10 @@ destinations:
       expect(logLine(g, /^config file /)?.msg).toBe(
         `config file ${join(configDir.path, 'ghl-gateway.config.yaml')}`,
       )
+      expect(logLine(g, /listening on/)).toMatchObject({
+        configFile: join(configDir.path, 'ghl-gateway.config.yaml'),
+        destinations: ['crm-sync'],
+      })
       expect((await postWebhook(g.url, contactCreate())).status).toBe(200)
       await waitFor(
         'a failed attempt',
@@ -120,6 +124,8 @@ destinations:
       expect(logLine(g, /^no config file/)?.msg).toBe(
         `no config file (looked for ghl-gateway.config.yaml, ghl-gateway.config.yml, ghl-gateway.config.json in ${elsewhere.path}; set GATEWAY_CONFIG or --config)`,
       )
+      // It sends to nothing: the orphan only collects deliveries.
+      expect(logLine(g, /listening on/)).toMatchObject({ configFile: null, destinations: [] })
       const warning = logLine(g, /destination crm-sync is orphaned/)
       expect(warning).toMatchObject({ level: 40, destination: 'crm-sync', openDeliveries: 1 })
       expect(g.logs().join('\n')).not.toMatch(/moved to the dead-letter queue/)
@@ -131,7 +137,9 @@ destinations:
         new RegExp(`^crm-sync +config +paused +yes +POST ${sink.origin.replace(/\./g, '\\.')} +\\* +1$`, 'm'),
       )
       expect(list.stdout).not.toContain('/hook')
-      expect(list.stderr).toMatch(/crm-sync: in no running gateway's config file/)
+      expect(list.stderr).toMatch(
+        /crm-sync is orphaned \(in no running gateway's config file\): paused, deliveries kept/,
+      )
       const json = JSON.parse((await cli('destinations', 'list', '--json')).stdout)
       expect(json.data).toMatchObject([
         { id: 'crm-sync', orphaned: true, state: 'paused', openDeliveries: 1 },

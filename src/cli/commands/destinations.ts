@@ -183,8 +183,9 @@ function printList(rows: readonly DestinationJson[]): void {
   console.log(formatTable(['ID', 'ORIGIN', 'STATE', 'ORPHANED', 'TARGET', 'EVENTS', 'OPEN'], table))
   const orphans = rows.filter((d) => d.orphaned).map((d) => d.id)
   if (orphans.length) {
+    const one = orphans.length === 1
     console.error(
-      `\n${orphans.join(', ')}: in no running gateway's config file, paused with their deliveries; start the gateway with the config file that defines them, or delete them (ghl-gateway destinations delete <id>)`,
+      `\n${orphans.join(', ')} ${one ? 'is' : 'are'} orphaned (in no running gateway's config file): paused, deliveries kept. Start the gateway with the config file that defines ${one ? 'it' : 'them'}, or delete ${one ? 'it' : 'them'} (ghl-gateway destinations delete <id>)`,
     )
   }
 }
