@@ -10,7 +10,7 @@ import type { Metrics } from '../observe/metrics.js'
 import type { DestinationState, Store, StoredDestination } from '../store/types.js'
 import { VERSION } from '../version.js'
 import { DestinationAdmin, parseDestinationDocument } from './destinations-admin.js'
-import { type ClaimOutcome, ConfigDestinations, orphanDefinition } from './destinations-config.js'
+import { ConfigDestinations, orphanDefinition } from './destinations-config.js'
 import { stableJson } from './destinations-redact.js'
 import type { DestinationDefinition } from './destinations-schema.js'
 import type { SubscriberRegistry } from './registry.js'
@@ -156,7 +156,7 @@ export class DestinationSet {
   }
 
   async #reload(): Promise<void> {
-    const claimed: ClaimOutcome = await this.#config.claim()
+    const claimed = await this.#config.claim()
     await this.#load()
     await this.#config.logChanges(claimed)
   }
