@@ -4,7 +4,7 @@ import type { AnyGhlEvent, CanonicalEventName, EventFor, GhlEventName } from './
 import { createTypeMapper } from './catalog/index.js'
 import { coalesced } from './coalesced.js'
 import { parseDuration } from './config/duration.js'
-import { type Env, type GatewayConfig, loadConfig } from './config/index.js'
+import { configFileText, type Env, type GatewayConfig, loadConfig } from './config/index.js'
 import type { RunAttempt } from './deliver/attempt.js'
 import { type Handler, handlerRunner } from './deliver/handler-runner.js'
 import { startRetention } from './deliver/retention.js'
@@ -183,6 +183,11 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
             if (app.liveStream.active) app.liveStream.publish(liveDelivery(delivery, result, app.types))
           },
         })
+        // Said before the destinations' boot report: orphans are how a wrong directory shows.
+        logger.info(
+          { configFile: config.configFile ?? null },
+          configFileText(config.configFile, config.configSearchDir),
+        )
         // Destinations join the registry before the server listens: the first webhook plans them.
         const destinations = new DestinationSet({
           store,
@@ -191,6 +196,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           logger,
           metrics,
           configured: config.file.destinations,
+          configFile: config.configFile,
           egressAllow: [...config.file.egress.allow, ...config.EGRESS_ALLOW],
           env: options.env,
           wake: () => worker.wake(),
@@ -233,14 +239,16 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
             role: config.ROLE,
             url: running.url,
             store: store.location,
+            configFile: config.configFile ?? null,
             ed25519: ed25519Backend,
             handlers: registry
               .list()
               .filter((s) => s.kind === 'handler')
               .map((s) => s.id),
+            // The ones it sends to: an orphan is in the registry only to collect its deliveries.
             destinations: registry
               .list()
-              .filter((s) => s.kind === 'destination')
+              .filter((s) => s.kind === 'destination' && destinations.runtime(s.id))
               .map((s) => s.id),
           },
           `ghl-gateway ${VERSION} listening on ${running.url}; GoHighLevel webhooks go to ${running.url}/webhooks/ghl`,

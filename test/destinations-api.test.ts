@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { ORPHAN_REASON } from '../src/dispatch/destinations-config.js'
 import { freshPostgresDatabase, freshSqliteFile } from './support/databases.js'
-import { createDestinationEngine, type DestinationEngine } from './support/destinations.js'
+import { createDestinationEngine, type DestinationEngine, START } from './support/destinations.js'
 import { type Sink, startSink } from './support/sink.js'
 import type { StoreKind } from './support/test-app.js'
 
@@ -342,23 +343,203 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destinations API on %s', (kind
     expect(b.registry.has('shared')).toBe(false)
   })
 
-  it('a destination removed from the config file is deleted at boot and its open deliveries dead-lettered', async () => {
-    const database = await sharedDatabase()
-    const before = await open(kind, {
-      database,
-      configured: [{ id: 'old', url: 'https://example.com/hook', events: ['*'] }],
-    })
-    const eventId = await before.send()
-    await before.close()
-    engines.splice(engines.indexOf(before), 1)
+  /** Closes an engine before the test ends: a gateway process stopping cleanly. */
+  const stop = async (engine: DestinationEngine) => {
+    engines.splice(engines.indexOf(engine), 1)
+    await engine.close()
+  }
+  const crmSync = (url: string) => ({
+    id: 'crm-sync',
+    url,
+    events: ['*'],
+    auth: { type: 'bearer' as const, token: 'file-secret' },
+  })
 
+  it('a destination missing from the config file at boot is kept, paused and flagged orphaned; nothing is dead-lettered; it comes back with the file', async () => {
+    const target = await sink()
+    const database = await sharedDatabase()
+    const before = await open(kind, { database, configured: [crmSync(target.url)] })
+    const first = await before.send()
+    await stop(before)
+
+    // Started from another directory: no config file.
     const after = await open(kind, { database })
-    expect(await after.store.getDestination('old')).toBeUndefined()
-    const [delivery] = await after.deliveries(eventId)
-    expect(delivery).toMatchObject({
-      state: 'dead',
-      lastError: 'the destination old was removed from the config file',
+    expect(await after.deliveries(first)).toMatchObject([{ subscriberId: 'crm-sync', state: 'pending' }])
+    expect(await after.store.getDestination('crm-sync')).toMatchObject({
+      origin: 'config',
+      state: 'paused',
+      stateReason: ORPHAN_REASON,
+      orphanedAt: START,
     })
-    expect(after.logs.text).toContain('no longer in the config file')
+    const listed = (await after.api('GET', '/api/destinations')).json.data
+    expect(listed).toMatchObject([
+      { id: 'crm-sync', origin: 'config', state: 'paused', orphaned: true, openDeliveries: 1 },
+    ])
+    expect((await after.api('GET', '/api/destinations/crm-sync')).json).toMatchObject({
+      orphaned: true,
+      orphanedAt: new Date(START).toISOString(),
+      stateReason: ORPHAN_REASON,
+      process: { running: false },
+    })
+    const warning = after.logs.json().find((line) => line.destination === 'crm-sync')
+    expect(warning).toMatchObject({ level: 40, openDeliveries: 1 })
+    expect(warning!.msg).toMatch(
+      /destination crm-sync is orphaned: not in this process's config file \(no config file\)/,
+    )
+    expect(warning!.msg).toContain('kept with its 1 open delivery')
+
+    // New events still get deliveries; none is sent; it cannot be resumed or test-sent.
+    const second = await after.send()
+    expect(await after.deliveries(second)).toMatchObject([{ subscriberId: 'crm-sync', state: 'pending' }])
+    expect(await after.drain()).toBe(0)
+    const resumed = await after.api('POST', '/api/destinations/crm-sync/resume')
+    expect(resumed.status).toBe(409)
+    expect(resumed.json.error.message).toMatch(/is orphaned: no running gateway has it in its config file/)
+    const tested = await after.api('POST', '/api/destinations/crm-sync/test', { event: 'ContactCreate' })
+    expect(tested.status).toBe(409)
+    expect(target.requests).toHaveLength(0)
+    await stop(after)
+
+    // Started with the file again: active, no longer orphaned, and both deliveries go out.
+    const again = await open(kind, { database, configured: [crmSync(target.url)] })
+    expect((await again.api('GET', '/api/destinations/crm-sync')).json).toMatchObject({
+      state: 'active',
+      stateReason: null,
+      orphaned: false,
+      orphanedAt: null,
+      openDeliveries: 2,
+    })
+    expect(again.logs.text).toContain("destination crm-sync is in this process's config file again")
+    expect(await again.drain()).toBe(2)
+    expect(target.requests.map((r) => r.headers.authorization)).toEqual([
+      'Bearer file-secret',
+      'Bearer file-secret',
+    ])
+  })
+
+  it('an orphan paused by an operator stays paused when it comes back; deleting an orphan dead-letters its deliveries, logged', async () => {
+    const database = await sharedDatabase()
+    const url = 'https://crm.example/hook'
+    const before = await open(kind, { database, configured: [crmSync(url)] })
+    const eventId = await before.send()
+    const live = await before.api('DELETE', '/api/destinations/crm-sync')
+    expect(live.status).toBe(409)
+    expect(live.json.error.message).toMatch(/remove it there and restart: it is then kept as an orphan/)
+    await stop(before)
+
+    const orphaned = await open(kind, { database })
+    expect(
+      (
+        await orphaned.api('POST', '/api/destinations/crm-sync/pause', {
+          reason: 'hold until the CRM migration',
+        })
+      ).json,
+    ).toMatchObject({ state: 'paused', orphaned: true, stateReason: 'hold until the CRM migration' })
+    await stop(orphaned)
+    const back = await open(kind, { database, configured: [crmSync(url)] })
+    expect(await back.store.getDestination('crm-sync')).toMatchObject({
+      state: 'paused',
+      stateReason: 'hold until the CRM migration',
+      orphanedAt: null,
+    })
+    await stop(back)
+
+    const cleanup = await open(kind, { database })
+    expect((await cleanup.api('DELETE', '/api/destinations/crm-sync')).json).toEqual({
+      deleted: true,
+      deadLettered: 1,
+    })
+    expect(await cleanup.deliveries(eventId)).toMatchObject([
+      {
+        state: 'dead',
+        lastError: expect.stringMatching(/^the destination crm-sync was deleted \(an orphan/),
+      },
+    ])
+    expect(cleanup.logs.text).toContain(
+      'destination crm-sync deleted through the admin API; 1 open deliveries moved to the dead-letter queue',
+    )
+    expect(cleanup.registry.has('crm-sync')).toBe(false)
+    expect((await cleanup.api('GET', '/api/destinations')).json.data).toEqual([])
+  })
+
+  it('a process with another config file leaves a destination alone while a running process claims it; a crashed one’s claim lapses after 60 s', async () => {
+    const target = await sink()
+    const database = await sharedDatabase()
+    const a = await open(kind, { database, configured: [crmSync(target.url)] })
+    const b = await open(kind, { database })
+    expect(await b.store.getDestination('crm-sync')).toMatchObject({ state: 'active', orphanedAt: null })
+    expect(b.logs.text).toMatch(
+      /destination crm-sync is not in this process's config file \(no config file\); another gateway process claimed it 0 s ago/,
+    )
+    expect(b.logs.text).not.toContain('orphaned:')
+
+    // Both reload every 10 s: a renews its claim.
+    for (let i = 0; i < 7; i++) {
+      a.clock.advance(10_000)
+      b.clock.advance(10_000)
+      await a.destinations.reload()
+      await b.destinations.reload()
+    }
+    expect((await b.store.getDestination('crm-sync'))!.orphanedAt).toBeNull()
+
+    // a stops renewing (killed): 60 s later b orphans it, and says so.
+    b.clock.advance(61_000)
+    await b.destinations.reload()
+    expect(await b.store.getDestination('crm-sync')).toMatchObject({
+      state: 'paused',
+      stateReason: ORPHAN_REASON,
+    })
+    expect(b.logs.text).toMatch(
+      /destination crm-sync is orphaned: no running gateway has claimed it in its config file for 60 s/,
+    )
+    // A process with the file claims it back at its next reload.
+    a.clock.advance(61_000)
+    await a.destinations.reload()
+    expect(await a.store.getDestination('crm-sync')).toMatchObject({ state: 'active', orphanedAt: null })
+    expect(await a.drain()).toBe(0)
+  })
+
+  it('a gateway stopping cleanly does not orphan a destination another running gateway claimed after it', async () => {
+    const database = await sharedDatabase()
+    const url = 'https://crm.example/hook'
+    const a = await open(kind, { database, configured: [crmSync(url)] })
+    const c = await open(kind, { database, configured: [crmSync(url)] })
+    const b = await open(kind, { database })
+    c.clock.advance(1000)
+    await c.destinations.reload()
+    await stop(a)
+    b.clock.advance(2000)
+    await b.destinations.reload()
+    expect(await b.store.getDestination('crm-sync')).toMatchObject({ state: 'active', orphanedAt: null })
+    // The last one that had it stops: orphaned at b's next reload, not 60 s later.
+    await stop(c)
+    await b.destinations.reload()
+    expect(await b.store.getDestination('crm-sync')).toMatchObject({
+      state: 'paused',
+      orphanedAt: START + 2000,
+    })
+  })
+
+  it('an orphan is adopted by a PUT with its full definition: an API destination, with its deliveries', async () => {
+    const target = await sink()
+    const database = await sharedDatabase()
+    const before = await open(kind, { database, configured: [crmSync(target.url)] })
+    const eventId = await before.send()
+    await stop(before)
+    const after = await open(kind, { database })
+    const redacted = (await after.api('GET', '/api/destinations/crm-sync')).json.definition
+    // The database never had the file's secret: "***" cannot keep it.
+    const kept = await after.api('PUT', '/api/destinations/crm-sync', redacted)
+    expect(kept.status).toBe(400)
+    expect(kept.json.error.message).toMatch(/auth.token: .*send the secret/)
+
+    const adopted = await after.api('PUT', '/api/destinations/crm-sync', {
+      ...redacted,
+      auth: { type: 'bearer', token: 'new-secret' },
+    })
+    expect(adopted.json).toMatchObject({ origin: 'api', state: 'active', orphaned: false, openDeliveries: 1 })
+    expect(await after.drain()).toBe(1)
+    expect(target.requests.map((r) => r.headers.authorization)).toEqual(['Bearer new-secret'])
+    expect((await after.deliveries(eventId))[0]!.state).toBe('succeeded')
   })
 })

@@ -41,7 +41,8 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 /**
  * /api/destinations — CRUD, pause/resume, a synchronous test send, and each destination's
  * deliveries; behind the admin token. Bodies are validated with the config file's schema; secrets
- * come back as `***` (send `***` in a PUT to keep a stored secret).
+ * come back as `***` (send `***` in a PUT to keep a stored secret). Each destination shows whether
+ * it is `orphaned` (src/dispatch/destinations-config.ts) and its `openDeliveries`.
  */
 export async function destinationsRoutes(
   app: FastifyInstance,
@@ -51,7 +52,7 @@ export async function destinationsRoutes(
   const now = options.now ?? Date.now
   app.addHook('onRequest', requireAdmin(options.adminToken))
 
-  const view = (row: StoredDestination) => {
+  const view = (row: StoredDestination, open: ReadonlyMap<string, number>) => {
     const runtime = destinations.runtime(row.id)
     const at = now()
     const circuit = runtime?.breaker?.snapshot(at)
@@ -60,6 +61,10 @@ export async function destinationsRoutes(
       origin: row.origin,
       state: row.state,
       stateReason: row.stateReason,
+      /** A config destination no running gateway's config file defines (paused, kept). */
+      orphaned: row.orphanedAt !== null,
+      orphanedAt: iso(row.orphanedAt),
+      openDeliveries: open.get(row.id) ?? 0,
       definition: redactSecrets(row.definition),
       process: runtime
         ? {
@@ -81,19 +86,26 @@ export async function destinationsRoutes(
     }
   }
 
-  app.get('/api/destinations', async () => ({ data: (await destinations.admin.list()).map(view) }))
+  /** One grouped count over the open-deliveries index for the whole answer. */
+  const views = async (rows: readonly StoredDestination[]) => {
+    const open = await store.countOpenDeliveries(rows.map((row) => row.id))
+    return rows.map((row) => view(row, open))
+  }
+  const one = async (row: StoredDestination) => (await views([row]))[0]!
+
+  app.get('/api/destinations', async () => ({ data: await views(await destinations.admin.list()) }))
 
   app.post('/api/destinations', async (request, reply) => {
     const row = await destinations.admin.create(request.body)
-    return reply.status(201).send(view(row))
+    return reply.status(201).send(await one(row))
   })
 
   app.get<{ Params: { id: string } }>('/api/destinations/:id', async (request) =>
-    view(await destinations.admin.get(request.params.id)),
+    one(await destinations.admin.get(request.params.id)),
   )
 
   app.put<{ Params: { id: string } }>('/api/destinations/:id', async (request) =>
-    view(await destinations.admin.replace(request.params.id, request.body)),
+    one(await destinations.admin.replace(request.params.id, request.body)),
   )
 
   app.delete<{ Params: { id: string } }>('/api/destinations/:id', async (request) =>
@@ -102,11 +114,11 @@ export async function destinationsRoutes(
 
   app.post<{ Params: { id: string } }>('/api/destinations/:id/pause', async (request) => {
     const body = parseInput(pauseBody, request.body, 'pause request')
-    return view(await destinations.admin.pause(request.params.id, body.reason))
+    return one(await destinations.admin.pause(request.params.id, body.reason))
   })
 
   app.post<{ Params: { id: string } }>('/api/destinations/:id/resume', async (request) =>
-    view(await destinations.admin.resume(request.params.id)),
+    one(await destinations.admin.resume(request.params.id)),
   )
 
   app.post<{ Params: { id: string } }>('/api/destinations/:id/test', async (request) => {
@@ -114,6 +126,12 @@ export async function destinationsRoutes(
     const body = parseInput(testBody, request.body, 'test request')
     const row = await destinations.admin.get(id)
     const runtime = destinations.runtime(id)
+    if (row.orphanedAt !== null) {
+      throw new GatewayError(
+        'conflict',
+        `destination ${id} is orphaned: no running gateway has it in its config file, and the database keeps no secrets of config destinations; there is nothing to send with`,
+      )
+    }
     if (!runtime) {
       throw new GatewayError(
         'conflict',

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander'
 import { ConfigError } from '../config/index.js'
 import { KeyConfigError } from '../verify/index.js'
 import { VERSION } from '../version.js'
+import { registerDestinations } from './commands/destinations.js'
 import { registerDev } from './commands/dev.js'
 import { registerDlq } from './commands/dlq.js'
 import { registerDoctor } from './commands/doctor.js'
@@ -14,13 +15,14 @@ import { registerSend } from './commands/send.js'
 import { registerServe } from './commands/serve.js'
 import { registerSimulate } from './commands/simulate.js'
 import { registerTail } from './commands/tail.js'
-import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js'
+import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js'
 
 /**
  * `ghl-gateway <command>`. Exit codes: 0 done, 1 failure (could not start, database unreachable, a
  * request refused, a check failed), 2 usage or configuration error (fix the command line,
  * environment or config file). Each command lives in `commands/<name>.ts` and registers itself
- * with `program.command()`, so it inherits the settings below (exit override, help after errors).
+ * with `program.command()`, so it inherits the settings below (exit override). A usage error is
+ * one line and where the help is (`hintAfterErrors`), not the whole help.
  */
 
 const program = new Command()
@@ -29,7 +31,6 @@ const program = new Command()
     'A durable webhook gateway for GoHighLevel: verify, store before ack, classify, process, deliver.',
   )
   .version(VERSION)
-  .showHelpAfterError()
   .exitOverride()
   .addHelpText(
     'after',
@@ -59,8 +60,33 @@ registerEvents(program)
 registerTail(program)
 registerReplay(program)
 registerDlq(program)
+registerDestinations(program)
 registerDoctor(program)
 registerDev(program)
+hintAfterErrors(program)
+
+/** `ghl-gateway dlq list`: the command line that names a command. */
+function commandPath(command: Command): string {
+  const names: string[] = []
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name())
+  return names.join(' ')
+}
+
+function usageHint(command: Command): string {
+  return `(run '${commandPath(command)} --help' for usage)`
+}
+
+/** Every command, after a usage error, points at its own help instead of printing it. */
+function hintAfterErrors(command: Command): void {
+  command.showHelpAfterError(usageHint(command))
+  for (const sub of command.commands) hintAfterErrors(sub)
+}
+
+/** The command whose action runs: its usage errors (thrown by the action) get its hint too. */
+let running: Command = program
+program.hook('preAction', (_program, action) => {
+  running = action
+})
 
 /** Commander's own errors: help and version are not errors; everything else is a usage error. */
 function commanderExit(error: CommanderError): number {
@@ -76,7 +102,7 @@ function commanderExit(error: CommanderError): number {
 
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof CommanderError) {
-    // Commander has already printed its message (and the help, for usage errors).
+    // Commander has already printed its message (and the hint, for usage errors).
     process.exit(commanderExit(error))
   }
   if (error instanceof ConfigError || error instanceof KeyConfigError) {
@@ -85,6 +111,7 @@ program.parseAsync().catch((error: unknown) => {
   }
   if (error instanceof CliError) {
     console.error(`ghl-gateway: ${error.message}`)
+    if (error instanceof UsageError) console.error(usageHint(running))
     process.exit(error.exitCode)
   }
   const { code, address, port } = error as { code?: string; address?: string; port?: number }

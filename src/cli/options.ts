@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError } from 'commander'
+import { type Command, InvalidArgumentError, Option } from 'commander'
 import { parseDuration } from '../config/index.js'
 
 /** Parsers for commander options; a bad value is a usage error (exit 2) with the reason. */
@@ -96,13 +96,26 @@ export function instantOption(value: string): string {
   )
 }
 
-/** `--url` and `--token`: the admin API of a running gateway (see `clientFor`). */
+/** The flags `withConnection` adds. */
+export interface ConnectionFlags {
+  url: string
+  token?: string
+}
+
+/** The last line of the help of every command that calls the admin API. */
+export const ADMIN_ENV_HELP = 'Environment: ADMIN_TOKEN (admin token), PORT (default --url).'
+
+/**
+ * `--url` and `--token`: the admin API of a running gateway (see `clientFor`). Commander prints the
+ * default itself; its description is the rule, not the value of this shell's PORT.
+ */
 export function withConnection(command: Command): Command {
   return command
-    .option(
-      '--url <url>',
-      'the gateway (default http://127.0.0.1:$PORT, PORT default 3000)',
-      defaultGatewayUrl(),
+    .addOption(
+      new Option('--url <url>', 'the gateway').default(
+        defaultGatewayUrl(),
+        'http://127.0.0.1:$PORT, PORT default 3000',
+      ),
     )
     .option('--token <token>', 'admin token (env ADMIN_TOKEN)')
 }

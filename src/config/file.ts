@@ -160,6 +160,16 @@ export function substituteEnv(value: unknown, env: Env, path = ''): unknown {
   return value
 }
 
+/**
+ * Which config file a process reads, or where it looked for one: how a gateway started from the
+ * wrong directory shows, in its boot log and in `doctor`.
+ */
+export function configFileText(configFile: string | undefined, searchDir: string): string {
+  return configFile
+    ? `config file ${configFile}`
+    : `no config file (looked for ${DEFAULT_FILES.join(', ')} in ${searchDir}; set GATEWAY_CONFIG or --config)`
+}
+
 export function findConfigFile(explicit: string | undefined, cwd: string): string | undefined {
   if (explicit) {
     const path = resolve(cwd, explicit)

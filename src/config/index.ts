@@ -7,13 +7,15 @@ import { type ConfigWarning, envWarnings, sourceWarnings } from './warnings.js'
 export { parseDatabaseUrl } from './database-url.js'
 export { formatDuration, parseDuration } from './duration.js'
 export { DEFAULT_DATABASE_URL, type Env, type EnvConfig } from './env.js'
-export { ConfigError, type FileConfig, type SourceConfig, type VerifyConfig } from './file.js'
+export { ConfigError, configFileText, type FileConfig, type SourceConfig, type VerifyConfig } from './file.js'
 export { type ConfigWarning, envWarnings } from './warnings.js'
 
 /** Everything the gateway needs to start, validated once. */
 export interface GatewayConfig extends EnvConfig {
   /** The config file that was read, if any. */
   configFile: string | undefined
+  /** Where the default config file names were looked for (the working directory). */
+  configSearchDir: string
   file: FileConfig
   /** Valid but unsafe or doubtful settings: logged at boot, shown by `doctor`. */
   warnings: readonly ConfigWarning[]
@@ -41,7 +43,8 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
 
   const parsed = envSchema.safeParse(env)
   if (!parsed.success) throw new ConfigError(`invalid environment: ${formatIssues(parsed.error.issues)}`)
-  const configFile = findConfigFile(parsed.data.GATEWAY_CONFIG, options.cwd ?? process.cwd())
+  const configSearchDir = options.cwd ?? process.cwd()
+  const configFile = findConfigFile(parsed.data.GATEWAY_CONFIG, configSearchDir)
   const file = loadConfigFile(configFile, env)
   let types: TypeMapper
   try {
@@ -54,5 +57,5 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
   )
   if (misspelt.length) throw new ConfigError(`config file ${configFile}: ${misspelt.join('; ')}`)
   const warnings = [...envWarnings(env), ...sourceWarnings(file.sources)]
-  return { ...parsed.data, configFile, file, warnings }
+  return { ...parsed.data, configFile, configSearchDir, file, warnings }
 }

@@ -2,7 +2,9 @@ import type { TypeMapper } from '../catalog/index.js'
 import { formatIssues, substituteEnv } from '../config/file.js'
 import type { Env } from '../config/index.js'
 import { GatewayError } from '../errors.js'
+import type { Logger } from '../observe/logger.js'
 import type { Store, StoredDestination } from '../store/types.js'
+import { ORPHAN_REASON } from './destinations-config.js'
 import { restoreSecrets } from './destinations-redact.js'
 import { type DestinationDefinition, destinationSchema } from './destinations-schema.js'
 import { misspeltPatterns } from './event-patterns.js'
@@ -17,6 +19,7 @@ export interface DestinationAdminDeps {
   types: TypeMapper
   now: () => number
   wake: () => void
+  logger: Logger
   /** This process's destinations: a change made here applies at once. */
   set: { applyRow(row: StoredDestination): boolean; forget(id: string): void }
 }
@@ -24,8 +27,12 @@ export interface DestinationAdminDeps {
 /**
  * What the admin API does to destinations (src/api/destinations-routes.ts): API destinations are
  * created, replaced and deleted; config-file ones only paused and resumed (their definition lives
- * in the file). Each change is written to the store, then applied to this process's registry at
- * once; other processes see it at their next reload.
+ * in the file). An orphan (a config destination no running process's file defines) can be paused,
+ * deleted — its open deliveries go to the dead-letter queue, an explicit and logged choice — or
+ * adopted as an API destination by a PUT with its full definition (secrets included: the store
+ * never had them). It cannot be resumed: no process could send for it. Each change is written to
+ * the store, then applied to this process's registry at once; other processes see it at their
+ * next reload.
  */
 export class DestinationAdmin {
   readonly #d: DestinationAdminDeps
@@ -72,7 +79,7 @@ export class DestinationAdmin {
 
   async replace(id: string, document: unknown): Promise<StoredDestination> {
     const row = await this.get(id)
-    this.#refuseConfig(row, 'edit')
+    this.#refuseLiveConfig(row, 'edit')
     if (document === null || typeof document !== 'object' || Array.isArray(document)) {
       throw new GatewayError('invalid_request', 'invalid destination: send a JSON object')
     }
@@ -89,22 +96,46 @@ export class DestinationAdmin {
     }
     const { definition } = parseDestinationDocument(doc, this.#d.env)
     refuseMisspeltPatterns(definition, this.#d.types)
+    const now = this.#d.now()
     await this.#d.store.replaceDestination(
       { id, origin: 'api', definition: doc, enabled: definition.enabled },
-      this.#d.now(),
+      now,
     )
+    if (row.origin === 'config') {
+      // Adopted: it runs again, unless someone paused it for another reason meanwhile.
+      if (row.stateReason === ORPHAN_REASON)
+        await this.#d.store.setDestinationState(id, 'active', null, now, ['paused'])
+      this.#d.logger.info(
+        { destination: id },
+        `orphaned destination ${id} adopted through the admin API: it is now an API destination, with its deliveries`,
+      )
+    }
     return this.#refresh(id)
   }
 
   async remove(id: string): Promise<{ deleted: boolean; deadLettered: number }> {
     const row = await this.get(id)
-    this.#refuseConfig(row, 'delete')
+    this.#refuseLiveConfig(row, 'delete')
+    const orphan = row.origin === 'config'
     const result = await this.#d.store.deleteDestination(
       id,
       this.#d.now(),
-      `the destination ${id} was deleted`,
+      `the destination ${id} was deleted${orphan ? ' (an orphan: no running gateway had it in its config file)' : ''}`,
     )
+    // The store refuses a config destination that a process claimed since it was read.
+    if (!result.deleted && orphan && (await this.#d.store.getDestination(id))) {
+      throw new GatewayError(
+        'conflict',
+        `destination ${id} is no longer orphaned: a gateway with it in its config file started; nothing was deleted`,
+      )
+    }
     this.#d.set.forget(id)
+    if (result.deleted) {
+      this.#d.logger.warn(
+        { destination: id, origin: row.origin, deadLettered: result.deadLettered },
+        `destination ${id} deleted through the admin API; ${result.deadLettered} open deliveries moved to the dead-letter queue (replay them with: ghl-gateway dlq replay --subscriber ${id})`,
+      )
+    }
     return result
   }
 
@@ -125,6 +156,12 @@ export class DestinationAdmin {
 
   async resume(id: string): Promise<StoredDestination> {
     const row = await this.get(id)
+    if (row.orphanedAt !== null) {
+      throw new GatewayError(
+        'conflict',
+        `destination ${id} is orphaned: no running gateway has it in its config file, so none could send its deliveries. Start a gateway with the config file that defines it (it resumes by itself), adopt it with PUT /api/destinations/${id} and its full definition, or delete it`,
+      )
+    }
     if (row.state === 'disabled') {
       throw new GatewayError(
         'conflict',
@@ -143,11 +180,14 @@ export class DestinationAdmin {
     return row
   }
 
-  #refuseConfig(row: StoredDestination, what: string): void {
-    if (row.origin === 'config') {
+  /** A config destination a running process defines is the file's; an orphan is no one's. */
+  #refuseLiveConfig(row: StoredDestination, what: string): void {
+    if (row.origin === 'config' && row.orphanedAt === null) {
       throw new GatewayError(
         'conflict',
-        `destination ${row.id} is defined in the config file; ${what} it there and restart (pause and resume work here)`,
+        what === 'delete'
+          ? `destination ${row.id} is defined in the config file; remove it there and restart: it is then kept as an orphan, paused with its deliveries, until you delete it here (pause and resume work here)`
+          : `destination ${row.id} is defined in the config file; ${what} it there and restart (pause and resume work here)`,
       )
     }
   }

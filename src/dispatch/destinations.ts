@@ -1,6 +1,6 @@
 import type { LookupFunction } from 'node:net'
 import type { TypeMapper } from '../catalog/index.js'
-import { ConfigError, type Env } from '../config/index.js'
+import type { Env } from '../config/index.js'
 import { DestinationRuntime } from '../deliver/http/destination.js'
 import { EgressGuard } from '../deliver/http/egress-guard.js'
 import { HttpClient } from '../deliver/http/http-client.js'
@@ -10,7 +10,8 @@ import type { Metrics } from '../observe/metrics.js'
 import type { DestinationState, Store, StoredDestination } from '../store/types.js'
 import { VERSION } from '../version.js'
 import { DestinationAdmin, parseDestinationDocument } from './destinations-admin.js'
-import { redactSecrets, stableJson } from './destinations-redact.js'
+import { ConfigDestinations, orphanDefinition } from './destinations-config.js'
+import { stableJson } from './destinations-redact.js'
 import type { DestinationDefinition } from './destinations-schema.js'
 import type { SubscriberRegistry } from './registry.js'
 
@@ -20,12 +21,14 @@ import type { SubscriberRegistry } from './registry.js'
  *
  * - Config-file destinations are written to the store at boot as origin `config` with their
  *   secrets redacted; each process runs them from its own config file and environment. One that
- *   disappeared from the file is deleted and its open deliveries dead-lettered (replayable).
+ *   no running process's file defines any more is kept, paused, as an orphan — never deleted
+ *   behind anyone's back (src/dispatch/destinations-config.ts).
  * - API destinations are stored as given (secrets too — prefer `${ENV}` references, stored as
  *   references and resolved in each process) and run by every process.
  * - Changes made through this process's API apply at once. Other processes sharing the database
  *   reload every `reloadIntervalMs` (default 10 s): that is the propagation delay of a create,
- *   edit, pause, resume, delete or 410 pause made elsewhere.
+ *   edit, pause, resume, delete or 410 pause made elsewhere. Each reload also renews this
+ *   process's claim on its config destinations.
  */
 export interface DestinationSetOptions {
   store: Store
@@ -35,6 +38,8 @@ export interface DestinationSetOptions {
   metrics: Metrics
   /** Parsed config-file destinations. @default [] */
   configured?: readonly DestinationDefinition[]
+  /** The config file they come from (named in the boot log). */
+  configFile?: string
   /** SSRF guard allow-list (config `egress.allow` plus EGRESS_ALLOW). @default [] */
   egressAllow?: readonly string[]
   /** Resolves `${NAME}` in API destinations. @default process.env */
@@ -44,6 +49,8 @@ export interface DestinationSetOptions {
   now?: () => number
   /** @default 10_000 */
   reloadIntervalMs?: number
+  /** An unreleased claim on a config destination lasts this long. @default ORPHAN_AFTER_MS (60 s) */
+  orphanAfterMs?: number
   /** DNS resolver for the egress guard (tests). @default dns.lookup */
   lookup?: LookupFunction
 }
@@ -53,6 +60,8 @@ interface Installed {
   origin: StoredDestination['origin']
   /** The definition it was built from, to notice edits made elsewhere. */
   key: string
+  /** Built from an orphan's stored definition: it only collects deliveries, never sends. */
+  orphan: boolean
 }
 
 export class DestinationSet {
@@ -60,6 +69,7 @@ export class DestinationSet {
   readonly #now: () => number
   readonly #client: HttpClient
   readonly #configured: ReadonlyMap<string, DestinationDefinition>
+  readonly #config: ConfigDestinations
   readonly #installed = new Map<string, Installed>()
   /** Problems already logged (a bad stored definition is logged once, not every reload). */
   readonly #reported = new Set<string>()
@@ -72,6 +82,15 @@ export class DestinationSet {
     this.#o = options
     this.#now = options.now ?? Date.now
     this.#configured = new Map((options.configured ?? []).map((d) => [d.id, d]))
+    this.#config = new ConfigDestinations({
+      store: options.store,
+      registry: options.registry,
+      logger: options.logger,
+      configured: this.#configured,
+      configFile: options.configFile,
+      now: this.#now,
+      orphanAfterMs: options.orphanAfterMs,
+    })
     this.#client = new HttpClient({
       guard: new EgressGuard({ allow: options.egressAllow, lookup: options.lookup }),
     })
@@ -82,14 +101,20 @@ export class DestinationSet {
       types: options.types,
       now: this.#now,
       wake: () => options.wake?.(),
+      logger: options.logger,
       set: this,
     })
   }
 
-  /** Writes the config file's destinations to the store, loads all, and starts reloading. */
+  /**
+   * Writes the config file's destinations to the store, claims them, orphans what no process
+   * claims, loads all, says at boot what this process does not run, and starts reloading.
+   */
   async start(): Promise<void> {
-    await this.#syncConfig()
-    await this.reload()
+    await this.#config.write()
+    const claimed = await this.#config.claim()
+    await this.#load()
+    await this.#config.reportAtBoot(claimed)
     const interval = this.#o.reloadIntervalMs ?? 10_000
     if (interval > 0) {
       this.#timer = setInterval(() => {
@@ -101,19 +126,29 @@ export class DestinationSet {
     }
   }
 
+  /** Stops reloading and releases this process's claims (the store must still be open). */
   async stop(): Promise<void> {
     clearInterval(this.#timer)
     await this.#reloading?.catch(() => {})
     for (const { runtime } of this.#installed.values()) runtime.close()
     await this.#client.close()
+    await this.#config
+      .release()
+      .catch((error: unknown) =>
+        this.#o.logger.warn(
+          { err: error },
+          'could not release the config destinations; other processes orphan them after their claim lapses',
+        ),
+      )
   }
 
-  /** The runtime of a destination this process runs. */
+  /** The runtime of a destination this process runs (not an orphan's: that one cannot send). */
   runtime(id: string): DestinationRuntime | undefined {
-    return this.#installed.get(id)?.runtime
+    const installed = this.#installed.get(id)
+    return installed?.orphan ? undefined : installed?.runtime
   }
 
-  /** Brings the registry in line with the store (other processes' changes). */
+  /** Renews this process's claims, then brings the registry in line with the store (other processes' changes). */
   reload(): Promise<void> {
     this.#reloading ??= this.#reload().finally(() => {
       this.#reloading = undefined
@@ -122,6 +157,12 @@ export class DestinationSet {
   }
 
   async #reload(): Promise<void> {
+    const claimed = await this.#config.claim()
+    await this.#load()
+    await this.#config.logChanges(claimed)
+  }
+
+  async #load(): Promise<void> {
     const rows = await this.#o.store.listDestinations()
     let changed = false
     for (const row of rows) {
@@ -150,18 +191,16 @@ export class DestinationSet {
     const state = { state: row.state, reason: row.stateReason }
     if (row.origin === 'config') {
       const definition = this.#configured.get(row.id)
-      if (!definition) {
-        this.#reportOnce(
-          `config:${row.id}`,
-          `destination ${row.id} comes from another process's config file; this process does not run it`,
-        )
-        if (current) this.forget(row.id)
-        return current !== undefined
+      if (definition) {
+        const key = `config:${stableJson(definition)}`
+        if (current?.key === key) return this.#setState(current.runtime, state)
+        this.#install(definition, 'config', key, state)
+        return true
       }
-      const key = `config:${stableJson(definition)}`
-      if (current?.key === key) return this.#setState(current.runtime, state)
-      this.#install(definition, 'config', key, state)
-      return true
+      if (row.orphanedAt !== null) return this.#applyOrphan(row, current)
+      // Another process's file defines it (reportAtBoot said so): that process runs it.
+      if (current) this.forget(row.id)
+      return current !== undefined
     }
     const key = `api:${stableJson(row.definition)}`
     if (current?.key === key) return this.#setState(current.runtime, state)
@@ -180,6 +219,32 @@ export class DestinationSet {
     return true
   }
 
+  /**
+   * An orphan collects the deliveries of new matching events here too (nothing may be lost), from
+   * its stored definition; it never sends — it is paused, and no process has its secrets.
+   */
+  #applyOrphan(row: StoredDestination, current: Installed | undefined): boolean {
+    const state = {
+      state: row.state === 'disabled' ? row.state : ('paused' as const),
+      reason: row.stateReason,
+    }
+    const key = `orphan:${stableJson(row.definition)}`
+    if (current?.key === key) return this.#setState(current.runtime, state)
+    let definition: DestinationDefinition
+    try {
+      definition = orphanDefinition(row.definition)
+    } catch (error) {
+      this.#reportOnce(
+        key,
+        `orphaned destination ${row.id}: its stored definition does not load (${(error as Error).message}); new events get no deliveries for it`,
+      )
+      if (current) this.forget(row.id)
+      return current !== undefined
+    }
+    this.#install(definition, 'config', key, state, true)
+    return true
+  }
+
   #setState(runtime: DestinationRuntime, state: { state: DestinationState; reason: string | null }): boolean {
     if (runtime.state === state.state && runtime.stateReason === state.reason) return false
     runtime.setState(state.state, state.reason)
@@ -191,6 +256,7 @@ export class DestinationSet {
     origin: StoredDestination['origin'],
     key: string,
     state: { state: DestinationState; reason: string | null },
+    orphan = false,
   ): DestinationRuntime {
     const existing = this.#o.registry.get(definition.id)
     if (existing && existing.kind !== 'destination') {
@@ -224,7 +290,7 @@ export class DestinationSet {
     if (existing) this.#o.registry.remove(definition.id)
     this.#o.registry.add(runtime.subscriber())
     this.#installed.get(definition.id)?.runtime.close()
-    this.#installed.set(definition.id, { runtime, origin, key })
+    this.#installed.set(definition.id, { runtime, origin, key, orphan })
     return runtime
   }
 
@@ -242,49 +308,5 @@ export class DestinationSet {
     if (this.#reported.has(key)) return
     this.#reported.add(key)
     this.#o.logger.error(message)
-  }
-
-  /** Config destinations → store: insert, update what changed, delete what left the file. */
-  async #syncConfig(): Promise<void> {
-    const { store, logger, registry } = this.#o
-    const now = this.#now()
-    const rows = new Map((await store.listDestinations()).map((row) => [row.id, row]))
-    for (const definition of this.#configured.values()) {
-      if (registry.get(definition.id)?.kind === 'handler') {
-        throw new ConfigError(
-          `config file: destination "${definition.id}" has the id of a handler registered in code; rename one`,
-        )
-      }
-      const write = {
-        id: definition.id,
-        origin: 'config' as const,
-        definition: redactSecrets(definition as unknown as Record<string, unknown>),
-        enabled: definition.enabled,
-      }
-      const row = rows.get(definition.id)
-      if (row?.origin === 'api') {
-        logger.warn(
-          { destination: definition.id },
-          `destination ${definition.id} was created through the API and is now in the config file; the file wins`,
-        )
-      }
-      if (!row) {
-        if (!(await store.insertDestination(write, now))) await store.replaceDestination(write, now)
-      } else if (row.origin !== 'config' || stableJson(row.definition) !== stableJson(write.definition)) {
-        await store.replaceDestination(write, now)
-      }
-    }
-    for (const row of rows.values()) {
-      if (row.origin !== 'config' || this.#configured.has(row.id)) continue
-      const { deadLettered } = await store.deleteDestination(
-        row.id,
-        now,
-        `the destination ${row.id} was removed from the config file`,
-      )
-      logger.warn(
-        { destination: row.id, deadLettered },
-        `destination ${row.id} is no longer in the config file: deleted; ${deadLettered} open deliveries moved to the dead-letter queue`,
-      )
-    }
   }
 }

@@ -364,6 +364,8 @@ describe.each([
       definition,
       state: 'active',
       stateReason: null,
+      configSeenAt: null,
+      orphanedAt: null,
       createdAt: 1000,
       updatedAt: 1000,
     })
@@ -463,6 +465,118 @@ describe.each([
     expect(await store.deleteDestination('hook', now + 3, 'again')).toEqual({
       deleted: false,
       deadLettered: 0,
+    })
+  })
+
+  it('orphans config destinations nobody claims: paused, kept, back on a claim unless paused by someone else', async () => {
+    const REASON = 'orphaned: in no running config file'
+    const config = (id: string) => ({ id, origin: 'config' as const, definition: { id }, enabled: true })
+    for (const id of ['a', 'b', 'c', 'd']) await store.insertDestination(config(id), 1000)
+    await store.insertDestination({ id: 'api', origin: 'api', definition: {}, enabled: true }, 1000)
+    await store.setDestinationState('c', 'paused', 'paused by an operator', 1000)
+    await store.replaceDestination({ ...config('d'), enabled: false }, 1000)
+
+    // A process with a, b in its file claims them (and nothing else: not the API one, not unknown ids).
+    expect(await store.claimConfigDestinations(['a', 'b', 'api', 'nope'], 2000, REASON)).toEqual([])
+    expect(await store.getDestination('a')).toMatchObject({
+      configSeenAt: 2000,
+      orphanedAt: null,
+      updatedAt: 1000,
+    })
+    expect((await store.getDestination('api'))!.configSeenAt).toBeNull()
+
+    // Unclaimed since before 1500: c and d. Only the active ones are paused; the others keep their state.
+    expect(await store.orphanConfigDestinations(1500, 3000, REASON)).toEqual(['c', 'd'])
+    expect(await store.orphanConfigDestinations(1500, 3001, REASON)).toEqual([])
+    expect(await store.getDestination('c')).toMatchObject({
+      state: 'paused',
+      stateReason: 'paused by an operator',
+      orphanedAt: 3000,
+    })
+    expect(await store.getDestination('d')).toMatchObject({ state: 'disabled', orphanedAt: 3000 })
+    // A release undoes only the releasing process's own claim: b was claimed again since.
+    await store.claimConfigDestinations(['b'], 2500, REASON)
+    await store.releaseConfigDestinations(['a', 'b'], 2000)
+    expect((await store.getDestination('b'))!.configSeenAt).toBe(2500)
+    // a's process stopped cleanly: a is orphaned at once, paused with the orphan reason.
+    expect(await store.orphanConfigDestinations(1500, 4000, REASON)).toEqual(['a'])
+    expect(await store.getDestination('a')).toMatchObject({
+      state: 'paused',
+      stateReason: REASON,
+      orphanedAt: 4000,
+      configSeenAt: null,
+      updatedAt: 4000,
+    })
+    expect((await store.getDestination('b'))!.orphanedAt).toBeNull()
+
+    // Back in a file: a resumes; c stays paused (an operator paused it), d stays disabled.
+    expect(await store.claimConfigDestinations(['a', 'b', 'c', 'd'], 5000, REASON)).toEqual(['a', 'c', 'd'])
+    expect(await store.getDestination('a')).toMatchObject({
+      state: 'active',
+      stateReason: null,
+      orphanedAt: null,
+      configSeenAt: 5000,
+      updatedAt: 5000,
+    })
+    expect(await store.getDestination('c')).toMatchObject({
+      state: 'paused',
+      stateReason: 'paused by an operator',
+    })
+    expect(await store.getDestination('d')).toMatchObject({ state: 'disabled', orphanedAt: null })
+
+    // An orphan an operator paused meanwhile stays paused when it comes back.
+    await store.releaseConfigDestinations(['a'], 5000)
+    await store.orphanConfigDestinations(6000, 6000, REASON)
+    await store.setDestinationState('a', 'paused', 'paused by an operator', 6001)
+    await store.claimConfigDestinations(['a'], 7000, REASON)
+    expect(await store.getDestination('a')).toMatchObject({ state: 'paused', orphanedAt: null })
+
+    // Adopting an orphan through the API (replace with origin api) ends its orphan status.
+    await store.releaseConfigDestinations(['b'], 5000)
+    await store.orphanConfigDestinations(8000, 8000, REASON)
+    await store.replaceDestination({ id: 'b', origin: 'api', definition: { id: 'b' }, enabled: true }, 8001)
+    expect(await store.getDestination('b')).toMatchObject({
+      origin: 'api',
+      orphanedAt: null,
+      configSeenAt: null,
+    })
+  })
+
+  it('counts open deliveries per subscriber; deletes only API destinations and orphans', async () => {
+    const now = Date.now()
+    const delivery = (subscriberId: string) => ({
+      id: newId('dlv'),
+      subscriberId,
+      orderingKey: null,
+      runAt: now,
+    })
+    const [a, b] = [sampleEvent(), sampleEvent()]
+    a.deliveries = [delivery('live'), delivery('gone')]
+    b.deliveries = [delivery('live')]
+    await store.insertEvents([a, b])
+    expect(await store.countOpenDeliveries(['live', 'gone', 'none', 'live'])).toEqual(
+      new Map([
+        ['live', 2],
+        ['gone', 1],
+      ]),
+    )
+    expect(await store.countOpenDeliveries([])).toEqual(new Map())
+
+    const config = (id: string) => ({ id, origin: 'config' as const, definition: {}, enabled: true })
+    await store.insertDestination(config('live'), 1000)
+    await store.insertDestination(config('gone'), 1000)
+    await store.claimConfigDestinations(['live'], now, 'orphaned')
+    await store.orphanConfigDestinations(now, now, 'orphaned')
+    // A config destination a running process defines is never deleted, whoever asks.
+    expect(await store.deleteDestination('live', now, 'deleted')).toEqual({ deleted: false, deadLettered: 0 })
+    expect(await store.countOpenDeliveries(['live'])).toEqual(new Map([['live', 2]]))
+    expect(await store.deleteDestination('gone', now, 'the orphan gone was deleted')).toEqual({
+      deleted: true,
+      deadLettered: 1,
+    })
+    expect((await store.eventDeliveries(a.id)).find((d) => d.subscriberId === 'gone')).toMatchObject({
+      state: 'dead',
+      lastError: 'the orphan gone was deleted',
     })
   })
 

@@ -1,9 +1,15 @@
-import { DELIVERY_STATES } from '../deliver/states.js'
+import { DELIVERY_STATES, OPEN_STATES } from '../deliver/states.js'
 import type { Condition } from './event-filter.js'
 import type { Attempt, Delivery, DeliveryFilter, DeliverySummary } from './types.js'
 
 /** Delivery and attempt rows → objects, shared by both stores (`time` converts their time type). */
 type Row = Record<string, unknown>
+
+/**
+ * `('pending', 'leased', 'retry_scheduled')`: the open states as SQL literals. Literal, not a
+ * parameter, so that SQLite's planner can match the partial indexes written with the same list.
+ */
+export const OPEN_STATES_SQL = `(${OPEN_STATES.map((state) => `'${state}'`).join(', ')})`
 
 export const DELIVERY_COLUMNS = `d.seq, d.id, d.event_id, d.event_seq, d.subscriber_id, d.state, d.ordering_key,
   d.run_at, d.lease_owner, d.attempts, d.total_attempts, d.cycle_started_at, d.last_error, d.created_at,

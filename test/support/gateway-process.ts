@@ -211,6 +211,11 @@ export interface StartGatewayOptions {
   readyTimeoutMs?: number
   /** @default GATEWAY_ENTRY */
   entry?: string
+  /**
+   * Working directory (where `ghl-gateway.config.*` is looked for). @default a fresh empty
+   * directory of its own, removed when the process exits
+   */
+  cwd?: string
 }
 
 const READY_TIMEOUT_MS = 60_000
@@ -274,7 +279,7 @@ export async function startGatewayProcess(options: StartGatewayOptions): Promise
 
 async function startOnce(entry: string, port: number, options: StartGatewayOptions): Promise<GatewayProcess> {
   // A directory of its own, so no ghl-gateway.config.* lying around is picked up.
-  const cwd = mkdtempSync(join(tmpdir(), 'ghl-gateway-cwd-'))
+  const cwd = options.cwd ?? mkdtempSync(join(tmpdir(), 'ghl-gateway-cwd-'))
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? cwd,
@@ -303,7 +308,7 @@ async function startOnce(entry: string, port: number, options: StartGatewayOptio
     child.once('close', (code, signal) => {
       done = true
       running.delete(child)
-      rmSync(cwd, { recursive: true, force: true })
+      if (options.cwd === undefined) rmSync(cwd, { recursive: true, force: true })
       resolve({ code, signal })
     })
     child.once('error', () => {

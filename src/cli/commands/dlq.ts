@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { AdminApiError, type AdminClient, clientFor } from '../admin-client.js'
-import { withConnection } from '../options.js'
+import { ADMIN_ENV_HELP as ENV_HELP, withConnection } from '../options.js'
 import { createProgress } from '../ui/progress.js'
 import { styleFor } from '../ui/style.js'
 import { cell, formatTable } from '../ui/table.js'
@@ -43,8 +43,6 @@ interface DeliveryDetail extends DeliveryRow {
   event: EventSummary
   attemptsLog: AttemptJson[]
 }
-
-const ENV_HELP = 'Environment: ADMIN_TOKEN (admin token), PORT (default --url).'
 
 export function registerDlq(program: Command): void {
   const dlq = program

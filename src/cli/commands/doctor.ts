@@ -16,7 +16,9 @@ interface DoctorFlags {
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('Check configuration, keys, database, disk, clock and port, and say what to fix.')
+    .description(
+      'Check configuration, keys, database, destinations, disk, clock and port, and say what to fix.',
+    )
     .option('-p, --port <port>', 'as for serve (env PORT)', portOption)
     .option('--host <host>', 'as for serve (env HOST)')
     .option('-d, --database <url>', 'as for serve (env DATABASE_URL)')
@@ -31,10 +33,11 @@ export function registerDoctor(program: Command): void {
       `
 Reads the environment and config file with serve's own loader, parses the trusted keys as serve
 does, compares the database's applied migrations with this version's (applies none; pending ones
-fail the check: run \`ghl-gateway migrate\`), checks free disk space where the SQLite file lives,
-tries to bind PORT on HOST (and names where a running gateway is bound), reports ADMIN_TOKEN, and
-shows the warnings serve logs at boot (GHL_SIGNATURE_MODE=off, sources open to replays or to anyone,
-misspelt GHL_/WORKER_/… variables).
+fail the check: run \`ghl-gateway migrate\`), warns about each orphaned destination (a config-file
+destination no running gateway's config file defines: paused, its deliveries kept), checks free
+disk space where the SQLite file lives, tries to bind PORT on HOST (and names where a running gateway
+is bound), reports ADMIN_TOKEN, and shows the warnings serve logs at boot (GHL_SIGNATURE_MODE=off,
+sources open to replays or to anyone, misspelt GHL_/WORKER_/… variables).
 Exit code 1 when a check fails (warnings do not fail), 2 for usage errors.
 
 Examples:
@@ -46,10 +49,12 @@ GHL_ED25519_PUBLIC_KEYS, GHL_RSA_PUBLIC_KEYS, ADMIN_TOKEN, GATEWAY_CONFIG, …).
     )
     .action(async (flags: DoctorFlags) => {
       // Loaded here: the other commands do not need the store's modules.
-      const [{ checkAdminToken, checkConfig, checkKeys, checkWarnings }, system] = await Promise.all([
-        import('../doctor/config-checks.js'),
-        import('../doctor/system-checks.js'),
-      ])
+      const [{ checkAdminToken, checkConfig, checkKeys, checkWarnings }, system, { checkDestinations }] =
+        await Promise.all([
+          import('../doctor/config-checks.js'),
+          import('../doctor/system-checks.js'),
+          import('../doctor/destination-checks.js'),
+        ])
       const { checkClock, checkDatabase, checkDisk, checkPort } = system
       const cwd = process.cwd()
       const checks: Check[] = []
@@ -60,7 +65,10 @@ GHL_ED25519_PUBLIC_KEYS, GHL_RSA_PUBLIC_KEYS, ADMIN_TOKEN, GATEWAY_CONFIG, …).
       checks.push(...checkKeys(process.env, cwd))
       checks.push(...checkWarnings(config))
       if (config) {
-        checks.push(await checkDatabase(config, cwd))
+        const database = await checkDatabase(config, cwd)
+        checks.push(database)
+        if (database.status === 'ok' || database.status === 'warn')
+          checks.push(...(await checkDestinations(config, cwd)))
         checks.push(checkDisk(config, cwd))
         checks.push(await checkPort(config))
         checks.push(checkAdminToken(config))
@@ -84,10 +92,12 @@ function printChecks(checks: readonly Check[], style: Style): void {
     warn: style.yellow,
     fail: style.red,
   }
+  const width = Math.max(...checks.map((c) => c.name.length)) + 2
   console.log(style.bold(`ghl-gateway ${VERSION} doctor`))
   for (const c of checks) {
-    console.log(`${colour[c.status](LABEL[c.status])}  ${c.name.padEnd(11)}${c.message}`)
-    if (c.fix && (c.status === 'warn' || c.status === 'fail')) console.log(`${' '.repeat(17)}→ ${c.fix}`)
+    console.log(`${colour[c.status](LABEL[c.status])}  ${c.name.padEnd(width)}${c.message}`)
+    if (c.fix && (c.status === 'warn' || c.status === 'fail'))
+      console.log(`${' '.repeat(6 + width)}→ ${c.fix}`)
   }
   console.log(`\n${summary(checks, style)}`)
 }

@@ -4,7 +4,13 @@ import type { Writable } from 'node:stream'
 import type { Command } from 'commander'
 import { isGhlEventName } from '../../catalog/index.js'
 import { type AdminClient, clientFor } from '../admin-client.js'
-import { choiceOption, instantOption, integerOption, withConnection } from '../options.js'
+import {
+  choiceOption,
+  ADMIN_ENV_HELP as ENV_HELP,
+  instantOption,
+  integerOption,
+  withConnection,
+} from '../options.js'
 import { createProgress } from '../ui/progress.js'
 import { type EventSummary, printDetail, printTable } from './events-format.js'
 
@@ -73,8 +79,6 @@ function withFilters(command: Command): Command {
 }
 
 const client = (flags: ConnectionFlags): AdminClient => clientFor(flags)
-
-const ENV_HELP = 'Environment: ADMIN_TOKEN (admin token), PORT (default --url).'
 
 export function registerEvents(program: Command): void {
   const events = program

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { type AdminClient, clientFor } from '../admin-client.js'
 import { UsageError } from '../errors.js'
-import { withConnection } from '../options.js'
+import { ADMIN_ENV_HELP as ENV_HELP, withConnection } from '../options.js'
 import {
   confirmBulk,
   countText,
@@ -31,8 +31,6 @@ export interface ReplayAnswer {
   replayed: number
   added: number
 }
-
-const ENV_HELP = 'Environment: ADMIN_TOKEN (admin token), PORT (default --url).'
 
 export function registerReplay(program: Command): void {
   withStateOption(withDeliveryFilters(withConnection(program.command('replay')), 10_000))

@@ -96,7 +96,7 @@ export function registerSimulate(program: Command): void {
     .addHelpText(
       'after',
       `
-Policies (shared/ghl REFERENCE c):
+Policies (GHL's retry policies, as its webhook guides describe them):
   ghl-2026  any non-2xx or no answer is retried, up to 12 times, exponential backoff + jitter
             (modelled as 10 s doubling, capped at 1 h, +≤10 %: about 4.4 h in all)
   ghl-2025  only 429 is retried, about every 10 minutes (+5–120 s), up to 6 times;

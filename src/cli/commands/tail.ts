@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import type { LiveDelivery, LiveEvent } from '../../observe/live-stream.js'
 import { AdminApiError, type AdminClient, clientFor } from '../admin-client.js'
-import { withConnection } from '../options.js'
+import { ADMIN_ENV_HELP as ENV_HELP, withConnection } from '../options.js'
 import { createSseParser } from '../sse.js'
 import { type Style, styleFor } from '../ui/style.js'
 import { cell } from '../ui/table.js'
@@ -25,8 +25,6 @@ interface TailFlags {
 const SILENCE_MS = 45_000
 const FIRST_RETRY_MS = 500
 const MAX_RETRY_MS = 15_000
-
-const ENV_HELP = 'Environment: ADMIN_TOKEN (admin token), PORT (default --url).'
 
 export function registerTail(program: Command): void {
   withConnection(program.command('tail'))

@@ -1,5 +1,8 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
 import {
   ConfigError,
+  configFileText,
   envWarnings,
   type GatewayConfig,
   type LoadConfigOptions,
@@ -24,8 +27,8 @@ export function checkConfig(options: LoadConfigOptions): { check: Check; config?
         name: 'config',
         status: 'ok',
         message: config.configFile
-          ? `environment valid; config file ${config.configFile} (${sources} extra source${sources === 1 ? '' : 's'})`
-          : 'environment valid; no config file (GHL only)',
+          ? `environment valid; ${configFileText(config.configFile, config.configSearchDir)} (${sources} extra source${sources === 1 ? '' : 's'})`
+          : `environment valid; ${configFileText(undefined, config.configSearchDir)}: GHL only`,
       },
     }
   } catch (error) {

@@ -4,6 +4,7 @@ import { decodeCursor, encodeCursor } from '../cursor.js'
 import {
   DELIVERY_COLUMNS,
   deliveryConditions,
+  OPEN_STATES_SQL,
   rowToAttempt,
   rowToDelivery,
   rowToDeliverySummary,
@@ -19,7 +20,7 @@ import type { Store, StoredEvent } from '../types.js'
  */
 
 type Row = Record<string, unknown>
-const OPEN = `('pending', 'leased', 'retry_scheduled')`
+const OPEN = OPEN_STATES_SQL
 const time = (value: unknown) => (value as Date).getTime()
 const json = (value: unknown) => value
 const at = (ms: number) => new Date(ms)

@@ -1,10 +1,13 @@
 import type pg from 'pg'
+import { OPEN_STATES_SQL } from '../delivery-rows.js'
 import type { DestinationState, Store, StoredDestination } from '../types.js'
 
 /**
  * The destination half of the PostgreSQL store. The state rule on writes: `enabled: false` makes a
  * destination `disabled`; enabling a disabled one makes it `active`; a pause survives edits.
- * Deleting dead-letters the destination's open deliveries in the same transaction.
+ * Orphans (config destinations no running process defines): `claim` clears the flag and lifts the
+ * orphan's own pause, `orphan` sets it and pauses. Deleting dead-letters the destination's open
+ * deliveries in the same transaction.
  */
 
 type Row = Record<string, unknown>
@@ -15,11 +18,17 @@ type DestinationMethods = Pick<
   | 'insertDestination'
   | 'replaceDestination'
   | 'setDestinationState'
+  | 'claimConfigDestinations'
+  | 'releaseConfigDestinations'
+  | 'orphanConfigDestinations'
+  | 'countOpenDeliveries'
   | 'deleteDestination'
 >
 
-const COLUMNS = 'id, origin, definition, state, state_reason, created_at, updated_at'
+const COLUMNS =
+  'id, origin, definition, state, state_reason, config_seen_at, orphaned_at, created_at, updated_at'
 const at = (ms: number) => new Date(ms)
+const msOrNull = (value: unknown) => (value === null ? null : (value as Date).getTime())
 
 function rowToDestination(row: Row): StoredDestination {
   return {
@@ -28,6 +37,8 @@ function rowToDestination(row: Row): StoredDestination {
     definition: row.definition as Record<string, unknown>,
     state: row.state as DestinationState,
     stateReason: row.state_reason as string | null,
+    configSeenAt: msOrNull(row.config_seen_at),
+    orphanedAt: msOrNull(row.orphaned_at),
     createdAt: (row.created_at as Date).getTime(),
     updatedAt: (row.updated_at as Date).getTime(),
   }
@@ -66,7 +77,10 @@ export function postgresDestinations(pool: pg.Pool, json: (value: unknown) => st
         `UPDATE destinations SET origin = $2, definition = $3::jsonb, updated_at = $4,
            state = CASE WHEN NOT $5 THEN 'disabled' WHEN state = 'disabled' THEN 'active' ELSE state END,
            state_reason = CASE WHEN NOT $5 THEN 'enabled: false' WHEN state = 'disabled' THEN NULL
-             ELSE state_reason END
+             ELSE state_reason END,
+           -- Adopting an orphan (it becomes an API destination) ends its orphan status.
+           orphaned_at = CASE WHEN $2 = 'api' THEN NULL ELSE orphaned_at END,
+           config_seen_at = CASE WHEN $2 = 'api' THEN NULL ELSE config_seen_at END
          WHERE id = $1`,
         [d.id, d.origin, json(d.definition), at(now), d.enabled],
       )
@@ -83,17 +97,73 @@ export function postgresDestinations(pool: pg.Pool, json: (value: unknown) => st
       return rowCount === 1
     },
 
+    async claimConfigDestinations(ids, now, orphanReason) {
+      if (!ids.length) return []
+      // `was` reads the row before the update (FOR UPDATE: a concurrent orphaning waits, then is seen).
+      const { rows } = await pool.query<{ id: string; was_orphan: boolean }>(
+        `UPDATE destinations d SET config_seen_at = $2,
+           orphaned_at = NULL,
+           updated_at = CASE WHEN was.orphaned_at IS NULL THEN d.updated_at ELSE $2 END,
+           state = CASE WHEN was.orphaned_at IS NOT NULL AND d.state = 'paused' AND d.state_reason = $3
+             THEN 'active' ELSE d.state END,
+           state_reason = CASE WHEN was.orphaned_at IS NOT NULL AND d.state = 'paused' AND d.state_reason = $3
+             THEN NULL ELSE d.state_reason END
+         FROM (SELECT id, orphaned_at FROM destinations WHERE id = ANY($1) AND origin = 'config' FOR UPDATE) was
+         WHERE d.id = was.id
+         RETURNING d.id, was.orphaned_at IS NOT NULL AS was_orphan`,
+        [[...ids], at(now), orphanReason],
+      )
+      return rows
+        .filter((row) => row.was_orphan)
+        .map((row) => row.id)
+        .sort()
+    },
+
+    async releaseConfigDestinations(ids, claimedAt) {
+      if (!ids.length) return
+      await pool.query(
+        `UPDATE destinations SET config_seen_at = NULL
+         WHERE id = ANY($1) AND origin = 'config' AND config_seen_at = $2`,
+        [[...ids], at(claimedAt)],
+      )
+    },
+
+    async orphanConfigDestinations(seenBefore, now, reason) {
+      const { rows } = await pool.query<{ id: string }>(
+        `UPDATE destinations SET orphaned_at = $2, updated_at = $2,
+           state = CASE WHEN state = 'active' THEN 'paused' ELSE state END,
+           state_reason = CASE WHEN state = 'active' THEN $3 ELSE state_reason END
+         WHERE origin = 'config' AND orphaned_at IS NULL
+           AND (config_seen_at IS NULL OR config_seen_at < $1)
+         RETURNING id`,
+        [at(seenBefore), at(now), reason],
+      )
+      return rows.map((row) => row.id).sort()
+    },
+
+    async countOpenDeliveries(subscriberIds) {
+      const { rows } = await pool.query<{ subscriber_id: string; n: number }>(
+        `SELECT subscriber_id, count(*)::int AS n FROM deliveries
+         WHERE subscriber_id = ANY($1) AND state IN ${OPEN_STATES_SQL} GROUP BY subscriber_id`,
+        [[...new Set(subscriberIds)]],
+      )
+      return new Map(rows.map((row) => [row.subscriber_id, row.n]))
+    },
+
     async deleteDestination(id, now, reason) {
       const client = await pool.connect()
       try {
         await client.query('BEGIN')
-        const removed = await client.query('DELETE FROM destinations WHERE id = $1', [id])
+        const removed = await client.query(
+          `DELETE FROM destinations WHERE id = $1 AND (origin = 'api' OR orphaned_at IS NOT NULL)`,
+          [id],
+        )
         let deadLettered = 0
         if (removed.rowCount === 1) {
           const moved = await client.query(
             `UPDATE deliveries SET state = 'dead', lease_owner = NULL, last_error = $2, updated_at = $3,
                completed_at = $3
-             WHERE subscriber_id = $1 AND state IN ('pending', 'leased', 'retry_scheduled')`,
+             WHERE subscriber_id = $1 AND state IN ${OPEN_STATES_SQL}`,
             [id, reason, at(now)],
           )
           deadLettered = moved.rowCount ?? 0

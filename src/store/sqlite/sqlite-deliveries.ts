@@ -4,6 +4,7 @@ import { decodeCursor, encodeCursor } from '../cursor.js'
 import {
   DELIVERY_COLUMNS,
   deliveryConditions,
+  OPEN_STATES_SQL,
   rowToAttempt,
   rowToDelivery,
   rowToDeliverySummary,
@@ -36,7 +37,7 @@ type DeliveryMethods = Pick<
   | 'pruneEvents'
 >
 
-const OPEN = `('pending', 'leased', 'retry_scheduled')`
+const OPEN = OPEN_STATES_SQL
 const ms = (value: unknown) => value as number
 const json = (value: unknown) => JSON.parse(value as string)
 

@@ -1,9 +1,12 @@
 import type Database from 'better-sqlite3'
+import { OPEN_STATES_SQL } from '../delivery-rows.js'
 import type { DestinationState, Store, StoredDestination } from '../types.js'
 
 /**
  * The destination half of the SQLite store. The state rule on writes: `enabled: false` makes a
  * destination `disabled`; enabling a disabled one makes it `active`; a pause survives edits.
+ * Orphans (config destinations no running process defines): `claim` clears the flag and lifts the
+ * orphan's own pause, `orphan` sets it and pauses; deleting one dead-letters its open deliveries.
  */
 
 type Row = Record<string, unknown>
@@ -14,10 +17,15 @@ type DestinationMethods = Pick<
   | 'insertDestination'
   | 'replaceDestination'
   | 'setDestinationState'
+  | 'claimConfigDestinations'
+  | 'releaseConfigDestinations'
+  | 'orphanConfigDestinations'
+  | 'countOpenDeliveries'
   | 'deleteDestination'
 >
 
-const COLUMNS = 'id, origin, definition, state, state_reason, created_at, updated_at'
+const COLUMNS =
+  'id, origin, definition, state, state_reason, config_seen_at, orphaned_at, created_at, updated_at'
 
 function rowToDestination(row: Row): StoredDestination {
   return {
@@ -26,6 +34,8 @@ function rowToDestination(row: Row): StoredDestination {
     definition: JSON.parse(row.definition as string),
     state: row.state as DestinationState,
     stateReason: row.state_reason as string | null,
+    configSeenAt: row.config_seen_at as number | null,
+    orphanedAt: row.orphaned_at as number | null,
     createdAt: row.created_at as number,
     updatedAt: row.updated_at as number,
   }
@@ -38,15 +48,44 @@ export function sqliteDestinations(db: Database.Database) {
     insert:
       db.prepare(`INSERT INTO destinations (id, origin, definition, state, state_reason, created_at, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
-    replace: db.prepare(`UPDATE destinations SET origin = ?, definition = ?, updated_at = ?,
-        state = CASE WHEN ? = 0 THEN 'disabled' WHEN state = 'disabled' THEN 'active' ELSE state END,
-        state_reason = CASE WHEN ? = 0 THEN 'enabled: false' WHEN state = 'disabled' THEN NULL ELSE state_reason END
-      WHERE id = ?`),
+    // Adopting an orphan (it becomes an API destination) ends its orphan status.
+    replace:
+      db.prepare(`UPDATE destinations SET origin = @origin, definition = @definition, updated_at = @now,
+        state = CASE WHEN @enabled = 0 THEN 'disabled' WHEN state = 'disabled' THEN 'active' ELSE state END,
+        state_reason = CASE WHEN @enabled = 0 THEN 'enabled: false' WHEN state = 'disabled' THEN NULL
+          ELSE state_reason END,
+        orphaned_at = CASE WHEN @origin = 'api' THEN NULL ELSE orphaned_at END,
+        config_seen_at = CASE WHEN @origin = 'api' THEN NULL ELSE config_seen_at END
+      WHERE id = @id`),
     setState: db.prepare('UPDATE destinations SET state = ?, state_reason = ?, updated_at = ? WHERE id = ?'),
-    remove: db.prepare('DELETE FROM destinations WHERE id = ?'),
+    orphanedAt: db.prepare(`SELECT orphaned_at FROM destinations WHERE id = ? AND origin = 'config'`).pluck(),
+    seen: db.prepare(`UPDATE destinations SET config_seen_at = ? WHERE id = ?`),
+    unorphan:
+      db.prepare(`UPDATE destinations SET config_seen_at = @now, orphaned_at = NULL, updated_at = @now,
+        state = CASE WHEN state = 'paused' AND state_reason = @reason THEN 'active' ELSE state END,
+        state_reason = CASE WHEN state = 'paused' AND state_reason = @reason THEN NULL ELSE state_reason END
+      WHERE id = @id`),
+    release: db.prepare(
+      `UPDATE destinations SET config_seen_at = NULL WHERE id = ? AND origin = 'config' AND config_seen_at = ?`,
+    ),
+    orphan: db
+      .prepare(`UPDATE destinations SET orphaned_at = @now, updated_at = @now,
+        state = CASE WHEN state = 'active' THEN 'paused' ELSE state END,
+        state_reason = CASE WHEN state = 'active' THEN @reason ELSE state_reason END
+      WHERE origin = 'config' AND orphaned_at IS NULL
+        AND (config_seen_at IS NULL OR config_seen_at < @seenBefore)
+      RETURNING id`)
+      .pluck(),
+    // One subscriber at a time: each count is a range of the partial index deliveries_due.
+    countOpen: db
+      .prepare(`SELECT count(*) FROM deliveries WHERE subscriber_id = ? AND state IN ${OPEN_STATES_SQL}`)
+      .pluck(),
+    remove: db.prepare(
+      `DELETE FROM destinations WHERE id = ? AND (origin = 'api' OR orphaned_at IS NOT NULL)`,
+    ),
     deadLetter:
       db.prepare(`UPDATE deliveries SET state = 'dead', lease_owner = NULL, last_error = ?, updated_at = ?,
-        completed_at = ? WHERE subscriber_id = ? AND state IN ('pending', 'leased', 'retry_scheduled')`),
+        completed_at = ? WHERE subscriber_id = ? AND state IN ${OPEN_STATES_SQL}`),
   })
   let prepared: ReturnType<typeof statements> | undefined
   const s = () => {
@@ -58,6 +97,20 @@ export function sqliteDestinations(db: Database.Database) {
     const deleted = s().remove.run(id).changes === 1
     const deadLettered = deleted ? s().deadLetter.run(reason, now, now, id).changes : 0
     return { deleted, deadLettered }
+  })
+
+  const claim = db.transaction((ids: readonly string[], now: number, reason: string) => {
+    const back: string[] = []
+    for (const id of ids) {
+      const orphanedAt = s().orphanedAt.get(id) as number | null | undefined
+      if (orphanedAt === undefined) continue
+      if (orphanedAt === null) s().seen.run(now, id)
+      else {
+        s().unorphan.run({ now, reason, id })
+        back.push(id)
+      }
+    }
+    return back
   })
 
   const methods: DestinationMethods = {
@@ -82,9 +135,14 @@ export function sqliteDestinations(db: Database.Database) {
       )
     },
     async replaceDestination(d, now) {
-      const enabled = d.enabled ? 1 : 0
       return (
-        s().replace.run(d.origin, JSON.stringify(d.definition), now, enabled, enabled, d.id).changes === 1
+        s().replace.run({
+          id: d.id,
+          origin: d.origin,
+          definition: JSON.stringify(d.definition),
+          now,
+          enabled: d.enabled ? 1 : 0,
+        }).changes === 1
       )
     },
     async setDestinationState(id, state, reason, now, from) {
@@ -97,6 +155,26 @@ export function sqliteDestinations(db: Database.Database) {
           return s().setState.run(state, reason, now, id).changes === 1
         })
         .immediate()
+    },
+    async claimConfigDestinations(ids, now, orphanReason) {
+      return ids.length ? claim.immediate(ids, now, orphanReason) : []
+    },
+    async releaseConfigDestinations(ids, claimedAt) {
+      if (!ids.length) return
+      db.transaction(() => {
+        for (const id of ids) s().release.run(id, claimedAt)
+      }).immediate()
+    },
+    async orphanConfigDestinations(seenBefore, now, reason) {
+      return (s().orphan.all({ seenBefore, now, reason }) as string[]).sort()
+    },
+    async countOpenDeliveries(subscriberIds) {
+      const counts = new Map<string, number>()
+      for (const id of new Set(subscriberIds)) {
+        const n = s().countOpen.get(id) as number
+        if (n > 0) counts.set(id, n)
+      }
+      return counts
     },
     async deleteDestination(id, now, reason) {
       return remove.immediate(id, now, reason)
