@@ -1,5 +1,3 @@
-import { createPrivateKey, createPublicKey } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
 import {
   ConfigError,
   configFileText,
