@@ -2,7 +2,7 @@ import { hostname } from 'node:os'
 import { buildApp, type GatewayApp } from './app.js'
 import type { AnyGhlEvent, CanonicalEventName, EventFor, GhlEventName } from './catalog/index.js'
 import { createTypeMapper } from './catalog/index.js'
-import { parseDuration } from './config/duration.js'
+import { toMilliseconds } from './config/duration.js'
 import { type Env, type GatewayConfig, loadConfig } from './config/index.js'
 import type { RunAttempt } from './deliver/attempt.js'
 import { type Handler, handlerRunner } from './deliver/handler-runner.js'
@@ -270,12 +270,7 @@ export function handlerSubscriber(
   options: HandlerOptions,
   bind: () => { store: Store; types: GatewayApp['types']; logger: Logger },
 ): Subscriber {
-  const timeoutMs =
-    options.timeout === undefined
-      ? 30_000
-      : typeof options.timeout === 'number'
-        ? options.timeout
-        : parseDuration(options.timeout)
+  const timeoutMs = options.timeout === undefined ? 30_000 : toMilliseconds(options.timeout)
   if (timeoutMs === undefined || timeoutMs <= 0)
     throw new Error(`handler ${id}: timeout must be a positive duration`)
   let runner: RunAttempt | undefined

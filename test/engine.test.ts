@@ -92,7 +92,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('processing engine on %s', (kin
     expect(delivery!.attemptsLog[0]!.errorStack).toContain('upstream down (1)')
   })
 
-  it('dead-letters after maxAttempts, and PermanentError at once; RetryableError sets the delay', async () => {
+  it('dead-letters after maxAttempts, and PermanentError at once; RetryableError sets the delay (a duration or ms)', async () => {
     engine = await createEngine(kind, {}, maxJitter)
     engine.handle(
       'always-fails',
@@ -107,6 +107,9 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('processing engine on %s', (kin
     })
     engine.handle('asks-to-wait', ['ContactCreate'], async (_e, ctx) => {
       if (ctx.attempt === 1) throw new RetryableError('rate limited', { retryAfterMs: 90 * SECOND })
+    })
+    engine.handle('asks-in-words', ['ContactCreate'], async (_e, ctx) => {
+      if (ctx.attempt === 1) throw new RetryableError('rate limited', { retryAfter: '2m' })
     })
     const eventId = await engine.send()
     await engine.drain()
@@ -127,6 +130,11 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('processing engine on %s', (kin
     expect(bySubscriber['asks-to-wait']).toMatchObject({
       state: 'retry_scheduled',
       runAt: engine.clock.now - 5 * SECOND + 90 * SECOND,
+    })
+    // A duration, like every other option: 2 minutes, not the 5 s backoff.
+    expect(bySubscriber['asks-in-words']).toMatchObject({
+      state: 'retry_scheduled',
+      runAt: engine.clock.now - 5 * SECOND + 120 * SECOND,
     })
 
     const dlq = await engine.api('GET', '/api/dlq')
