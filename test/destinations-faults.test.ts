@@ -101,10 +101,10 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destination faults on %s', (ki
       } else {
         expect(delivery!.state).toBe('dead')
         expect(acked.has(eventId)).toBe(false)
-        expect(delivery!.attemptsLog).toHaveLength(maxAttempts)
+        expect(delivery!.attemptHistory).toHaveLength(maxAttempts)
         dead++
       }
-      for (const attempt of delivery!.attemptsLog.filter((a) => a.outcome !== 'succeeded')) {
+      for (const attempt of delivery!.attemptHistory.filter((a) => a.outcome !== 'succeeded')) {
         expect(['HttpStatusError', 'DestinationTimeout', 'NetworkError']).toContain(attempt.errorClass)
       }
     }
@@ -112,7 +112,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destination faults on %s', (ki
     // (with 30% failures and 8 attempts that is a 0.3^8 ≈ 1/15,000 event per delivery).
     expect(acked.size + dead).toBe(events.length)
     const errors = (await Promise.all(events.map((e) => engine.deliveries(e))))
-      .flatMap(([d]) => d!.attemptsLog)
+      .flatMap(([d]) => d!.attemptHistory)
       .map((a) => a.errorMessage)
     expect(errors).toContain(`POST ${target.origin}: no complete response within the 300 ms timeout`)
     expect(errors.some((m) => m?.includes('before a complete response'))).toBe(true)
@@ -254,8 +254,8 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destination faults on %s', (ki
       const delivery = bySubscriber[id]!
       // Permanent: retrying cannot help until the configuration changes.
       expect(delivery.state, id).toBe('dead')
-      expect(delivery.attemptsLog, id).toHaveLength(1)
-      expect(delivery.attemptsLog[0]!.errorClass, id).toBe('EgressRefused')
+      expect(delivery.attemptHistory, id).toHaveLength(1)
+      expect(delivery.attemptHistory[0]!.errorClass, id).toBe('EgressRefused')
       expect(delivery.lastError, id).toMatch(reason)
       expect(delivery.lastError, id).toContain('egress.allow')
     }

@@ -430,6 +430,7 @@ describe.each([sqliteHarness, postgresHarness])('Store conformance: %s', (makeHa
           attempt: {
             id: newId('att'),
             number: 1,
+            cycle: 0,
             startedAt: now,
             durationMs: 5,
             errorClass: null,

@@ -6,8 +6,8 @@ import type { Attempt, Delivery, DeliveryFilter, DeliverySummary } from './types
 type Row = Record<string, unknown>
 
 export const DELIVERY_COLUMNS = `d.seq, d.id, d.event_id, d.event_seq, d.subscriber_id, d.state, d.ordering_key,
-  d.run_at, d.lease_owner, d.attempts, d.total_attempts, d.cycle_started_at, d.last_error, d.created_at,
-  d.updated_at, d.completed_at`
+  d.run_at, d.lease_owner, d.cycle, d.attempts, d.total_attempts, d.cycle_started_at, d.last_error,
+  d.created_at, d.updated_at, d.completed_at`
 
 export function rowToDelivery(row: Row, time: (value: unknown) => number): Delivery {
   return {
@@ -20,6 +20,7 @@ export function rowToDelivery(row: Row, time: (value: unknown) => number): Deliv
     orderingKey: row.ordering_key as string | null,
     runAt: time(row.run_at),
     leaseOwner: row.lease_owner as string | null,
+    cycle: Number(row.cycle),
     attempts: row.attempts as number,
     totalAttempts: row.total_attempts as number,
     cycleStartedAt: time(row.cycle_started_at),
@@ -49,6 +50,7 @@ export function rowToAttempt(
     id: row.id as string,
     deliveryId: row.delivery_id as string,
     number: row.number as number,
+    cycle: Number(row.cycle),
     worker: row.worker as string,
     startedAt: time(row.started_at),
     durationMs: Number(row.duration_ms),
