@@ -44,9 +44,9 @@ export function registerTail(program: Command): void {
       'after',
       `
 Each line: time (UTC), outcome, type and GHL name, webhookId, locationId, event id. Delivery attempts:
-time, succeeded | retry | dead, subscriber, attempt (1, 2, … as the handler's ctx.attempt; "2 (replay 1)"
-after a replay), delivery id, event id, error. Filters are applied by the gateway. When the connection drops, tail says so on stderr and reconnects with backoff;
-Ctrl-C stops it (exit 0). The stream shows the events of the process you connect to: with several
+time, succeeded | retry | dead, subscriber, attempt (1, 2, … as the handler's ctx.attempt; "1 (replay 1)"
+after a replay), delivery id, event id, error. Filters are applied by the gateway. When the connection
+drops, tail says so on stderr and reconnects with backoff; Ctrl-C stops it (exit 0). The stream shows the events of the process you connect to: with several
 gateway processes, tail each one, or query the shared database with \`events list\`.
 
 Examples:
