@@ -61,7 +61,8 @@ describe('attempts: one numbering across replays; events show and dlq show', () 
           ? {
               status: 503,
               headers: { 'content-type': 'application/json', 'retry-after': '0', 'x-request-id': 'req_503' },
-              body: '{"error":"overloaded"}',
+              // A title-setting escape sequence: printed as text, never sent to the operator's terminal.
+              body: '{"error":"overloaded"}\u001b]0;pwned\u0007',
             }
           : { status: 200, headers: { 'content-type': 'text/plain' }, body: 'thanks' },
     )
@@ -168,7 +169,8 @@ destinations:
     expect(crm.stdout).toMatch(/^ {2}retry-after: 0$/m)
     expect(crm.stdout).toMatch(/^ {2}x-request-id: req_503$/m)
     expect(crm.stdout).toMatch(/^ {2}\(\d+ more headers: --json shows them\)$/m)
-    expect(crm.stdout).toMatch(/^ {2}body\n {4}\{"error":"overloaded"\}$/m)
+    expect(crm.stdout).toMatch(/^ {2}body\n {4}\{"error":"overloaded"\}\\x1b\]0;pwned\\x07$/m)
+    expect(crm.stdout).not.toContain('\u001b')
     expect(crm.stdout).toMatch(/^2 +\S+ \S+ +[\d.]+ ms +dead +503 +HttpStatusError: /m)
     // A handler has no response to show.
     const handler = await cli('dlq', 'show', dead.sink!.id)

@@ -91,6 +91,15 @@ export function formatAttempts(
     .join('\n')
 }
 
+/**
+ * A destination's bytes, safe to print: control characters (ESC and friends could drive the
+ * operator's terminal) are shown as `\xNN`; tabs stay.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g
+const printable = (text: string) =>
+  text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+
 /** Response headers worth a line in a terminal; the rest are in `--json`. */
 const SHOWN_HEADERS = /^(content-type|retry-after|location|www-authenticate|.*request-id|.*ratelimit.*)$/
 const BODY_LINES = 12
@@ -112,7 +121,7 @@ export function formatLastResponse(history: readonly AttemptJson[], style: Style
   ]
   const headers = Object.entries(r.headers ?? {})
   const shown = headers.filter(([name]) => SHOWN_HEADERS.test(name))
-  for (const [name, value] of shown) lines.push(`${indent}  ${name}: ${value}`)
+  for (const [name, value] of shown) lines.push(`${indent}  ${name}: ${printable(value)}`)
   if (headers.length > shown.length)
     lines.push(style.dim(`${indent}  (${headers.length - shown.length} more headers: --json shows them)`))
   if (!r.body) {
@@ -127,7 +136,7 @@ export function formatLastResponse(history: readonly AttemptJson[], style: Style
   const text = r.body.length > BODY_CHARS ? `${r.body.slice(0, BODY_CHARS)}…` : r.body
   const bodyLines = text.split(/\r?\n/)
   lines.push(`${indent}  ${style.dim('body')}`)
-  for (const line of bodyLines.slice(0, BODY_LINES)) lines.push(`${indent}    ${line}`)
+  for (const line of bodyLines.slice(0, BODY_LINES)) lines.push(`${indent}    ${printable(line)}`)
   if (bodyLines.length > BODY_LINES || r.body.length > BODY_CHARS)
     lines.push(style.dim(`${indent}  (more was saved: --json shows it)`))
   if (r.truncated) lines.push(style.dim(`${indent}  (the destination sent more than was saved)`))
