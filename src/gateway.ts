@@ -3,7 +3,7 @@ import { buildApp, type GatewayApp } from './app.js'
 import type { AnyGhlEvent, CanonicalEventName, EventFor, GhlEventName } from './catalog/index.js'
 import { createTypeMapper } from './catalog/index.js'
 import { coalesced } from './coalesced.js'
-import { parseDuration } from './config/duration.js'
+import { toMilliseconds } from './config/duration.js'
 import { configFileText, type Env, type GatewayConfig, loadConfig } from './config/index.js'
 import type { RunAttempt } from './deliver/attempt.js'
 import { type Handler, handlerRunner } from './deliver/handler-runner.js'
@@ -295,12 +295,7 @@ export function handlerSubscriber(
   options: HandlerOptions,
   bind: () => { store: Store; types: GatewayApp['types']; logger: Logger },
 ): Subscriber {
-  const timeoutMs =
-    options.timeout === undefined
-      ? 30_000
-      : typeof options.timeout === 'number'
-        ? options.timeout
-        : parseDuration(options.timeout)
+  const timeoutMs = options.timeout === undefined ? 30_000 : toMilliseconds(options.timeout)
   if (timeoutMs === undefined || timeoutMs <= 0)
     throw new Error(`handler ${id}: timeout must be a positive duration`)
   let runner: RunAttempt | undefined

@@ -26,7 +26,12 @@ export {
   loadFixture,
 } from './catalog/index.js'
 export { ConfigError, type ConfigWarning, type GatewayConfig, loadConfig } from './config/index.js'
-export { HandlerTimeoutError, PermanentError, RetryableError } from './deliver/errors.js'
+export {
+  HandlerTimeoutError,
+  PermanentError,
+  RetryableError,
+  type RetryableErrorOptions,
+} from './deliver/errors.js'
 export type { Handler, HandlerContext } from './deliver/handler-runner.js'
 export { DEFAULT_RETRY_POLICY, type RetryPolicy, type RetryPolicyInput } from './deliver/retry-policy.js'
 export { DELIVERY_STATES, type DeliveryState } from './deliver/states.js'

@@ -103,7 +103,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destination faults on %s', (ki
     let dead = 0
     for (const eventId of events) {
       const [delivery] = await engine.deliveries(eventId)
-      const attempts = delivery!.attemptsLog
+      const attempts = delivery!.attemptHistory
       const requests = seen.filter((r) => r.eventId === eventId)
       // Every request the sink saw is an attempt the gateway recorded, under its own number.
       expect(new Set(requests.map((r) => r.number)).size, eventId).toBe(requests.length)
@@ -139,7 +139,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destination faults on %s', (ki
     // (with 30% failures and 8 attempts that is a 0.3^8 ≈ 1/15,000 event per delivery).
     expect(delivered + dead).toBe(events.length)
     const errors = (await Promise.all(events.map((e) => engine.deliveries(e))))
-      .flatMap(([d]) => d!.attemptsLog)
+      .flatMap(([d]) => d!.attemptHistory)
       .map((a) => a.errorMessage)
     expect(errors).toContain(`POST ${target.origin}: no complete response within the 1000 ms timeout`)
     expect(errors.some((m) => m?.includes('before a complete response'))).toBe(true)
@@ -333,8 +333,8 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destination faults on %s', (ki
       const delivery = bySubscriber[id]!
       // Permanent: retrying cannot help until the configuration changes.
       expect(delivery.state, id).toBe('dead')
-      expect(delivery.attemptsLog, id).toHaveLength(1)
-      expect(delivery.attemptsLog[0]!.errorClass, id).toBe('EgressRefused')
+      expect(delivery.attemptHistory, id).toHaveLength(1)
+      expect(delivery.attemptHistory[0]!.errorClass, id).toBe('EgressRefused')
       expect(delivery.lastError, id).toMatch(reason)
       expect(delivery.lastError, id).toContain('egress.allow')
     }

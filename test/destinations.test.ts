@@ -67,6 +67,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destinations on %s', (kind) =>
       'user-agent': `ghl-gateway/${VERSION}`,
       'webhook-id': eventId,
       'x-gateway-attempt': '1',
+      'x-gateway-cycle': '0',
       'x-gateway-event-type': 'contact.created',
       'x-team': 'growth',
     })
@@ -102,7 +103,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destinations on %s', (kind) =>
       data: { email: 'jane@example.com', tags: ['vip'] },
     })
     expect(delivery).toMatchObject({ subscriberId: 'crm', state: 'succeeded', attempts: 1 })
-    expect(delivery!.attemptsLog[0]!.response).toMatchObject({
+    expect(delivery!.attemptHistory[0]!.response).toMatchObject({
       status: 200,
       body: 'ok',
       bodyEncoding: 'utf8',
@@ -129,11 +130,11 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destinations on %s', (kind) =>
       START / 1000 + 5,
     ])
     const [delivery] = await engine.deliveries(eventId)
-    expect(delivery!.attemptsLog.map((a) => [a.outcome, a.errorClass, a.response?.status])).toEqual([
+    expect(delivery!.attemptHistory.map((a) => [a.outcome, a.errorClass, a.response?.status])).toEqual([
       ['retry', 'HttpStatusError', 500],
       ['succeeded', null, 204],
     ])
-    expect(delivery!.attemptsLog[0]!.errorMessage).toBe(
+    expect(delivery!.attemptHistory[0]!.errorMessage).toBe(
       `POST ${target.origin} answered 500 Internal Server Error`,
     )
   })
@@ -391,7 +392,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destinations on %s', (kind) =>
       expect(api.requests).toHaveLength(0)
       const [delivery] = await engine.deliveries(eventId)
       expect(delivery).toMatchObject({ state: 'retry_scheduled' })
-      expect(delivery!.attemptsLog[0]).toMatchObject({
+      expect(delivery!.attemptHistory[0]).toMatchObject({
         errorClass: 'OAuthTokenError',
         errorMessage: `POST ${api.origin}: token endpoint ${tokens.origin} answered an access_token that cannot be sent in a header (control or non-Latin-1 characters)`,
       })
@@ -424,7 +425,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destinations on %s', (kind) =>
     expect(parseFormBody(tokens.requests[0]!.body)).toMatchObject({ client_id: 'c', client_secret: 'wrong' })
     const [delivery] = await engine.deliveries(eventId)
     expect(delivery).toMatchObject({ state: 'retry_scheduled' })
-    expect(delivery!.attemptsLog[0]).toMatchObject({
+    expect(delivery!.attemptHistory[0]).toMatchObject({
       errorClass: 'OAuthTokenError',
       errorMessage: `POST ${api.origin}: token endpoint ${tokens.origin} answered 401 Unauthorized (error: invalid_client)`,
     })
@@ -496,7 +497,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destinations on %s', (kind) =>
     })
     let [delivery] = await engine.deliveries(first)
     expect(delivery).toMatchObject({ state: 'retry_scheduled', runAt: START })
-    expect(delivery!.attemptsLog[0]).toMatchObject({
+    expect(delivery!.attemptHistory[0]).toMatchObject({
       errorClass: 'DestinationGone',
       response: { status: 410 },
     })
@@ -539,7 +540,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destinations on %s', (kind) =>
     const bySubscriber = Object.fromEntries(
       (await engine.deliveries(eventId)).map((d) => [d.subscriberId, d]),
     )
-    const saved = bySubscriber.big!.attemptsLog[0]!.response!
+    const saved = bySubscriber.big!.attemptHistory[0]!.response!
     expect(saved).toMatchObject({
       status: 200,
       body: 'x'.repeat(100),
@@ -549,13 +550,13 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destinations on %s', (kind) =>
     })
     expect(saved.headers).not.toHaveProperty('set-cookie')
     expect(saved.durationMs).toBeGreaterThan(0)
-    expect(bySubscriber.binary!.attemptsLog[0]!.response).toMatchObject({
+    expect(bySubscriber.binary!.attemptHistory[0]!.response).toMatchObject({
       status: 500,
       body: Buffer.from([0xff, 0x00, 0xfe, 0x01]).toString('base64'),
       bodyEncoding: 'base64',
       truncated: false,
     })
-    expect(bySubscriber.none!.attemptsLog[0]!.response).toMatchObject({ body: '', truncated: true })
+    expect(bySubscriber.none!.attemptHistory[0]!.response).toMatchObject({ body: '', truncated: true })
   })
 
   it('filters at ingest: events that do not match create no delivery', async () => {

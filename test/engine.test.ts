@@ -53,7 +53,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('processing engine on %s', (kin
     ])
     const [delivery] = await engine.store.eventDeliveries(eventId)
     expect(delivery).toMatchObject({ subscriberId: 'crm', state: 'succeeded', attempts: 1 })
-    expect(delivery!.attemptsLog.map((a) => a.outcome)).toEqual(['succeeded'])
+    expect(delivery!.attemptHistory.map((a) => a.outcome)).toEqual(['succeeded'])
   })
 
   it('retries with exponential backoff on the clock, then succeeds, keeping every attempt', async () => {
@@ -84,15 +84,15 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('processing engine on %s', (kin
     await engine.drain()
     ;[delivery] = await engine.store.eventDeliveries(eventId)
     expect(delivery).toMatchObject({ state: 'succeeded', attempts: 3, totalAttempts: 3, lastError: null })
-    expect(delivery!.attemptsLog.map((a) => [a.number, a.outcome, a.errorMessage])).toEqual([
+    expect(delivery!.attemptHistory.map((a) => [a.number, a.outcome, a.errorMessage])).toEqual([
       [1, 'retry', 'upstream down (1)'],
       [2, 'retry', 'upstream down (2)'],
       [3, 'succeeded', null],
     ])
-    expect(delivery!.attemptsLog[0]!.errorStack).toContain('upstream down (1)')
+    expect(delivery!.attemptHistory[0]!.errorStack).toContain('upstream down (1)')
   })
 
-  it('dead-letters after maxAttempts, and PermanentError at once; RetryableError sets the delay', async () => {
+  it('dead-letters after maxAttempts, and PermanentError at once; RetryableError sets the delay (a duration or ms)', async () => {
     engine = await createEngine(kind, {}, maxJitter)
     engine.handle(
       'always-fails',
@@ -108,6 +108,9 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('processing engine on %s', (kin
     engine.handle('asks-to-wait', ['ContactCreate'], async (_e, ctx) => {
       if (ctx.attempt === 1) throw new RetryableError('rate limited', { retryAfterMs: 90 * SECOND })
     })
+    engine.handle('asks-in-words', ['ContactCreate'], async (_e, ctx) => {
+      if (ctx.attempt === 1) throw new RetryableError('rate limited', { retryAfter: '2m' })
+    })
     const eventId = await engine.send()
     await engine.drain()
     engine.clock.advance(5 * SECOND)
@@ -120,13 +123,18 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('processing engine on %s', (kin
       /TypeError: bad mapping \(gave up after 2 attempts/,
     )
     expect(bySubscriber.permanent).toMatchObject({ state: 'dead', attempts: 1 })
-    expect(bySubscriber.permanent!.attemptsLog[0]).toMatchObject({
+    expect(bySubscriber.permanent!.attemptHistory[0]).toMatchObject({
       outcome: 'dead',
       errorClass: 'PermanentError',
     })
     expect(bySubscriber['asks-to-wait']).toMatchObject({
       state: 'retry_scheduled',
       runAt: engine.clock.now - 5 * SECOND + 90 * SECOND,
+    })
+    // A duration, like every other option: 2 minutes, not the 5 s backoff.
+    expect(bySubscriber['asks-in-words']).toMatchObject({
+      state: 'retry_scheduled',
+      runAt: engine.clock.now - 5 * SECOND + 120 * SECOND,
     })
 
     const dlq = await engine.api('GET', '/api/dlq')
@@ -139,7 +147,10 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('processing engine on %s', (kin
   it('replays one delivery, one event, or a filter as new attempts, keeping the history', async () => {
     engine = await createEngine(kind, {}, maxJitter)
     let healthy = false
-    engine.handle('sync', ['ContactCreate'], async () => {
+    const seen: [number, number][] = []
+    engine.handle('sync', ['ContactCreate'], async (_event, ctx) => {
+      seen.push([ctx.cycle, ctx.attempt])
+      ctx.logger.info('syncing')
       if (!healthy) throw new PermanentError('credentials revoked')
     })
     const first = await engine.send()
@@ -155,12 +166,39 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('processing engine on %s', (kin
       added: 0,
     })
     await engine.drain()
+    // One numbering everywhere: the replay is cycle 1, and its first attempt is attempt 1 — for the
+    // handler, in the handler's log lines, in the record, and in the API.
     const [replayed] = await engine.store.eventDeliveries(first)
-    expect(replayed).toMatchObject({ state: 'succeeded', attempts: 1, totalAttempts: 2 })
-    expect(replayed!.attemptsLog.map((a) => [a.number, a.outcome])).toEqual([
-      [1, 'dead'],
-      [2, 'succeeded'],
+    expect(replayed).toMatchObject({ state: 'succeeded', cycle: 1, attempts: 1, totalAttempts: 2 })
+    expect(replayed!.attemptHistory.map((a) => [a.cycle, a.number, a.outcome])).toEqual([
+      [0, 1, 'dead'],
+      [1, 1, 'succeeded'],
     ])
+    expect(seen.slice(-1)).toEqual([[1, 1]])
+    const logged = engine.logs.json().filter((line) => line.deliveryId === dead!.id && line.msg === 'syncing')
+    expect(logged.map((line) => [line.cycle, line.attempt])).toEqual([
+      [0, 1],
+      [1, 1],
+    ])
+    const detail = (await engine.api('GET', `/api/deliveries/${dead!.id}`)).json
+    const fromEvent = (await engine.api('GET', `/api/events/${first}`)).json.deliveries[0]
+    for (const d of [detail, fromEvent]) {
+      expect(d).toMatchObject({ cycle: 1, attemptsInCycle: 1, totalAttempts: 2 })
+      expect(d.attemptHistory.map((a: { cycle: number; number: number }) => [a.cycle, a.number])).toEqual([
+        [0, 1],
+        [1, 1],
+      ])
+      // The first API's names, kept as deprecated aliases.
+      expect(d.attempts).toBe(1)
+      expect(d.attemptsLog).toEqual(d.attemptHistory)
+    }
+    const listed = (await engine.api('GET', `/api/deliveries?state=succeeded`)).json.data
+    expect(listed.find((d: { id: string }) => d.id === dead!.id)).toMatchObject({
+      cycle: 1,
+      attemptsInCycle: 1,
+      attempts: 1,
+      totalAttempts: 2,
+    })
 
     const byFilter = await engine.api('POST', '/api/replay', {
       filter: { error: 'credentials', type: 'contact.created' },
@@ -298,7 +336,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('processing engine on %s', (kin
     await engine.drain()
     const [delivery] = await engine.store.eventDeliveries(eventId)
     expect(delivery).toMatchObject({ state: 'retry_scheduled' })
-    expect(delivery!.attemptsLog[0]).toMatchObject({ outcome: 'retry', errorClass: 'HandlerTimeoutError' })
+    expect(delivery!.attemptHistory[0]).toMatchObject({ outcome: 'retry', errorClass: 'HandlerTimeoutError' })
     expect(String(aborted)).toMatch(/did not finish within 50 ms/)
   })
 
@@ -331,6 +369,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('processing engine on %s', (kin
     const attempt = {
       id: 'att_1',
       number: 1,
+      cycle: 0,
       startedAt: now,
       durationMs: 1,
       errorClass: null,
@@ -357,10 +396,12 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('processing engine on %s', (kin
     expect(done).toEqual([true])
     const [delivery] = await engine.store.eventDeliveries(eventId)
     expect(delivery!.state).toBe('succeeded')
-    expect(delivery!.attemptsLog.map((a) => [a.worker, a.outcome])).toEqual([
-      ['crashed-worker', 'lease_lost'],
-      ['crashed-worker', 'lease_lost'],
-      ['other', 'succeeded'],
+    // The lost attempt is recorded twice under its own number: by the claim that found its lease
+    // expired, and by its late report.
+    expect(delivery!.attemptHistory.map((a) => [a.worker, a.outcome, a.cycle, a.number])).toEqual([
+      ['crashed-worker', 'lease_lost', 0, 1],
+      ['crashed-worker', 'lease_lost', 0, 1],
+      ['other', 'succeeded', 0, 2],
     ])
   })
 

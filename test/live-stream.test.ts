@@ -230,6 +230,7 @@ describe('stream route details', () => {
         eventId: 'evt_1',
         subscriber: 'crm',
         attempt: 1,
+        cycle: 0,
         outcome: 'dead',
         error: 'Error: nope',
         durationMs: 1,

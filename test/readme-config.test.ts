@@ -2,7 +2,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { createTypeMapper } from '../src/catalog/index.js'
 import { loadConfig } from '../src/config/index.js'
+import { buildPayload } from '../src/deliver/http/payload.js'
+import { classifyGhl } from '../src/receive/classify-event.js'
+import { sampleEvent } from './support/sample-event.js'
 
 /** Every YAML example in the README loads with the real config loader: the docs stay true. */
 describe('README config examples', () => {
@@ -25,5 +29,36 @@ describe('README config examples', () => {
         : `value-of-${name}`
     }
     expect(() => loadConfig({ env, cwd: dir })).not.toThrow()
+  })
+})
+
+describe('README: destination templates', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+
+  it('documents the template key with an example that sends what the README says', () => {
+    // The YAML example with `payload: template`, then the GHL body it is shown with, then what it sends.
+    const example =
+      /```yaml\n((?:(?!```)[\s\S])*payload: template[\s\S]*?)```[\s\S]*?```json\n([\s\S]*?)```[\s\S]*?```json\n([\s\S]*?)```/.exec(
+        readme,
+      )
+    expect(example, 'a yaml example with payload: template, then two json blocks').not.toBeNull()
+    const [, yaml, input, output] = example!
+    const dir = mkdtempSync(join(tmpdir(), 'ghl-gateway-readme-'))
+    const path = join(dir, 'ghl-gateway.config.yaml')
+    writeFileSync(path, yaml!)
+    const [destination] = loadConfig({ env: { GATEWAY_CONFIG: path }, cwd: dir }).file.destinations
+    expect(destination).toMatchObject({ payload: 'template', template: expect.any(Object) })
+
+    const body = JSON.parse(input!)
+    const rawBody = Buffer.from(JSON.stringify(body))
+    const { fields } = classifyGhl(body, undefined, [])
+    const event = { ...sampleEvent({ ...fields, rawBody }), seq: 1, bodyBytes: rawBody.length }
+    const sent = buildPayload(
+      destination!,
+      { ...event, duplicateCount: 0, lastDuplicateAt: null },
+      createTypeMapper(),
+    )
+    expect(sent.contentType).toBe('application/json')
+    expect(JSON.parse(sent.body.toString('utf8'))).toEqual(JSON.parse(output!))
   })
 })

@@ -7,6 +7,7 @@ import type { SubscriberRegistry } from '../dispatch/registry.js'
 import { planDeliveries } from '../dispatch/subscribers.js'
 import { GatewayError } from '../errors.js'
 import type { DeliveryFilter, DeliverySummary, Store } from '../store/types.js'
+import { attemptCounters, attemptHistoryJson } from './attempts-json.js'
 import { requireAdmin } from './auth.js'
 import { summaryJson } from './events-routes.js'
 import { instant, pageCursor, pageLimit, parseInput, text } from './input.js'
@@ -64,8 +65,7 @@ export function deliveryJson(d: DeliverySummary, types: TypeMapper) {
     type: d.eventType === null ? null : d.eventName !== null ? types.toType(d.eventType) : d.eventType,
     name: d.eventName,
     tenant: { locationId: d.locationId, companyId: d.companyId },
-    attempts: d.attempts,
-    totalAttempts: d.totalAttempts,
+    ...attemptCounters(d),
     lastError: d.lastError,
     runAt: new Date(d.runAt).toISOString(),
     createdAt: new Date(d.createdAt).toISOString(),
@@ -121,13 +121,13 @@ export async function deliveriesRoutes(
     const delivery = await store.getDelivery(request.params.id)
     const event = delivery && (await store.getEvent(delivery.eventId))
     if (!delivery || !event) throw new GatewayError('not_found', `no delivery ${request.params.id}`)
-    const attempts =
-      (await store.eventDeliveries(event.id)).find((d) => d.id === delivery.id)?.attemptsLog ?? []
+    const history =
+      (await store.eventDeliveries(event.id)).find((d) => d.id === delivery.id)?.attemptHistory ?? []
     const { eventType, eventName, locationId, companyId } = event
     return {
       ...deliveryJson({ ...delivery, eventType, eventName, locationId, companyId }, types),
       event: summaryJson(event, types),
-      attemptsLog: attempts.map((a) => ({ ...a, startedAt: new Date(a.startedAt).toISOString() })),
+      ...attemptHistoryJson(history),
     }
   })
 

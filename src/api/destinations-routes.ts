@@ -145,7 +145,7 @@ export async function destinationsRoutes(
     } else {
       event = fixtureEvent(body.event, body.data ?? {}, now())
     }
-    const sent = await runtime.send(event, { attempt: 1, deliveryId: 'test', now: now() })
+    const sent = await runtime.send(event, { attempt: 1, cycle: 0, deliveryId: 'test', now: now() })
     const { verdict, result } = sent
     return {
       destination: row.id,

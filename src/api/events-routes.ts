@@ -5,6 +5,7 @@ import type { TypeMapper } from '../catalog/index.js'
 import { GatewayError } from '../errors.js'
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js'
 import type { EventSummary, Store, StoredEvent } from '../store/types.js'
+import { attemptCounters, attemptHistoryJson } from './attempts-json.js'
 import { requireAdmin } from './auth.js'
 import { instant, pageCursor, pageLimit, parseInput, text } from './input.js'
 
@@ -132,19 +133,15 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOp
     const deliveries = await store.eventDeliveries(event.id)
     return {
       ...detailJson(event, types),
-      deliveries: deliveries.map(({ attemptsLog, ...d }) => ({
+      deliveries: deliveries.map(({ attemptHistory, ...d }) => ({
         id: d.id,
         subscriber: d.subscriberId,
         state: d.state,
-        attempts: d.attempts,
-        totalAttempts: d.totalAttempts,
+        ...attemptCounters(d),
         lastError: d.lastError,
         runAt: new Date(d.runAt).toISOString(),
         completedAt: d.completedAt === null ? null : new Date(d.completedAt).toISOString(),
-        attemptsLog: attemptsLog.map((a) => ({
-          ...a,
-          startedAt: new Date(a.startedAt).toISOString(),
-        })),
+        ...attemptHistoryJson(attemptHistory),
       })),
     }
   })

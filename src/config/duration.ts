@@ -11,6 +11,16 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(Number(match[1]) * UNITS[unit]!)
 }
 
+/**
+ * A duration as options given in code take it (handler `timeout`, `retry.*`, `RetryableError`'s
+ * `retryAfter`): a number of milliseconds, or text `parseDuration` reads. Undefined for anything
+ * else, negative or not finite, so callers can word the error.
+ */
+export function toMilliseconds(value: number | string): number | undefined {
+  const ms = typeof value === 'number' ? value : typeof value === 'string' ? parseDuration(value) : undefined
+  return ms !== undefined && Number.isFinite(ms) && ms >= 0 ? ms : undefined
+}
+
 /** Formats milliseconds the way `parseDuration` reads them, choosing the largest exact unit. */
 export function formatDuration(ms: number): string {
   for (const unit of ['d', 'h', 'm', 's'] as const) {

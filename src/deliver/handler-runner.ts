@@ -10,6 +10,8 @@ import { PermanentError, RetryableError } from './errors.js'
 export interface HandlerContext {
   /** 1 on the first attempt of this cycle, 2 on the first retry, … (a replay starts again at 1). */
   attempt: number
+  /** 0 until the delivery is replayed; n during its n-th replay. */
+  cycle: number
   eventId: string
   deliveryId: string
   subscriberId: string
@@ -43,6 +45,7 @@ export function handlerRunner(options: {
   return async (delivery, { signal, logger, now }) => {
     const ctx: HandlerContext = {
       attempt: delivery.attempts,
+      cycle: delivery.cycle,
       eventId: delivery.eventId,
       deliveryId: delivery.id,
       subscriberId: delivery.subscriberId,

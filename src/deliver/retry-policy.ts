@@ -1,4 +1,4 @@
-import { parseDuration } from '../config/duration.js'
+import { toMilliseconds } from '../config/duration.js'
 
 /**
  * Retry policy of one subscriber. Backoff is exponential with full jitter between `minDelay` and
@@ -38,8 +38,8 @@ export interface RetryPolicyInput {
 export function retryPolicy(input: RetryPolicyInput = {}): RetryPolicy {
   const ms = (value: number | string | undefined, fallback: number, name: string) => {
     if (value === undefined) return fallback
-    const parsed = typeof value === 'number' ? value : parseDuration(value)
-    if (parsed === undefined || !Number.isFinite(parsed) || parsed < 0) {
+    const parsed = toMilliseconds(value)
+    if (parsed === undefined) {
       throw new Error(`retry.${name} must be a duration such as 30s or 10h (got ${JSON.stringify(value)})`)
     }
     return parsed

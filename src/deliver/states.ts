@@ -30,8 +30,8 @@
  *   dead-letter queue; they no longer hold back their entity's later deliveries.
  * - leased → pending: released unstarted on shutdown (not an attempt).
  * - retry_scheduled → leased: claimed when due.
- * - succeeded | dead | discarded → pending: replay (a new cycle: attempts and max age start over;
- *   the attempt history is kept).
+ * - succeeded | dead | discarded → pending: replay (a new cycle: `cycle` + 1; attempts, numbered
+ *   from 1 again, and max age start over; the attempt history is kept).
  * - dead → discarded: purged from the dead-letter queue by an operator.
  */
 export const DELIVERY_STATES = [

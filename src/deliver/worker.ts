@@ -203,10 +203,14 @@ export class Worker {
     abort: AbortController,
   ) {
     const { logger, metrics, now } = this.#o
+    // Every line of this attempt, the handler's own `ctx.logger` lines too, says which attempt it is:
+    // the number within the cycle (as ctx.attempt has it) and the cycle (0, or the n-th replay).
     const log = logger.child({
       deliveryId: delivery.id,
       eventId: delivery.eventId,
       subscriber: delivery.subscriberId,
+      attempt: delivery.attempts,
+      cycle: delivery.cycle,
     })
     if (!subscriber) {
       // Unregistered since the claim: give it back untouched for a process that has it.
@@ -239,7 +243,6 @@ export class Worker {
     // fire while it is still leased, find nothing, and leave the retry to the next poll.
     if (applied && result.next.state === 'retry_scheduled') this.#wakeAt(result.next.runAt)
     const line = {
-      attempt: delivery.attempts,
       outcome: result.next.state,
       durationMs: Math.round(durationMs * 1000) / 1000,
     }
@@ -305,7 +308,8 @@ export class Worker {
     const error = report.outcome === 'success' ? undefined : report.error
     const attempt = {
       id: newId('att', startedAt),
-      number: delivery.totalAttempts,
+      number: delivery.attempts,
+      cycle: delivery.cycle,
       startedAt,
       durationMs,
       errorClass: error ? error.name : null,

@@ -42,8 +42,10 @@ export interface LiveDelivery {
   deliveryId: string
   eventId: string
   subscriber: string
-  /** The attempt's number over the delivery's whole history (replays continue the count). */
+  /** 1, 2, … within the cycle, as the handler's `ctx.attempt` and the `x-gateway-attempt` header say. */
   attempt: number
+  /** 0 until the delivery is replayed; n for the attempts of its n-th replay. */
+  cycle: number
   /** `retry`: failed, another attempt is scheduled; `dead`: now in the dead-letter queue. */
   outcome: 'succeeded' | 'retry' | 'dead'
   error: string | null
@@ -154,6 +156,7 @@ export function liveDelivery(
     eventId: delivery.eventId,
     subscriber: delivery.subscriberId,
     attempt: attempt.number,
+    cycle: attempt.cycle,
     outcome: next.state === 'retry_scheduled' ? 'retry' : next.state,
     error: next.state === 'succeeded' ? null : next.error,
     durationMs: Math.round(attempt.durationMs * 1000) / 1000,

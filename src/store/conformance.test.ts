@@ -448,6 +448,7 @@ describe.each([
           attempt: {
             id: newId('att'),
             number: 1,
+            cycle: 0,
             startedAt: now,
             durationMs: 5,
             errorClass: null,

@@ -12,8 +12,8 @@ type Row = Record<string, unknown>
 export const OPEN_STATES_SQL = `(${OPEN_STATES.map((state) => `'${state}'`).join(', ')})`
 
 export const DELIVERY_COLUMNS = `d.seq, d.id, d.event_id, d.event_seq, d.subscriber_id, d.state, d.ordering_key,
-  d.run_at, d.lease_owner, d.attempts, d.total_attempts, d.cycle_started_at, d.last_error, d.created_at,
-  d.updated_at, d.completed_at`
+  d.run_at, d.lease_owner, d.cycle, d.attempts, d.total_attempts, d.cycle_started_at, d.last_error,
+  d.created_at, d.updated_at, d.completed_at`
 
 export function rowToDelivery(row: Row, time: (value: unknown) => number): Delivery {
   return {
@@ -26,6 +26,7 @@ export function rowToDelivery(row: Row, time: (value: unknown) => number): Deliv
     orderingKey: row.ordering_key as string | null,
     runAt: time(row.run_at),
     leaseOwner: row.lease_owner as string | null,
+    cycle: Number(row.cycle),
     attempts: row.attempts as number,
     totalAttempts: row.total_attempts as number,
     cycleStartedAt: time(row.cycle_started_at),
@@ -55,6 +56,7 @@ export function rowToAttempt(
     id: row.id as string,
     deliveryId: row.delivery_id as string,
     number: row.number as number,
+    cycle: Number(row.cycle),
     worker: row.worker as string,
     startedAt: time(row.started_at),
     durationMs: Number(row.duration_ms),

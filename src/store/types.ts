@@ -142,8 +142,14 @@ export interface Delivery {
   /** Next due time (for a leased delivery: its lease expiry), ms. */
   runAt: number
   leaseOwner: string | null
-  /** Attempts in the current cycle (a replay starts a new one). */
+  /**
+   * Which cycle the delivery is in: 0 for the original, n after its n-th replay. An attempt is
+   * numbered 1, 2, … within its cycle (ctx.attempt, the x-gateway-attempt header).
+   */
+  cycle: number
+  /** Attempts in the current cycle: the number of the latest one (0 before the first). */
   attempts: number
+  /** Attempts over every cycle. */
   totalAttempts: number
   cycleStartedAt: number
   lastError: string | null
@@ -170,7 +176,10 @@ export interface ClaimRequest {
 export interface Attempt {
   id: string
   deliveryId: string
+  /** 1, 2, … within its cycle: the `ctx.attempt` and `x-gateway-attempt` the attempt was given. */
   number: number
+  /** The delivery's cycle when it ran: 0 for the original, n for its n-th replay. */
+  cycle: number
   worker: string
   startedAt: number
   durationMs: number
@@ -336,12 +345,12 @@ export interface Store {
   /** Puts leased, never-started deliveries back to pending (shutdown). Not an attempt. */
   releaseDeliveries(deliveryIds: readonly string[], worker: string, now: number): Promise<number>
   getDelivery(id: string): Promise<Delivery | undefined>
-  /** The deliveries of one event with their attempts, oldest first. */
-  eventDeliveries(eventId: string): Promise<(Delivery & { attemptsLog: Attempt[] })[]>
+  /** The deliveries of one event, each with its attempts over every cycle, oldest first. */
+  eventDeliveries(eventId: string): Promise<(Delivery & { attemptHistory: Attempt[] })[]>
   listDeliveries(filter: DeliveryFilter, page: PageRequest): Promise<Page<DeliverySummary>>
   /**
-   * Starts a new cycle (state pending, due now, attempts 0) for the deliveries matching the
-   * filter that are not open. Returns how many.
+   * Starts a new cycle (the next `cycle`, state pending, due now, attempts 0) for the deliveries
+   * matching the filter that are not open. Returns how many.
    */
   replayDeliveries(filter: DeliveryFilter, now: number, limit: number): Promise<number>
   /** Adds deliveries to an existing event (replaying it to a subscriber it never had). */

@@ -98,7 +98,7 @@ interface ApiAttempt {
 }
 interface ApiEvent {
   id: string
-  deliveries: { id: string; state: string; attempts: number; attemptsLog: ApiAttempt[] }[]
+  deliveries: { id: string; state: string; attemptsInCycle: number; attemptHistory: ApiAttempt[] }[]
 }
 
 export async function runDestinationFaults(
@@ -189,13 +189,14 @@ export async function runDestinationFaults(
       return answer.body as T
     }
     // The DLQ as the API lists it (all pages).
-    const dlq = new Map<string, { eventId: string; attempts: number }>()
+    const dlq = new Map<string, { eventId: string; attemptsInCycle: number }>()
     let cursor: string | null = null
     for (let page = 0; page < 1000; page++) {
       const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''
-      const body = await api<{ data: { eventId: string; attempts: number }[]; nextCursor: string | null }>(
-        `/api/dlq?limit=500${query}`,
-      )
+      const body = await api<{
+        data: { eventId: string; attemptsInCycle: number }[]
+        nextCursor: string | null
+      }>(`/api/dlq?limit=500${query}`)
       for (const item of body.data) dlq.set(item.eventId, item)
       cursor = body.nextCursor
       if (!cursor) break
@@ -217,7 +218,7 @@ export async function runDestinationFaults(
       const event = await api<ApiEvent>(`/api/events/${row.id}`)
       const delivery = event.deliveries[0]
       const seen = books.byEventId.get(row.id) ?? []
-      attemptsRecorded += delivery?.attemptsLog.length ?? 0
+      attemptsRecorded += delivery?.attemptHistory.length ?? 0
       if (!delivery) {
         unsettled.push(`${row.id}: no delivery`)
         continue
@@ -227,7 +228,7 @@ export async function runDestinationFaults(
       for (const entry of seen) {
         const { request, kind } = entry
         const number = Number(request.headers['x-gateway-attempt'])
-        const attempt = delivery.attemptsLog.find((a) => a.number === number)
+        const attempt = delivery.attemptHistory.find((a) => a.number === number)
         const expected = EXPECTED_CLASS[kind]
         const failedOutcome = number >= MAX_ATTEMPTS ? 'dead' : 'retry'
         // Any answer can reach the gateway after its 1 s timeout on a machine this loaded; a
@@ -255,9 +256,9 @@ export async function runDestinationFaults(
           else lateTakes++
         }
       }
-      if (seen.length !== delivery.attemptsLog.length) {
+      if (seen.length !== delivery.attemptHistory.length) {
         mismatches.push(
-          `${row.id}: sink saw ${seen.length} requests, ${delivery.attemptsLog.length} attempts recorded`,
+          `${row.id}: sink saw ${seen.length} requests, ${delivery.attemptHistory.length} attempts recorded`,
         )
       }
       if (delivery.state === 'succeeded') {
@@ -269,17 +270,17 @@ export async function runDestinationFaults(
         dead++
         if (isPoison(row.id)) deadPoison++
         const listed = dlq.get(row.id)
-        const outcomes = delivery.attemptsLog.map((a) => a.outcome)
+        const outcomes = delivery.attemptHistory.map((a) => a.outcome)
         const wellFormed =
           listed !== undefined &&
-          listed.attempts === MAX_ATTEMPTS &&
-          delivery.attemptsLog.length === MAX_ATTEMPTS &&
+          listed.attemptsInCycle === MAX_ATTEMPTS &&
+          delivery.attemptHistory.length === MAX_ATTEMPTS &&
           outcomes.slice(0, -1).every((o) => o === 'retry') &&
           outcomes.at(-1) === 'dead' &&
           takenOnSuccess === 0
         if (!wellFormed) {
           deadBad.push(
-            `${row.id}: listed ${listed ? `with ${listed.attempts} attempts` : 'no'}; attempts ${outcomes.join(',')}`,
+            `${row.id}: listed ${listed ? `with ${listed.attemptsInCycle} attempts` : 'no'}; attempts ${outcomes.join(',')}`,
           )
         }
       } else {

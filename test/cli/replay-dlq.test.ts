@@ -144,7 +144,7 @@ describe('replay and dlq', () => {
 
     const json = JSON.parse((await cli('dlq', 'show', row.id, '--json')).stdout)
     expect(json).toMatchObject({ id: row.id, state: 'dead', event: { id: events[0]!.eventId } })
-    expect(json.attemptsLog.map((a: { number: number }) => a.number)).toEqual([1, 2])
+    expect(json.attemptHistory.map((a: { number: number }) => a.number)).toEqual([1, 2])
 
     const unknown = await cli('dlq', 'show', 'dlv_nope')
     expect(unknown.code).toBe(1)
@@ -211,7 +211,7 @@ describe('replay and dlq', () => {
     const show = await cli('dlq', 'show', byEvent(e3!.eventId).id, '--json')
     const detail = JSON.parse(show.stdout)
     expect(detail.state).toBe('succeeded')
-    expect(detail.attemptsLog.map((a: { outcome: string }) => a.outcome)).toEqual([
+    expect(detail.attemptHistory.map((a: { outcome: string }) => a.outcome)).toEqual([
       'retry',
       'dead',
       'succeeded',

@@ -48,7 +48,7 @@ export interface DestinationEngine {
   /** The deliveries of an event, with attempts. */
   deliveries(
     eventId: string,
-  ): Promise<(Delivery & { attemptsLog: import('../../src/store/types.js').Attempt[] })[]>
+  ): Promise<(Delivery & { attemptHistory: import('../../src/store/types.js').Attempt[] })[]>
   close(): Promise<void>
 }
 

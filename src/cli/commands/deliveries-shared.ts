@@ -33,7 +33,9 @@ export interface DeliveryRow {
   type: string | null
   name: string | null
   tenant: { locationId: string | null; companyId: string | null }
-  attempts: number
+  /** 0, or n after the n-th replay. */
+  cycle: number
+  attemptsInCycle: number
   totalAttempts: number
   lastError: string | null
   runAt: string

@@ -3,7 +3,8 @@ import { AdminApiError, type AdminClient, clientFor } from '../admin-client.js'
 import { ADMIN_ENV_HELP as ENV_HELP, withConnection } from '../options.js'
 import { createProgress } from '../ui/progress.js'
 import { styleFor } from '../ui/style.js'
-import { cell, formatTable } from '../ui/table.js'
+import { cell } from '../ui/table.js'
+import { type AttemptJson, attemptCountText, formatAttempts, formatLastResponse } from './attempts-format.js'
 import {
   confirmBulk,
   countText,
@@ -11,7 +12,6 @@ import {
   type DeliveryRow,
   filterQuery,
   listDeliveries,
-  oneLine,
   printDeliveries,
   withDeliveryFilters,
 } from './deliveries-shared.js'
@@ -25,23 +25,10 @@ interface ConnectionFlags {
   token?: string
 }
 
-interface AttemptJson {
-  id: string
-  number: number
-  worker: string
-  startedAt: string
-  durationMs: number
-  outcome: string
-  errorClass: string | null
-  errorMessage: string | null
-  errorStack: string | null
-  response: Record<string, unknown> | null
-}
-
 /** GET /api/deliveries/:id */
 interface DeliveryDetail extends DeliveryRow {
   event: EventSummary
-  attemptsLog: AttemptJson[]
+  attemptHistory: AttemptJson[]
 }
 
 export function registerDlq(program: Command): void {
@@ -76,7 +63,9 @@ export function registerDlq(program: Command): void {
     })
 
   withConnection(dlq.command('show'))
-    .description('Show one delivery: its event and every attempt (time, duration, outcome, error).')
+    .description(
+      "Show one delivery: its event, every attempt (time, duration, outcome, status, error) and a destination's last response.",
+    )
     .argument('<deliveryId>', 'delivery id (dlv_…)')
     .option('--stack', 'print the stack trace recorded with each failed attempt')
     .option('--json', "print the API's JSON")
@@ -196,31 +185,14 @@ function printDetail(d: DeliveryDetail, stack: boolean): void {
   line('event', `${e.id}  ${cell(e.type)}${e.name && e.name !== e.type ? ` (${e.name})` : ''}`)
   line('received', `${e.receivedAt}  source ${e.source}  webhookId ${cell(e.webhookId)}`)
   line('tenant', `location ${cell(e.tenant.locationId)}  company ${cell(e.tenant.companyId)}`)
-  line('attempts', `${d.attempts} this cycle, ${d.totalAttempts} in all`)
+  line('attempts', attemptCountText(d))
   line('updated', `${d.updatedAt}${d.completedAt ? `  completed ${d.completedAt}` : `  next run ${d.runAt}`}`)
   if (d.lastError) line('last error', d.lastError)
-  if (!d.attemptsLog.length) {
+  for (const text of formatLastResponse(d.attemptHistory, style)) console.log(text)
+  if (!d.attemptHistory.length) {
     console.log(style.dim('\nno attempts yet'))
     return
   }
   console.log('')
-  const rows = d.attemptsLog.map((a) => [
-    String(a.number),
-    a.startedAt.replace('T', ' '),
-    `${a.durationMs.toFixed(1)} ms`,
-    a.outcome,
-    a.errorClass || a.errorMessage ? `${a.errorClass ?? 'Error'}: ${oneLine(a.errorMessage, 200)}` : '',
-  ])
-  if (!stack) {
-    console.log(formatTable(['#', 'STARTED', 'DURATION', 'OUTCOME', 'ERROR'], rows))
-    return
-  }
-  // With stacks, each attempt is a block: the table's columns would be torn apart by them.
-  d.attemptsLog.forEach((a, i) => {
-    const [number, started, duration, outcome, error] = rows[i]!
-    console.log(
-      `${style.bold(`#${number}`)}  ${started}  ${duration}  ${outcome}${error ? `  ${error}` : ''}`,
-    )
-    if (a.errorStack) console.log(style.dim(a.errorStack.replace(/^/gm, '    ')))
-  })
+  console.log(formatAttempts(d.attemptHistory, style, { stack }))
 }

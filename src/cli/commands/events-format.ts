@@ -1,5 +1,12 @@
-import { styleFor } from '../ui/style.js'
+import { type Style, styleFor } from '../ui/style.js'
 import { cell, formatTable } from '../ui/table.js'
+import {
+  type AttemptCounters,
+  type AttemptJson,
+  attemptCountText,
+  formatAttempts,
+  formatLastResponse,
+} from './attempts-format.js'
 
 /** Terminal output of `events list` and `events show`: what GET /api/events(/:id) answered, readable. */
 
@@ -38,7 +45,20 @@ export function printTable(events: readonly EventSummary[]): void {
   console.log(formatTable(['RECEIVED', 'ID', 'TYPE', 'NAME', 'TENANT', 'VERIFIED', 'DUPS', 'FLAGS'], rows))
 }
 
-export function printDetail(e: EventSummary & Record<string, unknown>): void {
+/** One entry of the event detail's `deliveries`. */
+export interface EventDelivery extends AttemptCounters {
+  id: string
+  subscriber: string
+  state: string
+  lastError: string | null
+  runAt: string
+  completedAt: string | null
+  attemptHistory: AttemptJson[]
+}
+
+export function printDetail(
+  e: EventSummary & { deliveries?: EventDelivery[] } & Record<string, unknown>,
+): void {
   const style = styleFor(process.stdout)
   const line = (label: string, value: string) => console.log(`${style.dim(label.padEnd(12))}${value}`)
   console.log(`${style.bold(e.id)}  ${cell(e.type)}${e.name && e.name !== 'unknown' ? ` (${e.name})` : ''}`)
@@ -64,6 +84,7 @@ export function printDetail(e: EventSummary & Record<string, unknown>): void {
   )
   const notes = (e.classification as { notes?: string[] } | null)?.notes ?? []
   for (const note of notes) line('note', note)
+  printEventDeliveries(e.deliveries ?? [], style)
   const headers = (e.headers ?? {}) as Record<string, string>
   if (Object.keys(headers).length) {
     console.log(style.dim('headers'))
@@ -76,4 +97,25 @@ export function printDetail(e: EventSummary & Record<string, unknown>): void {
       ? Buffer.from(String(e.rawBody ?? ''), 'base64').toString('utf8')
       : JSON.stringify(e.body, null, 2),
   )
+}
+
+/**
+ * Each delivery of the event (one per subscriber): its state and counters, last error, a
+ * destination's last response, and every attempt.
+ */
+function printEventDeliveries(deliveries: readonly EventDelivery[], style: Style): void {
+  if (!deliveries.length) {
+    console.log(`${style.dim('deliveries'.padEnd(12))}none (no subscriber wanted this event)`)
+    return
+  }
+  console.log(style.dim(`deliveries (${deliveries.length})`))
+  for (const d of deliveries) {
+    const state =
+      d.state === 'dead' ? style.red(d.state) : d.state === 'succeeded' ? style.green(d.state) : d.state
+    const when = d.completedAt ? `completed ${d.completedAt}` : `next run ${d.runAt}`
+    console.log(`  ${style.bold(d.subscriber)}  ${state}  ${d.id}  attempts ${attemptCountText(d)}  ${when}`)
+    if (d.lastError) console.log(`  ${style.dim('last error'.padEnd(12))}${d.lastError}`)
+    for (const text of formatLastResponse(d.attemptHistory, style, '  ')) console.log(text)
+    if (d.attemptHistory.length) console.log(formatAttempts(d.attemptHistory, style, { indent: '    ' }))
+  }
 }

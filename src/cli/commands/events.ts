@@ -127,7 +127,9 @@ export function registerEvents(program: Command): void {
     )
 
   withConnection(events.command('show'))
-    .description('Show one event: metadata, verification, kept headers and the body.')
+    .description(
+      'Show one event: metadata, verification, its deliveries with every attempt, kept headers and the body.',
+    )
     .argument('<id>', 'event id (evt_…)')
     .option('--json', "print the API's JSON (with the exact bytes as base64 in rawBody)")
     .addHelpText(

@@ -5,6 +5,7 @@ import { ADMIN_ENV_HELP as ENV_HELP, withConnection } from '../options.js'
 import { createSseParser } from '../sse.js'
 import { type Style, styleFor } from '../ui/style.js'
 import { cell } from '../ui/table.js'
+import { attemptLabel } from './attempts-format.js'
 
 /**
  * `tail`: GET /api/stream (Server-Sent Events) of a running gateway, one line per message.
@@ -41,9 +42,9 @@ export function registerTail(program: Command): void {
       'after',
       `
 Each line: time (UTC), outcome, type and GHL name, webhookId, locationId, event id. Delivery attempts:
-time, succeeded | retry | dead, subscriber, attempt, delivery id, event id, error. Filters are applied
-by the gateway. When the connection drops, tail says so on stderr and reconnects with backoff;
-Ctrl-C stops it (exit 0). The stream shows the events of the process you connect to: with several
+time, succeeded | retry | dead, subscriber, attempt (1, 2, … as the handler's ctx.attempt; "1 (replay 1)"
+after a replay), delivery id, event id, error. Filters are applied by the gateway. When the connection
+drops, tail says so on stderr and reconnects with backoff; Ctrl-C stops it (exit 0). The stream shows the events of the process you connect to: with several
 gateway processes, tail each one, or query the shared database with \`events list\`.
 
 Examples:
@@ -185,7 +186,7 @@ function deliveryLine(d: LiveDelivery, style: Style): string {
   return [
     style.dim(clock(d.at)),
     colour(d.outcome.padEnd(OUTCOME_WIDTH)),
-    `${d.subscriber} attempt ${d.attempt}`,
+    `${d.subscriber} attempt ${attemptLabel({ number: d.attempt, cycle: d.cycle })}`,
     d.deliveryId,
     d.eventId,
     `${Math.round(d.durationMs)} ms`,

@@ -152,6 +152,7 @@ export class DestinationRuntime {
     try {
       sent = await this.send(delivery.event, {
         attempt: delivery.attempts,
+        cycle: delivery.cycle,
         deliveryId: delivery.id,
         now,
         signal: context.signal,

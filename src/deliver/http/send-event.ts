@@ -19,16 +19,20 @@ import { buildPayload } from './payload.js'
  * - `user-agent`: `ghl-gateway/<version>`.
  * - `x-gateway-delivery`: the delivery id (`dlv_…`; `test` for a test send).
  * - `x-gateway-attempt`: 1 on the first attempt, 2 on the first retry, … (a replay starts again at 1).
+ * - `x-gateway-cycle`: 0 until the delivery is replayed; n on the attempts of its n-th replay.
  * - `x-gateway-event-type`: the event's published type (`contact.created`); a type that is not
  *   printable ASCII (another source's `契約.作成`) is percent-encoded UTF-8 (`headerText`).
  */
 export const ATTEMPT_HEADER = 'x-gateway-attempt'
+export const CYCLE_HEADER = 'x-gateway-cycle'
 export const DELIVERY_HEADER = 'x-gateway-delivery'
 export const EVENT_TYPE_HEADER = 'x-gateway-event-type'
 
 export interface SendOptions {
-  /** The `x-gateway-attempt` value. */
+  /** The `x-gateway-attempt` value: 1, 2, … within the cycle. */
   attempt: number
+  /** The `x-gateway-cycle` value: 0, or n for the n-th replay. */
+  cycle: number
   /** The `x-gateway-delivery` value. */
   deliveryId: string
   /** The attempt's time (ms): `webhook-timestamp`, token expiry, Retry-After dates. */
@@ -83,6 +87,7 @@ export async function sendEvent(
     }
     headers[DELIVERY_HEADER] = options.deliveryId
     headers[ATTEMPT_HEADER] = String(options.attempt)
+    headers[CYCLE_HEADER] = String(options.cycle)
     headers[EVENT_TYPE_HEADER] = headerText(publishedType(event, deps.types))
 
     const context = { now: options.now, deadline, userAgent: deps.userAgent }

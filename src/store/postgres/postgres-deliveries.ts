@@ -66,15 +66,15 @@ const FINISH = `WITH r AS (
     FROM r WHERE d.id = r.id AND d.state = 'leased' AND d.lease_owner = r.worker
     RETURNING d.id
   )
-  INSERT INTO attempts (id, delivery_id, number, worker, started_at, duration_ms, outcome, error_class,
+  INSERT INTO attempts (id, delivery_id, number, cycle, worker, started_at, duration_ms, outcome, error_class,
     error_message, error_stack, response)
-  SELECT a.id, a.delivery_id, a.number, a.worker, a.started_at, a.duration_ms,
+  SELECT a.id, a.delivery_id, a.number, a.cycle, a.worker, a.started_at, a.duration_ms,
     CASE WHEN moved.id IS NULL THEN 'lease_lost' ELSE a.outcome END,
     a.error_class, a.error_message, a.error_stack, a.response
   FROM unnest($8::text[], $9::text[], $10::int[], $11::text[], $12::timestamptz[], $13::float8[], $14::text[],
-    $15::text[], $16::text[], $17::text[], $18::jsonb[])
+    $15::text[], $16::text[], $17::text[], $18::jsonb[], $19::int[])
     AS a(id, delivery_id, number, worker, started_at, duration_ms, outcome, error_class, error_message,
-      error_stack, response)
+      error_stack, response, cycle)
   LEFT JOIN moved ON moved.id = a.delivery_id
   RETURNING delivery_id, outcome`
 
@@ -137,13 +137,15 @@ export function postgresDeliveries(
       if (lost.length) {
         // History only: the previous holder's lease ran out without a report (crash or stall).
         await pool.query(
-          `INSERT INTO attempts (id, delivery_id, number, worker, started_at, duration_ms, outcome, error_class, error_message)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::timestamptz[], $6::float8[],
-             $7::text[], $8::text[], $9::text[])`,
+          `INSERT INTO attempts (id, delivery_id, number, cycle, worker, started_at, duration_ms, outcome, error_class,
+             error_message)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $10::int[], $4::text[], $5::timestamptz[],
+             $6::float8[], $7::text[], $8::text[], $9::text[])`,
           [
             lost.map(() => newId('att', request.now)),
             lost.map((row) => row.id),
-            lost.map((row) => (row.total_attempts as number) - 1),
+            // The claim has counted the next attempt already; the lost one is the one before it.
+            lost.map((row) => (row.attempts as number) - 1),
             lost.map((row) => (row.previous_owner as string | null) ?? 'unknown'),
             lost.map((row) => row.previous_updated),
             lost.map((row) => request.now - time(row.previous_updated)),
@@ -152,6 +154,7 @@ export function postgresDeliveries(
             lost.map(
               () => 'the worker holding this delivery stopped without reporting (crash or stall); retrying',
             ),
+            lost.map((row) => row.cycle as number),
           ],
         )
       }
@@ -187,6 +190,7 @@ export function postgresDeliveries(
           results.map((r) => r.attempt.errorMessage),
           results.map((r) => r.attempt.errorStack),
           results.map((r) => (r.attempt.response ? JSON.stringify(r.attempt.response) : null)),
+          results.map((r) => r.attempt.cycle),
         ],
       })
       const lost = new Set(rows.filter((row) => row.outcome === 'lease_lost').map((row) => row.delivery_id))
@@ -217,15 +221,15 @@ export function postgresDeliveries(
       )
       const attempts = await pool.query<Row>(
         `SELECT a.* FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.event_id = $1
-         ORDER BY a.number, a.seq`,
+         ORDER BY a.cycle, a.number, a.seq`,
         [eventId],
       )
       return rows.map((row) => {
         const delivery = rowToDelivery(row, time)
-        const attemptsLog = attempts.rows
+        const attemptHistory = attempts.rows
           .filter((a) => a.delivery_id === delivery.id)
           .map((a) => rowToAttempt(a, time, json))
-        return { ...delivery, attemptsLog }
+        return { ...delivery, attemptHistory }
       })
     },
 
@@ -250,8 +254,8 @@ export function postgresDeliveries(
         2,
       )
       const { rowCount } = await pool.query(
-        `UPDATE deliveries SET state = 'pending', run_at = $1, attempts = 0, cycle_started_at = $1,
-           lease_owner = NULL, completed_at = NULL, updated_at = $1
+        `UPDATE deliveries SET state = 'pending', run_at = $1, cycle = cycle + 1, attempts = 0,
+           cycle_started_at = $1, lease_owner = NULL, completed_at = NULL, updated_at = $1
          WHERE state NOT IN ${OPEN} AND id IN (
            SELECT d.id FROM deliveries d JOIN events e ON e.id = d.event_id ${where} ORDER BY d.seq LIMIT $2)`,
         [at(now), limit, ...values],

@@ -62,14 +62,14 @@ export function sqliteDeliveries(db: Database.Database, getEvent: (id: string) =
       db.prepare(`UPDATE deliveries SET state = ?, run_at = ?, lease_owner = NULL, last_error = ?, updated_at = ?,
         completed_at = ? WHERE id = ? AND state = 'leased' AND lease_owner = ?`),
     attempt:
-      db.prepare(`INSERT INTO attempts (id, delivery_id, number, worker, started_at, duration_ms, outcome,
-        error_class, error_message, error_stack, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      db.prepare(`INSERT INTO attempts (id, delivery_id, number, cycle, worker, started_at, duration_ms, outcome,
+        error_class, error_message, error_stack, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     release:
       db.prepare(`UPDATE deliveries SET state = 'pending', lease_owner = NULL, run_at = ?, attempts = attempts - 1,
         total_attempts = total_attempts - 1, updated_at = ? WHERE id = ? AND state = 'leased' AND lease_owner = ?`),
     get: db.prepare(`SELECT ${DELIVERY_COLUMNS} FROM deliveries d WHERE d.id = ?`),
     ofEvent: db.prepare(`SELECT ${DELIVERY_COLUMNS} FROM deliveries d WHERE d.event_id = ? ORDER BY d.seq`),
-    attemptsOf: db.prepare('SELECT * FROM attempts WHERE delivery_id = ? ORDER BY number, seq'),
+    attemptsOf: db.prepare('SELECT * FROM attempts WHERE delivery_id = ? ORDER BY cycle, number, seq'),
     onceGet: db.prepare('SELECT result FROM once_results WHERE delivery_id = ? AND key = ?'),
     onceSet: db.prepare(`INSERT INTO once_results (delivery_id, key, result, created_at) VALUES (?, ?, ?, ?)
       ON CONFLICT (delivery_id, key) DO NOTHING`),
@@ -87,6 +87,7 @@ export function sqliteDeliveries(db: Database.Database, getEvent: (id: string) =
       a.id,
       deliveryId,
       a.number,
+      a.cycle,
       worker,
       a.startedAt,
       a.durationMs,
@@ -132,7 +133,8 @@ export function sqliteDeliveries(db: Database.Database, getEvent: (id: string) =
           // The previous holder's lease ran out without a report: it crashed or stalled.
           recordAttempt(delivery.id, delivery.leaseOwner ?? 'unknown', 'lease_lost', {
             id: newId('att', request.now),
-            number: delivery.totalAttempts,
+            number: delivery.attempts,
+            cycle: delivery.cycle,
             startedAt: delivery.updatedAt,
             durationMs: request.now - delivery.updatedAt,
             errorClass: 'LeaseExpired',
@@ -205,8 +207,10 @@ export function sqliteDeliveries(db: Database.Database, getEvent: (id: string) =
     async eventDeliveries(eventId) {
       return (s().ofEvent.all(eventId) as Row[]).map((row) => {
         const delivery = rowToDelivery(row, ms)
-        const attemptsLog = (s().attemptsOf.all(delivery.id) as Row[]).map((a) => rowToAttempt(a, ms, json))
-        return { ...delivery, attemptsLog }
+        const attemptHistory = (s().attemptsOf.all(delivery.id) as Row[]).map((a) =>
+          rowToAttempt(a, ms, json),
+        )
+        return { ...delivery, attemptHistory }
       })
     },
     async listDeliveries(filter, page) {
@@ -227,8 +231,8 @@ export function sqliteDeliveries(db: Database.Database, getEvent: (id: string) =
         states: filter.states ?? ['succeeded', 'dead', 'discarded'],
       })
       return db
-        .prepare(`UPDATE deliveries SET state = 'pending', run_at = ?, attempts = 0, cycle_started_at = ?,
-            lease_owner = NULL, completed_at = NULL, updated_at = ?
+        .prepare(`UPDATE deliveries SET state = 'pending', run_at = ?, cycle = cycle + 1, attempts = 0,
+            cycle_started_at = ?, lease_owner = NULL, completed_at = NULL, updated_at = ?
           WHERE state NOT IN ${OPEN} AND id IN (
             SELECT d.id FROM deliveries d JOIN events e ON e.id = d.event_id ${where} ORDER BY d.seq LIMIT ?)`)
         .run(now, now, now, ...values, limit).changes

@@ -1,0 +1,34 @@
+import type { Attempt, Delivery } from '../store/types.js'
+
+/**
+ * How the admin API shows a delivery's attempts, in one place for every route that does.
+ *
+ * One numbering everywhere: a delivery runs in cycles (`cycle` 0 is the original, n the n-th
+ * replay) and each attempt is numbered 1, 2, … within its cycle — the number the handler saw as
+ * `ctx.attempt` and the destination as `x-gateway-attempt`.
+ *
+ * Deprecated aliases, kept so clients written against the first API keep working (rather than a
+ * `/api/v2`: only two names changed, and an alias costs one field): `attempts` (= `attemptsInCycle`)
+ * and `attemptsLog` (= `attemptHistory`). Both go in the next major version.
+ */
+
+/** A delivery's counters: its cycle, attempts in that cycle, attempts over every cycle. */
+export function attemptCounters(d: Pick<Delivery, 'cycle' | 'attempts' | 'totalAttempts'>) {
+  return {
+    cycle: d.cycle,
+    attemptsInCycle: d.attempts,
+    totalAttempts: d.totalAttempts,
+    /** @deprecated `attemptsInCycle` */
+    attempts: d.attempts,
+  }
+}
+
+/** Every attempt of a delivery, oldest first, under its name and its deprecated alias. */
+export function attemptHistoryJson(history: readonly Attempt[]) {
+  const attemptHistory = history.map((a) => ({ ...a, startedAt: new Date(a.startedAt).toISOString() }))
+  return {
+    attemptHistory,
+    /** @deprecated `attemptHistory` */
+    attemptsLog: attemptHistory,
+  }
+}
