@@ -11,6 +11,8 @@ const full = destinationSchema.parse({
   events: ['contact.*'],
   filter: { locationId: ['loc_1'] },
   headers: { 'X-Team': 'growth', 'X-Api-Key': 'literal-key' },
+  // Every other custom header value is secret: stored as `***`, and an orphan runs without it.
+  publicHeaders: ['X-Team'],
   auth: { type: 'bearer', token: 'file-secret' },
   signing: { secrets: [SECRET] },
   retry: { maxAttempts: 5, maxAge: '24h', minDelay: 1.5 },

@@ -285,7 +285,7 @@ describe('destinations CLI', () => {
     expect(refused.stdout).toMatch(/^response {2}boom$/m)
     const unknown = await cli('destinations', 'test', 'hook', '--event', 'ContactCreat')
     expect(unknown.code).toBe(2)
-    expect(unknown.stderr).toMatch(/unknown event "ContactCreat"; did you mean ContactCreate\?/)
+    expect(unknown.stderr).toMatch(/unknown event "ContactCreat"; did you mean "ContactCreate"\?/)
   })
 
   it('shows the definition with secrets as ***; an unknown id is one sentence, exit 1', async () => {

@@ -209,7 +209,7 @@ describe('exit codes', () => {
     const typo = await cli('send', 'ContactCreat')
     expect(typo.code).toBe(2)
     expect(typo.stderr.split('\n')).toEqual([
-      expect.stringMatching(/^ghl-gateway: unknown event "ContactCreat"; did you mean ContactCreate\?/),
+      expect.stringMatching(/^ghl-gateway: unknown event "ContactCreat"; did you mean "ContactCreate"\?/),
       "(run 'ghl-gateway send --help' for usage)",
       '',
     ])
@@ -218,9 +218,10 @@ describe('exit codes', () => {
   it('a missing signing key is a usage error: one sentence saying to run keys generate (exit 2)', async () => {
     const result = await cli('send', 'ContactCreate')
     expect(result.code).toBe(2)
-    expect(result.stderr.trim()).toBe(
+    expect(result.stderr.trim().split('\n')).toEqual([
       'ghl-gateway: no signing key at .ghl-gateway/keys/ed25519.pem; run `ghl-gateway keys generate` first (or pass --key <file>, or --sign none)',
-    )
+      "(run 'ghl-gateway send --help' for usage)",
+    ])
   })
 
   it('--help and --version exit 0; every command’s help has examples and its environment', async () => {
