@@ -1,3 +1,4 @@
+import type { SavedResponse } from '../../deliver/http/http-client.js'
 import type { Style } from '../ui/style.js'
 import { formatTable } from '../ui/table.js'
 import { oneLine } from './deliveries-shared.js'
@@ -7,16 +8,6 @@ import { oneLine } from './deliveries-shared.js'
  * numbering everywhere — attempt 1, 2, … within a cycle, and the cycle named when it is a replay
  * (`2 (replay 1)`), as the handler's `ctx.attempt` and the `x-gateway-attempt` header say.
  */
-
-/** A destination's answer saved with an attempt (`SavedResponse` in the API's JSON). */
-export interface SavedResponseJson {
-  status: number | null
-  durationMs: number
-  headers?: Record<string, string>
-  body?: string
-  bodyEncoding?: 'utf8' | 'base64'
-  truncated?: boolean
-}
 
 /** One entry of `attemptHistory`. */
 export interface AttemptJson {
@@ -30,7 +21,8 @@ export interface AttemptJson {
   errorClass: string | null
   errorMessage: string | null
   errorStack: string | null
-  response: SavedResponseJson | null
+  /** A destination's answer, as the attempt saved it (the API sends it as stored). */
+  response: SavedResponse | null
 }
 
 /** A delivery's attempt counters, as the API gives them. */
