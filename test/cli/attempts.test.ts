@@ -191,18 +191,26 @@ destinations:
       [1, 1, 'succeeded'],
     ]
 
-    // The handler's ctx, and the worker's log lines (the handler's own lines carry them too).
-    const logs = gateway.jsonLogs()
-    const ran = logs.filter((line) => line.msg === 'sink ran')
+    // The handler's ctx, and the worker's log lines (the handler's own lines carry them too). The
+    // worker logs an outcome after committing it, and lines arrive through a pipe: on a loaded
+    // machine the last ones can trail the API's answer, so wait for them (bounded) before comparing.
+    const outcomeLines = () =>
+      gateway
+        .jsonLogs()
+        .filter((line) => line.subscriber === 'crm' && line.deliveryId === done.crm!.id)
+        .filter((line) => ['will retry', 'dead-lettered', 'delivered'].includes(String(line.msg)))
+    const ranLines = () => gateway.jsonLogs().filter((line) => line.msg === 'sink ran')
+    const logDeadline = Date.now() + 15_000
+    while ((outcomeLines().length < expected.length || ranLines().length < 3) && Date.now() < logDeadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    const ran = ranLines()
     expect(ran.map((line) => [line.ctxCycle, line.ctxAttempt, line.cycle, line.attempt])).toEqual([
       [0, 1, 0, 1],
       [0, 2, 0, 2],
       [1, 1, 1, 1],
     ])
-    const crmLines = logs.filter((line) => line.subscriber === 'crm' && line.deliveryId === done.crm!.id)
-    const outcomes = crmLines.filter((line) =>
-      ['will retry', 'dead-lettered', 'delivered'].includes(String(line.msg)),
-    )
+    const outcomes = outcomeLines()
     expect(outcomes.map((line) => [line.cycle, line.attempt, line.outcome])).toEqual(
       expected.map(([cycle, attempt, outcome]) => [
         cycle,

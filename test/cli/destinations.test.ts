@@ -98,16 +98,22 @@ destinations:
         cwd: elsewhere.path,
         env: { PORT: String(gateway!.port), ADMIN_TOKEN, DATABASE_URL: database.url },
       })
+    // /readyz can answer before the boot lines reach us through the pipe (seen on a loaded machine):
+    // wait for the line rather than read the log once.
     const logLine = (g: GatewayProcess, pattern: RegExp) =>
-      g.jsonLogs().find((line) => pattern.test(String(line.msg)))
+      waitFor(
+        `a log line matching ${pattern}`,
+        async () => g.jsonLogs().find((line) => pattern.test(String(line.msg))),
+        (line) => line !== undefined,
+      )
 
     it('keeps it paused and flagged, says so at boot, in the API, the CLI and doctor; it comes back with the file; delete dead-letters', async () => {
       // 1. Started where the config file is: it is used, and the delivery fails (open).
       let g = await start(configDir.path)
-      expect(logLine(g, /^config file /)?.msg).toBe(
+      expect((await logLine(g, /^config file /))?.msg).toBe(
         `config file ${join(configDir.path, 'ghl-gateway.config.yaml')}`,
       )
-      expect(logLine(g, /listening on/)).toMatchObject({
+      expect(await logLine(g, /listening on/)).toMatchObject({
         configFile: join(configDir.path, 'ghl-gateway.config.yaml'),
         destinations: ['crm-sync'],
       })
@@ -121,12 +127,12 @@ destinations:
 
       // 2. Started from another directory: no config file, nothing dead-lettered, the boot log says why.
       g = await start(elsewhere.path)
-      expect(logLine(g, /^no config file/)?.msg).toBe(
+      expect((await logLine(g, /^no config file/))?.msg).toBe(
         `no config file (looked for ghl-gateway.config.yaml, ghl-gateway.config.yml, ghl-gateway.config.json in ${elsewhere.path}; set GATEWAY_CONFIG or --config)`,
       )
       // It sends to nothing: the orphan only collects deliveries.
-      expect(logLine(g, /listening on/)).toMatchObject({ configFile: null, destinations: [] })
-      const warning = logLine(g, /destination crm-sync is orphaned/)
+      expect(await logLine(g, /listening on/)).toMatchObject({ configFile: null, destinations: [] })
+      const warning = await logLine(g, /destination crm-sync is orphaned/)
       expect(warning).toMatchObject({ level: 40, destination: 'crm-sync', openDeliveries: 1 })
       expect(g.logs().join('\n')).not.toMatch(/moved to the dead-letter queue/)
 
@@ -163,7 +169,7 @@ destinations:
 
       // 3. Started with the file again: active, and `show` lists the failures so far.
       g = await start(configDir.path)
-      expect(logLine(g, /destination crm-sync is in this process's config file again/)).toBeDefined()
+      expect(await logLine(g, /destination crm-sync is in this process's config file again/)).toBeDefined()
       const show = await cli('destinations', 'show', 'crm-sync')
       expect(show.code, show.stderr).toBe(0)
       expect(show.stdout).toMatch(/^crm-sync +active +config$/m)
@@ -183,7 +189,7 @@ destinations:
       const deleted = await cli('destinations', 'delete', 'crm-sync', '--yes')
       expect(deleted.code, deleted.stderr).toBe(0)
       expect(deleted.stdout.trim()).toBe('deleted crm-sync; 1 open delivery moved to the dead-letter queue')
-      expect(logLine(g, /destination crm-sync deleted through the admin API/)).toMatchObject({
+      expect(await logLine(g, /destination crm-sync deleted through the admin API/)).toMatchObject({
         deadLettered: 1,
       })
       const dlq = JSON.parse((await cli('dlq', 'list', '--json')).stdout)
