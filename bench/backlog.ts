@@ -22,10 +22,10 @@ import { readFileSync, statSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { parseArgs } from 'node:util'
+import { Option } from 'commander'
 import pg from 'pg'
 import { openStore } from '../src/store/open-store.js'
-import { intArg } from './lib/args.js'
+import { benchCommand, int, noSaveOption, quietWaitOption } from './lib/args.js'
 import { fillBacklog } from './lib/backlog-fill.js'
 import { freshDatabase, gatewayBuildProblem, type StoreKind, startGatewayProcess } from './lib/gateway.js'
 import { handlerCount } from './lib/ipc.js'
@@ -35,18 +35,6 @@ import { resultsDir } from './lib/paths.js'
 import { type BenchPostgres, startBenchPostgres } from './lib/postgres.js'
 import { cpuSeconds } from './lib/server-process.js'
 import { formatTable, markdownTable, median, num, sleep } from './lib/stats.js'
-
-const USAGE = `Usage: npx tsx bench/backlog.ts [options]
-
-  --events <n>            events (one delivery each) in the backlog (default 1000000)
-  --store <s>             sqlite or postgres (default sqlite)
-  --concurrency <n>       the handler's concurrency in the worker (default 32)
-  --batch <n>             events per insertEvents() transaction while enqueueing (default 1000)
-  --window <s>            seconds per reporting window (default 10)
-  --limit-minutes <m>     hard limit for enqueue + drain (default 20)
-  --quiet-wait <s>        wait up to this long for a quiet machine before the drain (default 30)
-  --no-save               do not write bench/results/backlog-<timestamp>.json
-`
 
 export interface BacklogOptions {
   events: number
@@ -60,36 +48,31 @@ export interface BacklogOptions {
 }
 
 export function parseBacklogArgs(argv: string[]): BacklogOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      events: { type: 'string', default: '1000000' },
-      store: { type: 'string', default: 'sqlite' },
-      concurrency: { type: 'string', default: '32' },
-      batch: { type: 'string', default: '1000' },
-      window: { type: 'string', default: '10' },
-      'limit-minutes': { type: 'string', default: '20' },
-      'quiet-wait': { type: 'string', default: '30' },
-      'no-save': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  })
-  if (values.help) {
-    console.log(USAGE)
-    process.exit(0)
-  }
-  const int = (name: string, text: string, min: number, max: number) => intArg(name, text, min, max, USAGE)
-  if (values.store !== 'sqlite' && values.store !== 'postgres')
-    throw new Error('--store must be sqlite or postgres')
+  const o = benchCommand(
+    'backlog.ts',
+    'Backlog drain: one worker process drains a backlog of waiting events.',
+  )
+    .option('--events <n>', 'events (one delivery each) in the backlog', int(100, 10_000_000), 1_000_000)
+    .addOption(
+      new Option('--store <s>', 'the store').choices(['sqlite', 'postgres'] as const).default('sqlite'),
+    )
+    .option('--concurrency <n>', "the handler's concurrency in the worker", int(1, 1000), 32)
+    .option('--batch <n>', 'events per insertEvents() transaction while enqueueing', int(1, 10_000), 1000)
+    .option('--window <s>', 'seconds per reporting window', int(1, 600), 10)
+    .option('--limit-minutes <m>', 'hard limit for enqueue + drain', int(1, 600), 20)
+    .addOption(quietWaitOption('before the drain'))
+    .addOption(noSaveOption('backlog'))
+    .parse(argv, { from: 'user' })
+    .opts()
   return {
-    events: int('events', values.events, 100, 10_000_000),
-    store: values.store,
-    concurrency: int('concurrency', values.concurrency, 1, 1000),
-    batch: int('batch', values.batch, 1, 10_000),
-    windowSec: int('window', values.window, 1, 600),
-    limitMinutes: int('limit-minutes', values['limit-minutes'], 1, 600),
-    quietWaitSec: int('quiet-wait', values['quiet-wait'], 0, 3600),
-    save: !values['no-save'],
+    events: o.events,
+    store: o.store,
+    concurrency: o.concurrency,
+    batch: o.batch,
+    windowSec: o.window,
+    limitMinutes: o.limitMinutes,
+    quietWaitSec: o.quietWait,
+    save: o.save,
   }
 }
 

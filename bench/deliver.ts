@@ -20,7 +20,6 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { parseArgs } from 'node:util'
 import { Pool } from 'undici'
 import { createTypeMapper } from '../src/catalog/index.js'
 import { Worker } from '../src/deliver/worker.js'
@@ -33,7 +32,7 @@ import { createLogger } from '../src/observe/logger.js'
 import { createMetrics } from '../src/observe/metrics.js'
 import { openStore } from '../src/store/open-store.js'
 import type { NewEvent, Store } from '../src/store/types.js'
-import { intArg } from './lib/args.js'
+import { benchCommand, int, listOption, noSaveOption, oneOf, quietWaitOption } from './lib/args.js'
 import { freshDatabase, type StoreKind } from './lib/gateway.js'
 import { createBodyGenerator } from './lib/ghl-body.js'
 import { BUSY_THRESHOLD, type CpuWindowResult, cpuWindow, machineFacts, quietOrWarn } from './lib/machine.js'
@@ -42,18 +41,6 @@ import { type BenchPostgres, startBenchPostgres } from './lib/postgres.js'
 import { cpuSeconds, freePort } from './lib/server-process.js'
 import { fmtSpread, formatTable, markdownTable, type Spread, sleep, spread } from './lib/stats.js'
 import { storedGhlEvent } from './lib/stored-event.js'
-
-const USAGE = `Usage: npx tsx bench/deliver.ts [options]
-
-  --stores <list>                  sqlite,postgres (default both)
-  --fanout <list>                  destinations per event (default 1,5)
-  --events <n>                     events per run (default 5000)
-  --runs <n>                       runs, interleaved over stores and fan-outs (default 3)
-  --worker-concurrency <n>         WORKER_CONCURRENCY (default 32, the gateway's default)
-  --destination-concurrency <n>    each destination's rateLimit.concurrency (default 10, the default)
-  --quiet-wait <s>                 wait up to this long for a quiet machine before each run (default 30)
-  --no-save                        do not write bench/results/deliver-<timestamp>.json
-`
 
 export interface DeliverOptions {
   stores: StoreKind[]
@@ -67,36 +54,44 @@ export interface DeliverOptions {
 }
 
 export function parseDeliverArgs(argv: string[]): DeliverOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      stores: { type: 'string', default: 'sqlite,postgres' },
-      fanout: { type: 'string', default: '1,5' },
-      events: { type: 'string', default: '5000' },
-      runs: { type: 'string', default: '3' },
-      'worker-concurrency': { type: 'string', default: '32' },
-      'destination-concurrency': { type: 'string', default: '10' },
-      'quiet-wait': { type: 'string', default: '30' },
-      'no-save': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  })
-  if (values.help) {
-    console.log(USAGE)
-    process.exit(0)
-  }
-  const int = (name: string, text: string, min: number, max: number) => intArg(name, text, min, max, USAGE)
-  const stores = values.stores.split(',').map((s) => s.trim()) as StoreKind[]
-  for (const s of stores) if (s !== 'sqlite' && s !== 'postgres') throw new Error(`unknown store "${s}"`)
+  const o = benchCommand(
+    'deliver.ts',
+    'Delivery throughput: how fast HTTP destinations drain a backlog, next to a plain HTTP client.',
+  )
+    .addOption(
+      listOption('--stores <list>', 'stores, in run order', oneOf(['sqlite', 'postgres'] as const), [
+        'sqlite',
+        'postgres',
+      ]),
+    )
+    .addOption(listOption('--fanout <list>', 'destinations per event', int(1, 50), [1, 5]))
+    .option('--events <n>', 'events per run', int(100, 1_000_000), 5000)
+    .option('--runs <n>', 'runs, interleaved over stores and fan-outs', int(1, 20), 3)
+    .option(
+      '--worker-concurrency <n>',
+      "WORKER_CONCURRENCY; the default is the gateway's",
+      int(1, 10_000),
+      32,
+    )
+    .option(
+      '--destination-concurrency <n>',
+      "each destination's rateLimit.concurrency; the default is the gateway's",
+      int(1, 1000),
+      10,
+    )
+    .addOption(quietWaitOption())
+    .addOption(noSaveOption('deliver'))
+    .parse(argv, { from: 'user' })
+    .opts()
   return {
-    stores,
-    fanouts: values.fanout.split(',').map((f) => int('fanout', f.trim(), 1, 50)),
-    events: int('events', values.events, 100, 1_000_000),
-    runs: int('runs', values.runs, 1, 20),
-    workerConcurrency: int('worker-concurrency', values['worker-concurrency'], 1, 10_000),
-    destinationConcurrency: int('destination-concurrency', values['destination-concurrency'], 1, 1000),
-    quietWaitSec: int('quiet-wait', values['quiet-wait'], 0, 3600),
-    save: !values['no-save'],
+    stores: o.stores,
+    fanouts: o.fanout,
+    events: o.events,
+    runs: o.runs,
+    workerConcurrency: o.workerConcurrency,
+    destinationConcurrency: o.destinationConcurrency,
+    quietWaitSec: o.quietWait,
+    save: o.save,
   }
 }
 

@@ -19,8 +19,17 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import type { Agent } from 'node:http'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { parseArgs } from 'node:util'
-import { gatewayEnvArg, intArg } from './lib/args.js'
+import { InvalidArgumentError, Option } from 'commander'
+import {
+  benchCommand,
+  gatewayEnvOption,
+  int,
+  list,
+  listOption,
+  noSaveOption,
+  oneOf,
+  quietWaitOption,
+} from './lib/args.js'
 import { type BenchDatabase, freshDatabase, gatewayBuildProblem, startGatewayProcess } from './lib/gateway.js'
 import { clockOffset, handlerCount, handlerStarts } from './lib/ipc.js'
 import { type BenchKeys, ensureBenchKeys } from './lib/keys.js'
@@ -56,19 +65,6 @@ interface Case {
   rate: number
 }
 
-const USAGE = `Usage: npx tsx bench/e2e.ts [options]
-
-  --cases <list>       kind@rate, comma-separated; kind is handler or destination
-                       (default handler@1000,destination@1000,destination@500)
-  --targets <list>     ${TARGETS.join(',')} (default: all; floor is the baseline)
-  --seconds <s>        measured seconds per run (default 10)
-  --warmup <s>         seconds at the same rate before measuring, same process (default 2)
-  --runs <n>           runs per case and target, interleaved (default 3)
-  --quiet-wait <s>     before each run, wait up to this long for the machine to be quiet (default 30)
-  --gateway-env K=V    extra gateway env, repeatable
-  --no-save            do not write bench/results/e2e-<timestamp>.json
-`
-
 export interface E2eOptions {
   cases: Case[]
   targets: E2eTarget[]
@@ -80,44 +76,40 @@ export interface E2eOptions {
   save: boolean
 }
 
+const DEFAULT_CASES = 'handler@1000,destination@1000,destination@500'
+
+/** `handler@1000`: a case's kind and its rate in events per second. */
+function parseCase(text: string): Case {
+  const m = /^(handler|destination)@(\d+)$/.exec(text)
+  if (!m) throw new InvalidArgumentError(`"${text}" is not kind@rate (e.g. handler@1000)`)
+  return { kind: m[1] as CaseKind, rate: int(1, 20_000)(m[2]!) }
+}
+
 export function parseE2eArgs(argv: string[]): E2eOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      cases: { type: 'string', default: 'handler@1000,destination@1000,destination@500' },
-      targets: { type: 'string', default: TARGETS.join(',') },
-      seconds: { type: 'string', default: '10' },
-      warmup: { type: 'string', default: '2' },
-      runs: { type: 'string', default: '3' },
-      'quiet-wait': { type: 'string', default: '30' },
-      'gateway-env': { type: 'string', multiple: true, default: [] },
-      'no-save': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  })
-  if (values.help) {
-    console.log(USAGE)
-    process.exit(0)
-  }
-  const int = (name: string, text: string, min: number, max: number) => intArg(name, text, min, max, USAGE)
-  const cases = values.cases.split(',').map((text): Case => {
-    const m = /^(handler|destination)@(\d+)$/.exec(text.trim())
-    if (!m) throw new Error(`--cases: "${text}" is not kind@rate (e.g. handler@1000)`)
-    return { kind: m[1] as CaseKind, rate: int('cases rate', m[2]!, 1, 20_000) }
-  })
-  const targets = values.targets.split(',').map((t) => t.trim()) as E2eTarget[]
-  for (const t of targets)
-    if (!TARGETS.includes(t)) throw new Error(`unknown target "${t}"; choose from ${TARGETS.join(', ')}`)
-  const gatewayEnv = gatewayEnvArg(values['gateway-env'])
+  const o = benchCommand('e2e.ts', 'End-to-end latency: how long after GHL gets its 200 does the work start?')
+    .addOption(
+      new Option('--cases <list>', 'kind@rate, comma-separated; kind is handler or destination')
+        .argParser(list(parseCase))
+        .default(list(parseCase)(DEFAULT_CASES), DEFAULT_CASES),
+    )
+    .addOption(listOption('--targets <list>', 'floor is the baseline', oneOf(TARGETS), [...TARGETS]))
+    .option('--seconds <s>', 'measured seconds per run', int(1, 120), 10)
+    .option('--warmup <s>', 'seconds at the same rate before measuring, same process', int(0, 60), 2)
+    .option('--runs <n>', 'runs per case and target, interleaved', int(1, 20), 3)
+    .addOption(quietWaitOption())
+    .addOption(gatewayEnvOption())
+    .addOption(noSaveOption('e2e'))
+    .parse(argv, { from: 'user' })
+    .opts()
   return {
-    cases,
-    targets,
-    seconds: int('seconds', values.seconds, 1, 120),
-    warmup: int('warmup', values.warmup, 0, 60),
-    runs: int('runs', values.runs, 1, 20),
-    quietWaitSec: int('quiet-wait', values['quiet-wait'], 0, 3600),
-    gatewayEnv,
-    save: !values['no-save'],
+    cases: o.cases,
+    targets: o.targets,
+    seconds: o.seconds,
+    warmup: o.warmup,
+    runs: o.runs,
+    quietWaitSec: o.quietWait,
+    gatewayEnv: o.gatewayEnv,
+    save: o.save,
   }
 }
 

@@ -7,20 +7,29 @@
  * Rows are generated in SQL (generate_series / recursive CTE), not through the gateway: this is
  * about plans and index use, not ingest speed (see bench/ingest.ts for that).
  */
+
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
+import { Option } from 'commander'
 import pg from 'pg'
 import { openStore } from '../src/store/open-store.js'
 import { claimSql } from '../src/store/postgres/postgres-deliveries.js'
+import { benchCommand, int } from './lib/args.js'
 import { startBenchPostgres } from './lib/postgres.js'
 
-const { values } = parseArgs({
-  options: { events: { type: 'string', default: '1000000' }, store: { type: 'string', default: 'both' } },
-})
-const N = Number(values.events)
+const o = benchCommand(
+  'explain.ts',
+  'Query plans on a big table: EXPLAIN for the statements that must stay fast.',
+)
+  .option('--events <n>', 'events (one delivery each) to load', int(1000, 100_000_000), 1_000_000)
+  .addOption(
+    new Option('--store <s>', 'which store').choices(['postgres', 'sqlite', 'both'] as const).default('both'),
+  )
+  .parse(process.argv.slice(2), { from: 'user' })
+  .opts<{ events: number; store: 'postgres' | 'sqlite' | 'both' }>()
+const N = o.events
 const now = Date.now()
 
 /** The statements under test, in PostgreSQL syntax ($n parameters filled with literals). */
@@ -184,5 +193,5 @@ function sqlite() {
   }
 }
 
-if (values.store !== 'sqlite') await postgres()
-if (values.store !== 'postgres') sqlite()
+if (o.store !== 'sqlite') await postgres()
+if (o.store !== 'postgres') sqlite()

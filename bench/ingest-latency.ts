@@ -19,9 +19,17 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import type { Agent } from 'node:http'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { parseArgs } from 'node:util'
+import { numberOption } from '../src/cli/options.js'
 import { parseIngestArgs, runIngest } from './ingest.js'
-import { gatewayEnvArg, intArg } from './lib/args.js'
+import {
+  benchCommand,
+  gatewayEnvOption,
+  int,
+  listOption,
+  noSaveOption,
+  oneOf,
+  quietWaitOption,
+} from './lib/args.js'
 import { type BenchKeys, ensureBenchKeys } from './lib/keys.js'
 import { BUSY_THRESHOLD, type CpuWindowResult, cpuWindow, machineFacts, quietOrWarn } from './lib/machine.js'
 import { describeOpenLoop, type OpenLoopResult, openLoopAgent, runOpenLoop } from './lib/open-loop.js'
@@ -38,23 +46,6 @@ const GATEWAYS = ['gateway-sqlite', 'gateway-pg'] as const
 type Gateway = (typeof GATEWAYS)[number]
 type LatencyTarget = Gateway | 'floor'
 
-const USAGE = `Usage: npx tsx bench/ingest-latency.ts [options]
-
-  --gateways <list>     ${GATEWAYS.join(',')} (default: both)
-  --max <list>          gateway=req/s pairs: skip measuring the maxima
-  --max-from <file>     take the maxima (median req/s) from a bench/results/ingest-*.json
-  --fraction <f>        load as a fraction of the maximum (default 0.5)
-  --seconds <s>         measured seconds per open-loop run (default 10)
-  --warmup <s>          warm-up seconds at the same rate, same server (default 2)
-  --runs <n>            open-loop runs per target, interleaved gateway, floor, … (default 3)
-  --max-runs <n>        wrk runs for the maxima when measured here (default 3, 5 s each)
-  --quiet-wait <s>      wait up to this long for a quiet machine before each run (default 30)
-  --gateway-env K=V     extra gateway env, repeatable
-  --no-save             do not write bench/results/ingest-latency-<timestamp>.json
-
-Needs wrk only to measure the maxima (not with --max / --max-from).
-`
-
 export interface IngestLatencyOptions {
   gateways: Gateway[]
   max: Partial<Record<Gateway, number>>
@@ -69,52 +60,52 @@ export interface IngestLatencyOptions {
   save: boolean
 }
 
-export function parseIngestLatencyArgs(argv: string[]): IngestLatencyOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      gateways: { type: 'string', default: GATEWAYS.join(',') },
-      max: { type: 'string' },
-      'max-from': { type: 'string' },
-      fraction: { type: 'string', default: '0.5' },
-      seconds: { type: 'string', default: '10' },
-      warmup: { type: 'string', default: '2' },
-      runs: { type: 'string', default: '3' },
-      'max-runs': { type: 'string', default: '3' },
-      'quiet-wait': { type: 'string', default: '30' },
-      'gateway-env': { type: 'string', multiple: true, default: [] },
-      'no-save': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  })
-  if (values.help) {
-    console.log(USAGE)
-    process.exit(0)
-  }
-  const int = (name: string, text: string, min: number, max: number) => intArg(name, text, min, max, USAGE)
-  const gateways = values.gateways.split(',').map((g) => g.trim()) as Gateway[]
-  for (const g of gateways) if (!GATEWAYS.includes(g)) throw new Error(`unknown gateway "${g}"`)
+/** `gateway-sqlite=9000,gateway-pg=4000`: measured maxima, so this run need not measure them. */
+function parseMaxima(text: string): Partial<Record<Gateway, number>> {
   const max: Partial<Record<Gateway, number>> = {}
-  for (const pair of values.max?.split(',') ?? []) {
+  for (const pair of text.split(',')) {
     const [name, rate] = pair.split('=')
-    if (!GATEWAYS.includes(name as Gateway)) throw new Error(`--max: unknown gateway "${name}"`)
-    max[name as Gateway] = int('max', rate ?? '', 10, 1_000_000)
+    max[oneOf(GATEWAYS)(name ?? '')] = int(10, 1_000_000)(rate ?? '')
   }
-  const fraction = Number(values.fraction)
-  if (!(fraction > 0 && fraction <= 1)) throw new Error('--fraction must be in (0, 1]')
-  const gatewayEnv = gatewayEnvArg(values['gateway-env'])
+  return max
+}
+
+export function parseIngestLatencyArgs(argv: string[]): IngestLatencyOptions {
+  const o = benchCommand(
+    'ingest-latency.ts',
+    'Ingest latency at half load: p50/p99 at a fixed open-loop rate.',
+  )
+    .addOption(listOption('--gateways <list>', 'gateways to measure', oneOf(GATEWAYS), [...GATEWAYS]))
+    .option('--max <list>', 'gateway=req/s pairs: skip measuring the maxima', parseMaxima)
+    .option('--max-from <file>', 'take the maxima (median req/s) from a bench/results/ingest-*.json')
+    .option(
+      '--fraction <f>',
+      'load as a fraction of the maximum',
+      numberOption(0, 1, { exclusiveMin: true }),
+      0.5,
+    )
+    .option('--seconds <s>', 'measured seconds per open-loop run', int(1, 120), 10)
+    .option('--warmup <s>', 'warm-up seconds at the same rate, same server', int(0, 60), 2)
+    .option('--runs <n>', 'open-loop runs per target, interleaved gateway, floor, …', int(1, 20), 3)
+    .option('--max-runs <n>', 'wrk runs (5 s each) for the maxima when measured here', int(1, 20), 3)
+    .addOption(quietWaitOption())
+    .addOption(gatewayEnvOption())
+    .addOption(noSaveOption('ingest-latency'))
+    .addHelpText('after', '\nNeeds wrk only to measure the maxima (not with --max / --max-from).')
+    .parse(argv, { from: 'user' })
+    .opts()
   return {
-    gateways,
-    max,
-    maxFrom: values['max-from'],
-    fraction,
-    seconds: int('seconds', values.seconds, 1, 120),
-    warmup: int('warmup', values.warmup, 0, 60),
-    runs: int('runs', values.runs, 1, 20),
-    maxRuns: int('max-runs', values['max-runs'], 1, 20),
-    quietWaitSec: int('quiet-wait', values['quiet-wait'], 0, 3600),
-    gatewayEnv,
-    save: !values['no-save'],
+    gateways: o.gateways,
+    max: o.max ?? {},
+    maxFrom: o.maxFrom,
+    fraction: o.fraction,
+    seconds: o.seconds,
+    warmup: o.warmup,
+    runs: o.runs,
+    maxRuns: o.maxRuns,
+    quietWaitSec: o.quietWait,
+    gatewayEnv: o.gatewayEnv,
+    save: o.save,
   }
 }
 

@@ -14,8 +14,16 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { parseArgs } from 'node:util'
-import { gatewayEnvArg, intArg } from './lib/args.js'
+import { InvalidArgumentError } from 'commander'
+import {
+  benchCommand,
+  gatewayEnvOption,
+  int,
+  listOption,
+  noSaveOption,
+  oneOf,
+  quietWaitOption,
+} from './lib/args.js'
 import { type BenchKeys, ensureBenchKeys } from './lib/keys.js'
 import { readCpuTotals, waitForQuiet } from './lib/machine.js'
 import { resultsDir } from './lib/paths.js'
@@ -33,26 +41,6 @@ import {
 } from './lib/server-process.js'
 import { createTargets, TARGET_NAMES, type Target, type TargetName } from './lib/targets.js'
 import { runWrk, wrkVersion } from './lib/wrk.js'
-
-const USAGE = `Usage: npx tsx bench/ingest.ts [options]
-
-  --targets <list>        comma-separated, in run order (default: ${TARGET_NAMES.join(',')})
-  --duration <s>          measured seconds per run (default 10)
-  --warmup <s>            warm-up seconds before each measured run, same server (default 2; 0 = none)
-  --connections <n>       wrk connections (default 50)
-  --threads <n>           wrk threads (default 1: the machine has 2 cores and the server needs one)
-  --runs <n>              runs per target, interleaved A B C A B C … (default 3)
-  --requests <n>          signed requests in the replay file (default 200000)
-  --rsa-requests <n>      how many of them also carry an RSA-4096 signature (default 50000)
-  --seed <s>              body generator seed (default 1); (requests, seed) key the cache
-  --gateway-path <path>   webhook route of the gateway (default /webhooks/ghl)
-  --gateway-entry <file>  gateway CLI to run as \`node <file> serve\` (default dist/cli/main.js)
-  --gateway-env K=V       extra env for gateway targets, repeatable (e.g. DURABILITY=fsync)
-  --quiet-wait <s>        before each run, wait up to this long until other processes leave the
-                          CPUs alone (< 0.2 cores busy) (default 30; 0 = don't wait)
-  --log-file <path>       append gateway logs (stdout) here instead of /dev/null
-  --no-save               do not write bench/results/ingest-<timestamp>.json
-`
 
 export interface IngestOptions {
   targets: TargetName[]
@@ -73,58 +61,58 @@ export interface IngestOptions {
 }
 
 export function parseIngestArgs(argv: string[]): IngestOptions {
-  const { values } = parseArgs({
-    args: argv,
-    allowPositionals: false,
-    options: {
-      targets: { type: 'string', default: TARGET_NAMES.join(',') },
-      duration: { type: 'string', default: '10' },
-      warmup: { type: 'string', default: '2' },
-      connections: { type: 'string', default: '50' },
-      threads: { type: 'string', default: '1' },
-      runs: { type: 'string', default: '3' },
-      requests: { type: 'string', default: '200000' },
-      'rsa-requests': { type: 'string', default: '50000' },
-      seed: { type: 'string', default: '1' },
-      'gateway-path': { type: 'string', default: '/webhooks/ghl' },
-      'gateway-entry': { type: 'string' },
-      'gateway-env': { type: 'string', multiple: true, default: [] },
-      'log-file': { type: 'string' },
-      'quiet-wait': { type: 'string', default: '30' },
-      'no-save': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  })
-  if (values.help) {
-    console.log(USAGE)
-    process.exit(0)
-  }
-  const num = (name: string, text: string, min: number, max: number) => intArg(name, text, min, max, USAGE)
-  const targets = values.targets.split(',').map((t) => t.trim())
-  for (const t of targets) {
-    if (!(TARGET_NAMES as readonly string[]).includes(t)) {
-      throw new Error(`unknown target "${t}"; choose from ${TARGET_NAMES.join(', ')}`)
-    }
-  }
-  const gatewayEnv = gatewayEnvArg(values['gateway-env'])
-  if (!/^[A-Za-z0-9_-]{1,32}$/.test(values.seed)) throw new Error('--seed must be 1–32 of [A-Za-z0-9_-]')
+  const o = benchCommand('ingest.ts', 'Ingest: how many signed GHL webhooks per second each target accepts.')
+    .addOption(
+      listOption('--targets <list>', 'comma-separated, in run order', oneOf(TARGET_NAMES), [...TARGET_NAMES]),
+    )
+    .option('--duration <s>', 'measured seconds per run', int(1, 600), 10)
+    .option('--warmup <s>', 'warm-up seconds before each measured run, same server; 0 = none', int(0, 60), 2)
+    .option('--connections <n>', 'wrk connections', int(1, 10_000), 50)
+    .option(
+      '--threads <n>',
+      'wrk threads (1: the machine has 2 cores and the server needs one)',
+      int(1, 64),
+      1,
+    )
+    .option('--runs <n>', 'runs per target, interleaved A B C A B C …', int(1, 50), 3)
+    .option('--requests <n>', 'signed requests in the replay file', int(1000, 5_000_000), 200_000)
+    .option(
+      '--rsa-requests <n>',
+      'how many of them also carry an RSA-4096 signature',
+      int(100, 5_000_000),
+      50_000,
+    )
+    .option('--seed <s>', 'body generator seed; (requests, seed) key the cache', seed, '1')
+    .option('--gateway-path <path>', 'webhook route of the gateway', '/webhooks/ghl')
+    .option('--gateway-entry <file>', 'gateway CLI to run as `node <file> serve` (default dist/cli/main.js)')
+    .addOption(gatewayEnvOption('extra env for gateway targets, repeatable (e.g. DURABILITY=fsync)'))
+    .addOption(quietWaitOption('before each run (< 0.2 cores busy); 0 = do not wait'))
+    .option('--log-file <path>', 'append gateway logs (stdout) here instead of /dev/null')
+    .addOption(noSaveOption('ingest'))
+    .parse(argv, { from: 'user' })
+    .opts()
   return {
-    targets: targets as TargetName[],
-    durationSec: num('duration', values.duration, 1, 600),
-    warmupSec: num('warmup', values.warmup, 0, 60),
-    connections: num('connections', values.connections, 1, 10_000),
-    threads: num('threads', values.threads, 1, 64),
-    runs: num('runs', values.runs, 1, 50),
-    requests: num('requests', values.requests, 1000, 5_000_000),
-    rsaRequests: num('rsa-requests', values['rsa-requests'], 100, 5_000_000),
-    seed: values.seed,
-    gatewayPath: values['gateway-path'],
-    gatewayEntry: values['gateway-entry'] === undefined ? undefined : resolve(values['gateway-entry']),
-    gatewayEnv,
-    logFile: values['log-file'],
-    quietWaitSec: num('quiet-wait', values['quiet-wait'], 0, 3600),
-    save: !values['no-save'],
+    targets: o.targets,
+    durationSec: o.duration,
+    warmupSec: o.warmup,
+    connections: o.connections,
+    threads: o.threads,
+    runs: o.runs,
+    requests: o.requests,
+    rsaRequests: o.rsaRequests,
+    seed: o.seed,
+    gatewayPath: o.gatewayPath,
+    gatewayEntry: o.gatewayEntry === undefined ? undefined : resolve(o.gatewayEntry),
+    gatewayEnv: o.gatewayEnv,
+    logFile: o.logFile,
+    quietWaitSec: o.quietWait,
+    save: o.save,
   }
+}
+
+function seed(text: string): string {
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(text)) throw new InvalidArgumentError('must be 1–32 of [A-Za-z0-9_-]')
+  return text
 }
 
 interface RunContext {

@@ -8,18 +8,20 @@
  *
  * Not part of run-all: a microbenchmark on the main thread, median (min–max) over runs.
  */
+
 import { readFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../src/json-depth.js'
-import { intArg } from './lib/args.js'
+import { benchCommand, int } from './lib/args.js'
 import { fmtSpread, formatTable, spread } from './lib/stats.js'
 
-const { values: args } = parseArgs({
-  options: { runs: { type: 'string', default: '5' }, ms: { type: 'string', default: '300' } },
-})
-const USAGE = 'Usage: npx tsx bench/json-depth.ts [--runs 5] [--ms 300]'
-const runs = intArg('runs', args.runs, 1, 100, USAGE)
-const runMs = intArg('ms', args.ms, 10, 60_000, USAGE)
+const { runs, ms: runMs } = benchCommand(
+  'json-depth.ts',
+  'What the nesting-depth check adds to ingest: µs per body.',
+)
+  .option('--runs <n>', 'runs per row', int(1, 100), 5)
+  .option('--ms <n>', 'target duration of one run, in ms', int(10, 60_000), 300)
+  .parse(process.argv.slice(2), { from: 'user' })
+  .opts<{ runs: number; ms: number }>()
 
 /** The byte-pass alternative: depth of `[`/`{` outside strings, stopping past the limit. */
 function bytesDeeperThan(bytes: Buffer, limit: number): boolean {

@@ -13,8 +13,9 @@
  * server process (`/proc/<pid>/task/*`), in CPU µs per answered request.
  */
 import { readdirSync, readFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
-import { intArg } from './lib/args.js'
+import { type Command, InvalidArgumentError, Option } from 'commander'
+import { collect } from '../src/cli/options.js'
+import { benchCommand, int, quietWaitOption } from './lib/args.js'
 import { ensureBenchKeys } from './lib/keys.js'
 import { waitForQuiet } from './lib/machine.js'
 import { type BenchPostgres, startBenchPostgres } from './lib/postgres.js'
@@ -24,54 +25,59 @@ import { median } from './lib/stats.js'
 import { createTargets, TARGET_NAMES, type TargetName } from './lib/targets.js'
 import { runWrk } from './lib/wrk.js'
 
-const USAGE = `Usage: npx tsx bench/paired.ts --variant NAME=TARGET[@ENTRY] --variant … [options]
-
-  --variant NAME=TARGET[@ENTRY]  TARGET: ${TARGET_NAMES.join(', ')}; ENTRY: a gateway CLI
-                                 (default dist/cli/main.js); at least two variants
-  --env NAME:KEY=VALUE           extra env for one gateway variant, repeatable
-  --rounds <n>                   alternating rounds (default 5)
-  --duration <s>                 measured seconds per run, after a 2 s warm-up (default 8)
-  --connections <n>              wrk connections (default 50)
-  --quiet-wait <s>               wait up to this long for a quiet machine before each run (default 30)
-`
-
-const { values } = parseArgs({
-  options: {
-    variant: { type: 'string', multiple: true, default: [] },
-    env: { type: 'string', multiple: true, default: [] },
-    rounds: { type: 'string', default: '5' },
-    duration: { type: 'string', default: '8' },
-    connections: { type: 'string', default: '50' },
-    'quiet-wait': { type: 'string', default: '30' },
-    help: { type: 'boolean', default: false },
-  },
-})
-if (values.help) {
-  console.log(USAGE)
-  process.exit(0)
-}
-const rounds = intArg('rounds', values.rounds, 1, 50, USAGE)
-const duration = intArg('duration', values.duration, 1, 600, USAGE)
-const connections = intArg('connections', values.connections, 1, 10_000, USAGE)
-const quietWait = intArg('quiet-wait', values['quiet-wait'], 0, 3600, USAGE)
-
 interface Variant {
   name: string
   target: TargetName
   entry?: string
   env: Record<string, string>
 }
-const variants: Variant[] = values.variant.map((spec) => {
+
+/** `NAME=TARGET[@ENTRY]`. */
+function parseVariant(spec: string, previous: Variant[]): Variant[] {
   const match = /^([\w.-]+)=([\w-]+)(?:@(.+))?$/.exec(spec)
   if (!match || !(TARGET_NAMES as readonly string[]).includes(match[2]!))
-    throw new Error(`--variant "${spec}" is not NAME=TARGET[@ENTRY]\n\n${USAGE}`)
-  return { name: match[1]!, target: match[2] as TargetName, entry: match[3], env: {} }
-})
-if (variants.length < 2) throw new Error(`give at least two --variant options\n\n${USAGE}`)
-for (const spec of values.env) {
+    throw new InvalidArgumentError(`"${spec}" is not NAME=TARGET[@ENTRY]`)
+  return [...previous, { name: match[1]!, target: match[2] as TargetName, entry: match[3], env: {} }]
+}
+
+const command: Command = benchCommand(
+  'paired.ts',
+  'Paired A/B runs: two or more variants measured alternately under the same wrk load.',
+)
+  .addOption(
+    new Option(
+      '--variant <NAME=TARGET[@ENTRY]>',
+      `TARGET: ${TARGET_NAMES.join(', ')}; ENTRY: a gateway CLI (default dist/cli/main.js); at least two`,
+    )
+      .argParser(parseVariant)
+      .default([], 'none'),
+  )
+  .option('--env <NAME:KEY=VALUE>', 'extra env for one gateway variant, repeatable', collect)
+  .option('--rounds <n>', 'alternating rounds', int(1, 50), 5)
+  .option('--duration <s>', 'measured seconds per run, after a 2 s warm-up', int(1, 600), 8)
+  .option('--connections <n>', 'wrk connections', int(1, 10_000), 50)
+  .addOption(quietWaitOption())
+  .parse(process.argv.slice(2), { from: 'user' })
+const {
+  rounds,
+  duration,
+  connections,
+  quietWait,
+  variant: variants,
+  env = [],
+} = command.opts<{
+  rounds: number
+  duration: number
+  connections: number
+  quietWait: number
+  variant: Variant[]
+  env?: string[]
+}>()
+if (variants.length < 2) command.error('give at least two --variant options')
+for (const spec of env) {
   const match = /^([\w.-]+):([^=]+)=(.*)$/.exec(spec)
   const variant = match && variants.find((v) => v.name === match[1])
-  if (!match || !variant) throw new Error(`--env "${spec}" is not NAME:KEY=VALUE for a known variant`)
+  if (!match || !variant) command.error(`--env "${spec}" is not NAME:KEY=VALUE for a known variant`)
   variant.env[match[2]!] = match[3]!
 }
 

@@ -8,9 +8,11 @@
  * Not a benchmark (the profiler itself costs ~10 % of throughput): it says which part of the
  * request path to work on. The .cpuprofile stays in bench/results/ for Chrome DevTools.
  */
+
 import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
+import { Option } from 'commander'
+import { benchCommand, int } from './lib/args.js'
 import { freshDatabase, type StoreKind } from './lib/gateway.js'
 import { ensureBenchKeys } from './lib/keys.js'
 import { gatewayEntry, resultsDir } from './lib/paths.js'
@@ -19,13 +21,17 @@ import { ensureRequestsFile } from './lib/requests-file.js'
 import { freePort, startServer, waitUntilReady } from './lib/server-process.js'
 import { runWrk } from './lib/wrk.js'
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '10' },
-    store: { type: 'string', default: 'sqlite' },
-    top: { type: 'string', default: '25' },
-  },
-})
+const o = benchCommand(
+  'profile-ingest.ts',
+  "Where an ingesting gateway's event loop spends its time (node --cpu-prof).",
+)
+  .option('--seconds <s>', 'seconds of wrk at saturation', int(1, 600), 10)
+  .addOption(
+    new Option('--store <s>', 'the store').choices(['sqlite', 'postgres'] as const).default('sqlite'),
+  )
+  .option('--top <n>', 'functions listed by self time', int(1, 1000), 25)
+  .parse(process.argv.slice(2), { from: 'user' })
+  .opts<{ seconds: number; store: StoreKind; top: number }>()
 
 interface ProfileNode {
   id: number
@@ -91,8 +97,8 @@ function summarize(profile: CpuProfile, top: number) {
   for (const line of rows(byFn, top)) console.log(`  ${line}`)
 }
 
-const kind = values.store as StoreKind
-const seconds = Number(values.seconds)
+const kind = o.store
+const seconds = o.seconds
 const keys = ensureBenchKeys()
 const file = await ensureRequestsFile({ count: 200_000, seed: '1', rsaCount: 50_000, keys })
 let pg: Promise<BenchPostgres> | undefined
@@ -141,6 +147,6 @@ try {
 const profiles = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))
 if (profiles.length === 0) throw new Error(`no profile was written to ${profileDir}`)
 const main = join(profileDir, profiles.sort()[0]!)
-summarize(JSON.parse(readFileSync(main, 'utf8')) as CpuProfile, Number(values.top))
+summarize(JSON.parse(readFileSync(main, 'utf8')) as CpuProfile, o.top)
 copyFileSync(main, `${profileDir}.cpuprofile`)
 console.log(`\n[profile] ${profileDir}.cpuprofile (open in Chrome DevTools → Performance)`)

@@ -10,12 +10,13 @@
  * The pruner is a process of its own (lib/prune-loop.ts). On SQLite that makes it a second process on
  * the file, which is harsher than the gateway's in-process retention: the two wait on SQLite's lock.
  */
+
 import { spawn } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { openStore } from '../src/store/open-store.js'
 import type { NewEvent, Store } from '../src/store/types.js'
+import { benchCommand, int, listOption, oneOf, quietWaitOption } from './lib/args.js'
 import { type BenchDatabase, freshDatabase, type StoreKind, startGatewayProcess } from './lib/gateway.js'
 import { createBodyGenerator } from './lib/ghl-body.js'
 import { ensureBenchKeys } from './lib/keys.js'
@@ -27,22 +28,29 @@ import { ensureRequestsFile, readSignedRequests } from './lib/requests-file.js'
 import { markdownTable, median, sleep } from './lib/stats.js'
 import { storedGhlEvent } from './lib/stored-event.js'
 
-const { values } = parseArgs({
-  options: {
-    store: { type: 'string', default: 'sqlite,postgres' },
-    old: { type: 'string', default: '200000' },
-    rate: { type: 'string', default: '1000' },
-    seconds: { type: 'string', default: '10' },
-    runs: { type: 'string', default: '2' },
-    'quiet-wait': { type: 'string', default: '30' },
-  },
-})
-const stores = values.store.split(',') as StoreKind[]
-const OLD = Number(values.old)
-const RATE = Number(values.rate)
-const SECONDS = Number(values.seconds)
-const RUNS = Number(values.runs)
-const QUIET = Number(values['quiet-wait'])
+const o = benchCommand(
+  'retention.ts',
+  'Does retention lock ingest? Ingest latency while retention deletes old events.',
+)
+  .addOption(
+    listOption('--store <list>', 'stores, in run order', oneOf(['sqlite', 'postgres'] as const), [
+      'sqlite',
+      'postgres',
+    ]),
+  )
+  .option('--old <n>', 'old, processed events for retention to delete', int(1, 10_000_000), 200_000)
+  .option('--rate <n>', 'webhooks per second, open loop', int(1, 100_000), 1000)
+  .option('--seconds <s>', 'measured seconds per phase', int(1, 600), 10)
+  .option('--runs <n>', 'runs per store', int(1, 20), 2)
+  .addOption(quietWaitOption())
+  .parse(process.argv.slice(2), { from: 'user' })
+  .opts<{ store: StoreKind[]; old: number; rate: number; seconds: number; runs: number; quietWait: number }>()
+const stores = o.store
+const OLD = o.old
+const RATE = o.rate
+const SECONDS = o.seconds
+const RUNS = o.runs
+const QUIET = o.quietWait
 const DAY = 86_400_000
 
 /** Old, fully processed events (no deliveries left), 40 days back: all of them due for deletion. */

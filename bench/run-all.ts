@@ -22,23 +22,9 @@ import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
+import { benchCommand, int, list, oneOf } from './lib/args.js'
 import { benchDir, gatewayEntry, resultsDir } from './lib/paths.js'
 import { wrkVersion } from './lib/wrk.js'
-
-const USAGE = `Usage: npx tsx bench/run-all.ts [options]     (npm run bench -- [options])
-
-  --quick             short smoke run of every suite (minutes, not an hour; numbers not for the docs)
-  --only <list>       run only these suites
-  --skip <list>       skip these suites
-  --quiet-wait <s>    passed to every suite: wait up to this long for a quiet machine before each
-                      measured run (default 30; --quick: 5)
-  --list              print the suites and their arguments, run nothing
-
-Suites: signatures, ingest, ingest-latency, e2e, store-insert, deliver, backlog-sqlite, backlog-postgres,
-        retention, scale-out
-Exit code: 0 all passed, 1 a suite failed, 2 bad options, 3 passed but wrk-based suites were skipped.
-`
 
 interface Suite {
   name: string
@@ -106,37 +92,30 @@ const SUITES: Suite[] = [
 ]
 
 function parse() {
-  const { values } = parseArgs({
-    options: {
-      quick: { type: 'boolean', default: false },
-      only: { type: 'string' },
-      skip: { type: 'string' },
-      'quiet-wait': { type: 'string' },
-      list: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  })
-  if (values.help) {
-    console.log(USAGE)
-    process.exit(0)
-  }
-  const names = new Set(SUITES.map((s) => s.name))
-  const list = (text: string | undefined) => {
-    const items = (text ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean)
-    for (const item of items) if (!names.has(item)) throw new Error(`unknown suite "${item}"\n\n${USAGE}`)
-    return new Set(items)
-  }
-  const only = list(values.only)
-  const skip = list(values.skip)
-  const quietWait = values['quiet-wait'] ?? (values.quick ? '5' : '30')
-  if (!/^\d+$/.test(quietWait)) throw new Error('--quiet-wait must be a number of seconds')
+  const suite = oneOf(SUITES.map((s) => s.name))
+  const o = benchCommand('run-all.ts', 'Every benchmark, one after the other (npm run bench -- [options]).')
+    .option('--quick', 'short smoke run of every suite (minutes, not an hour; numbers not for the docs)')
+    .option('--only <list>', 'run only these suites', list(suite))
+    .option('--skip <list>', 'skip these suites', list(suite))
+    .option(
+      '--quiet-wait <s>',
+      'passed to every suite: wait up to this many seconds for a quiet machine before each measured run (default 30; --quick: 5)',
+      int(0, 3600),
+    )
+    .option('--list', 'print the suites and their arguments, run nothing')
+    .addHelpText(
+      'after',
+      `\nSuites: ${SUITES.map((s) => s.name).join(', ')}\n` +
+        'Exit code: 0 all passed, 1 a suite failed, 2 bad options, 3 passed but wrk-based suites were skipped.',
+    )
+    .parse(process.argv.slice(2), { from: 'user' })
+    .opts<{ quick?: true; only?: string[]; skip?: string[]; quietWait?: number; list?: true }>()
+  const only = new Set(o.only)
+  const skip = new Set(o.skip)
   return {
-    quick: values.quick,
-    list: values.list,
-    quietWait,
+    quick: o.quick === true,
+    list: o.list === true,
+    quietWait: String(o.quietWait ?? (o.quick ? 5 : 30)),
     suites: SUITES.filter((s) => (only.size === 0 || only.has(s.name)) && !skip.has(s.name)),
   }
 }
@@ -238,13 +217,7 @@ function ingestMarkdown(r: IngestJson): string {
 }
 
 async function main() {
-  let o: ReturnType<typeof parse>
-  try {
-    o = parse()
-  } catch (error) {
-    console.error((error as Error).message)
-    return 2
-  }
+  const o = parse()
   if (o.list) {
     for (const s of o.suites)
       console.log(

@@ -20,10 +20,9 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { openStore } from '../src/store/open-store.js'
-import { intArg } from './lib/args.js'
+import { benchCommand, int, listOption, noSaveOption, quietWaitOption } from './lib/args.js'
 import { fillBacklog } from './lib/backlog-fill.js'
 import {
   freshDatabase,
@@ -43,20 +42,6 @@ import { fmtSpread, formatTable, markdownTable, num, sleep, spread } from './lib
 import { createTargets } from './lib/targets.js'
 import { runWrk, type WrkResult, wrkVersion } from './lib/wrk.js'
 
-const USAGE = `Usage: npx tsx bench/scale-out.ts [options]
-
-  --processes <list>   process counts (default 1,2,3)
-  --runs <n>           runs per count, interleaved 1 2 3 1 2 3 … (default 3)
-  --duration <s>       measured seconds of each ingest run (default 10)
-  --warmup <s>         ingest warm-up seconds (default 2)
-  --connections <n>    wrk connections in total, divided among the processes (default 50)
-  --backlog <n>        events in each delivery run's backlog (default 40000)
-  --skip-ingest        delivery part only (no wrk needed)
-  --skip-delivery      ingest part only
-  --quiet-wait <s>     wait up to this long for a quiet machine before each run (default 30)
-  --no-save            do not write bench/results/scale-out-<timestamp>.json
-`
-
 export interface ScaleOutOptions {
   processes: number[]
   runs: number
@@ -71,38 +56,33 @@ export interface ScaleOutOptions {
 }
 
 export function parseScaleOutArgs(argv: string[]): ScaleOutOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      processes: { type: 'string', default: '1,2,3' },
-      runs: { type: 'string', default: '3' },
-      duration: { type: 'string', default: '10' },
-      warmup: { type: 'string', default: '2' },
-      connections: { type: 'string', default: '50' },
-      backlog: { type: 'string', default: '40000' },
-      'skip-ingest': { type: 'boolean', default: false },
-      'skip-delivery': { type: 'boolean', default: false },
-      'quiet-wait': { type: 'string', default: '30' },
-      'no-save': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  })
-  if (values.help) {
-    console.log(USAGE)
-    process.exit(0)
-  }
-  const int = (name: string, text: string, min: number, max: number) => intArg(name, text, min, max, USAGE)
+  const o = benchCommand(
+    'scale-out.ts',
+    'Scale-out on one PostgreSQL: ingest and delivery throughput with 1, 2 and 3 gateway processes.',
+  )
+    .addOption(listOption('--processes <list>', 'process counts', int(1, 16), [1, 2, 3]))
+    .option('--runs <n>', 'runs per count, interleaved 1 2 3 1 2 3 …', int(1, 20), 3)
+    .option('--duration <s>', 'measured seconds of each ingest run', int(1, 120), 10)
+    .option('--warmup <s>', 'ingest warm-up seconds', int(0, 60), 2)
+    .option('--connections <n>', 'wrk connections in total, divided among the processes', int(1, 5000), 50)
+    .option('--backlog <n>', "events in each delivery run's backlog", int(1000, 5_000_000), 40_000)
+    .option('--skip-ingest', 'delivery part only (no wrk needed)')
+    .option('--skip-delivery', 'ingest part only')
+    .addOption(quietWaitOption())
+    .addOption(noSaveOption('scale-out'))
+    .parse(argv, { from: 'user' })
+    .opts()
   return {
-    processes: values.processes.split(',').map((p) => int('processes', p.trim(), 1, 16)),
-    runs: int('runs', values.runs, 1, 20),
-    duration: int('duration', values.duration, 1, 120),
-    warmup: int('warmup', values.warmup, 0, 60),
-    connections: int('connections', values.connections, 1, 5000),
-    backlog: int('backlog', values.backlog, 1000, 5_000_000),
-    ingest: !values['skip-ingest'],
-    delivery: !values['skip-delivery'],
-    quietWaitSec: int('quiet-wait', values['quiet-wait'], 0, 3600),
-    save: !values['no-save'],
+    processes: o.processes,
+    runs: o.runs,
+    duration: o.duration,
+    warmup: o.warmup,
+    connections: o.connections,
+    backlog: o.backlog,
+    ingest: !o.skipIngest,
+    delivery: !o.skipDelivery,
+    quietWaitSec: o.quietWait,
+    save: o.save,
   }
 }
 

@@ -24,7 +24,6 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { parseArgs } from 'node:util'
 import { ed25519Backend, verifyEd25519 } from '../src/verify/ed25519-check.mjs'
 import { createGhlVerifier } from '../src/verify/ghl.js'
 import { GHL_ED25519_PUBLIC_KEY_SPKI_BASE64, GHL_RSA_PUBLIC_KEY_PEM } from '../src/verify/ghl-keys.js'
@@ -32,20 +31,12 @@ import { createHmacVerifier } from '../src/verify/hmac.js'
 import { keyId } from '../src/verify/keys.js'
 import { createStandardWebhooksVerifier, signStandardWebhook } from '../src/verify/standard-webhooks.js'
 import type { TrustedKey, Verifier, VerifyRequest } from '../src/verify/types.js'
-import { intArg } from './lib/args.js'
+import { benchCommand, int, noSaveOption, quietWaitOption } from './lib/args.js'
 import { createBodyGenerator } from './lib/ghl-body.js'
 import { ensureBenchKeys } from './lib/keys.js'
 import { BUSY_THRESHOLD, cpuWindow, machineFacts, quietOrWarn } from './lib/machine.js'
 import { resultsDir } from './lib/paths.js'
 import { fmtSpread, formatTable, markdownTable, type Spread, spread } from './lib/stats.js'
-
-const USAGE = `Usage: npx tsx bench/signatures.ts [options]
-
-  --runs <n>         runs per row (default 5)
-  --ms <n>           target duration of one run (default 300)
-  --quiet-wait <s>   wait up to this long for a quiet machine first (default 30)
-  --no-save          do not write bench/results/signatures-<timestamp>.json
-`
 
 export interface SignaturesOptions {
   runs: number
@@ -55,27 +46,17 @@ export interface SignaturesOptions {
 }
 
 export function parseSignaturesArgs(argv: string[]): SignaturesOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      runs: { type: 'string', default: '5' },
-      ms: { type: 'string', default: '300' },
-      'quiet-wait': { type: 'string', default: '30' },
-      'no-save': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  })
-  if (values.help) {
-    console.log(USAGE)
-    process.exit(0)
-  }
-  const int = (name: string, text: string, min: number, max: number) => intArg(name, text, min, max, USAGE)
-  return {
-    runs: int('runs', values.runs, 1, 50),
-    ms: int('ms', values.ms, 20, 10_000),
-    quietWaitSec: int('quiet-wait', values['quiet-wait'], 0, 3600),
-    save: !values['no-save'],
-  }
+  const o = benchCommand(
+    'signatures.ts',
+    'Signature microbenchmarks: µs per verification of one GHL body, for every scheme.',
+  )
+    .option('--runs <n>', 'runs per row', int(1, 50), 5)
+    .option('--ms <n>', 'target duration of one run, in ms', int(20, 10_000), 300)
+    .addOption(quietWaitOption('first'))
+    .addOption(noSaveOption('signatures'))
+    .parse(argv, { from: 'user' })
+    .opts()
+  return { runs: o.runs, ms: o.ms, quietWaitSec: o.quietWait, save: o.save }
 }
 
 interface Row {

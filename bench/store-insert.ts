@@ -12,13 +12,14 @@
  * gateway cannot spend on anything else; user + sys CPU tell how much of it is the kernel (WAL
  * page writes). Bodies are the same realistic ContactCreate events as the backlog suite.
  */
+
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { createSqliteStore, sqliteCheckpointer } from '../src/store/sqlite/sqlite-store.js'
 import type { NewEvent } from '../src/store/types.js'
+import { benchCommand, int, quietWaitOption } from './lib/args.js'
 import { createBodyGenerator } from './lib/ghl-body.js'
 import { machineFacts, quietOrWarn } from './lib/machine.js'
 import { resultsDir } from './lib/paths.js'
@@ -26,17 +27,19 @@ import { median } from './lib/report.js'
 import { mainThreadCpuSeconds } from './lib/server-process.js'
 import { storedGhlEvent } from './lib/stored-event.js'
 
-const { values } = parseArgs({
-  options: {
-    events: { type: 'string', default: '100000' },
-    batch: { type: 'string', default: '32' },
-    runs: { type: 'string', default: '3' },
-    'quiet-wait': { type: 'string', default: '30' },
-  },
-})
-const N = Number(values.events)
-const BATCH = Number(values.batch)
-const RUNS = Number(values.runs)
+const o = benchCommand(
+  'store-insert.ts',
+  'What one durable insert costs on the event loop: insertEvents() on a SQLite file.',
+)
+  .option('--events <n>', 'events inserted per variant and run', int(100, 10_000_000), 100_000)
+  .option('--batch <n>', 'events per insertEvents() call, one call per event-loop turn', int(1, 10_000), 32)
+  .option('--runs <n>', 'runs, the variants interleaved', int(1, 20), 3)
+  .addOption(quietWaitOption())
+  .parse(process.argv.slice(2), { from: 'user' })
+  .opts<{ events: number; batch: number; runs: number; quietWait: number }>()
+const N = o.events
+const BATCH = o.batch
+const RUNS = o.runs
 
 const SECONDARY = [
   'events_location',
@@ -94,7 +97,7 @@ async function measure(variant: Variant, run: number): Promise<Row> {
       other.close()
     }
     const events = makeEvents(`insert-${variant}-${run}`)
-    await quietOrWarn(`store-insert ${variant} run ${run}`, Number(values['quiet-wait']))
+    await quietOrWarn(`store-insert ${variant} run ${run}`, o.quietWait)
     const cpu0 = process.cpuUsage()
     const main0 = mainThreadCpuSec()
     const t0 = performance.now()

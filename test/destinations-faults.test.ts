@@ -1,6 +1,6 @@
 import type { LookupFunction } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { shareSlots } from '../src/deliver/worker.js'
+import { shareSlots } from '../src/deliver/share-slots.js'
 import { createDestinationEngine, type DestinationEngine, START } from './support/destinations.js'
 import { type Sink, type SinkReply, startSink } from './support/sink.js'
 import type { StoreKind } from './support/test-app.js'

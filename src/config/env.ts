@@ -9,22 +9,32 @@ import { formatDuration, parseDuration } from './duration.js'
  * README's configuration table mirrors this list; keep them in step.
  */
 
-const duration = (name: string, fallback: number) =>
-  z
+/**
+ * One variable: unset or blank takes `fallback`; any other text goes to `schema` as typed, and a value
+ * it refuses stops the gateway with one sentence, `NAME must be <takes> (got "<text>")`. The sentence
+ * is written here rather than by zod because zod's issue carries the value after coercion (`NaN` for
+ * `PORT=eighty`), and the reader needs what they typed.
+ */
+function variable<T>(name: string, takes: string, schema: z.ZodType<T>, fallback: T) {
+  return z
     .string()
     .optional()
     .transform((text, ctx) => {
       if (text === undefined || text.trim() === '') return fallback
-      const ms = parseDuration(text)
-      if (ms === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${name} must be a duration such as 30s, 5m or 24h (got "${text}")`,
-        })
-        return z.NEVER
-      }
-      return ms
+      const parsed = schema.safeParse(text)
+      if (parsed.success) return parsed.data
+      ctx.addIssue({ code: 'custom', message: `${name} must be ${takes} (got "${text}")` })
+      return z.NEVER
     })
+}
+
+/** `250ms`, `30s`, `5m`, `24h`, `7d` or a bare number of milliseconds, as milliseconds. */
+const durationText = z.string().transform(parseDuration).pipe(z.number())
+/** `off` or `0` turns the feature off (null). */
+const offOrDuration = z.union([z.literal(['off', '0']).transform(() => null), durationText])
+
+const duration = (name: string, fallback: number) =>
+  variable(name, 'a duration such as 30s, 5m or 24h', durationText, fallback)
 
 const durationWithin = (name: string, minMs: number, maxMs: number, fallback: number) =>
   duration(name, fallback).refine((ms) => ms >= minMs && ms <= maxMs, {
@@ -32,56 +42,21 @@ const durationWithin = (name: string, minMs: number, maxMs: number, fallback: nu
       `${name} must be from ${formatDuration(minMs)} to ${formatDuration(maxMs)} (got ${formatDuration(issue.input as number)})`,
   })
 
-const optionalDuration = (name: string) =>
-  z
-    .string()
-    .optional()
-    .transform((text, ctx) => {
-      if (text === undefined || text === '' || text === 'off' || text === '0') return null
-      const ms = parseDuration(text)
-      if (ms === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${name} must be "off" or a duration such as 5m or 24h (got "${text}")`,
-        })
-        return z.NEVER
-      }
-      return ms
-    })
-
 const integer = (name: string, min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .optional()
-    .transform((text, ctx) => {
-      if (text === undefined || text.trim() === '') return fallback
-      const value = Number(text)
-      if (!Number.isInteger(value) || value < min || value > max) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${name} must be an integer from ${min} to ${max} (got "${text}")`,
-        })
-        return z.NEVER
-      }
-      return value
-    })
+  variable(name, `an integer from ${min} to ${max}`, z.coerce.number().int().min(min).max(max), fallback)
 
-const oneOf = <T extends string>(name: string, values: readonly T[], fallback: T) =>
-  z
-    .string()
-    .optional()
-    .transform((text, ctx) => {
-      if (text === undefined || text.trim() === '') return fallback
-      const value = text.trim().toLowerCase() as T
-      if (!values.includes(value)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${name} must be one of ${values.join(', ')} (got "${text}")`,
-        })
-        return z.NEVER
-      }
-      return value
-    })
+/** Case and surrounding spaces do not matter: `ROLE=Worker` is `worker`. */
+const oneOf = <const T extends readonly [string, ...string[]]>(
+  name: string,
+  values: T,
+  fallback: T[number],
+) =>
+  variable(
+    name,
+    `one of ${values.join(', ')}`,
+    z.string().trim().toLowerCase().pipe(z.enum(values)),
+    fallback,
+  )
 
 const nonEmpty = z
   .string()
@@ -113,17 +88,22 @@ export const envSchema = z.object({
       if ('problem' in target) ctx.addIssue({ code: 'custom', message: target.problem })
     }),
   /** SQLite only: `process` survives a process crash, `fsync` also a power loss. @default process */
-  DURABILITY: oneOf('DURABILITY', ['process', 'fsync'] as const, 'process'),
+  DURABILITY: oneOf('DURABILITY', ['process', 'fsync'], 'process'),
   /** PostgreSQL connection pool size per process. @default 10 */
   PG_POOL_SIZE: integer('PG_POOL_SIZE', 1, 1000, 10),
   /** `require`: reject unsigned GHL webhooks with 401. `off`: accept and store them as unverified (dev only). */
-  GHL_SIGNATURE_MODE: oneOf('GHL_SIGNATURE_MODE', ['require', 'off'] as const, 'require'),
+  GHL_SIGNATURE_MODE: oneOf('GHL_SIGNATURE_MODE', ['require', 'off'], 'require'),
   /** Extra trusted Ed25519 keys (comma-separated SPKI base64, raw 32-byte base64/hex, or PEM file paths). */
   GHL_ED25519_PUBLIC_KEYS: nonEmpty,
   /** Extra trusted RSA keys for the legacy X-WH-Signature (SPKI base64 or PEM file paths). */
   GHL_RSA_PUBLIC_KEYS: nonEmpty,
   /** Flag GHL events whose body `timestamp` is older than this. @default off (GHL retries for hours) */
-  GHL_TIMESTAMP_WINDOW: optionalDuration('GHL_TIMESTAMP_WINDOW'),
+  GHL_TIMESTAMP_WINDOW: variable(
+    'GHL_TIMESTAMP_WINDOW',
+    '"off" or a duration such as 5m or 24h',
+    offOrDuration,
+    null,
+  ),
   /** Largest accepted body, also for chunked uploads. @default 1048576 (1 MiB) */
   MAX_BODY_BYTES: integer('MAX_BODY_BYTES', 1024, 64 * 1024 * 1024, 1024 * 1024),
   /** A request's headers and body must have arrived this long after its first byte, else 408. @default 30s */
@@ -137,11 +117,7 @@ export const envSchema = z.object({
   /** Bearer token for /api/*. Unset: the admin API answers 404. */
   ADMIN_TOKEN: nonEmpty,
   /** pino level. @default info */
-  LOG_LEVEL: oneOf(
-    'LOG_LEVEL',
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
-    'info',
-  ),
+  LOG_LEVEL: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   /**
    * Trust X-Forwarded-* from proxies in front: `true` (any), `false`, a hop count, or the proxies'
    * addresses and CIDR ranges, comma-separated (also `loopback`, `linklocal`, `uniquelocal`).
@@ -179,7 +155,7 @@ export const envSchema = z.object({
    */
   INGEST_COMMIT_HOLD: duration('INGEST_COMMIT_HOLD', 0),
   /** `all`: take webhooks and run deliveries; `ingest`: webhooks only; `worker`: deliveries only. @default all */
-  ROLE: oneOf('ROLE', ['all', 'ingest', 'worker'] as const, 'all'),
+  ROLE: oneOf('ROLE', ['all', 'ingest', 'worker'], 'all'),
   /** Deliveries running at once in this process (all subscribers). @default 32 */
   WORKER_CONCURRENCY: integer('WORKER_CONCURRENCY', 1, 10_000, 32),
   /** Lease beyond the longest handler/destination timeout before a silent worker's deliveries run elsewhere. @default 30s */
@@ -210,22 +186,7 @@ export const envSchema = z.object({
       return entries
     }),
   /** Processed events (and their deliveries and attempts) are deleted after this; dead ones are kept. @default 30d */
-  RETENTION: z
-    .string()
-    .optional()
-    .transform((text, ctx) => {
-      if (text === undefined || text.trim() === '') return 30 * 86_400_000
-      if (text === 'off' || text === '0') return null
-      const ms = parseDuration(text)
-      if (ms === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `RETENTION must be "off" or a duration such as 30d (got "${text}")`,
-        })
-        return z.NEVER
-      }
-      return ms
-    }),
+  RETENTION: variable('RETENTION', '"off" or a duration such as 30d', offOrDuration, 30 * 86_400_000),
 })
 
 export type EnvConfig = z.output<typeof envSchema>

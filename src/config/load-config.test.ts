@@ -145,6 +145,54 @@ describe('environment values in the wrong form', () => {
     expect(message).not.toContain('hunter2')
   })
 
+  it('a number, a choice or a duration names the variable, what it takes and the text as typed', () => {
+    expect(envFailure({ PORT: 'eighty' })).toBe(
+      'invalid environment: PORT must be an integer from 0 to 65535 (got "eighty")',
+    )
+    expect(envFailure({ PG_POOL_SIZE: '0' })).toContain(
+      'PG_POOL_SIZE must be an integer from 1 to 1000 (got "0")',
+    )
+    expect(envFailure({ ROLE: ' Wrker ' })).toContain(
+      'ROLE must be one of all, ingest, worker (got " Wrker ")',
+    )
+    expect(envFailure({ SHUTDOWN_TIMEOUT: 'soon' })).toContain(
+      'SHUTDOWN_TIMEOUT must be a duration such as 30s, 5m or 24h (got "soon")',
+    )
+    expect(envFailure({ REQUEST_TIMEOUT: '2h' })).toContain(
+      'REQUEST_TIMEOUT must be from 100ms to 1h (got 2h)',
+    )
+    expect(envFailure({ RETENTION: 'never' })).toContain(
+      'RETENTION must be "off" or a duration such as 30d (got "never")',
+    )
+  })
+
+  it('blank is unset; choices ignore case; off and 0 turn a duration off', () => {
+    const config = (env: Env) => loadConfig({ env, cwd: tmpdir() })
+    expect(config({ PORT: ' ', ROLE: '', RETENTION: ' ', GHL_TIMESTAMP_WINDOW: '' })).toMatchObject({
+      PORT: 3000,
+      ROLE: 'all',
+      RETENTION: 30 * 86_400_000,
+      GHL_TIMESTAMP_WINDOW: null,
+    })
+    expect(config({ PORT: '8080', ROLE: ' Worker ', DURABILITY: 'FSYNC', LOG_LEVEL: 'Debug' })).toMatchObject(
+      {
+        PORT: 8080,
+        ROLE: 'worker',
+        DURABILITY: 'fsync',
+        LOG_LEVEL: 'debug',
+      },
+    )
+    expect(config({ RETENTION: 'off', GHL_TIMESTAMP_WINDOW: '0' })).toMatchObject({
+      RETENTION: null,
+      GHL_TIMESTAMP_WINDOW: null,
+    })
+    expect(config({ RETENTION: '7d', GHL_TIMESTAMP_WINDOW: '24h', SHUTDOWN_TIMEOUT: '1500' })).toMatchObject({
+      RETENTION: 7 * 86_400_000,
+      GHL_TIMESTAMP_WINDOW: 86_400_000,
+      SHUTDOWN_TIMEOUT: 1500,
+    })
+  })
+
   it('TRUST_PROXY names itself and what it takes', () => {
     expect(envFailure({ TRUST_PROXY: 'maybe' })).toBe(
       'invalid environment: TRUST_PROXY must be true, false, a hop count, or proxy addresses/CIDR ranges ' +

@@ -1,14 +1,13 @@
 import type { SubscriberRegistry } from '../dispatch/registry.js'
 import type { CompiledSubscriber } from '../dispatch/subscribers.js'
-import { coerceError } from '../errors.js'
-import { newId } from '../ids.js'
 import type { Logger } from '../observe/logger.js'
 import type { Metrics } from '../observe/metrics.js'
 import { GroupCommit } from '../store/group-commit.js'
 import type { AttemptResult, ClaimedDelivery, Store } from '../store/types.js'
 import type { AttemptReport } from './attempt.js'
-import { HandlerTimeoutError } from './errors.js'
-import { decideRetry } from './retry-policy.js'
+import { attemptResult } from './attempt-result.js'
+import { runWithTimeout } from './run-attempt.js'
+import { shareSlots } from './share-slots.js'
 
 export interface WorkerOptions {
   store: Store
@@ -35,6 +34,8 @@ export interface WorkerOptions {
  * report results through a group commit (many finishes, one transaction) → claim again.
  * Woken in-process when ingest creates deliveries, by a timer for the next scheduled retry, by
  * PostgreSQL NOTIFY when another process does, and by a slow poll as a safety net.
+ * Its parts: `share-slots.ts` (who gets the free slots), `run-attempt.ts` (one attempt under its
+ * timeout), `attempt-result.ts` (what the store records for it).
  */
 export class Worker {
   readonly #o: Required<Omit<WorkerOptions, 'random'>> & Pick<WorkerOptions, 'random'>
@@ -229,10 +230,10 @@ export class Worker {
         error: new Error('attempts used up by lost leases (crashes while running)'),
       }
     } else {
-      report = await this.#runWithTimeout(subscriber, delivery, abort, log)
+      report = await runWithTimeout(subscriber, delivery, abort, log, now)
     }
     const durationMs = performance.now() - started
-    const result = this.#resultFor(delivery, subscriber, report, startedAt, durationMs)
+    const result = attemptResult(delivery, subscriber.retry, report, { startedAt, durationMs }, this.#o)
     metrics.attempts.inc({ subscriber: subscriber.id, outcome: result.next.state })
     metrics.attemptSeconds.observe({ outcome: result.next.state }, durationMs / 1000)
     const applied = await this.#finisher.submit(result).catch((error: unknown) => {
@@ -262,77 +263,6 @@ export class Worker {
       )
   }
 
-  async #runWithTimeout(
-    subscriber: CompiledSubscriber,
-    delivery: ClaimedDelivery,
-    abort: AbortController,
-    log: Logger,
-  ): Promise<AttemptReport> {
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<AttemptReport>((resolve) => {
-      timer = setTimeout(() => {
-        const error = new HandlerTimeoutError(subscriber.timeoutMs)
-        abort.abort(error)
-        resolve({ outcome: 'retry', error })
-      }, subscriber.timeoutMs)
-    })
-    const aborted = new Promise<AttemptReport>((resolve) => {
-      abort.signal.addEventListener(
-        'abort',
-        () => resolve({ outcome: 'retry', error: coerceError(abort.signal.reason) }),
-        {
-          once: true,
-        },
-      )
-    })
-    try {
-      return await Promise.race([
-        subscriber
-          .run(delivery, { signal: abort.signal, logger: log, now: this.#o.now })
-          .catch((error: unknown): AttemptReport => ({ outcome: 'retry', error: coerceError(error) })),
-        timeout,
-        aborted,
-      ])
-    } finally {
-      clearTimeout(timer)
-    }
-  }
-
-  #resultFor(
-    delivery: ClaimedDelivery,
-    subscriber: CompiledSubscriber,
-    report: AttemptReport,
-    startedAt: number,
-    durationMs: number,
-  ): AttemptResult {
-    const error = report.outcome === 'success' ? undefined : report.error
-    const attempt = {
-      id: newId('att', startedAt),
-      number: delivery.attempts,
-      cycle: delivery.cycle,
-      startedAt,
-      durationMs,
-      errorClass: error ? error.name : null,
-      errorMessage: error ? error.message.slice(0, 2000) : null,
-      errorStack: error?.stack ? error.stack.slice(0, 8000) : null,
-      response: report.response ?? null,
-    }
-    const base = { deliveryId: delivery.id, worker: this.#o.id, attempt }
-    if (report.outcome === 'success') return { ...base, next: { state: 'succeeded' } }
-    const message = `${report.error.name}: ${report.error.message}`.slice(0, 2000)
-    if (report.outcome === 'permanent') return { ...base, next: { state: 'dead', error: message } }
-    const decision = decideRetry(
-      subscriber.retry,
-      { attempts: delivery.attempts, cycleStartedAt: delivery.cycleStartedAt },
-      this.#o.now(),
-      report.retryAfterMs,
-      this.#o.random,
-    )
-    if (decision.kind === 'dead')
-      return { ...base, next: { state: 'dead', error: `${message} (${decision.reason})` } }
-    return { ...base, next: { state: 'retry_scheduled', runAt: decision.runAt, error: message } }
-  }
-
   /** Wake up at `at` (a scheduled retry) unless something else wakes us sooner. */
   #wakeAt(at: number): void {
     if (!this.#running || at >= this.#nextTimerAt) return
@@ -355,38 +285,4 @@ export class Worker {
     if (this.#o.now() < due) this.#wakeAt(due)
     else this.wake()
   }
-}
-
-/**
- * Shares `free` worker slots among subscribers that could start `cap` deliveries each: everyone
- * gets what they can take when it fits; otherwise equal shares (water-filling), so a subscriber
- * late in the list is never starved by earlier ones that have nothing due. With more subscribers
- * than slots, `turn` rotates who goes first.
- */
-export function shareSlots(
-  wants: readonly { subscriberId: string; cap: number }[],
-  free: number,
-  turn = 0,
-): { subscriberId: string; limit: number }[] {
-  if (free <= 0 || wants.length === 0) return []
-  const order = wants.map((_, i) => wants[(i + turn) % wants.length]!)
-  const limits = new Map<string, number>(order.map((w) => [w.subscriberId, 0]))
-  let left = free
-  let open = order.filter((w) => w.cap > 0)
-  while (left > 0 && open.length > 0) {
-    const share = Math.max(1, Math.floor(left / open.length))
-    const next = []
-    for (const want of open) {
-      if (left <= 0) break
-      const given = limits.get(want.subscriberId)!
-      const add = Math.min(share, want.cap - given, left)
-      limits.set(want.subscriberId, given + add)
-      left -= add
-      if (given + add < want.cap) next.push(want)
-    }
-    open = next
-  }
-  return order
-    .filter((w) => limits.get(w.subscriberId)! > 0)
-    .map((w) => ({ subscriberId: w.subscriberId, limit: limits.get(w.subscriberId)! }))
 }

@@ -1,6 +1,12 @@
+import { styleText } from 'node:util'
+
 /**
  * ANSI colours for one output stream, only when it is a terminal and NO_COLOR is not set
  * (https://no-color.org: present and non-empty disables colour). Piped output stays plain text.
+ *
+ * The escape codes come from `node:util`'s `styleText`; the decision to colour stays ours, made once
+ * per stream: `styleText` would otherwise ask process.stdout (not the stream written to, often
+ * stderr), read an empty NO_COLOR as set, and let FORCE_COLOR colour a pipe.
  */
 
 export interface Style {
@@ -18,19 +24,21 @@ export function colourEnabled(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv
   return stream.isTTY === true && env.TERM !== 'dumb'
 }
 
-const wrap = (enabled: boolean, open: number, close: number) => (text: string) =>
-  enabled ? `\x1b[${open}m${text}\x1b[${close}m` : text
+type Format = Parameters<typeof styleText>[0]
+
+const paint = (enabled: boolean, format: Format) => (text: string) =>
+  enabled ? styleText(format, text, { validateStream: false }) : text
 
 export function styleFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): Style {
   const enabled = colourEnabled(stream, env)
   return {
     enabled,
-    red: wrap(enabled, 31, 39),
-    green: wrap(enabled, 32, 39),
-    yellow: wrap(enabled, 33, 39),
-    cyan: wrap(enabled, 36, 39),
-    dim: wrap(enabled, 2, 22),
-    bold: wrap(enabled, 1, 22),
+    red: paint(enabled, 'red'),
+    green: paint(enabled, 'green'),
+    yellow: paint(enabled, 'yellow'),
+    cyan: paint(enabled, 'cyan'),
+    dim: paint(enabled, 'dim'),
+    bold: paint(enabled, 'bold'),
   }
 }
 

@@ -1,0 +1,45 @@
+import { newId } from '../ids.js'
+import type { AttemptResult, ClaimedDelivery } from '../store/types.js'
+import type { AttemptReport } from './attempt.js'
+import { decideRetry, type RetryPolicy } from './retry-policy.js'
+
+/**
+ * What the store records for one finished attempt: the attempt (its error text capped) and the
+ * delivery's next state. Success → `succeeded`; a permanent failure → `dead`; otherwise the retry
+ * policy decides between `retry_scheduled` at its next run time and `dead` with its reason.
+ */
+export function attemptResult(
+  delivery: ClaimedDelivery,
+  retry: RetryPolicy,
+  report: AttemptReport,
+  timing: { startedAt: number; durationMs: number },
+  worker: { id: string; now: () => number; random?: (() => number) | undefined },
+): AttemptResult {
+  const { startedAt, durationMs } = timing
+  const error = report.outcome === 'success' ? undefined : report.error
+  const attempt = {
+    id: newId('att', startedAt),
+    number: delivery.attempts,
+    cycle: delivery.cycle,
+    startedAt,
+    durationMs,
+    errorClass: error ? error.name : null,
+    errorMessage: error ? error.message.slice(0, 2000) : null,
+    errorStack: error?.stack ? error.stack.slice(0, 8000) : null,
+    response: report.response ?? null,
+  }
+  const base = { deliveryId: delivery.id, worker: worker.id, attempt }
+  if (report.outcome === 'success') return { ...base, next: { state: 'succeeded' } }
+  const message = `${report.error.name}: ${report.error.message}`.slice(0, 2000)
+  if (report.outcome === 'permanent') return { ...base, next: { state: 'dead', error: message } }
+  const decision = decideRetry(
+    retry,
+    { attempts: delivery.attempts, cycleStartedAt: delivery.cycleStartedAt },
+    worker.now(),
+    report.retryAfterMs,
+    worker.random,
+  )
+  if (decision.kind === 'dead')
+    return { ...base, next: { state: 'dead', error: `${message} (${decision.reason})` } }
+  return { ...base, next: { state: 'retry_scheduled', runAt: decision.runAt, error: message } }
+}
