@@ -1,4 +1,6 @@
+import type { AttemptReport } from '../dispatch/attempt.js'
 import type { SubscriberRegistry } from '../dispatch/registry.js'
+import { decideRetry } from '../dispatch/retry-policy.js'
 import type { CompiledSubscriber } from '../dispatch/subscribers.js'
 import { coerceError } from '../errors.js'
 import { newId } from '../ids.js'
@@ -6,9 +8,7 @@ import type { Logger } from '../observe/logger.js'
 import type { Metrics } from '../observe/metrics.js'
 import { GroupCommit } from '../store/group-commit.js'
 import type { AttemptResult, ClaimedDelivery, Store } from '../store/types.js'
-import type { AttemptReport } from './attempt.js'
 import { HandlerTimeoutError } from './errors.js'
-import { decideRetry } from './retry-policy.js'
 
 export interface WorkerOptions {
   store: Store

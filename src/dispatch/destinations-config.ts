@@ -1,4 +1,5 @@
-import { ConfigError, formatDuration } from '../config/index.js'
+import { ConfigError } from '../config-error.js'
+import { formatDuration } from '../duration.js'
 import type { Logger } from '../observe/logger.js'
 import type { Store, StoredDestination } from '../store/types.js'
 import { redactSecrets, secretPaths, stableJson } from './destinations-redact.js'

@@ -1,8 +1,7 @@
 import { z } from 'zod'
-import { parseDuration } from '../config/duration.js'
-import { strictObject } from '../config/strict-object.js'
-import { retryPolicy } from '../deliver/retry-policy.js'
 import { didYouMean } from '../did-you-mean.js'
+import { parseDuration } from '../duration.js'
+import { strictObject } from '../strict-object.js'
 import { decodeStandardSecret } from '../verify/standard-webhooks.js'
 import {
   HEADER_VALUE_RULE,
@@ -11,6 +10,7 @@ import {
   isHeaderValue,
   reservedHeaderProblem,
 } from './destinations-headers.js'
+import { retryPolicy } from './retry-policy.js'
 
 /**
  * A destination: an HTTP endpoint that receives every matching event, signed, retried,

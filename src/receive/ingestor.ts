@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.js'
+import { GatewayError, RETRY_AFTER_SECONDS } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import type { Metrics } from '../observe/metrics.js'
 import { GroupCommit, QueueFullError } from '../store/group-commit.js'
@@ -24,9 +24,6 @@ export interface IngestorOptions {
 }
 
 const noop = () => {}
-
-/** Seconds a sender is asked to wait after a 429 or 503. */
-export const RETRY_AFTER_SECONDS = 5
 
 /**
  * The store-before-ack step. `submit` resolves once the event is committed (or recognised as a

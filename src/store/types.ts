@@ -128,8 +128,8 @@ export interface Page<T> {
   nextCursor: string | null
 }
 
-export type DeliveryState = import('../deliver/states.js').DeliveryState
-export type AttemptOutcome = import('../deliver/states.js').AttemptOutcome
+export type DeliveryState = import('./delivery-states.js').DeliveryState
+export type AttemptOutcome = import('./delivery-states.js').AttemptOutcome
 
 export interface Delivery {
   seq: number
