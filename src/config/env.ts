@@ -1,6 +1,6 @@
 import { isIP } from 'node:net'
 import { z } from 'zod'
-import { isAllowEntry } from '../dispatch/destinations-egress.js'
+import { isAllowEntry } from '../destinations/egress.js'
 import { formatDuration, parseDuration } from '../duration.js'
 import { parseDatabaseUrl } from '../store/database-url.js'
 

@@ -3,9 +3,9 @@ import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { ConfigError } from '../config-error.js'
-import { egressSchema } from '../dispatch/destinations-egress.js'
-import { headerName } from '../dispatch/destinations-headers.js'
-import { destinationSchema } from '../dispatch/destinations-schema.js'
+import { egressSchema } from '../destinations/egress.js'
+import { headerName } from '../destinations/headers.js'
+import { destinationSchema } from '../destinations/schema.js'
 import { parseDuration } from '../duration.js'
 import { type Env, substituteEnv } from '../env-substitution.js'
 import { strictObject } from '../strict-object.js'
@@ -99,7 +99,7 @@ export const fileConfigSchema = strictObject({
   sources: z.array(sourceConfigSchema).default([]),
   /** Canonical event type → the type this gateway publishes, e.g. `contact.created: myapp.contact.ingested`. */
   renames: z.record(z.string(), z.string()).default({}),
-  /** HTTP endpoints that receive matching events (src/dispatch/destinations-schema.ts). */
+  /** HTTP endpoints that receive matching events (src/destinations/schema.ts). */
   destinations: z.array(destinationSchema).default([]),
   /** The SSRF guard's allow-list for destinations: hosts, IPs, CIDR ranges. */
   egress: egressSchema,

@@ -287,7 +287,7 @@ export interface StoredDestination {
   configSeenAt: number | null
   /**
    * When this config destination was found orphaned — in no running process's config file — and
-   * paused; null when it is not. It is never deleted for that: only explicitly (src/dispatch/destinations-orphans.ts).
+   * paused; null when it is not. It is never deleted for that: only explicitly (src/destinations/config-claims.ts).
    */
   orphanedAt: number | null
   createdAt: number
@@ -375,7 +375,7 @@ export interface Store {
     now: number,
   ): Promise<number>
 
-  // --- destinations (src/dispatch/destinations.ts) ---
+  // --- destinations (src/destinations/) ---
   listDestinations(): Promise<StoredDestination[]>
   getDestination(id: string): Promise<StoredDestination | undefined>
   /** Inserts a destination (state active, or disabled when not enabled); false when the id is taken. */

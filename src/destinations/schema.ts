@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { didYouMean } from '../did-you-mean.js'
+import { retryPolicy } from '../dispatch/retry-policy.js'
 import { parseDuration } from '../duration.js'
 import { strictObject } from '../strict-object.js'
 import { decodeStandardSecret } from '../verify/standard-webhooks.js'
@@ -9,8 +10,7 @@ import {
   headerValue,
   isHeaderValue,
   reservedHeaderProblem,
-} from './destinations-headers.js'
-import { retryPolicy } from './retry-policy.js'
+} from './headers.js'
 
 /**
  * A destination: an HTTP endpoint that receives every matching event, signed, retried,

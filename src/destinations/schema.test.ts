@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../config/index.js'
 import { ConfigError } from '../config-error.js'
-import { destinationSchema } from './destinations-schema.js'
+import { destinationSchema } from './schema.js'
 
 /** The config file's `destinations:` and `egress:`, as a user writes them. */
 
