@@ -28,7 +28,6 @@ import { createIngestor, type Ingestor } from './receive/ingestor.js'
 import { buildSources, type SourceRuntime } from './receive/sources.js'
 import { clientErrorHandler, frameworkError } from './receive/transport-errors.js'
 import { webhookRoutes } from './receive/webhook-routes.js'
-import { sqliteCheckpointer } from './store/sqlite/sqlite-store.js'
 import type { GatewayInstance, Store } from './store/types.js'
 import { VERSION } from './version.js'
 
@@ -132,7 +131,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     }
   }
 
-  metrics.checkpointSource.current = () => sqliteCheckpointer(store)?.stats
+  metrics.checkpointSource.current = () => store.traits.checkpointStats()
 
   fastify.setErrorHandler((error: FastifyError | GatewayError, request, reply) =>
     sendError(toGatewayError(error, store, config.MAX_BODY_BYTES), request, reply, logger, metrics),

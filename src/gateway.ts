@@ -214,7 +214,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           instance: { id: instanceId, version: VERSION, startedAt: Date.now() },
           onWork: () => {
             worker.wake()
-            if (store.kind === 'postgres') announce().catch(() => {})
+            if (store.traits.crossProcessWakeups) announce().catch(() => {})
           },
           destinations,
           types,

@@ -59,7 +59,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
   app.get('/healthz', async () => ({ status: 'ok', version: VERSION }))
   app.get('/readyz', async () => {
     await ready()
-    return { status: 'ready', version: VERSION, store: options.store.kind }
+    return { status: 'ready', version: VERSION, store: options.store.traits.name }
   })
   app.get('/webhooks/ghl/verify', async () => {
     await ready()

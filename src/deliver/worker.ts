@@ -65,7 +65,7 @@ export class Worker {
     this.#finisher = new GroupCommit({
       commit: (results) => options.store.finishAttempts(results, this.#o.now()),
       maxBatch: 256,
-      concurrency: options.store.kind === 'postgres' ? 2 : 1,
+      concurrency: options.store.traits.commitConcurrency,
       maxQueued: 100_000,
       isolate: (error) => !options.store.isUnavailableError(error),
     })

@@ -89,7 +89,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
     maxBatch: options.maxBatch ?? 512,
     // SQLite writes are synchronous: a second commit in flight could not start before the first.
     // PostgreSQL overlaps two so one batch's round trip hides behind the other's.
-    concurrency: store.kind === 'postgres' ? 2 : 1,
+    concurrency: store.traits.commitConcurrency,
     maxQueued: 20_000,
     isolate: (error) => !store.isUnavailableError(error),
     onCommit: (size, ms) => {
