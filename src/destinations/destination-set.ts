@@ -15,6 +15,10 @@ import { DestinationRuntime } from './http/runtime.js'
 import { stableJson } from './redact.js'
 import type { DestinationDefinition } from './schema.js'
 
+// Over ~300 lines on purpose: one class whose every method reads or changes the installed runtimes
+// and the registry in one synchronous step (no webhook may be planned in between); the parts that
+// stand alone already live beside it (admin.ts, config-claims.ts, http/runtime.ts).
+
 /**
  * The destinations of this process: loaded from the store (where the config file's are upserted at
  * boot), turned into subscribers in the registry, and kept in step with changes.

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { MatchableEvent } from '../dispatch/subscribers.js'
 import type { NewEvent } from '../store/types.js'
 import { compileFilter } from './filter.js'
-import type { DestinationFilter } from './schema.js'
+import type { DestinationFilter } from './filter-schema.js'
 
 const event = (body: unknown, overrides: Partial<NewEvent> = {}): MatchableEvent => ({
   source: 'ghl',
