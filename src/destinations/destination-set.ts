@@ -282,7 +282,7 @@ export class DestinationSet {
         },
         wake: () => this.#o.wake?.(),
         now: this.#now,
-        // Several processes share one PostgreSQL: the rate limit is the database's, not each process's.
+        // Several processes may share the store: the rate limit is the store's, not each process's.
         takeSharedTokens: this.#o.store.traits.sharedRateLimits
           ? (key, want, limit) => this.#o.store.takeRateTokens(key, want, limit, this.#now())
           : undefined,
