@@ -12,23 +12,22 @@ import { catalogRoutes } from './api/catalog-routes.js'
 import { deliveriesRoutes } from './api/deliveries-routes.js'
 import { destinationsRoutes } from './api/destinations-routes.js'
 import { eventsRoutes } from './api/events-routes.js'
+import { healthRoutes } from './api/health-routes.js'
 import { streamRoutes } from './api/stream-routes.js'
 import { createTypeMapper, type TypeMapper } from './catalog/index.js'
 import type { GatewayConfig } from './config/index.js'
-import type { DestinationSet } from './dispatch/destinations.js'
+import type { DestinationSet } from './destinations/destination-set.js'
 import { SubscriberRegistry } from './dispatch/registry.js'
-import { errorBody, GatewayError } from './errors.js'
+import { errorBody, GatewayError, RETRY_AFTER_SECONDS } from './errors.js'
 import { newId } from './ids.js'
-import { healthRoutes } from './observe/health-routes.js'
 import { LiveStream } from './observe/live-stream.js'
 import type { Logger } from './observe/logger.js'
 import { createMetrics, type Metrics } from './observe/metrics.js'
 import { setUpTransport, transportOptions } from './receive/http-server.js'
-import { createIngestor, type Ingestor, RETRY_AFTER_SECONDS } from './receive/ingestor.js'
+import { createIngestor, type Ingestor } from './receive/ingestor.js'
 import { buildSources, type SourceRuntime } from './receive/sources.js'
 import { clientErrorHandler, frameworkError } from './receive/transport-errors.js'
 import { webhookRoutes } from './receive/webhook-routes.js'
-import { sqliteCheckpointer } from './store/sqlite/sqlite-store.js'
 import type { GatewayInstance, Store } from './store/types.js'
 import { VERSION } from './version.js'
 
@@ -132,7 +131,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     }
   }
 
-  metrics.checkpointSource.current = () => sqliteCheckpointer(store)?.stats
+  metrics.checkpointSource.current = () => store.traits.checkpointStats()
 
   fastify.setErrorHandler((error: FastifyError | GatewayError, request, reply) =>
     sendError(toGatewayError(error, store, config.MAX_BODY_BYTES), request, reply, logger, metrics),

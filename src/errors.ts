@@ -34,6 +34,9 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES
 
+/** Seconds a sender is asked to wait after a 429 or 503. */
+export const RETRY_AFTER_SECONDS = 5
+
 export function codeToStatus(code: ErrorCode): number {
   return ERROR_CODES[code]
 }

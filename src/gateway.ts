@@ -1,19 +1,21 @@
 import { hostname } from 'node:os'
 import { buildApp, type GatewayApp } from './app.js'
+import type { EventPattern } from './catalog/event-patterns.js'
 import type { AnyGhlEvent, CanonicalEventName, EventFor, GhlEventName } from './catalog/index.js'
 import { createTypeMapper } from './catalog/index.js'
 import { coalesced } from './coalesced.js'
-import { toMilliseconds } from './config/duration.js'
-import { configFileText, type Env, type GatewayConfig, loadConfig } from './config/index.js'
-import type { RunAttempt } from './deliver/attempt.js'
+import { configFileText, type GatewayConfig, loadConfig } from './config/index.js'
 import { type Handler, handlerRunner } from './deliver/handler-runner.js'
 import { startRetention } from './deliver/retention.js'
-import { type RetryPolicyInput, retryPolicy } from './deliver/retry-policy.js'
 import { Worker } from './deliver/worker.js'
-import { DestinationSet } from './dispatch/destinations.js'
-import { type EventPattern, refuseMisspeltHandlers } from './dispatch/event-patterns.js'
+import { DestinationSet } from './destinations/destination-set.js'
+import type { RunAttempt } from './dispatch/attempt.js'
+import { refuseMisspeltHandlers } from './dispatch/misspelt-handlers.js'
 import { SubscriberRegistry } from './dispatch/registry.js'
+import { type RetryPolicyInput, retryPolicy } from './dispatch/retry-policy.js'
 import type { Subscriber } from './dispatch/subscribers.js'
+import { toMilliseconds } from './duration.js'
+import type { Env } from './env-substitution.js'
 import { liveDelivery } from './observe/live-stream.js'
 import { createLogger, type Logger } from './observe/logger.js'
 import { createMetrics } from './observe/metrics.js'
@@ -212,7 +214,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           instance: { id: instanceId, version: VERSION, startedAt: Date.now() },
           onWork: () => {
             worker.wake()
-            if (store.kind === 'postgres') announce().catch(() => {})
+            if (store.traits.crossProcessWakeups) announce().catch(() => {})
           },
           destinations,
           types,

@@ -11,6 +11,7 @@
  * ```
  */
 
+export type { EventPattern } from './catalog/event-patterns.js'
 export {
   type AnyGhlEvent,
   byCanonical,
@@ -25,7 +26,8 @@ export {
   type GhlEventName,
   loadFixture,
 } from './catalog/index.js'
-export { ConfigError, type ConfigWarning, type GatewayConfig, loadConfig } from './config/index.js'
+export { type ConfigWarning, type GatewayConfig, loadConfig } from './config/index.js'
+export { ConfigError } from './config-error.js'
 export {
   HandlerTimeoutError,
   PermanentError,
@@ -33,9 +35,7 @@ export {
   type RetryableErrorOptions,
 } from './deliver/errors.js'
 export type { Handler, HandlerContext } from './deliver/handler-runner.js'
-export { DEFAULT_RETRY_POLICY, type RetryPolicy, type RetryPolicyInput } from './deliver/retry-policy.js'
-export { DELIVERY_STATES, type DeliveryState } from './deliver/states.js'
-export type { EventPattern } from './dispatch/event-patterns.js'
+export { DEFAULT_RETRY_POLICY, type RetryPolicy, type RetryPolicyInput } from './dispatch/retry-policy.js'
 export { ERROR_CODES, type ErrorCode, GatewayError } from './errors.js'
 export {
   createGateway,
@@ -44,4 +44,5 @@ export {
   type HandlerOptions,
   type RunningGateway,
 } from './gateway.js'
+export { DELIVERY_STATES, type DeliveryState } from './store/delivery-states.js'
 export { VERSION } from './version.js'

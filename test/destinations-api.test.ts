@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { ORPHAN_REASON } from '../src/dispatch/destinations-config.js'
+import { ORPHAN_REASON } from '../src/destinations/config-claims.js'
 import { freshPostgresDatabase, freshSqliteFile } from './support/databases.js'
 import { createDestinationEngine, type DestinationEngine, START } from './support/destinations.js'
 import { type Sink, startSink } from './support/sink.js'

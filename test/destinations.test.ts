@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Webhook } from 'standardwebhooks'
 import { afterEach, describe, expect, it } from 'vitest'
+import { parseFormBody } from '../src/catalog/parse-body.js'
 import { newId } from '../src/ids.js'
-import { parseFormBody } from '../src/receive/parse-body.js'
 import { VERSION } from '../src/version.js'
 import {
   createDestinationEngine,

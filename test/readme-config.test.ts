@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createTypeMapper } from '../src/catalog/index.js'
 import { loadConfig } from '../src/config/index.js'
-import { buildPayload } from '../src/deliver/http/payload.js'
+import { buildPayload } from '../src/destinations/http/payload.js'
 import { classifyGhl } from '../src/receive/classify-event.js'
 import { sampleEvent } from './support/sample-event.js'
 

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { freshFixture, GHL_EVENT_NAMES, type GhlEventName, type TypeMapper } from '../catalog/index.js'
-import { DELIVERY_STATES } from '../deliver/states.js'
-import type { DestinationSet } from '../dispatch/destinations.js'
-import { redactSecrets } from '../dispatch/destinations-redact.js'
+import type { DestinationSet } from '../destinations/destination-set.js'
+import { redactSecrets } from '../destinations/redact.js'
 import { GatewayError } from '../errors.js'
 import { newId } from '../ids.js'
 import { classifyGhl } from '../receive/classify-event.js'
+import { DELIVERY_STATES } from '../store/delivery-states.js'
 import type { Store, StoredDestination, StoredEvent } from '../store/types.js'
 import { requireAdmin } from './auth.js'
 import { deliveryJson } from './deliveries-routes.js'
@@ -42,7 +42,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
  * /api/destinations — CRUD, pause/resume, a synchronous test send, and each destination's
  * deliveries; behind the admin token. Bodies are validated with the config file's schema; secrets
  * come back as `***` (send `***` in a PUT to keep a stored secret). Each destination shows whether
- * it is `orphaned` (src/dispatch/destinations-config.ts) and its `openDeliveries`.
+ * it is `orphaned` (src/destinations/config-claims.ts) and its `openDeliveries`.
  */
 export async function destinationsRoutes(
   app: FastifyInstance,

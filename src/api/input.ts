@@ -1,7 +1,7 @@
 import { z } from 'zod'
-import { formatIssues } from '../config/file.js'
 import { GatewayError } from '../errors.js'
 import { decodeCursor } from '../store/cursor.js'
+import { formatIssues } from '../zod-issues.js'
 
 /** Pieces of the admin API's query and body schemas, shared by every route file. */
 

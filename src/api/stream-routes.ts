@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import { formatIssues } from '../config/file.js'
 import { GatewayError } from '../errors.js'
 import { type LiveMessage, type LiveStream, matchesLive } from '../observe/live-stream.js'
+import { formatIssues } from '../zod-issues.js'
 import { requireAdmin } from './auth.js'
 import { text } from './input.js'
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander'
-import { ConfigError } from '../config/index.js'
+import { ConfigError } from '../config-error.js'
 import { KeyConfigError } from '../verify/index.js'
 import { VERSION } from '../version.js'
 import { registerDestinations } from './commands/destinations.js'

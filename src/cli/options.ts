@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander'
-import { parseDuration } from '../config/index.js'
+import { parseDuration } from '../duration.js'
 
 /** Parsers for commander options; a bad value is a usage error (exit 2) with the reason. */
 

@@ -1,5 +1,6 @@
 import { relative, resolve } from 'node:path'
-import { type GatewayConfig, parseDatabaseUrl } from '../config/index.js'
+import type { GatewayConfig } from '../config/index.js'
+import { parseDatabaseUrl } from '../store/database-url.js'
 import { ghlTrustedKeys } from '../verify/index.js'
 import { VERSION } from '../version.js'
 import { isTrusted, type SendKeyStatus, sendKeyStatus } from './signing.js'

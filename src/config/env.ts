@@ -1,8 +1,8 @@
 import { isIP } from 'node:net'
 import { z } from 'zod'
-import { isAllowEntry } from '../dispatch/destinations-egress.js'
-import { parseDatabaseUrl } from './database-url.js'
-import { formatDuration, parseDuration } from './duration.js'
+import { isAllowEntry } from '../destinations/egress.js'
+import { formatDuration, parseDuration } from '../duration.js'
+import { parseDatabaseUrl } from '../store/database-url.js'
 
 /**
  * Every environment variable the gateway reads, with its default, validated once at boot.
@@ -190,5 +190,3 @@ export const envSchema = z.object({
 })
 
 export type EnvConfig = z.output<typeof envSchema>
-
-export type Env = Record<string, string | undefined>

@@ -2,12 +2,14 @@ import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
-import { egressSchema } from '../dispatch/destinations-egress.js'
-import { headerName } from '../dispatch/destinations-headers.js'
-import { destinationSchema } from '../dispatch/destinations-schema.js'
-import { parseDuration } from './duration.js'
-import type { Env } from './env.js'
-import { strictObject } from './strict-object.js'
+import { ConfigError } from '../config-error.js'
+import { egressSchema } from '../destinations/egress.js'
+import { headerName } from '../destinations/headers.js'
+import { destinationSchema } from '../destinations/schema.js'
+import { parseDuration } from '../duration.js'
+import { type Env, substituteEnv } from '../env-substitution.js'
+import { strictObject } from '../strict-object.js'
+import { formatIssues } from '../zod-issues.js'
 
 /**
  * The config file (`ghl-gateway.config.yaml|yml|json`): what cannot live in a flat environment —
@@ -97,7 +99,7 @@ export const fileConfigSchema = strictObject({
   sources: z.array(sourceConfigSchema).default([]),
   /** Canonical event type → the type this gateway publishes, e.g. `contact.created: myapp.contact.ingested`. */
   renames: z.record(z.string(), z.string()).default({}),
-  /** HTTP endpoints that receive matching events (src/dispatch/destinations-schema.ts). */
+  /** HTTP endpoints that receive matching events (src/destinations/schema.ts). */
   destinations: z.array(destinationSchema).default([]),
   /** The SSRF guard's allow-list for destinations: hosts, IPs, CIDR ranges. */
   egress: egressSchema,
@@ -127,38 +129,6 @@ export const fileConfigSchema = strictObject({
 })
 
 export type FileConfig = z.output<typeof fileConfigSchema>
-
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'ConfigError'
-  }
-}
-
-/** Replaces `${NAME}` in every string of a parsed config document; a missing variable is an error. */
-export function substituteEnv(value: unknown, env: Env, path = ''): unknown {
-  if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
-      const found = env[name]
-      if (found === undefined) {
-        throw new ConfigError(
-          `config ${path || 'value'} refers to \${${name}}, which is not set in the environment`,
-        )
-      }
-      return found
-    })
-  }
-  if (Array.isArray(value)) return value.map((item, i) => substituteEnv(item, env, `${path}[${i}]`))
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [
-        key,
-        substituteEnv(item, env, path ? `${path}.${key}` : key),
-      ]),
-    )
-  }
-  return value
-}
 
 /**
  * Which config file a process reads, or where it looked for one: how a gateway started from the
@@ -208,29 +178,4 @@ export function loadConfigFile(path: string | undefined, env: Env): FileConfig {
 function withoutExcerpt(message: string): string {
   const json = message.replace(/, .* is not valid JSON$/s, ' (not valid JSON)')
   return json.split('\n')[0]!.replace(/:$/, '')
-}
-
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .flatMap(unwrapUnion)
-    .map((issue) => {
-      const path = issue.path.join('.')
-      // Messages that name their setting themselves (`PORT must be …`) need no prefix.
-      return path && !issue.message.startsWith(`${path} `) ? `${path}: ${issue.message}` : issue.message
-    })
-    .join('; ')
-}
-
-/**
- * A value that fits no member of a union gets zod's bare "Invalid input". When exactly one member
- * takes a value of its type (`{ id, vaule }` for "a string or { id, value }"), that member's
- * issues say what is wrong with it.
- */
-function unwrapUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
-  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue]
-  const fitting = issue.errors.filter(
-    (member) => !member.some((inner) => inner.code === 'invalid_type' && inner.path.length === 0),
-  )
-  if (fitting.length !== 1) return [issue]
-  return fitting[0]!.flatMap((inner) => unwrapUnion({ ...inner, path: [...issue.path, ...inner.path] }))
 }

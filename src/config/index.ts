@@ -1,13 +1,14 @@
+import { misspeltPatterns } from '../catalog/event-patterns.js'
 import { createTypeMapper, type TypeMapper } from '../catalog/rename.js'
-import { misspeltPatterns } from '../dispatch/event-patterns.js'
-import { type Env, type EnvConfig, envSchema } from './env.js'
-import { ConfigError, type FileConfig, findConfigFile, formatIssues, loadConfigFile } from './file.js'
+import { ConfigError } from '../config-error.js'
+import type { Env } from '../env-substitution.js'
+import { formatIssues } from '../zod-issues.js'
+import { type EnvConfig, envSchema } from './env.js'
+import { type FileConfig, findConfigFile, loadConfigFile } from './file.js'
 import { type ConfigWarning, envWarnings, sourceWarnings } from './warnings.js'
 
-export { parseDatabaseUrl } from './database-url.js'
-export { formatDuration, parseDuration } from './duration.js'
-export { DEFAULT_DATABASE_URL, type Env, type EnvConfig } from './env.js'
-export { ConfigError, configFileText, type FileConfig, type SourceConfig, type VerifyConfig } from './file.js'
+export { DEFAULT_DATABASE_URL, type EnvConfig } from './env.js'
+export { configFileText, type FileConfig, type SourceConfig, type VerifyConfig } from './file.js'
 export { type ConfigWarning, envWarnings } from './warnings.js'
 
 /** Everything the gateway needs to start, validated once. */

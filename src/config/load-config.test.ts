@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ConfigError, type Env, loadConfig } from './index.js'
+import { ConfigError } from '../config-error.js'
+import type { Env } from '../env-substitution.js'
+import { loadConfig } from './index.js'
 
 /**
  * What a new user gets wrong at boot: misspelt keys anywhere in the config file, event patterns that

@@ -1,5 +1,6 @@
 import { didYouMean } from '../did-you-mean.js'
-import { type Env, envSchema } from './env.js'
+import type { Env } from '../env-substitution.js'
+import { envSchema } from './env.js'
 import type { SourceConfig } from './file.js'
 
 /**

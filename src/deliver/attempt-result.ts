@@ -1,7 +1,7 @@
+import type { AttemptReport } from '../dispatch/attempt.js'
+import { decideRetry, type RetryPolicy } from '../dispatch/retry-policy.js'
 import { newId } from '../ids.js'
 import type { AttemptResult, ClaimedDelivery } from '../store/types.js'
-import type { AttemptReport } from './attempt.js'
-import { decideRetry, type RetryPolicy } from './retry-policy.js'
 
 /**
  * What the store records for one finished attempt: the attempt (its error text capped) and the

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer'
 import type { AnyGhlEvent, TypeMapper } from '../catalog/index.js'
-import { parseFormBody } from '../receive/parse-body.js'
+import { parseFormBody } from '../catalog/parse-body.js'
 import type { StoredEvent } from '../store/types.js'
 
 /**

@@ -1,4 +1,4 @@
-import { toMilliseconds } from '../config/duration.js'
+import { toMilliseconds } from '../duration.js'
 
 /**
  * What a handler throws decides what happens next. Anything thrown is retried per the subscriber's

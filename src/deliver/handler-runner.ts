@@ -1,8 +1,8 @@
 import type { AnyGhlEvent, TypeMapper } from '../catalog/index.js'
+import type { AttemptReport, RunAttempt } from '../dispatch/attempt.js'
 import { coerceError } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import type { Store } from '../store/types.js'
-import type { AttemptReport, RunAttempt } from './attempt.js'
 import { envelopeOf } from './envelope.js'
 import { PermanentError, RetryableError } from './errors.js'
 

@@ -24,8 +24,8 @@ export interface RetentionOptions {
  */
 export function startRetention(options: RetentionOptions): { runOnce(): Promise<number>; stop(): void } {
   const { store, logger, retentionMs } = options
-  const sqlite = store.kind === 'sqlite'
-  const batch = options.batch ?? (sqlite ? 250 : 1000)
+  const exclusive = store.traits.exclusiveWrites
+  const batch = options.batch ?? (exclusive ? 250 : 1000)
   const now = options.now ?? Date.now
   let stopped = false
   let running: Promise<number> | undefined
@@ -42,7 +42,7 @@ export function startRetention(options: RetentionOptions): { runOnce(): Promise<
           if (deleted < batch || stopped) break
           // SQLite deletes on the event loop and holds the file's only write lock while it does: pause
           // as long as the batch took. PostgreSQL deletes elsewhere and concurrently: yield only.
-          if (sqlite)
+          if (exclusive)
             await new Promise((resolve) => setTimeout(resolve, Math.max(1, performance.now() - started)))
           else await new Promise((resolve) => setImmediate(resolve))
         }

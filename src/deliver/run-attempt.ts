@@ -1,8 +1,8 @@
+import type { AttemptReport } from '../dispatch/attempt.js'
 import type { CompiledSubscriber } from '../dispatch/subscribers.js'
 import { coerceError } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import type { ClaimedDelivery } from '../store/types.js'
-import type { AttemptReport } from './attempt.js'
 import { HandlerTimeoutError } from './errors.js'
 
 /**

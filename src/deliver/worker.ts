@@ -1,10 +1,10 @@
+import type { AttemptReport } from '../dispatch/attempt.js'
 import type { SubscriberRegistry } from '../dispatch/registry.js'
 import type { CompiledSubscriber } from '../dispatch/subscribers.js'
 import type { Logger } from '../observe/logger.js'
 import type { Metrics } from '../observe/metrics.js'
 import { GroupCommit } from '../store/group-commit.js'
 import type { AttemptResult, ClaimedDelivery, Store } from '../store/types.js'
-import type { AttemptReport } from './attempt.js'
 import { attemptResult } from './attempt-result.js'
 import { runWithTimeout } from './run-attempt.js'
 import { shareSlots } from './share-slots.js'
@@ -66,7 +66,7 @@ export class Worker {
     this.#finisher = new GroupCommit({
       commit: (results) => options.store.finishAttempts(results, this.#o.now()),
       maxBatch: 256,
-      concurrency: options.store.kind === 'postgres' ? 2 : 1,
+      concurrency: options.store.traits.commitConcurrency,
       maxQueued: 100_000,
       isolate: (error) => !options.store.isUnavailableError(error),
     })

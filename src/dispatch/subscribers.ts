@@ -1,8 +1,8 @@
 import { isGhlEventName } from '../catalog/index.js'
-import type { RunAttempt } from '../deliver/attempt.js'
-import type { RetryPolicy } from '../deliver/retry-policy.js'
 import { newId } from '../ids.js'
 import type { NewDelivery, NewEvent } from '../store/types.js'
+import type { RunAttempt } from './attempt.js'
+import type { RetryPolicy } from './retry-policy.js'
 
 /**
  * A subscriber receives events: an in-process handler (library mode) or an HTTP destination.

@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.js'
+import { GatewayError, RETRY_AFTER_SECONDS } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import type { Metrics } from '../observe/metrics.js'
 import { GroupCommit, QueueFullError } from '../store/group-commit.js'
@@ -24,9 +24,6 @@ export interface IngestorOptions {
 }
 
 const noop = () => {}
-
-/** Seconds a sender is asked to wait after a 429 or 503. */
-export const RETRY_AFTER_SECONDS = 5
 
 /**
  * The store-before-ack step. `submit` resolves once the event is committed (or recognised as a
@@ -92,7 +89,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
     maxBatch: options.maxBatch ?? 512,
     // SQLite writes are synchronous: a second commit in flight could not start before the first.
     // PostgreSQL overlaps two so one batch's round trip hides behind the other's.
-    concurrency: store.kind === 'postgres' ? 2 : 1,
+    concurrency: store.traits.commitConcurrency,
     maxQueued: 20_000,
     isolate: (error) => !store.isUnavailableError(error),
     onCommit: (size, ms) => {

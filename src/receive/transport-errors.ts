@@ -1,6 +1,6 @@
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
-import { formatDuration } from '../config/duration.js'
+import { formatDuration } from '../duration.js'
 import { ERROR_CODES, type ErrorCode, errorBody, GatewayError } from '../errors.js'
 import { newId } from '../ids.js'
 import { answerThenClose } from './connections.js'

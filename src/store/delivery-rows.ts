@@ -1,4 +1,4 @@
-import { DELIVERY_STATES, OPEN_STATES } from '../deliver/states.js'
+import { DELIVERY_STATES, OPEN_STATES } from './delivery-states.js'
 import type { Condition } from './event-filter.js'
 import type { Attempt, Delivery, DeliveryFilter, DeliverySummary } from './types.js'
 

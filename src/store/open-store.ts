@@ -1,4 +1,5 @@
-import { ConfigError, parseDatabaseUrl } from '../config/index.js'
+import { ConfigError } from '../config-error.js'
+import { parseDatabaseUrl } from './database-url.js'
 import { createPostgresStore } from './postgres/postgres-store.js'
 import { createSqliteStore } from './sqlite/sqlite-store.js'
 import type { Store } from './types.js'

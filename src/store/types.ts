@@ -128,8 +128,8 @@ export interface Page<T> {
   nextCursor: string | null
 }
 
-export type DeliveryState = import('../deliver/states.js').DeliveryState
-export type AttemptOutcome = import('../deliver/states.js').AttemptOutcome
+export type DeliveryState = import('./delivery-states.js').DeliveryState
+export type AttemptOutcome = import('./delivery-states.js').AttemptOutcome
 
 export interface Delivery {
   seq: number
@@ -256,7 +256,43 @@ export interface MigrationStatus {
   unknown: number[]
 }
 
-export type StoreKind = 'sqlite' | 'postgres'
+/**
+ * What a caller may rely on about its store, stated by the store. Nothing above the Store interface
+ * asks which database it has (test/layers.test.ts fails on `store.kind` outside src/store/): a
+ * caller that behaves differently names the trait it depends on here.
+ */
+export interface StoreTraits {
+  /** The database, as `/readyz` names it (`sqlite`, `postgres`). For display: decide by the traits below. */
+  readonly name: string
+  /**
+   * Commits worth having in flight at once: 1 where a commit runs synchronously on this thread (a
+   * second could not start before the first ends), 2 where a commit is a round trip another one can
+   * hide behind.
+   */
+  readonly commitConcurrency: number
+  /**
+   * A write holds the database's only write lock, on this event loop, while it runs: long write
+   * loops (retention) take small batches and pause between them, or webhooks wait behind them.
+   */
+  readonly exclusiveWrites: boolean
+  /**
+   * Several processes may share this store: a destination's rate limit is taken from the store
+   * (`takeRateTokens`), not counted in each process.
+   */
+  readonly sharedRateLimits: boolean
+  /** `announceWork` reaches other processes: worth calling after a commit that created deliveries. */
+  readonly crossProcessWakeups: boolean
+  /** WAL checkpoint counters for /metrics; undefined while the store has no checkpoint thread. */
+  checkpointStats(): CheckpointStats | undefined
+}
+
+/** What the metrics read from a store that checkpoints its write-ahead log on a thread of its own. */
+export interface CheckpointStats {
+  /** WAL frames at the last checkpoint. */
+  readonly walFrames: number
+  readonly pauseMsTotal: number
+  readonly failures: number
+}
 
 /** Where a destination was defined: the config file (read-only through the API) or the admin API. */
 export type DestinationOrigin = 'config' | 'api'
@@ -287,7 +323,7 @@ export interface StoredDestination {
   configSeenAt: number | null
   /**
    * When this config destination was found orphaned — in no running process's config file — and
-   * paused; null when it is not. It is never deleted for that: only explicitly (src/dispatch/destinations-orphans.ts).
+   * paused; null when it is not. It is never deleted for that: only explicitly (src/destinations/config-claims.ts).
    */
   orphanedAt: number | null
   createdAt: number
@@ -311,7 +347,7 @@ export interface GatewayInstance {
 }
 
 export interface Store {
-  readonly kind: StoreKind
+  readonly traits: StoreTraits
   /** Where the data lives, safe to log (passwords removed). */
   readonly location: string
   migrate(): Promise<MigrationReport>
@@ -375,7 +411,7 @@ export interface Store {
     now: number,
   ): Promise<number>
 
-  // --- destinations (src/dispatch/destinations.ts) ---
+  // --- destinations (src/destinations/) ---
   listDestinations(): Promise<StoredDestination[]>
   getDestination(id: string): Promise<StoredDestination | undefined>
   /** Inserts a destination (state active, or disabled when not enabled); false when the id is taken. */

@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inject } from 'vitest'
-import type { DestinationInput } from '../../src/dispatch/destinations-schema.js'
+import type { DestinationInput } from '../../src/destinations/schema.js'
 import { freshPostgresDatabase, freshSqliteFile } from '../support/databases.js'
 import type { SinkRequest } from '../support/sink.js'
 import { summaryTable } from './harness-tables.js'

@@ -1,4 +1,4 @@
-import type { SavedResponse } from '../../deliver/http/http-client.js'
+import type { SavedResponse } from '../../destinations/http/client.js'
 import type { Style } from '../ui/style.js'
 import { formatTable } from '../ui/table.js'
 import { oneLine } from './deliveries-shared.js'

@@ -1,11 +1,11 @@
 import {
-  ConfigError,
   configFileText,
   envWarnings,
   type GatewayConfig,
   type LoadConfigOptions,
   loadConfig,
 } from '../../config/index.js'
+import { ConfigError } from '../../config-error.js'
 import { ed25519Backend } from '../../verify/ed25519-check.mjs'
 import { ghlTrustedKeys, KeyConfigError } from '../../verify/index.js'
 import { isTrusted, sendKeyStatus } from '../signing.js'

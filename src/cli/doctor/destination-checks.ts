@@ -7,7 +7,7 @@ import { sqlitePath } from './system-checks.js'
 /**
  * Doctor: the destinations in the database as this configuration would meet them. An orphan (a
  * config destination no running gateway's config file defines: paused, kept with its deliveries,
- * src/dispatch/destinations-config.ts) is a warning each; a config destination this config file
+ * src/destinations/config-claims.ts) is a warning each; a config destination this config file
  * lacks while another gateway claims it is worth a line — starting here would not run it.
  */
 export async function checkDestinations(config: GatewayConfig, cwd: string): Promise<Check[]> {

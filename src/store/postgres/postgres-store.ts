@@ -149,7 +149,14 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   }
 
   return {
-    kind: 'postgres',
+    traits: {
+      name: 'postgres',
+      commitConcurrency: 2,
+      exclusiveWrites: false,
+      sharedRateLimits: true,
+      crossProcessWakeups: true,
+      checkpointStats: () => undefined,
+    },
     location: redactUrl(options.url),
 
     async migrate(): Promise<MigrationReport> {

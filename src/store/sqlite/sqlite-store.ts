@@ -161,7 +161,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const destinations = sqliteDestinations(db)
 
   const store: Store = {
-    kind: 'sqlite',
+    traits: {
+      name: 'sqlite',
+      commitConcurrency: 1,
+      exclusiveWrites: true,
+      sharedRateLimits: false,
+      crossProcessWakeups: false,
+      checkpointStats: () => checkpointer?.stats,
+    },
     location: `sqlite:${options.path}`,
 
     async migrate(): Promise<MigrationReport> {

@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify'
-import { requireAdmin } from '../api/auth.js'
-import { GatewayError } from '../errors.js'
-import { RETRY_AFTER_SECONDS } from '../receive/ingestor.js'
+import { GatewayError, RETRY_AFTER_SECONDS } from '../errors.js'
+import { healthSummary } from '../observe/health-summary.js'
 import type { GatewayInstance, Store } from '../store/types.js'
 import { VERSION } from '../version.js'
-import { healthSummary } from './health-summary.js'
+import { requireAdmin } from './auth.js'
 
 export interface HealthRoutesOptions {
   store: Store
@@ -60,7 +59,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
   app.get('/healthz', async () => ({ status: 'ok', version: VERSION }))
   app.get('/readyz', async () => {
     await ready()
-    return { status: 'ready', version: VERSION, store: options.store.kind }
+    return { status: 'ready', version: VERSION, store: options.store.traits.name }
   })
   app.get('/webhooks/ghl/verify', async () => {
     await ready()

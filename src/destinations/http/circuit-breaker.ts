@@ -1,4 +1,4 @@
-import type { CircuitBreakerConfig } from '../../dispatch/destinations-schema.js'
+import type { CircuitBreakerConfig } from '../schema.js'
 
 /**
  * A circuit breaker per destination (per process): when a destination keeps failing, stop sending

@@ -1,4 +1,4 @@
-import { toMilliseconds } from '../config/duration.js'
+import { toMilliseconds } from '../duration.js'
 
 /**
  * Retry policy of one subscriber. Backoff is exponential with full jitter between `minDelay` and

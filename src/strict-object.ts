@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { didYouMean } from '../did-you-mean.js'
+import { didYouMean } from './did-you-mean.js'
 
 /**
  * `z.strictObject` whose unknown-key issue names each key and the nearest real one:

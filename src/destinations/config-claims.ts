@@ -1,9 +1,10 @@
-import { ConfigError, formatDuration } from '../config/index.js'
+import { ConfigError } from '../config-error.js'
+import type { SubscriberRegistry } from '../dispatch/registry.js'
+import { formatDuration } from '../duration.js'
 import type { Logger } from '../observe/logger.js'
 import type { Store, StoredDestination } from '../store/types.js'
-import { redactSecrets, secretPaths, stableJson } from './destinations-redact.js'
-import { type DestinationDefinition, destinationSchema } from './destinations-schema.js'
-import type { SubscriberRegistry } from './registry.js'
+import { redactSecrets, secretPaths, stableJson } from './redact.js'
+import { type DestinationDefinition, destinationSchema } from './schema.js'
 
 /**
  * Config-file destinations in the shared store, and what happens when one leaves every file.

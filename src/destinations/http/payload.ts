@@ -1,9 +1,9 @@
 import type { TypeMapper } from '../../catalog/index.js'
-import { isHeaderValue } from '../../dispatch/destinations-headers.js'
-import type { DestinationDefinition } from '../../dispatch/destinations-schema.js'
+import { envelopeOf } from '../../deliver/envelope.js'
 import { stringifyJson } from '../../json-depth.js'
 import type { StoredEvent } from '../../store/types.js'
-import { envelopeOf } from '../envelope.js'
+import { isHeaderValue } from '../headers.js'
+import type { DestinationDefinition } from '../schema.js'
 import { renderTemplate, templateScope } from './template.js'
 
 /** What goes on the wire for one event: the body bytes (signed as they are) and their type. */

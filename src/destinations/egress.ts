@@ -1,6 +1,6 @@
 import { isIP } from 'node:net'
 import { z } from 'zod'
-import { strictObject } from '../config/strict-object.js'
+import { strictObject } from '../strict-object.js'
 
 /** `egress.allow`: hosts, IP addresses and CIDR ranges the SSRF guard lets through. */
 export const egressAllowEntry = z

@@ -1,8 +1,8 @@
-import { isHeaderValue } from '../../dispatch/destinations-headers.js'
-import type { DestinationAuth } from '../../dispatch/destinations-schema.js'
+import { isHeaderValue } from '../headers.js'
+import type { DestinationAuth } from '../schema.js'
 import { statusText } from './classify-attempt.js'
+import type { Deadline, HttpClient } from './client.js'
 import { OAuthTokenError } from './errors.js'
-import type { Deadline, HttpClient } from './http-client.js'
 
 /**
  * Credentials a destination sends with each request: a static header (bearer, API key, basic), or

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import type { MatchableEvent } from '../dispatch/subscribers.js'
 import type { NewEvent } from '../store/types.js'
-import { compileFilter } from './destinations-filter.js'
-import type { DestinationFilter } from './destinations-schema.js'
-import type { MatchableEvent } from './subscribers.js'
+import { compileFilter } from './filter.js'
+import type { DestinationFilter } from './filter-schema.js'
 
 const event = (body: unknown, overrides: Partial<NewEvent> = {}): MatchableEvent => ({
   source: 'ghl',

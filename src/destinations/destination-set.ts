@@ -1,19 +1,23 @@
 import type { LookupFunction } from 'node:net'
 import type { TypeMapper } from '../catalog/index.js'
-import type { Env } from '../config/index.js'
-import { DestinationRuntime } from '../deliver/http/destination.js'
-import { EgressGuard } from '../deliver/http/egress-guard.js'
-import { HttpClient } from '../deliver/http/http-client.js'
+import type { SubscriberRegistry } from '../dispatch/registry.js'
+import type { Env } from '../env-substitution.js'
 import { GatewayError } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import type { Metrics } from '../observe/metrics.js'
 import type { DestinationState, Store, StoredDestination } from '../store/types.js'
 import { VERSION } from '../version.js'
-import { DestinationAdmin, parseDestinationDocument } from './destinations-admin.js'
-import { ConfigDestinations, orphanDefinition } from './destinations-config.js'
-import { stableJson } from './destinations-redact.js'
-import type { DestinationDefinition } from './destinations-schema.js'
-import type { SubscriberRegistry } from './registry.js'
+import { DestinationAdmin, parseDestinationDocument } from './admin.js'
+import { ConfigDestinations, orphanDefinition } from './config-claims.js'
+import { HttpClient } from './http/client.js'
+import { EgressGuard } from './http/egress-guard.js'
+import { DestinationRuntime } from './http/runtime.js'
+import { stableJson } from './redact.js'
+import type { DestinationDefinition } from './schema.js'
+
+// Over ~300 lines on purpose: one class whose every method reads or changes the installed runtimes
+// and the registry in one synchronous step (no webhook may be planned in between); the parts that
+// stand alone already live beside it (admin.ts, config-claims.ts, http/runtime.ts).
 
 /**
  * The destinations of this process: loaded from the store (where the config file's are upserted at
@@ -22,7 +26,7 @@ import type { SubscriberRegistry } from './registry.js'
  * - Config-file destinations are written to the store at boot as origin `config` with their
  *   secrets redacted; each process runs them from its own config file and environment. One that
  *   no running process's file defines any more is kept, paused, as an orphan — never deleted
- *   behind anyone's back (src/dispatch/destinations-config.ts).
+ *   behind anyone's back (src/destinations/config-claims.ts).
  * - API destinations are stored as given (secrets too — prefer `${ENV}` references, stored as
  *   references and resolved in each process) and run by every process.
  * - Changes made through this process's API apply at once. Other processes sharing the database
@@ -278,11 +282,10 @@ export class DestinationSet {
         },
         wake: () => this.#o.wake?.(),
         now: this.#now,
-        // Several processes share one PostgreSQL: the rate limit is the database's, not each process's.
-        takeSharedTokens:
-          this.#o.store.kind === 'postgres'
-            ? (key, want, limit) => this.#o.store.takeRateTokens(key, want, limit, this.#now())
-            : undefined,
+        // Several processes may share the store: the rate limit is the store's, not each process's.
+        takeSharedTokens: this.#o.store.traits.sharedRateLimits
+          ? (key, want, limit) => this.#o.store.takeRateTokens(key, want, limit, this.#now())
+          : undefined,
       },
       state,
     )

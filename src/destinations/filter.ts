@@ -1,5 +1,5 @@
-import type { DestinationFilter, FilterPredicate } from './destinations-schema.js'
-import type { MatchableEvent } from './subscribers.js'
+import type { MatchableEvent } from '../dispatch/subscribers.js'
+import type { DestinationFilter, FilterPredicate } from './filter-schema.js'
 
 /**
  * A destination's `filter`, compiled once into a predicate that runs at ingest (on the request

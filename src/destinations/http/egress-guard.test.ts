@@ -2,9 +2,9 @@ import { lookup as dnsLookup } from 'node:dns'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo, LookupFunction } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createDeadline, HttpClient } from './client.js'
 import { EgressGuard } from './egress-guard.js'
 import { EgressRefused } from './errors.js'
-import { createDeadline, HttpClient } from './http-client.js'
 
 /** The SSRF guard: which addresses it refuses, and that the HTTP client asks it at connect time. */
 

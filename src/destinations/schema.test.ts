@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../config/index.js'
-import { destinationSchema } from './destinations-schema.js'
+import { loadConfig } from '../config/index.js'
+import { ConfigError } from '../config-error.js'
+import { destinationSchema } from './schema.js'
 
 /** The config file's `destinations:` and `egress:`, as a user writes them. */
 

@@ -1,14 +1,14 @@
+import { misspeltPatterns } from '../catalog/event-patterns.js'
 import type { TypeMapper } from '../catalog/index.js'
-import { formatIssues, substituteEnv } from '../config/file.js'
-import type { Env } from '../config/index.js'
+import type { SubscriberRegistry } from '../dispatch/registry.js'
+import { type Env, substituteEnv } from '../env-substitution.js'
 import { GatewayError } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import type { Store, StoredDestination } from '../store/types.js'
-import { ORPHAN_REASON } from './destinations-config.js'
-import { restoreSecrets } from './destinations-redact.js'
-import { type DestinationDefinition, destinationSchema } from './destinations-schema.js'
-import { misspeltPatterns } from './event-patterns.js'
-import type { SubscriberRegistry } from './registry.js'
+import { formatIssues } from '../zod-issues.js'
+import { ORPHAN_REASON } from './config-claims.js'
+import { restoreSecrets } from './redact.js'
+import { type DestinationDefinition, destinationSchema } from './schema.js'
 
 export interface DestinationAdminDeps {
   store: Store

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { definitionDocument, orphanDefinition } from './destinations-config.js'
-import { destinationSchema } from './destinations-schema.js'
+import { definitionDocument, orphanDefinition } from './config-claims.js'
+import { destinationSchema } from './schema.js'
 
 /** How config destinations are stored, and read back for an orphan. */
 

@@ -1,13 +1,11 @@
+import { didYouMean } from '../did-you-mean.js'
 import {
   CANONICAL_EVENT_NAMES,
   type CanonicalEventName,
   GHL_EVENT_NAMES,
   type GhlEventName,
   type TypeMapper,
-} from '../catalog/index.js'
-import { ConfigError } from '../config/file.js'
-import { didYouMean } from '../did-you-mean.js'
-import type { SubscriberRegistry } from './registry.js'
+} from './index.js'
 
 /**
  * Catches misspelt event patterns before they silently match nothing: `ContactCreat`,
@@ -74,15 +72,6 @@ export function misspeltPatterns(
     })
   })
   return problems
-}
-
-/** Handlers (`gw.on`) whose pattern is a typo would never run: `listen()` refuses to start. */
-export function refuseMisspeltHandlers(registry: SubscriberRegistry, types: TypeMapper): void {
-  const problems = registry
-    .list()
-    .filter((subscriber) => subscriber.kind === 'handler')
-    .flatMap((handler) => misspeltPatterns(handler, types).map((p) => `handler ${handler.id}: ${p.message}`))
-  if (problems.length) throw new ConfigError(`gw.on(): ${problems.join('; ')}`)
 }
 
 /**

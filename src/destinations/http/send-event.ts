@@ -1,12 +1,12 @@
 import type { TypeMapper } from '../../catalog/index.js'
-import { headerText } from '../../dispatch/destinations-headers.js'
-import type { DestinationDefinition } from '../../dispatch/destinations-schema.js'
 import { coerceError } from '../../errors.js'
 import type { StoredEvent } from '../../store/types.js'
 import { signStandardWebhook } from '../../verify/standard-webhooks.js'
+import { headerText } from '../headers.js'
+import type { DestinationDefinition } from '../schema.js'
 import type { Authenticator } from './auth.js'
 import { type AttemptVerdict, classifyAttempt, type HttpOutcome } from './classify-attempt.js'
-import { createDeadline, type HttpClient, type HttpResult } from './http-client.js'
+import { createDeadline, type HttpClient, type HttpResult } from './client.js'
 import { buildPayload } from './payload.js'
 
 /**
