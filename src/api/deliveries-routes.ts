@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import type { TypeMapper } from '../catalog/index.js'
+import { publishedType, type TypeMapper } from '../catalog/index.js'
 import { parseStoredBody } from '../deliver/envelope.js'
 import { DELIVERY_STATES } from '../deliver/states.js'
 import type { SubscriberRegistry } from '../dispatch/registry.js'
@@ -62,7 +62,7 @@ export function deliveryJson(d: DeliverySummary, types: TypeMapper) {
     eventId: d.eventId,
     subscriber: d.subscriberId,
     state: d.state,
-    type: d.eventType === null ? null : d.eventName !== null ? types.toType(d.eventType) : d.eventType,
+    type: publishedType(d, types),
     name: d.eventName,
     tenant: { locationId: d.locationId, companyId: d.companyId },
     ...attemptCounters(d),
@@ -123,9 +123,9 @@ export async function deliveriesRoutes(
     if (!delivery || !event) throw new GatewayError('not_found', `no delivery ${request.params.id}`)
     const history =
       (await store.eventDeliveries(event.id)).find((d) => d.id === delivery.id)?.attemptHistory ?? []
-    const { eventType, eventName, locationId, companyId } = event
+    const { source, eventType, eventName, locationId, companyId } = event
     return {
-      ...deliveryJson({ ...delivery, eventType, eventName, locationId, companyId }, types),
+      ...deliveryJson({ ...delivery, source, eventType, eventName, locationId, companyId }, types),
       event: summaryJson(event, types),
       ...attemptHistoryJson(history),
     }
@@ -165,10 +165,13 @@ export async function deliveriesRoutes(
       if (!event) throw new GatewayError('not_found', `no event ${body.eventId}`)
       replayed = await store.replayDeliveries({ eventId: event.id }, now(), 10_000)
       // Subscribers added since the event arrived get it too: "replay to everyone who wants it now".
-      const type =
-        event.eventType === null || event.eventName === null ? event.eventType : types.toType(event.eventType)
       const planned = planDeliveries(
-        { source: event.source, type, event: { ...event, deliveries: [] }, body: parseStoredBody(event) },
+        {
+          source: event.source,
+          type: publishedType(event, types),
+          event: { ...event, deliveries: [] },
+          body: parseStoredBody(event),
+        },
         options.registry.list(),
         now(),
       )

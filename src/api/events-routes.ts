@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import type { TypeMapper } from '../catalog/index.js'
+import { publishedType, type TypeMapper } from '../catalog/index.js'
 import { GatewayError } from '../errors.js'
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js'
 import type { EventSummary, Store, StoredEvent } from '../store/types.js'
@@ -35,12 +35,6 @@ export const listEventsQuery = z.object({
   limit: pageLimit,
   cursor: pageCursor,
 })
-
-/** The published type of a stored event: GHL canonical names go through the renames. */
-export function publishedType(event: EventSummary, types: TypeMapper): string | null {
-  if (event.eventType === null) return null
-  return event.eventName !== null ? types.toType(event.eventType) : event.eventType
-}
 
 export function summaryJson(event: EventSummary, types: TypeMapper) {
   return {

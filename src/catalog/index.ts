@@ -30,6 +30,7 @@ export {
   type UnknownGhlEvent,
 } from './envelope.js'
 export { freshFixture, loadFixture } from './fixtures.js'
+export { publishedType, type TypedEvent } from './published-type.js'
 export {
   type AnyCatalogEntry,
   byCanonical,

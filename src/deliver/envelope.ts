@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer'
-import type { AnyGhlEvent, TypeMapper } from '../catalog/index.js'
+import { type AnyGhlEvent, publishedType, type TypeMapper } from '../catalog/index.js'
 import { parseFormBody } from '../receive/parse-body.js'
 import type { StoredEvent } from '../store/types.js'
 
@@ -9,19 +9,13 @@ import type { StoredEvent } from '../store/types.js'
  * sender sent it, parsed; destinations that want the bytes use the raw body instead.
  */
 export function envelopeOf(event: StoredEvent, types: TypeMapper): AnyGhlEvent {
-  const type =
-    event.eventType === null
-      ? `${event.source}.event`
-      : event.eventName !== null
-        ? types.toType(event.eventType)
-        : event.eventType
   const tenant: AnyGhlEvent['tenant'] = {}
   if (event.locationId !== null) tenant.locationId = event.locationId
   if (event.companyId !== null) tenant.companyId = event.companyId
   return {
     id: event.id,
     source: event.source,
-    type,
+    type: publishedType(event, types),
     ghlType: event.ghlType,
     name: (event.eventName ?? 'unknown') as AnyGhlEvent['name'],
     tenant,

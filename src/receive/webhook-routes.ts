@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { TypeMapper } from '../catalog/index.js'
+import { publishedType, type TypeMapper } from '../catalog/index.js'
 import type { SubscriberRegistry } from '../dispatch/registry.js'
 import { planDeliveries } from '../dispatch/subscribers.js'
 import { GatewayError } from '../errors.js'
@@ -196,10 +196,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
     }
     const subscribers = options.registry.list()
     if (subscribers.length) {
-      const type =
-        fields.eventType === null || fields.eventName === null
-          ? fields.eventType
-          : options.types.toType(fields.eventType)
+      const type = publishedType(event, options.types)
       event.deliveries = planDeliveries({ source: source.id, type, event, body }, subscribers, receivedAt)
     }
     submitted()
