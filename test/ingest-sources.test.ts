@@ -49,6 +49,7 @@ const env = {
   CRM_SECRET: standardSecret,
   FORMS_TOKEN: formToken,
   WORKFLOW_TOKEN: bearer,
+  ADMIN_TOKEN: 'sources-admin-token',
 }
 
 describe('configured sources', () => {
@@ -169,6 +170,12 @@ describe('configured sources', () => {
     expect(stored!.verification).toMatchObject({ scheme: 'token', keyId: 'current' })
     // No sender id configured: identical bytes are the same event.
     expect(stored!.dedupeKey).toMatch(/^sha256:/)
+    // The admin API shows the fields, as handlers and destinations get them.
+    const detail = await t.gateway.fastify.inject({
+      url: `/api/events/${stored!.id}`,
+      headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` },
+    })
+    expect(detail.json().body).toEqual({ contact_id: 'c9', tags: ['vip', 'new'], email: 'x@y.z' })
     const json = await post('/webhooks/workflow', '{}', {
       'content-type': 'application/json',
       authorization: `Bearer ${bearer}`,

@@ -1,9 +1,9 @@
-import { isUtf8 } from 'node:buffer'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { publishedType, type TypeMapper } from '../catalog/index.js'
 import { GatewayError } from '../errors.js'
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js'
+import { parseStoredBody } from '../receive/parse-body.js'
 import type { EventSummary, Store, StoredEvent } from '../store/types.js'
 import { attemptCounters, attemptHistoryJson } from './attempts-json.js'
 import { requireAdmin } from './auth.js'
@@ -64,15 +64,8 @@ export function summaryJson(event: EventSummary, types: TypeMapper) {
 }
 
 function detailJson(event: StoredEvent, types: TypeMapper) {
-  let body: unknown = null
+  let body = parseStoredBody(event)
   let bodyNote: string | null = null
-  if (isUtf8(event.rawBody)) {
-    try {
-      body = JSON.parse(event.rawBody.toString('utf8'))
-    } catch {
-      body = null
-    }
-  }
   // Stored before ingest refused such bodies: the answer (and every client that pretty-prints it)
   // would overflow the stack, so the body is left to rawBody, which holds it exactly.
   if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {

@@ -1,6 +1,5 @@
-import { isUtf8 } from 'node:buffer'
 import { type AnyGhlEvent, publishedType, type TypeMapper } from '../catalog/index.js'
-import { parseFormBody } from '../receive/parse-body.js'
+import { parseStoredBody } from '../receive/parse-body.js'
 import type { StoredEvent } from '../store/types.js'
 
 /**
@@ -25,18 +24,4 @@ export function envelopeOf(event: StoredEvent, types: TypeMapper): AnyGhlEvent {
     webhookId: event.webhookId,
     data: parseStoredBody(event),
   } as AnyGhlEvent
-}
-
-/** The stored body as a value: JSON, a form as an object, or the text when it is neither. */
-export function parseStoredBody(event: Pick<StoredEvent, 'rawBody' | 'bodyFormat'>): unknown {
-  if (event.bodyFormat === 'form') return parseFormBody(event.rawBody)
-  const raw = event.rawBody
-  const bom = raw.length >= 3 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf
-  const bytes = bom ? raw.subarray(3) : raw
-  if (!isUtf8(bytes)) return null
-  try {
-    return JSON.parse(bytes.toString('utf8'))
-  } catch {
-    return bytes.toString('utf8')
-  }
 }
