@@ -31,6 +31,7 @@ export {
 } from './envelope.js'
 export { freshFixture, loadFixture } from './fixtures.js'
 export { publishedType, type TypedEvent } from './published-type.js'
+export { pathSegments, readPath } from './read-body.js'
 export {
   type AnyCatalogEntry,
   byCanonical,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { classifyGhlBody, ghlWebhookId } from '../catalog/index.js'
+import { classifyGhlBody, ghlWebhookId, readPath } from '../catalog/index.js'
 import type { EventClassification } from '../store/types.js'
 import type { SourceRuntime } from './sources.js'
 
@@ -135,13 +135,4 @@ export function classifyOther(
       classification: null,
     },
   }
-}
-
-function readPath(body: unknown, path: readonly string[]): unknown {
-  let node = body
-  for (const key of path) {
-    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, key)) return undefined
-    node = (node as Record<string, unknown>)[key]
-  }
-  return node
 }

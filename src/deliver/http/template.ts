@@ -1,4 +1,4 @@
-import { readPath } from '../../dispatch/destinations-filter.js'
+import { readPath } from '../../catalog/index.js'
 import { stringifyJson } from '../../json-depth.js'
 
 /**
