@@ -20,14 +20,12 @@ export {
   type TenantRule,
   type TypeRole,
 } from './define-event.js'
-export {
-  type AnyGhlEvent,
-  type EventFor,
-  type GhlEnvelope,
-  type GhlEvent,
-  type StoredGhlBody,
-  toEnvelope,
-  type UnknownGhlEvent,
+export type {
+  AnyGhlEvent,
+  EventFor,
+  GhlEnvelope,
+  GhlEvent,
+  UnknownGhlEvent,
 } from './envelope.js'
 export { freshFixture, loadFixture } from './fixtures.js'
 export { publishedType, type TypedEvent } from './published-type.js'
