@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { egressSchema } from '../dispatch/destinations-egress.js'
 import { headerName } from '../dispatch/destinations-headers.js'
 import { destinationSchema } from '../dispatch/destinations-schema.js'
+import { BaseError } from '../errors.js'
 import { parseDuration } from './duration.js'
 import type { Env } from './env.js'
 import { strictObject } from './strict-object.js'
@@ -128,11 +129,8 @@ export const fileConfigSchema = strictObject({
 
 export type FileConfig = z.output<typeof fileConfigSchema>
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'ConfigError'
-  }
+export class ConfigError extends BaseError {
+  override name = 'ConfigError'
 }
 
 /** Replaces `${NAME}` in every string of a parsed config document; a missing variable is an error. */
