@@ -1,5 +1,6 @@
 import { createTypeMapper, type TypeMapper } from '../catalog/rename.js'
 import { misspeltPatterns } from '../dispatch/event-patterns.js'
+import { coerceError } from '../errors.js'
 import { type Env, type EnvConfig, envSchema } from './env.js'
 import { ConfigError, type FileConfig, findConfigFile, formatIssues, loadConfigFile } from './file.js'
 import { type ConfigWarning, envWarnings, sourceWarnings } from './warnings.js'
@@ -50,7 +51,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
   try {
     types = createTypeMapper(file.renames)
   } catch (error) {
-    throw new ConfigError(`config file ${configFile}: renames: ${(error as Error).message}`)
+    throw new ConfigError(`config file ${configFile}: renames: ${coerceError(error).message}`)
   }
   const misspelt = file.destinations.flatMap((destination, i) =>
     misspeltPatterns(destination, types).map((p) => `destinations.${i}.events.${p.index}: ${p.message}`),

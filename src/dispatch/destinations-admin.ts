@@ -1,7 +1,7 @@
 import type { TypeMapper } from '../catalog/index.js'
 import { formatIssues, substituteEnv } from '../config/file.js'
 import type { Env } from '../config/index.js'
-import { GatewayError } from '../errors.js'
+import { coerceError, GatewayError } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import type { Store, StoredDestination } from '../store/types.js'
 import { ORPHAN_REASON } from './destinations-config.js'
@@ -205,7 +205,7 @@ export function parseDestinationDocument(document: unknown, env: Env): { definit
   try {
     resolved = substituteEnv(document, env)
   } catch (error) {
-    throw new GatewayError('invalid_request', `invalid destination: ${(error as Error).message}`)
+    throw new GatewayError('invalid_request', `invalid destination: ${coerceError(error).message}`)
   }
   const result = destinationSchema.safeParse(resolved)
   if (!result.success) {

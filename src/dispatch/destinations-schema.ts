@@ -3,6 +3,7 @@ import { parseDuration } from '../config/duration.js'
 import { strictObject } from '../config/strict-object.js'
 import { retryPolicy } from '../deliver/retry-policy.js'
 import { didYouMean } from '../did-you-mean.js'
+import { coerceError } from '../errors.js'
 import { decodeStandardSecret } from '../verify/standard-webhooks.js'
 import {
   HEADER_VALUE_RULE,
@@ -325,7 +326,7 @@ export const destinationSchema = strictObject({
   try {
     retryPolicy(d.retry)
   } catch (error) {
-    ctx.addIssue({ code: 'custom', path: ['retry'], message: (error as Error).message })
+    ctx.addIssue({ code: 'custom', path: ['retry'], message: coerceError(error).message })
   }
   if (d.rateLimit.burst !== undefined && d.rateLimit.perSecond === undefined) {
     ctx.addIssue({ code: 'custom', path: ['rateLimit', 'burst'], message: 'burst needs perSecond' })

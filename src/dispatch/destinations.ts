@@ -4,7 +4,7 @@ import type { Env } from '../config/index.js'
 import { DestinationRuntime } from '../deliver/http/destination.js'
 import { EgressGuard } from '../deliver/http/egress-guard.js'
 import { HttpClient } from '../deliver/http/http-client.js'
-import { GatewayError } from '../errors.js'
+import { coerceError, GatewayError } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import type { Metrics } from '../observe/metrics.js'
 import type { DestinationState, Store, StoredDestination } from '../store/types.js'
@@ -171,7 +171,7 @@ export class DestinationSet {
       } catch (error) {
         this.#reportOnce(
           `apply:${row.id}:${row.updatedAt}`,
-          `destination ${row.id}: ${(error as Error).message}`,
+          `destination ${row.id}: ${coerceError(error).message}`,
         )
       }
     }
@@ -210,7 +210,7 @@ export class DestinationSet {
     } catch (error) {
       this.#reportOnce(
         `${key}`,
-        `destination ${row.id} cannot run in this process: ${(error as Error).message}; its deliveries wait`,
+        `destination ${row.id} cannot run in this process: ${coerceError(error).message}; its deliveries wait`,
       )
       if (current) this.forget(row.id)
       return current !== undefined
@@ -236,7 +236,7 @@ export class DestinationSet {
     } catch (error) {
       this.#reportOnce(
         key,
-        `orphaned destination ${row.id}: its stored definition does not load (${(error as Error).message}); new events get no deliveries for it`,
+        `orphaned destination ${row.id}: its stored definition does not load (${coerceError(error).message}); new events get no deliveries for it`,
       )
       if (current) this.forget(row.id)
       return current !== undefined

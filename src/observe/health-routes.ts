@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { requireAdmin } from '../api/auth.js'
-import { GatewayError } from '../errors.js'
+import { coerceError, GatewayError } from '../errors.js'
 import { RETRY_AFTER_SECONDS } from '../receive/ingestor.js'
 import type { GatewayInstance, Store } from '../store/types.js'
 import { VERSION } from '../version.js'
@@ -46,7 +46,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
     } catch (error) {
       throw new GatewayError(
         'storage_unavailable',
-        `the database is not reachable: ${(error as Error).message}`,
+        `the database is not reachable: ${coerceError(error).message}`,
         {
           retryAfter: RETRY_AFTER_SECONDS,
           cause: error,

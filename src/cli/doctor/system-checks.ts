@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync, statfsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { withoutPassword } from '../../config/database-url.js'
 import { type GatewayConfig, parseDatabaseUrl } from '../../config/index.js'
+import { coerceError } from '../../errors.js'
 import { databaseProblem } from '../../store/database-problem.js'
 import { openStore } from '../../store/open-store.js'
 import { httpGet } from '../http.js'
@@ -182,7 +183,7 @@ export async function checkClock(timeUrl: string | undefined): Promise<Check> {
     return {
       name: 'clock',
       status: 'warn',
-      message: `could not reach ${timeUrl}: ${(error as Error).message}`,
+      message: `could not reach ${timeUrl}: ${coerceError(error).message}`,
       fix: 'check the URL or drop --time-url',
     }
   }
