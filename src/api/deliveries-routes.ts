@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import { publishedType, type TypeMapper } from '../catalog/index.js'
+import { publishedType, storedTypesOf, type TypeMapper } from '../catalog/index.js'
 import { DELIVERY_STATES } from '../deliver/states.js'
 import type { SubscriberRegistry } from '../dispatch/registry.js'
 import { planDeliveries } from '../dispatch/subscribers.js'
@@ -94,9 +94,8 @@ export async function deliveriesRoutes(
     since?: number
     until?: number
   }): DeliveryFilter => {
-    const canonical = q.type === undefined ? undefined : types.toCanonical(q.type)
     return {
-      eventTypes: q.type === undefined ? undefined : canonical!.length ? canonical : [q.type],
+      eventTypes: q.type === undefined ? undefined : storedTypesOf(q.type, types),
       subscriberId: q.subscriber,
       tenantId: q.tenant,
       error: q.error,

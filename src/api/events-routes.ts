@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import { publishedType, type TypeMapper } from '../catalog/index.js'
+import { publishedType, storedTypesOf, type TypeMapper } from '../catalog/index.js'
 import { GatewayError } from '../errors.js'
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js'
 import { parseStoredBody } from '../receive/parse-body.js'
@@ -91,13 +91,10 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOp
 
   app.get('/api/events', async (request) => {
     const query = parseInput(listEventsQuery, request.query, 'query')
-    // A published type can stand for several canonical names (renames may merge events); a type no
-    // GHL event publishes is a source's own type and matches as written.
-    const canonical = query.type === undefined ? undefined : types.toCanonical(query.type)
     const page = await store.listEvents(
       {
         source: query.source,
-        eventTypes: query.type === undefined ? undefined : canonical!.length ? canonical : [query.type],
+        eventTypes: query.type === undefined ? undefined : storedTypesOf(query.type, types),
         eventName: query.name,
         ghlType: query.ghlType,
         entityId: query.entityId,

@@ -28,7 +28,7 @@ export type {
   UnknownGhlEvent,
 } from './envelope.js'
 export { freshFixture, loadFixture } from './fixtures.js'
-export { publishedType, type TypedEvent } from './published-type.js'
+export { publishedType, storedTypesOf, type TypedEvent } from './published-type.js'
 export { pathSegments, readPath } from './read-body.js'
 export {
   type AnyCatalogEntry,

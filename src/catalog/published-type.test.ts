@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { publishedType } from './published-type.js'
+import { publishedType, storedTypesOf } from './published-type.js'
 import { createTypeMapper } from './rename.js'
 
 describe('publishedType', () => {
@@ -23,5 +23,15 @@ describe('publishedType', () => {
 
   it('is <source>.event, never null, for an event with no type', () => {
     expect(publishedType({ source: 'shop', eventName: null, eventType: null }, types)).toBe('shop.event')
+  })
+})
+
+describe('storedTypesOf', () => {
+  const types = createTypeMapper({ 'contact.created': 'myapp.contact', 'contact.updated': 'myapp.contact' })
+
+  it('is every canonical name renamed to the type, else the type as written', () => {
+    expect(storedTypesOf('myapp.contact', types)).toEqual(['contact.created', 'contact.updated'])
+    expect(storedTypesOf('contact.deleted', types)).toEqual(['contact.deleted'])
+    expect(storedTypesOf('order.paid', types)).toEqual(['order.paid'])
   })
 })

@@ -24,3 +24,13 @@ export function publishedType(event: TypedEvent, types: TypeMapper): string {
   if (event.eventType === null) return `${event.source}.event`
   return event.eventName !== null ? types.toType(event.eventType) : event.eventType
 }
+
+/**
+ * The stored types a published type stands for, to filter events by: the canonical names renamed
+ * to it (renames may merge several), else the type as written (another source's own type, or a
+ * canonical name). Untyped events store no type, so `<source>.event` finds none of them.
+ */
+export function storedTypesOf(type: string, types: TypeMapper): readonly string[] {
+  const canonical = types.toCanonical(type)
+  return canonical.length ? canonical : [type]
+}
