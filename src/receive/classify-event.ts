@@ -64,6 +64,11 @@ function senderKey(
   return { webhookId: null, dedupeKey: `items:sha256:${hash.digest('hex')}` }
 }
 
+/** The body's hash as stored (`sha256:<hex>`): the dedupe key when the sender gives no id. */
+export function contentHashOf(raw: Buffer): string {
+  return `sha256:${createHash('sha256').update(raw).digest('hex')}`
+}
+
 /** The events a body carries: the items of an array, else the body itself. */
 function itemsOf(body: unknown): readonly unknown[] {
   return Array.isArray(body) ? body : [body]

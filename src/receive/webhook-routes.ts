@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { publishedType, type TypeMapper } from '../catalog/index.js'
 import type { SubscriberRegistry } from '../dispatch/registry.js'
@@ -10,7 +9,7 @@ import type { Logger } from '../observe/logger.js'
 import type { Metrics } from '../observe/metrics.js'
 import type { NewEvent, Verification } from '../store/types.js'
 import { fingerprint } from '../verify/index.js'
-import { classifyGhl, classifyOther } from './classify-event.js'
+import { classifyGhl, classifyOther, contentHashOf } from './classify-event.js'
 import { type Ingestor, RETRY_AFTER_SECONDS } from './ingestor.js'
 import { parseFormBody, parseJsonBody } from './parse-body.js'
 import type { MediaType, SourceRuntime } from './sources.js'
@@ -175,7 +174,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
         flags.push('timestamp_outside_window')
       }
     }
-    const contentHash = `sha256:${createHash('sha256').update(raw).digest('hex')}`
+    const contentHash = contentHashOf(raw)
 
     const event: NewEvent = {
       id: newId('evt', receivedAt),
