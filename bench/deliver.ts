@@ -21,7 +21,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Pool } from 'undici'
-import { createTypeMapper } from '../src/catalog/index.js'
+import { createTypeMapper, publishedType } from '../src/catalog/index.js'
 import { Worker } from '../src/deliver/worker.js'
 import { DestinationSet } from '../src/destinations/destination-set.js'
 import { destinationSchema } from '../src/destinations/schema.js'
@@ -211,12 +211,13 @@ async function drainRun(
   const registry = new SubscriberRegistry()
   let worker: Worker | undefined
   let destinations: DestinationSet | undefined
+  const types = createTypeMapper({})
   try {
     await store.migrate()
     destinations = new DestinationSet({
       store,
       registry,
-      types: createTypeMapper({}),
+      types,
       logger,
       metrics,
       configured: Array.from({ length: fanout }, (_, i) =>
@@ -240,7 +241,12 @@ async function drainRun(
       const batch = events.slice(i, i + 512)
       for (const event of batch) {
         event.deliveries = planDeliveries(
-          { source: 'ghl', type: event.eventType, event, body: JSON.parse(event.rawBody.toString()) },
+          {
+            source: 'ghl',
+            type: publishedType(event, types),
+            event,
+            body: JSON.parse(event.rawBody.toString()),
+          },
           registry.list(),
           event.receivedAt,
         )

@@ -37,28 +37,41 @@ export type ErrorCode = keyof typeof ERROR_CODES
 /** Seconds a sender is asked to wait after a 429 or 503. */
 export const RETRY_AFTER_SECONDS = 5
 
-export function codeToStatus(code: ErrorCode): number {
-  return ERROR_CODES[code]
+/** What every error class of the gateway takes besides its message. */
+export interface ErrorCause {
+  /** The error this one explains, kept as `cause` (logs print it). */
+  cause?: unknown
 }
 
-export interface GatewayErrorOptions {
+/**
+ * The base of the gateway's error classes: `cause` is set only when there is one (no own
+ * `cause: undefined` to print). Each class names itself with `override name = '…'`, a literal
+ * rather than the class's own name: attempts record it as `errorClass`, and an application that
+ * bundles and minifies the library would rename the class.
+ */
+export class BaseError extends Error {
+  constructor(message: string, options: ErrorCause = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+  }
+}
+
+export interface GatewayErrorOptions extends ErrorCause {
   /** Seconds; sent as `Retry-After` (429 and 503 answers). */
   retryAfter?: number
-  cause?: unknown
   /** Extra machine-readable detail returned in the body (never secrets). */
   details?: Record<string, unknown>
 }
 
 /** An error that maps to one catalog entry. Throw it anywhere on the request path. */
-export class GatewayError extends Error {
+export class GatewayError extends BaseError {
+  override name = 'GatewayError'
   readonly code: ErrorCode
   readonly statusCode: number
   readonly retryAfter: number | undefined
   readonly details: Record<string, unknown> | undefined
 
   constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
-    this.name = 'GatewayError'
+    super(message, options)
     this.code = code
     this.statusCode = ERROR_CODES[code]
     this.retryAfter = options.retryAfter

@@ -116,6 +116,24 @@ describe('GET /api/events', () => {
     expect(missing.statusCode).toBe(404)
     expect(missing.json().error.code).toBe('not_found')
   })
+
+  it('shows a body sent with a byte-order mark parsed, as handlers get it', async () => {
+    const contact = contactCreate({ locationId: 'loc_bom' })
+    const payload = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(contact))])
+    const accepted = await t.gateway.fastify.inject({
+      method: 'POST',
+      url: '/webhooks/ghl',
+      headers: {
+        'content-type': 'application/json',
+        'x-ghl-signature': ed25519Signature(key.privateKey, payload),
+      },
+      payload,
+    })
+    expect(accepted.statusCode).toBe(200)
+    const detail = (await api(`/api/events/${accepted.json().eventId}`)).json()
+    expect(detail).toMatchObject({ body: contact, bodyNote: null })
+    expect(Buffer.from(detail.rawBody, 'base64').equals(payload)).toBe(true)
+  })
 })
 
 describe('admin API without ADMIN_TOKEN', () => {

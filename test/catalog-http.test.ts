@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { byName, CATALOG, classifyGhlBody, freshFixture, toEnvelope } from '../src/catalog/index.js'
+import { byName, CATALOG, classifyGhlBody, createTypeMapper, freshFixture } from '../src/catalog/index.js'
+import { envelopeOf } from '../src/deliver/envelope.js'
 import {
   createTestApp,
   ed25519Signature,
@@ -69,17 +70,10 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('catalog round trip on %s', (ki
       expect(stored.entityId, entry.name).toBeTruthy()
       expect(stored.locationId ?? stored.companyId, `${entry.name} tenant`).toBeTruthy()
       // The envelope downstream code gets: the original body, untouched.
-      const envelope = toEnvelope(
-        {
-          id: stored.id,
-          source: stored.source,
-          receivedAt: stored.receivedAt,
-          body: JSON.parse(stored.rawBody.toString()),
-        },
-        classifyGhlBody(JSON.parse(stored.rawBody.toString()), { hint: stored.eventHint ?? undefined }),
-      )
+      const envelope = envelopeOf(stored, createTypeMapper())
       expect(envelope.data, entry.name).toEqual(fixture)
       expect(envelope.name).toBe(entry.name)
+      expect(envelope.type).toBe(entry.canonical)
     }
     const counted = await t.gateway.metrics.registry.getSingleMetricAsString(
       'ghl_gateway_events_classified_total',

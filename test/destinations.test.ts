@@ -180,6 +180,67 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destinations on %s', (kind) =>
     },
   )
 
+  it('an event with no type is published as <source>.event: patterns, filters, envelope and header agree', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ghl-gateway-type-'))
+    const config = join(dir, 'ghl-gateway.config.json')
+    writeFileSync(
+      config,
+      JSON.stringify({ sources: [{ id: 'shop', verify: { scheme: 'none' }, typeField: 'type' }] }),
+    )
+    try {
+      const typed = await sink()
+      const prefixed = await sink()
+      const ghl = await sink()
+      engine = await createDestinationEngine(kind, {
+        env: { GATEWAY_CONFIG: config },
+        configured: [
+          { id: 'typed', url: typed.url, events: ['shop.event'], filter: { type: 'shop.event' } },
+          {
+            id: 'prefixed',
+            url: prefixed.url,
+            events: ['shop.*'],
+            payload: 'template',
+            template: '{{type}}',
+          },
+          { id: 'ghl', url: ghl.url, events: ['contact.*'] },
+        ],
+      })
+      const accepted = await engine.app.fastify.inject({
+        method: 'POST',
+        url: '/webhooks/shop',
+        payload: JSON.stringify({ id: 1 }),
+        headers: { 'content-type': 'application/json' },
+      })
+      expect(accepted.statusCode).toBe(200)
+      expect(await engine.drain()).toBe(2)
+      expect(typed.requests).toHaveLength(1)
+      expect(typed.requests[0]!.headers['x-gateway-event-type']).toBe('shop.event')
+      expect(JSON.parse(typed.requests[0]!.body.toString())).toMatchObject({
+        source: 'shop',
+        type: 'shop.event',
+      })
+      expect(JSON.parse(prefixed.requests[0]!.body.toString())).toBe('shop.event')
+      expect(ghl.requests).toHaveLength(0)
+      // The admin API says the same, in lists and details, for the event and its deliveries.
+      const eventId = accepted.json().eventId as string
+      expect((await engine.api('GET', `/api/events/${eventId}`)).json.type).toBe('shop.event')
+      expect((await engine.api('GET', '/api/events?source=shop')).json.data[0].type).toBe('shop.event')
+      const listed = (await engine.api('GET', '/api/deliveries')).json.data
+      expect(listed.map((d: { type: string }) => d.type)).toEqual(['shop.event', 'shop.event'])
+      expect((await engine.api('GET', `/api/deliveries/${listed[0].id}`)).json.type).toBe('shop.event')
+      // Replaying the event to everyone who wants it now matches on the same type.
+      const late = await engine.api('POST', '/api/destinations', {
+        id: 'late',
+        url: typed.url,
+        events: ['shop.event'],
+      })
+      expect(late.status).toBe(201)
+      expect((await engine.api('POST', '/api/replay', { eventId })).json).toEqual({ replayed: 2, added: 1 })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('a raw payload whose stored Content-Type is not a header value goes out as application/octet-stream', async () => {
     const target = await sink()
     engine = await createDestinationEngine(kind, {

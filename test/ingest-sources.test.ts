@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto'
+import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -49,6 +49,7 @@ const env = {
   CRM_SECRET: standardSecret,
   FORMS_TOKEN: formToken,
   WORKFLOW_TOKEN: bearer,
+  ADMIN_TOKEN: 'sources-admin-token',
 }
 
 describe('configured sources', () => {
@@ -168,7 +169,14 @@ describe('configured sources', () => {
     expect(stored!.rawBody.toString()).toBe(body)
     expect(stored!.verification).toMatchObject({ scheme: 'token', keyId: 'current' })
     // No sender id configured: identical bytes are the same event.
-    expect(stored!.dedupeKey).toMatch(/^sha256:/)
+    expect(stored!.contentHash).toBe(`sha256:${createHash('sha256').update(body).digest('hex')}`)
+    expect(stored!.dedupeKey).toBe(stored!.contentHash)
+    // The admin API shows the fields, as handlers and destinations get them.
+    const detail = await t.gateway.fastify.inject({
+      url: `/api/events/${stored!.id}`,
+      headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` },
+    })
+    expect(detail.json().body).toEqual({ contact_id: 'c9', tags: ['vip', 'new'], email: 'x@y.z' })
     const json = await post('/webhooks/workflow', '{}', {
       'content-type': 'application/json',
       authorization: `Bearer ${bearer}`,

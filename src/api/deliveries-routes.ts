@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import type { TypeMapper } from '../catalog/index.js'
-import { parseStoredBody } from '../deliver/envelope.js'
+import { publishedType, storedTypesOf, type TypeMapper } from '../catalog/index.js'
+import { parseStoredBody } from '../catalog/parse-body.js'
 import type { SubscriberRegistry } from '../dispatch/registry.js'
 import { planDeliveries } from '../dispatch/subscribers.js'
 import { GatewayError } from '../errors.js'
@@ -62,7 +62,7 @@ export function deliveryJson(d: DeliverySummary, types: TypeMapper) {
     eventId: d.eventId,
     subscriber: d.subscriberId,
     state: d.state,
-    type: d.eventType === null ? null : d.eventName !== null ? types.toType(d.eventType) : d.eventType,
+    type: publishedType(d, types),
     name: d.eventName,
     tenant: { locationId: d.locationId, companyId: d.companyId },
     ...attemptCounters(d),
@@ -94,9 +94,8 @@ export async function deliveriesRoutes(
     since?: number
     until?: number
   }): DeliveryFilter => {
-    const canonical = q.type === undefined ? undefined : types.toCanonical(q.type)
     return {
-      eventTypes: q.type === undefined ? undefined : canonical!.length ? canonical : [q.type],
+      eventTypes: q.type === undefined ? undefined : storedTypesOf(q.type, types),
       subscriberId: q.subscriber,
       tenantId: q.tenant,
       error: q.error,
@@ -123,9 +122,9 @@ export async function deliveriesRoutes(
     if (!delivery || !event) throw new GatewayError('not_found', `no delivery ${request.params.id}`)
     const history =
       (await store.eventDeliveries(event.id)).find((d) => d.id === delivery.id)?.attemptHistory ?? []
-    const { eventType, eventName, locationId, companyId } = event
+    const { source, eventType, eventName, locationId, companyId } = event
     return {
-      ...deliveryJson({ ...delivery, eventType, eventName, locationId, companyId }, types),
+      ...deliveryJson({ ...delivery, source, eventType, eventName, locationId, companyId }, types),
       event: summaryJson(event, types),
       ...attemptHistoryJson(history),
     }
@@ -165,10 +164,13 @@ export async function deliveriesRoutes(
       if (!event) throw new GatewayError('not_found', `no event ${body.eventId}`)
       replayed = await store.replayDeliveries({ eventId: event.id }, now(), 10_000)
       // Subscribers added since the event arrived get it too: "replay to everyone who wants it now".
-      const type =
-        event.eventType === null || event.eventName === null ? event.eventType : types.toType(event.eventType)
       const planned = planDeliveries(
-        { source: event.source, type, event: { ...event, deliveries: [] }, body: parseStoredBody(event) },
+        {
+          source: event.source,
+          type: publishedType(event, types),
+          event: { ...event, deliveries: [] },
+          body: parseStoredBody(event),
+        },
         options.registry.list(),
         now(),
       )

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { freshFixture, GHL_EVENT_NAMES, type GhlEventName, type TypeMapper } from '../catalog/index.js'
@@ -6,7 +5,7 @@ import type { DestinationSet } from '../destinations/destination-set.js'
 import { redactSecrets } from '../destinations/redact.js'
 import { GatewayError } from '../errors.js'
 import { newId } from '../ids.js'
-import { classifyGhl } from '../receive/classify-event.js'
+import { classifyGhl, contentHashOf } from '../receive/classify-event.js'
 import { DELIVERY_STATES } from '../store/delivery-states.js'
 import type { Store, StoredDestination, StoredEvent } from '../store/types.js'
 import { requireAdmin } from './auth.js'
@@ -188,7 +187,7 @@ function fixtureEvent(name: GhlEventName, overrides: Record<string, unknown>, no
     contentType: 'application/json',
     headers: {},
     rawBody: raw,
-    contentHash: `sha256:${createHash('sha256').update(raw).digest('hex')}`,
+    contentHash: contentHashOf(raw),
     verification: { scheme: 'none', verified: false },
     flags,
     eventHint: null,

@@ -1,7 +1,7 @@
-import { isUtf8 } from 'node:buffer'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import type { TypeMapper } from '../catalog/index.js'
+import { publishedType, storedTypesOf, type TypeMapper } from '../catalog/index.js'
+import { parseStoredBody } from '../catalog/parse-body.js'
 import { GatewayError } from '../errors.js'
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js'
 import type { EventSummary, Store, StoredEvent } from '../store/types.js'
@@ -36,12 +36,6 @@ export const listEventsQuery = z.object({
   cursor: pageCursor,
 })
 
-/** The published type of a stored event: GHL canonical names go through the renames. */
-export function publishedType(event: EventSummary, types: TypeMapper): string | null {
-  if (event.eventType === null) return null
-  return event.eventName !== null ? types.toType(event.eventType) : event.eventType
-}
-
 export function summaryJson(event: EventSummary, types: TypeMapper) {
   return {
     id: event.id,
@@ -70,15 +64,8 @@ export function summaryJson(event: EventSummary, types: TypeMapper) {
 }
 
 function detailJson(event: StoredEvent, types: TypeMapper) {
-  let body: unknown = null
+  let body = parseStoredBody(event)
   let bodyNote: string | null = null
-  if (isUtf8(event.rawBody)) {
-    try {
-      body = JSON.parse(event.rawBody.toString('utf8'))
-    } catch {
-      body = null
-    }
-  }
   // Stored before ingest refused such bodies: the answer (and every client that pretty-prints it)
   // would overflow the stack, so the body is left to rawBody, which holds it exactly.
   if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
@@ -104,13 +91,10 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOp
 
   app.get('/api/events', async (request) => {
     const query = parseInput(listEventsQuery, request.query, 'query')
-    // A published type can stand for several canonical names (renames may merge events); a type no
-    // GHL event publishes is a source's own type and matches as written.
-    const canonical = query.type === undefined ? undefined : types.toCanonical(query.type)
     const page = await store.listEvents(
       {
         source: query.source,
-        eventTypes: query.type === undefined ? undefined : canonical!.length ? canonical : [query.type],
+        eventTypes: query.type === undefined ? undefined : storedTypesOf(query.type, types),
         eventName: query.name,
         ghlType: query.ghlType,
         entityId: query.entityId,

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { GatewayError, RETRY_AFTER_SECONDS } from '../errors.js'
+import { coerceError, GatewayError, RETRY_AFTER_SECONDS } from '../errors.js'
 import { healthSummary } from '../observe/health-summary.js'
 import type { GatewayInstance, Store } from '../store/types.js'
 import { VERSION } from '../version.js'
@@ -45,7 +45,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
     } catch (error) {
       throw new GatewayError(
         'storage_unavailable',
-        `the database is not reachable: ${(error as Error).message}`,
+        `the database is not reachable: ${coerceError(error).message}`,
         {
           retryAfter: RETRY_AFTER_SECONDS,
           cause: error,

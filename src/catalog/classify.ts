@@ -4,6 +4,7 @@ import { detectFamily, eventNamedByShape } from './detect-family.js'
 import {
   isJsonObject,
   type JsonObject,
+  pathSegments,
   readOwn,
   readPath,
   readPathString,
@@ -134,7 +135,7 @@ function classify(body: unknown, options: ClassifyOptions): Classification {
     canonical: entry.canonical,
     ghlType,
     family: entry.category,
-    entity: { kind: entry.entity.kind, id: readPathString(view, entry.entity.idPath) ?? null },
+    entity: { kind: entry.entity.kind, id: readPathString(view, pathSegments(entry.entity.idPath)) ?? null },
     tenant,
     occurredAt: firstTime(view, entry.occurredAtPaths),
     sentAt,
@@ -267,7 +268,7 @@ function unknownResult(format: BodyFormat, ghlType: string | null, notes: string
 
 function firstString(view: JsonObject, paths: readonly string[]): string | null {
   for (const path of paths) {
-    const value = readPathString(view, path)
+    const value = readPathString(view, pathSegments(path))
     if (value !== undefined) return value
   }
   return null
@@ -275,7 +276,7 @@ function firstString(view: JsonObject, paths: readonly string[]): string | null 
 
 function firstTime(view: JsonObject, paths: readonly string[]): string | null {
   for (const path of paths) {
-    const iso = toIsoTime(readPath(view, path))
+    const iso = toIsoTime(readPath(view, pathSegments(path)))
     if (iso !== null) return iso
   }
   return null

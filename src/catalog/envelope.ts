@@ -1,6 +1,4 @@
-import type { Classification } from './classify.js'
 import type { CanonicalEventName, GhlEventName } from './registry.js'
-import type { TypeMapper } from './rename.js'
 import type { Tenant } from './tenant.js'
 import type { GhlEventMap, NameOf } from './types.js'
 
@@ -8,13 +6,17 @@ import type { GhlEventMap, NameOf } from './types.js'
  * The canonical event envelope: what dispatch, handlers, destinations, the admin API and the UI see
  * for every GHL event. Classification metadata sits beside the body; the body itself (`data`) is the
  * ORIGINAL bytes' JSON, never re-shaped, so a destination receives exactly what GHL sent.
+ * Built from a stored event by `envelopeOf` (deliver/envelope.ts).
  */
 export interface GhlEnvelope<N extends GhlEventName | 'unknown' = GhlEventName | 'unknown'> {
   /** Our event id (`evt_…`), assigned when the body was stored. */
   id: string
   /** The configured source the body arrived on. */
   source: string
-  /** The canonical name after this gateway's renames (`contact.created` or e.g. `myapp.contact.ingested`). */
+  /**
+   * The published type (`publishedType`): the canonical name after this gateway's renames
+   * (`contact.created`, `myapp.contact.ingested`), another source's own type, or `<source>.event`.
+   */
   type: string
   /** The raw body `type` (`INSTALL`, `one_time`, …); null when the body has none. */
   ghlType: string | null
@@ -50,45 +52,3 @@ export type AnyGhlEvent = { [N in GhlEventName]: GhlEvent<N> }[GhlEventName] | U
 
 /** The envelope for a doc name or canonical name: `EventFor<'opportunity.stage_changed'>`. */
 export type EventFor<K extends GhlEventName | CanonicalEventName> = GhlEvent<NameOf<K>>
-
-/** What the store hands over: its id, source, receive time and the parsed body. */
-export interface StoredGhlBody {
-  id: string
-  source: string
-  /** A Date, an ISO string, or epoch milliseconds. */
-  receivedAt: Date | string | number
-  body: unknown
-}
-
-/**
- * Builds the envelope from a stored body and its classification. `mapper` applies the gateway's
- * renames to the canonical name; without one, `type` is the canonical name.
- * Throws a RangeError when `receivedAt` is not a valid time (a store bug, not bad input).
- */
-export function toEnvelope(
-  stored: StoredGhlBody,
-  classification: Classification,
-  mapper?: TypeMapper,
-): AnyGhlEvent {
-  return {
-    id: stored.id,
-    source: stored.source,
-    type: mapper ? mapper.toType(classification.canonical) : classification.canonical,
-    ghlType: classification.ghlType,
-    name: classification.name,
-    tenant: { ...classification.tenant },
-    entity: { ...classification.entity },
-    occurredAt: classification.occurredAt,
-    receivedAt: toIsoReceivedAt(stored.receivedAt),
-    webhookId: classification.webhookId,
-    data: stored.body,
-  } as AnyGhlEvent
-}
-
-function toIsoReceivedAt(value: Date | string | number): string {
-  const date = value instanceof Date ? value : new Date(value)
-  if (Number.isNaN(date.getTime())) {
-    throw new RangeError(`toEnvelope: receivedAt ${JSON.stringify(String(value))} is not a valid time`)
-  }
-  return date.toISOString()
-}

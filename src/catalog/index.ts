@@ -20,16 +20,16 @@ export {
   type TenantRule,
   type TypeRole,
 } from './define-event.js'
-export {
-  type AnyGhlEvent,
-  type EventFor,
-  type GhlEnvelope,
-  type GhlEvent,
-  type StoredGhlBody,
-  toEnvelope,
-  type UnknownGhlEvent,
+export type {
+  AnyGhlEvent,
+  EventFor,
+  GhlEnvelope,
+  GhlEvent,
+  UnknownGhlEvent,
 } from './envelope.js'
 export { freshFixture, loadFixture } from './fixtures.js'
+export { publishedType, storedTypesOf, type TypedEvent } from './published-type.js'
+export { pathSegments, readPath } from './read-body.js'
 export {
   type AnyCatalogEntry,
   byCanonical,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { GatewayError } from '../errors.js'
 import { MAX_JSON_DEPTH } from '../json-depth.js'
-import { parseFormBody, parseJsonBody } from './parse-body.js'
+import { parseFormBody, parseJsonBody, parseStoredBody } from './parse-body.js'
 
 const fails = (text: string | Buffer) => {
   try {
@@ -58,5 +58,23 @@ describe('parseFormBody', () => {
     const parsed = parseFormBody(Buffer.from('__proto__=x&constructor=y'))
     expect(Object.getOwnPropertyDescriptor(parsed, '__proto__')?.value).toBe('x')
     expect(({} as Record<string, unknown>).x).toBeUndefined()
+  })
+})
+
+describe('parseStoredBody', () => {
+  const stored = (bytes: string | Buffer, bodyFormat: string | null = 'flat') => ({
+    rawBody: Buffer.from(bytes),
+    bodyFormat,
+  })
+
+  it('parses JSON with or without a byte-order mark, and forms into objects', () => {
+    expect(parseStoredBody(stored('{"a":[1,2]}'))).toEqual({ a: [1, 2] })
+    expect(parseStoredBody(stored('\ufeff{"a":1}'))).toEqual({ a: 1 })
+    expect(parseStoredBody(stored('a=1&a=2', 'form'))).toEqual({ a: ['1', '2'] })
+  })
+
+  it('never throws: text that is not JSON stays text, bytes that are not UTF-8 are null', () => {
+    expect(parseStoredBody(stored('not json', null))).toBe('not json')
+    expect(parseStoredBody(stored(Buffer.from([0xff, 0xfe, 0x00])))).toBeNull()
   })
 })

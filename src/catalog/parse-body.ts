@@ -8,7 +8,10 @@ import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js'
  * changes what is stored: the raw bytes are kept as received; the parsed value is for routing.
  */
 
-const BOM = Buffer.from([0xef, 0xbb, 0xbf])
+/** RFC 8259 lets a parser ignore a UTF-8 byte-order mark; JSON.parse does not, so we strip it. */
+function withoutBom(raw: Buffer): Buffer {
+  return raw.length >= 3 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? raw.subarray(3) : raw
+}
 
 /**
  * Parses a JSON body, or throws `invalid_json` saying where it broke (line, column, offset), or
@@ -22,8 +25,7 @@ export function parseJsonBody(raw: Buffer): unknown {
   if (!isUtf8(raw)) {
     throw new GatewayError('invalid_json', 'the body is not valid UTF-8; send JSON encoded as UTF-8')
   }
-  // RFC 8259 lets a parser ignore a byte-order mark; JSON.parse does not, so we strip it.
-  const text = (raw.subarray(0, 3).equals(BOM) ? raw.subarray(3) : raw).toString('utf8')
+  const text = withoutBom(raw).toString('utf8')
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -88,4 +90,22 @@ export function parseFormBody(raw: Buffer): Record<string, string | string[]> {
     else out[key] = [existing, value]
   }
   return out
+}
+
+/**
+ * A stored body as a value, for handlers, destinations and the admin API: a form as an object,
+ * JSON parsed (byte-order mark or not), the text when it is not JSON, null when it is not UTF-8
+ * (rows from other writers; ingest stores neither). Never throws. The depth is not checked: it was
+ * at ingest, and readers that recurse check it themselves (json-depth.ts).
+ */
+export function parseStoredBody(stored: { rawBody: Buffer; bodyFormat: string | null }): unknown {
+  if (stored.bodyFormat === 'form') return parseFormBody(stored.rawBody)
+  const bytes = withoutBom(stored.rawBody)
+  if (!isUtf8(bytes)) return null
+  const text = bytes.toString('utf8')
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
 }

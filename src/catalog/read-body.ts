@@ -19,26 +19,42 @@ export function readString(object: JsonObject, key: string): string | undefined 
   return typeof value === 'string' && value.length > 0 ? value : undefined
 }
 
-const splitCache = new Map<string, readonly string[]>()
+const ARRAY_INDEX = /^\d+$/
 
-/** The value at a dotted path (`appointment.id`), or undefined when any step is not an object. */
-export function readPath(object: JsonObject, path: string): unknown {
-  let parts = splitCache.get(path)
-  if (!parts) {
-    parts = path.split('.')
-    splitCache.set(path, parts)
+/**
+ * The value at `path` (`['appointment', 'id']`, `['items', '0', 'id']`), or undefined when a step
+ * is missing: objects by own keys, arrays by decimal index (never `length` or a method).
+ */
+export function readPath(value: unknown, path: readonly string[]): unknown {
+  let node = value
+  for (const key of path) {
+    if (node === null || typeof node !== 'object') return undefined
+    if (Array.isArray(node)) {
+      if (!ARRAY_INDEX.test(key)) return undefined
+      node = node[Number(key)]
+    } else {
+      if (!Object.hasOwn(node, key)) return undefined
+      node = (node as JsonObject)[key]
+    }
   }
-  let current: unknown = object
-  for (const part of parts) {
-    if (!isJsonObject(current)) return undefined
-    current = readOwn(current, part)
-  }
-  return current
+  return node
 }
 
-export function readPathString(object: JsonObject, path: string): string | undefined {
-  const value = readPath(object, path)
-  return typeof value === 'string' && value.length > 0 ? value : undefined
+export function readPathString(value: unknown, path: readonly string[]): string | undefined {
+  const found = readPath(value, path)
+  return typeof found === 'string' && found.length > 0 ? found : undefined
+}
+
+const segmentsCache = new Map<string, readonly string[]>()
+
+/** A dotted path (`appointment.id`) as `readPath` takes it; split once. For paths from code or config, not from bodies. */
+export function pathSegments(path: string): readonly string[] {
+  let segments = segmentsCache.get(path)
+  if (!segments) {
+    segments = path.split('.')
+    segmentsCache.set(path, segments)
+  }
+  return segments
 }
 
 const ISO_DATE_PREFIX = /^\d{4}-\d{2}-\d{2}/

@@ -31,11 +31,11 @@ export interface AdminClientOptions {
 
 /** The gateway answered, but not with success: `status` and the catalog `code` say how. */
 export class AdminApiError extends CliError {
+  override name = 'AdminApiError'
   readonly status: number
   readonly code: string | undefined
   constructor(message: string, status: number, code: string | undefined) {
     super(message)
-    this.name = 'AdminApiError'
     this.status = status
     this.code = code
   }

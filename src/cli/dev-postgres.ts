@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import pg from 'pg'
+import { coerceError } from '../errors.js'
 import { CliError, EXIT_USAGE } from './errors.js'
 import { displayPath } from './ui/display-path.js'
 
@@ -133,7 +134,7 @@ export async function startDevPostgres(options: DevPostgresOptions): Promise<Dev
     try {
       await server.initialise()
     } catch (error) {
-      throw new CliError(initialiseFailure(options.dir, (error as Error).message, log()))
+      throw new CliError(initialiseFailure(options.dir, coerceError(error).message, log()))
     }
   }
   try {
@@ -164,7 +165,7 @@ export async function startDevPostgres(options: DevPostgresOptions): Promise<Dev
     version = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version
   } catch (error) {
     if (running()) await server.stop()
-    throw new CliError(`PostgreSQL started but refused the connection: ${(error as Error).message}`)
+    throw new CliError(`PostgreSQL started but refused the connection: ${coerceError(error).message}`)
   } finally {
     await admin.end().catch(() => {})
   }

@@ -1,3 +1,5 @@
+import { BaseError, type ErrorCause } from '../errors.js'
+
 /**
  * Exit codes, the same for every command (README "CLI"):
  * - 0: done;
@@ -9,19 +11,19 @@ export const EXIT_FAILURE = 1
 export const EXIT_USAGE = 2
 
 /** An error the CLI reports as one sentence on stderr, then exits with `exitCode`. */
-export class CliError extends Error {
+export class CliError extends BaseError {
+  override name = 'CliError'
   readonly exitCode: number
-  constructor(message: string, exitCode: number = EXIT_FAILURE, options?: { cause?: unknown }) {
+  constructor(message: string, exitCode: number = EXIT_FAILURE, options?: ErrorCause) {
     super(message, options)
-    this.name = 'CliError'
     this.exitCode = exitCode
   }
 }
 
 /** The command line is wrong: exit 2. */
 export class UsageError extends CliError {
+  override name = 'UsageError'
   constructor(message: string) {
     super(message, EXIT_USAGE)
-    this.name = 'UsageError'
   }
 }

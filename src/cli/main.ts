@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander'
 import { ConfigError } from '../config-error.js'
+import { coerceError } from '../errors.js'
 import { KeyConfigError } from '../verify/index.js'
 import { VERSION } from '../version.js'
 import { registerDestinations } from './commands/destinations.js'
@@ -121,7 +122,7 @@ program.parseAsync().catch((error: unknown) => {
         'stop it, or choose another port with --port or PORT',
     )
   } else {
-    console.error(`ghl-gateway: ${(error as Error).message ?? error}`)
+    console.error(`ghl-gateway: ${coerceError(error).message}`)
   }
   process.exit(EXIT_FAILURE)
 })

@@ -142,7 +142,7 @@ export const envSchema = z.object({
       })
       return z.NEVER
     }),
-  /** Config file with sources (and later destinations); default ./ghl-gateway.config.{yaml,yml,json} if present. */
+  /** Config file (sources, destinations, renames, egress); default ./ghl-gateway.config.{yaml,yml,json} if present. */
   GATEWAY_CONFIG: nonEmpty,
   /** How long the first SIGTERM waits for in-flight work before closing. @default 10s */
   SHUTDOWN_TIMEOUT: duration('SHUTDOWN_TIMEOUT', 10_000),

@@ -8,12 +8,13 @@ import { headerName } from '../destinations/headers.js'
 import { destinationSchema } from '../destinations/schema.js'
 import { parseDuration } from '../duration.js'
 import { type Env, substituteEnv } from '../env-substitution.js'
+import { coerceError } from '../errors.js'
 import { strictObject } from '../strict-object.js'
 import { formatIssues } from '../zod-issues.js'
 
 /**
  * The config file (`ghl-gateway.config.yaml|yml|json`): what cannot live in a flat environment —
- * extra webhook sources today, destinations and type renames as they land. Strings may reference
+ * extra webhook sources, destinations, the egress allow-list and type renames. Strings may reference
  * environment variables as `${NAME}` so secrets stay out of the file.
  */
 
@@ -157,7 +158,7 @@ export function loadConfigFile(path: string | undefined, env: Env): FileConfig {
     const text = readFileSync(path, 'utf8')
     document = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text)
   } catch (err) {
-    const message = (err as Error).message
+    const message = coerceError(err).message
     // `token: ${X}` inside `{ … }` or `[ … ]`: YAML reads the braces as a nested mapping.
     const hint = /flow-map-start|flow-seq-start/.test(message)
       ? // biome-ignore lint/suspicious/noTemplateCurlyInString: the config file syntax is the subject

@@ -2,6 +2,7 @@ import { misspeltPatterns } from '../catalog/event-patterns.js'
 import { createTypeMapper, type TypeMapper } from '../catalog/rename.js'
 import { ConfigError } from '../config-error.js'
 import type { Env } from '../env-substitution.js'
+import { coerceError } from '../errors.js'
 import { formatIssues } from '../zod-issues.js'
 import { type EnvConfig, envSchema } from './env.js'
 import { type FileConfig, findConfigFile, loadConfigFile } from './file.js'
@@ -51,7 +52,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
   try {
     types = createTypeMapper(file.renames)
   } catch (error) {
-    throw new ConfigError(`config file ${configFile}: renames: ${(error as Error).message}`)
+    throw new ConfigError(`config file ${configFile}: renames: ${coerceError(error).message}`)
   }
   const misspelt = file.destinations.flatMap((destination, i) =>
     misspeltPatterns(destination, types).map((p) => `destinations.${i}.events.${p.index}: ${p.message}`),

@@ -1,6 +1,5 @@
-import { isUtf8 } from 'node:buffer'
-import type { AnyGhlEvent, TypeMapper } from '../catalog/index.js'
-import { parseFormBody } from '../catalog/parse-body.js'
+import { type AnyGhlEvent, publishedType, type TypeMapper } from '../catalog/index.js'
+import { parseStoredBody } from '../catalog/parse-body.js'
 import type { StoredEvent } from '../store/types.js'
 
 /**
@@ -9,19 +8,13 @@ import type { StoredEvent } from '../store/types.js'
  * sender sent it, parsed; destinations that want the bytes use the raw body instead.
  */
 export function envelopeOf(event: StoredEvent, types: TypeMapper): AnyGhlEvent {
-  const type =
-    event.eventType === null
-      ? `${event.source}.event`
-      : event.eventName !== null
-        ? types.toType(event.eventType)
-        : event.eventType
   const tenant: AnyGhlEvent['tenant'] = {}
   if (event.locationId !== null) tenant.locationId = event.locationId
   if (event.companyId !== null) tenant.companyId = event.companyId
   return {
     id: event.id,
     source: event.source,
-    type,
+    type: publishedType(event, types),
     ghlType: event.ghlType,
     name: (event.eventName ?? 'unknown') as AnyGhlEvent['name'],
     tenant,
@@ -31,18 +24,4 @@ export function envelopeOf(event: StoredEvent, types: TypeMapper): AnyGhlEvent {
     webhookId: event.webhookId,
     data: parseStoredBody(event),
   } as AnyGhlEvent
-}
-
-/** The stored body as a value: JSON, a form as an object, or the text when it is neither. */
-export function parseStoredBody(event: Pick<StoredEvent, 'rawBody' | 'bodyFormat'>): unknown {
-  if (event.bodyFormat === 'form') return parseFormBody(event.rawBody)
-  const raw = event.rawBody
-  const bom = raw.length >= 3 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf
-  const bytes = bom ? raw.subarray(3) : raw
-  if (!isUtf8(bytes)) return null
-  try {
-    return JSON.parse(bytes.toString('utf8'))
-  } catch {
-    return bytes.toString('utf8')
-  }
 }

@@ -2,7 +2,7 @@ import { misspeltPatterns } from '../catalog/event-patterns.js'
 import type { TypeMapper } from '../catalog/index.js'
 import type { SubscriberRegistry } from '../dispatch/registry.js'
 import { type Env, substituteEnv } from '../env-substitution.js'
-import { GatewayError } from '../errors.js'
+import { coerceError, GatewayError } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import type { Store, StoredDestination } from '../store/types.js'
 import { formatIssues } from '../zod-issues.js'
@@ -205,7 +205,7 @@ export function parseDestinationDocument(document: unknown, env: Env): { definit
   try {
     resolved = substituteEnv(document, env)
   } catch (error) {
-    throw new GatewayError('invalid_request', `invalid destination: ${(error as Error).message}`)
+    throw new GatewayError('invalid_request', `invalid destination: ${coerceError(error).message}`)
   }
   const result = destinationSchema.safeParse(resolved)
   if (!result.success) {

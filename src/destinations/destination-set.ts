@@ -2,7 +2,7 @@ import type { LookupFunction } from 'node:net'
 import type { TypeMapper } from '../catalog/index.js'
 import type { SubscriberRegistry } from '../dispatch/registry.js'
 import type { Env } from '../env-substitution.js'
-import { GatewayError } from '../errors.js'
+import { coerceError, GatewayError } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import type { Metrics } from '../observe/metrics.js'
 import type { DestinationState, Store, StoredDestination } from '../store/types.js'
@@ -175,7 +175,7 @@ export class DestinationSet {
       } catch (error) {
         this.#reportOnce(
           `apply:${row.id}:${row.updatedAt}`,
-          `destination ${row.id}: ${(error as Error).message}`,
+          `destination ${row.id}: ${coerceError(error).message}`,
         )
       }
     }
@@ -214,7 +214,7 @@ export class DestinationSet {
     } catch (error) {
       this.#reportOnce(
         `${key}`,
-        `destination ${row.id} cannot run in this process: ${(error as Error).message}; its deliveries wait`,
+        `destination ${row.id} cannot run in this process: ${coerceError(error).message}; its deliveries wait`,
       )
       if (current) this.forget(row.id)
       return current !== undefined
@@ -240,7 +240,7 @@ export class DestinationSet {
     } catch (error) {
       this.#reportOnce(
         key,
-        `orphaned destination ${row.id}: its stored definition does not load (${(error as Error).message}); new events get no deliveries for it`,
+        `orphaned destination ${row.id}: its stored definition does not load (${coerceError(error).message}); new events get no deliveries for it`,
       )
       if (current) this.forget(row.id)
       return current !== undefined

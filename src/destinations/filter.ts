@@ -1,3 +1,4 @@
+import { readPath } from '../catalog/index.js'
 import type { MatchableEvent } from '../dispatch/subscribers.js'
 import type { DestinationFilter, FilterPredicate } from './filter-schema.js'
 
@@ -62,22 +63,6 @@ function reader(key: string): Read {
   }
   const path = key.split('.').slice(1)
   return (e) => readPath(e.body, path)
-}
-
-/** Own properties only (never `constructor` or `__proto__`); array indexes as path segments. */
-export function readPath(value: unknown, path: readonly string[]): unknown {
-  let node = value
-  for (const segment of path) {
-    if (node === null || typeof node !== 'object') return undefined
-    if (Array.isArray(node)) {
-      if (!/^\d+$/.test(segment)) return undefined
-      node = node[Number(segment)]
-    } else {
-      if (!Object.hasOwn(node, segment)) return undefined
-      node = (node as Record<string, unknown>)[segment]
-    }
-  }
-  return node
 }
 
 function predicateTest(predicate: FilterPredicate): (value: unknown) => boolean {

@@ -1,3 +1,5 @@
+import { readPath } from '../catalog/index.js'
+
 /**
  * Secrets in destination documents: the admin API shows them as `***` — except `${NAME}`
  * references, which are not secrets — and a PUT that sends `***` back keeps the stored value,
@@ -18,12 +20,12 @@ type Doc = Record<string, unknown>
 export function redactSecrets(doc: Doc): Doc {
   const copy = structuredClone(doc)
   for (const path of secretPaths(copy)) {
-    const value = getAt(copy, path)
+    const value = readPath(copy, path)
     if (typeof value === 'string' && ENV_REFERENCE.test(value)) continue
     setAt(copy, path, REDACTED)
   }
   for (const path of URL_PATHS) {
-    const url = getAt(copy, path)
+    const url = readPath(copy, path)
     if (typeof url === 'string') setAt(copy, path, redactQuery(url))
   }
   return copy
@@ -37,15 +39,15 @@ export function restoreSecrets(incoming: Doc, previous: Doc | undefined): { doc:
   const doc = structuredClone(incoming)
   const missing: string[] = []
   for (const path of secretPaths(doc)) {
-    if (getAt(doc, path) !== REDACTED) continue
-    const kept = previous === undefined ? undefined : getAt(previous, path)
+    if (readPath(doc, path) !== REDACTED) continue
+    const kept = previous === undefined ? undefined : readPath(previous, path)
     if (typeof kept === 'string' && kept !== REDACTED) setAt(doc, path, kept)
     else missing.push(path.join('.'))
   }
   for (const path of URL_PATHS) {
-    const url = getAt(doc, path)
+    const url = readPath(doc, path)
     if (typeof url !== 'string') continue
-    const kept = previous === undefined ? undefined : getAt(previous, path)
+    const kept = previous === undefined ? undefined : readPath(previous, path)
     const restored = restoreQuery(url, typeof kept === 'string' ? kept : undefined)
     if (restored === undefined) missing.push(path.join('.'))
     else setAt(doc, path, restored)
@@ -109,18 +111,9 @@ function restoreQuery(url: string, previous: string | undefined): string | undef
   return joinUrl(split.base, query)
 }
 
-function getAt(doc: unknown, path: readonly (string | number)[]): unknown {
-  let node = doc
-  for (const key of path) {
-    if (node === null || typeof node !== 'object') return undefined
-    node = (node as Record<string | number, unknown>)[key]
-  }
-  return node
-}
-
-function setAt(doc: unknown, path: readonly (string | number)[], value: unknown): void {
-  let node = doc as Record<string | number, unknown>
-  for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, unknown>
+function setAt(doc: unknown, path: readonly string[], value: unknown): void {
+  let node = doc as Record<string, unknown>
+  for (const key of path.slice(0, -1)) node = node[key] as Record<string, unknown>
   node[path.at(-1)!] = value
 }
 
@@ -142,8 +135,8 @@ export function secretPaths(definition: {
   signing?: unknown
   headers?: unknown
   publicHeaders?: unknown
-}): (string | number)[][] {
-  const paths: (string | number)[][] = []
+}): string[][] {
+  const paths: string[][] = []
   const auth = definition.auth as Record<string, unknown> | undefined
   if (auth && typeof auth === 'object') {
     for (const key of ['token', 'value', 'password', 'clientSecret'])
@@ -151,7 +144,7 @@ export function secretPaths(definition: {
   }
   const signing = definition.signing as { secrets?: unknown } | undefined
   if (signing && Array.isArray(signing.secrets))
-    for (let i = 0; i < signing.secrets.length; i++) paths.push(['signing', 'secrets', i])
+    for (let i = 0; i < signing.secrets.length; i++) paths.push(['signing', 'secrets', String(i)])
   const headers = definition.headers as Record<string, unknown> | undefined
   if (headers && typeof headers === 'object') {
     const shown = Array.isArray(definition.publicHeaders)

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { retryPolicy } from '../dispatch/retry-policy.js'
 import { parseDuration } from '../duration.js'
+import { coerceError } from '../errors.js'
 import { strictObject } from '../strict-object.js'
 import { decodeStandardSecret } from '../verify/standard-webhooks.js'
 import { filterSchema } from './filter-schema.js'
@@ -272,7 +273,7 @@ export const destinationSchema = strictObject({
   try {
     retryPolicy(d.retry)
   } catch (error) {
-    ctx.addIssue({ code: 'custom', path: ['retry'], message: (error as Error).message })
+    ctx.addIssue({ code: 'custom', path: ['retry'], message: coerceError(error).message })
   }
   if (d.rateLimit.burst !== undefined && d.rateLimit.perSecond === undefined) {
     ctx.addIssue({ code: 'custom', path: ['rateLimit', 'burst'], message: 'burst needs perSecond' })

@@ -2,9 +2,9 @@ import { type CompiledSubscriber, compileSubscriber, type Subscriber } from './s
 
 /**
  * The subscribers of this process: handlers registered with `gateway.on()` and destinations.
- * Ingest plans deliveries for all of them; the worker claims deliveries only for the ones whose
- * code it has (`canRun`), so during a rolling deploy an old process never takes a delivery for a
- * handler it does not know.
+ * Ingest plans deliveries for all of them; the worker claims deliveries only for the subscribers
+ * listed here (its claim slots name them), so during a rolling deploy an old process never takes a
+ * delivery for a handler it does not know.
  */
 export class SubscriberRegistry {
   readonly #subscribers = new Map<string, CompiledSubscriber>()

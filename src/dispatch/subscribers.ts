@@ -41,8 +41,8 @@ export interface Subscriber {
 /** What matching sees of an event: its classification and its parsed body. */
 export interface MatchableEvent {
   source: string
-  /** The published type (canonical after renames, or a source's own type). */
-  type: string | null
+  /** The published type (`publishedType`). */
+  type: string
   event: NewEvent
   body: unknown
 }

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import type { TypeMapper } from '../catalog/index.js'
+import { publishedType, type TypeMapper } from '../catalog/index.js'
 import type { AttemptResult, ClaimedDelivery, InsertOutcome, NewEvent } from '../store/types.js'
 
 /**
@@ -23,8 +23,8 @@ export interface LiveEvent {
   /** The stored event's id (for a duplicate: the first copy's). */
   id: string
   source: string
-  /** The published type (renames applied), a source's own type, or null. */
-  type: string | null
+  /** The published type (`publishedType`: renames applied, a source's own type, or `<source>.event`). */
+  type: string
   /** GHL doc name (`ContactCreate`), `unknown`, or null for other sources. */
   name: string | null
   ghlType: string | null
@@ -53,7 +53,7 @@ export interface LiveDelivery {
   at: string
   // The event's fields the stream filters on.
   source: string
-  type: string | null
+  type: string
   name: string | null
   locationId: string | null
 }
@@ -168,11 +168,6 @@ export function liveDelivery(
   }
 }
 
-function publishedType(event: { eventType: string | null; eventName: string | null }, types: TypeMapper) {
-  if (event.eventType === null) return null
-  return event.eventName !== null ? types.toType(event.eventType) : event.eventType
-}
-
 export function matchesLive(filter: LiveFilter, message: LiveMessage): boolean {
   if (filter.kind !== undefined && message.kind !== filter.kind) return false
   if (filter.source !== undefined && message.source !== filter.source) return false
@@ -181,7 +176,7 @@ export function matchesLive(filter: LiveFilter, message: LiveMessage): boolean {
     const { type } = filter
     if (type.endsWith('*')) {
       const prefix = type.slice(0, -1)
-      if (!(message.type?.startsWith(prefix) || message.name?.startsWith(prefix))) return false
+      if (!(message.type.startsWith(prefix) || message.name?.startsWith(prefix))) return false
     } else if (message.type !== type && message.name !== type) {
       return false
     }

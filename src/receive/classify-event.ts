@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { classifyGhlBody, ghlWebhookId } from '../catalog/index.js'
+import { classifyGhlBody, ghlWebhookId, readPath } from '../catalog/index.js'
 import type { EventClassification } from '../store/types.js'
 import type { SourceRuntime } from './sources.js'
 
@@ -62,6 +62,11 @@ function senderKey(
   const hash = createHash('sha256')
   for (const id of usable) hash.update(id).update('\n')
   return { webhookId: null, dedupeKey: `items:sha256:${hash.digest('hex')}` }
+}
+
+/** The body's hash as stored (`sha256:<hex>`): the dedupe key when the sender gives no id. */
+export function contentHashOf(raw: Buffer): string {
+  return `sha256:${createHash('sha256').update(raw).digest('hex')}`
 }
 
 /** The events a body carries: the items of an array, else the body itself. */
@@ -135,13 +140,4 @@ export function classifyOther(
       classification: null,
     },
   }
-}
-
-function readPath(body: unknown, path: readonly string[]): unknown {
-  let node = body
-  for (const key of path) {
-    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, key)) return undefined
-    node = (node as Record<string, unknown>)[key]
-  }
-  return node
 }

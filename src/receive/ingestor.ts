@@ -1,4 +1,4 @@
-import { GatewayError, RETRY_AFTER_SECONDS } from '../errors.js'
+import { coerceError, GatewayError, RETRY_AFTER_SECONDS } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import type { Metrics } from '../observe/metrics.js'
 import { GroupCommit, QueueFullError } from '../store/group-commit.js'
@@ -74,7 +74,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
         outcomes = await store.insertEvents(events)
       } catch (error) {
         if (store.isUnavailableError(error))
-          lastFailure = { at: Date.now(), message: (error as Error).message }
+          lastFailure = { at: Date.now(), message: coerceError(error).message }
         throw error
       }
       lastCommitOkAt = Date.now()

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { TypeMapper } from '../catalog/index.js'
+import { publishedType, type TypeMapper } from '../catalog/index.js'
 import { parseFormBody, parseJsonBody } from '../catalog/parse-body.js'
 import type { SubscriberRegistry } from '../dispatch/registry.js'
 import { planDeliveries } from '../dispatch/subscribers.js'
@@ -11,7 +10,7 @@ import type { Logger } from '../observe/logger.js'
 import type { Metrics } from '../observe/metrics.js'
 import type { NewEvent, Verification } from '../store/types.js'
 import { fingerprint } from '../verify/index.js'
-import { classifyGhl, classifyOther } from './classify-event.js'
+import { classifyGhl, classifyOther, contentHashOf } from './classify-event.js'
 import type { Ingestor } from './ingestor.js'
 import type { MediaType, SourceRuntime } from './sources.js'
 
@@ -175,7 +174,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
         flags.push('timestamp_outside_window')
       }
     }
-    const contentHash = `sha256:${createHash('sha256').update(raw).digest('hex')}`
+    const contentHash = contentHashOf(raw)
 
     const event: NewEvent = {
       id: newId('evt', receivedAt),
@@ -196,10 +195,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
     }
     const subscribers = options.registry.list()
     if (subscribers.length) {
-      const type =
-        fields.eventType === null || fields.eventName === null
-          ? fields.eventType
-          : options.types.toType(fields.eventType)
+      const type = publishedType(event, options.types)
       event.deliveries = planDeliveries({ source: source.id, type, event, body }, subscribers, receivedAt)
     }
     submitted()

@@ -1,3 +1,5 @@
+import { BaseError } from '../errors.js'
+
 /**
  * What to tell a person whose database cannot be used: the sentence and the fix `ghl-gateway doctor`
  * prints as its database check, and `serve` prints when it cannot start. One text for both, so the
@@ -26,9 +28,9 @@ export function databaseProblem(location: string, error: unknown): DatabaseProbl
 }
 
 /** The store could not be opened or migrated at start; the message says what to check. */
-export class DatabaseUnavailableError extends Error {
+export class DatabaseUnavailableError extends BaseError {
+  override name = 'DatabaseUnavailableError'
   constructor(problem: DatabaseProblem, cause: unknown) {
     super(`${problem.message}; ${problem.fix} (\`ghl-gateway doctor\` checks it)`, { cause })
-    this.name = 'DatabaseUnavailableError'
   }
 }

@@ -40,6 +40,7 @@ export function rowToDelivery(row: Row, time: (value: unknown) => number): Deliv
 export function rowToDeliverySummary(row: Row, time: (value: unknown) => number): DeliverySummary {
   return {
     ...rowToDelivery(row, time),
+    source: row.source as string,
     eventType: row.event_type as string | null,
     eventName: row.event_name as string | null,
     locationId: row.location_id as string | null,

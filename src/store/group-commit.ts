@@ -1,3 +1,5 @@
+import { BaseError } from '../errors.js'
+
 /**
  * Group commit: requests that arrive together are written in one transaction.
  *
@@ -43,10 +45,10 @@ interface Waiter<T, R> {
   reject: (error: unknown) => void
 }
 
-export class QueueFullError extends Error {
+export class QueueFullError extends BaseError {
+  override name = 'QueueFullError'
   constructor(limit: number) {
     super(`more than ${limit} events are waiting to be committed`)
-    this.name = 'QueueFullError'
   }
 }
 

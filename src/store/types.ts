@@ -218,6 +218,8 @@ export interface DeliveryFilter {
 }
 
 export interface DeliverySummary extends Delivery {
+  /** The event's source. */
+  source: string
   eventType: string | null
   eventName: string | null
   locationId: string | null

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { coerceError } from '../../errors.js'
 import type { LiveDelivery, LiveEvent } from '../../observe/live-stream.js'
 import { AdminApiError, type AdminClient, clientFor } from '../admin-client.js'
 import { ADMIN_ENV_HELP as ENV_HELP, withConnection } from '../options.js'
@@ -84,7 +85,7 @@ async function tail(api: AdminClient, flags: TailFlags): Promise<void> {
     } catch (error) {
       // The first connection, a refused token or a disabled API: one sentence, exit 1.
       if (!connected || error instanceof AdminApiError) throw error
-      note(`${(error as Error).message.replace(/; start one.*$/, '')}; retrying in ${seconds(retryMs)}`)
+      note(`${coerceError(error).message.replace(/; start one.*$/, '')}; retrying in ${seconds(retryMs)}`)
       await sleep(retryMs)
       retryMs = Math.min(retryMs * 2, MAX_RETRY_MS)
       continue
@@ -148,7 +149,7 @@ function read(
       try {
         parser.push(chunk)
       } catch (error) {
-        reason = (error as Error).message
+        reason = coerceError(error).message
         stream.close()
       }
     })

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { configFileText, type GatewayConfig } from '../../config/index.js'
+import { coerceError } from '../../errors.js'
 import { openStore } from '../../store/open-store.js'
 import type { Check } from './check.js'
 import { sqlitePath } from './system-checks.js'
@@ -53,7 +54,7 @@ export async function checkDestinations(config: GatewayConfig, cwd: string): Pro
       {
         name: 'destinations',
         status: 'info',
-        message: `not checked: ${(error as Error).message}`,
+        message: `not checked: ${coerceError(error).message}`,
       },
     ]
   } finally {

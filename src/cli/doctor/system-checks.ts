@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, statfsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import type { GatewayConfig } from '../../config/index.js'
+import { coerceError } from '../../errors.js'
 import { databaseProblem } from '../../store/database-problem.js'
 import { parseDatabaseUrl, withoutPassword } from '../../store/database-url.js'
 import { openStore } from '../../store/open-store.js'
@@ -182,7 +183,7 @@ export async function checkClock(timeUrl: string | undefined): Promise<Check> {
     return {
       name: 'clock',
       status: 'warn',
-      message: `could not reach ${timeUrl}: ${(error as Error).message}`,
+      message: `could not reach ${timeUrl}: ${coerceError(error).message}`,
       fix: 'check the URL or drop --time-url',
     }
   }

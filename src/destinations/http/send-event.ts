@@ -1,4 +1,4 @@
-import type { TypeMapper } from '../../catalog/index.js'
+import { publishedType, type TypeMapper } from '../../catalog/index.js'
 import { coerceError } from '../../errors.js'
 import type { StoredEvent } from '../../store/types.js'
 import { signStandardWebhook } from '../../verify/standard-webhooks.js'
@@ -124,12 +124,6 @@ function outcomeOf(result: HttpResult): HttpOutcome {
   return result.kind === 'response'
     ? { kind: 'response', status: result.status, headers: result.headers }
     : { kind: 'error', error: result.error }
-}
-
-/** The type subscribers see (renamed when the config renames it), as the envelope has it. */
-function publishedType(event: StoredEvent, types: TypeMapper): string {
-  if (event.eventType === null) return `${event.source}.event`
-  return event.eventName !== null ? types.toType(event.eventType) : event.eventType
 }
 
 function appendQuery(url: string, query: string): string {

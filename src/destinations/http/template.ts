@@ -1,5 +1,5 @@
+import { readPath } from '../../catalog/index.js'
 import { stringifyJson } from '../../json-depth.js'
-import { readPath } from '../filter.js'
 
 /**
  * `payload: template` — a JSON value whose strings may hold `{{path}}` placeholders, rendered per

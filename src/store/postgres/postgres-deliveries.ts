@@ -238,7 +238,7 @@ export function postgresDeliveries(
       const before = page.cursor === undefined ? undefined : decodeCursor(page.cursor)
       const cursor = before === undefined ? '' : `${where ? ' AND' : 'WHERE'} d.seq < ${Number(before)}`
       const { rows } = await pool.query<Row>(
-        `SELECT ${DELIVERY_COLUMNS}, e.event_type, e.event_name, e.location_id, e.company_id
+        `SELECT ${DELIVERY_COLUMNS}, e.source, e.event_type, e.event_name, e.location_id, e.company_id
          FROM deliveries d JOIN events e ON e.id = d.event_id ${where}${cursor}
          ORDER BY d.seq DESC LIMIT $${values.length + 1}`,
         [...values, page.limit + 1],

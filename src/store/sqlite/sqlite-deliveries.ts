@@ -218,7 +218,7 @@ export function sqliteDeliveries(db: Database.Database, getEvent: (id: string) =
       const before = page.cursor === undefined ? undefined : decodeCursor(page.cursor)
       const cursor = before === undefined ? '' : `${where ? ' AND' : 'WHERE'} d.seq < ${Number(before)}`
       const rows = db
-        .prepare(`SELECT ${DELIVERY_COLUMNS}, e.event_type, e.event_name, e.location_id, e.company_id
+        .prepare(`SELECT ${DELIVERY_COLUMNS}, e.source, e.event_type, e.event_name, e.location_id, e.company_id
           FROM deliveries d JOIN events e ON e.id = d.event_id ${where}${cursor} ORDER BY d.seq DESC LIMIT ?`)
         .all(...values, page.limit + 1) as Row[]
       const items = rows.slice(0, page.limit).map((row) => rowToDeliverySummary(row, ms))
