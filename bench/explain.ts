@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { openStore } from '../src/store/open-store.js'
-import { claimSql } from '../src/store/postgres/postgres-deliveries.js'
+import { claimSql } from '../src/store/postgres/claim-deliveries.js'
 import { startBenchPostgres } from './lib/postgres.js'
 
 const { values } = parseArgs({

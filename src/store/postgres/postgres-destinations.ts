@@ -1,6 +1,6 @@
 import type pg from 'pg'
-import { OPEN_STATES_SQL } from '../delivery-rows.js'
-import type { DestinationState, Store, StoredDestination } from '../types.js'
+import { OPEN_STATES_SQL } from '../sql/delivery-states-sql.js'
+import type { DestinationState, DestinationStore, StoredDestination } from '../types.js'
 
 /**
  * The destination half of the PostgreSQL store. The state rule on writes: `enabled: false` makes a
@@ -11,20 +11,6 @@ import type { DestinationState, Store, StoredDestination } from '../types.js'
  */
 
 type Row = Record<string, unknown>
-type DestinationMethods = Pick<
-  Store,
-  | 'listDestinations'
-  | 'getDestination'
-  | 'insertDestination'
-  | 'replaceDestination'
-  | 'setDestinationState'
-  | 'claimConfigDestinations'
-  | 'releaseConfigDestinations'
-  | 'orphanConfigDestinations'
-  | 'countOpenDeliveries'
-  | 'deleteDestination'
->
-
 const COLUMNS =
   'id, origin, definition, state, state_reason, config_seen_at, orphaned_at, created_at, updated_at'
 const at = (ms: number) => new Date(ms)
@@ -44,7 +30,7 @@ function rowToDestination(row: Row): StoredDestination {
   }
 }
 
-export function postgresDestinations(pool: pg.Pool, json: (value: unknown) => string): DestinationMethods {
+export function postgresDestinations(pool: pg.Pool, json: (value: unknown) => string): DestinationStore {
   return {
     async listDestinations() {
       const { rows } = await pool.query<Row>(`SELECT ${COLUMNS} FROM destinations ORDER BY created_at, id`)

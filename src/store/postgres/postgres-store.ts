@@ -1,18 +1,13 @@
 import pg from 'pg'
-import { encodeCursor } from '../cursor.js'
-import {
-  INSERT_COLUMNS,
-  type RowDecoding,
-  rowToEvent,
-  rowToSummary,
-  SUMMARY_COLUMNS,
-} from '../event-columns.js'
-import { eventConditions, renderWhere } from '../event-filter.js'
-import { loadMigrations, planMigrations, statusOf } from '../migrations.js'
+import { EVENT_COLUMNS, INSERT_COLUMNS, rowToEvent } from '../event-columns.js'
+import { loadMigrations, migrationLabel, planMigrations, statusOf } from '../migrations.js'
+import { postgresDialect } from '../sql/dialect.js'
+import { sharedEvents } from '../sql/shared-events.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
 import { postgresDeliveries } from './postgres-deliveries.js'
 import { postgresDestinations } from './postgres-destinations.js'
 import { postgresRateBuckets } from './postgres-rate-buckets.js'
+import { postgresRunner } from './postgres-runner.js'
 import { listenForWork, WORK_CHANNEL } from './work-listener.js'
 
 export interface PostgresStoreOptions {
@@ -121,8 +116,6 @@ function deliveryColumns(events: readonly NewEvent[]): unknown[][] {
   ]
 }
 
-const DECODE: RowDecoding = { json: (value) => value, time: (value) => (value as Date).getTime() }
-
 type Row = Record<string, unknown>
 
 const groupKey = (source: string, dedupeKey: string) => `${source}\u0000${dedupeKey}`
@@ -140,12 +133,10 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   // Without a listener an error on an idle client (server restart) would crash the process.
   pool.on('error', (error) => options.onPoolError?.(error))
 
+  const runner = postgresRunner(pool)
   const eventsById = async (ids: string[]) => {
-    const { rows } = await pool.query<Row>(
-      `SELECT ${SUMMARY_COLUMNS}, headers, raw_body FROM events WHERE id = ANY($1)`,
-      [ids],
-    )
-    return new Map(rows.map((row) => [row.id as string, rowToEvent(row, DECODE)]))
+    const { rows } = await pool.query<Row>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ANY($1)`, [ids])
+    return new Map(rows.map((row) => [row.id as string, rowToEvent(row, postgresDialect.decode)]))
   }
 
   return {
@@ -182,7 +173,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
             await client.query('ROLLBACK')
             throw error
           }
-          applied.push(`${String(migration.version).padStart(4, '0')}_${migration.name}`)
+          applied.push(migrationLabel(migration))
         }
         return { applied, current: rows.length + plan.pending.length, unknown: plan.unknown }
       } finally {
@@ -236,27 +227,14 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     async getEvent(id) {
       const { rows } = await pool.query<Row>({
         name: 'get_event',
-        text: `SELECT ${SUMMARY_COLUMNS}, headers, raw_body FROM events WHERE id = $1`,
+        text: `SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1`,
         values: [id],
       })
-      return rows[0] ? rowToEvent(rows[0], DECODE) : undefined
+      return rows[0] ? rowToEvent(rows[0], postgresDialect.decode) : undefined
     },
 
-    async listEvents(filter, page) {
-      const { where, values } = renderWhere(
-        eventConditions(filter, page, (ms) => new Date(ms)),
-        'dollar',
-      )
-      const { rows } = await pool.query<Row>(
-        `SELECT ${SUMMARY_COLUMNS} FROM events ${where} ORDER BY seq DESC LIMIT $${values.length + 1}`,
-        [...values, page.limit + 1],
-      )
-      const items = rows.slice(0, page.limit).map((row) => rowToSummary(row, DECODE))
-      const last = items.at(-1)
-      return { items, nextCursor: rows.length > page.limit && last ? encodeCursor(last.seq) : null }
-    },
-
-    ...postgresDeliveries(pool, eventsById),
+    ...sharedEvents(runner),
+    ...postgresDeliveries(pool, runner, eventsById),
     ...postgresRateBuckets(pool),
     ...postgresDestinations(pool, jsonForPostgres),
 

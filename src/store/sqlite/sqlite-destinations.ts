@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3'
-import { OPEN_STATES_SQL } from '../delivery-rows.js'
-import type { DestinationState, Store, StoredDestination } from '../types.js'
+import { OPEN_STATES_SQL } from '../sql/delivery-states-sql.js'
+import type { WriteGate } from '../sql/runner.js'
+import type { DestinationState, DestinationStore, StoredDestination } from '../types.js'
 
 /**
  * The destination half of the SQLite store. The state rule on writes: `enabled: false` makes a
@@ -10,20 +11,6 @@ import type { DestinationState, Store, StoredDestination } from '../types.js'
  */
 
 type Row = Record<string, unknown>
-type DestinationMethods = Pick<
-  Store,
-  | 'listDestinations'
-  | 'getDestination'
-  | 'insertDestination'
-  | 'replaceDestination'
-  | 'setDestinationState'
-  | 'claimConfigDestinations'
-  | 'releaseConfigDestinations'
-  | 'orphanConfigDestinations'
-  | 'countOpenDeliveries'
-  | 'deleteDestination'
->
-
 const COLUMNS =
   'id, origin, definition, state, state_reason, config_seen_at, orphaned_at, created_at, updated_at'
 
@@ -41,7 +28,7 @@ function rowToDestination(row: Row): StoredDestination {
   }
 }
 
-export function sqliteDestinations(db: Database.Database) {
+export function sqliteDestinations(db: Database.Database, write: WriteGate) {
   const statements = () => ({
     list: db.prepare(`SELECT ${COLUMNS} FROM destinations ORDER BY created_at, id`),
     get: db.prepare(`SELECT ${COLUMNS} FROM destinations WHERE id = ?`),
@@ -113,7 +100,7 @@ export function sqliteDestinations(db: Database.Database) {
     return back
   })
 
-  const methods: DestinationMethods = {
+  const methods: DestinationStore = {
     async listDestinations() {
       return (s().list.all() as Row[]).map(rowToDestination)
     },
@@ -121,7 +108,7 @@ export function sqliteDestinations(db: Database.Database) {
       const row = s().get.get(id) as Row | undefined
       return row ? rowToDestination(row) : undefined
     },
-    async insertDestination(d, now) {
+    insertDestination: write(async (d, now) => {
       return (
         s().insert.run(
           d.id,
@@ -133,8 +120,8 @@ export function sqliteDestinations(db: Database.Database) {
           now,
         ).changes === 1
       )
-    },
-    async replaceDestination(d, now) {
+    }),
+    replaceDestination: write(async (d, now) => {
       return (
         s().replace.run({
           id: d.id,
@@ -144,8 +131,8 @@ export function sqliteDestinations(db: Database.Database) {
           enabled: d.enabled ? 1 : 0,
         }).changes === 1
       )
-    },
-    async setDestinationState(id, state, reason, now, from) {
+    }),
+    setDestinationState: write(async (id, state, reason, now, from) => {
       return db
         .transaction(() => {
           const current = s().get.get(id) as Row | undefined
@@ -155,19 +142,19 @@ export function sqliteDestinations(db: Database.Database) {
           return s().setState.run(state, reason, now, id).changes === 1
         })
         .immediate()
-    },
-    async claimConfigDestinations(ids, now, orphanReason) {
+    }),
+    claimConfigDestinations: write(async (ids, now, orphanReason) => {
       return ids.length ? claim.immediate(ids, now, orphanReason) : []
-    },
-    async releaseConfigDestinations(ids, claimedAt) {
+    }),
+    releaseConfigDestinations: write(async (ids, claimedAt) => {
       if (!ids.length) return
       db.transaction(() => {
         for (const id of ids) s().release.run(id, claimedAt)
       }).immediate()
-    },
-    async orphanConfigDestinations(seenBefore, now, reason) {
+    }),
+    orphanConfigDestinations: write(async (seenBefore, now, reason) => {
       return (s().orphan.all({ seenBefore, now, reason }) as string[]).sort()
-    },
+    }),
     async countOpenDeliveries(subscriberIds) {
       const counts = new Map<string, number>()
       for (const id of new Set(subscriberIds)) {
@@ -176,9 +163,9 @@ export function sqliteDestinations(db: Database.Database) {
       }
       return counts
     },
-    async deleteDestination(id, now, reason) {
+    deleteDestination: write(async (id, now, reason) => {
       return remove.immediate(id, now, reason)
-    },
+    }),
   }
   return { methods, reset: () => (prepared = undefined) }
 }
