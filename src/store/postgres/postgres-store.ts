@@ -2,6 +2,7 @@ import pg from 'pg'
 import { EVENT_COLUMNS, INSERT_COLUMNS, rowToEvent } from '../event-columns.js'
 import { loadMigrations, migrationLabel, planMigrations, statusOf } from '../migrations.js'
 import { postgresDialect } from '../sql/dialect.js'
+import { sharedDestinations } from '../sql/shared-destinations.js'
 import { sharedEvents } from '../sql/shared-events.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
 import { postgresDeliveries } from './postgres-deliveries.js'
@@ -85,21 +86,10 @@ const INSERT_EVENTS = `WITH inserted AS (
   )
   SELECT id, source, dedupe_key FROM inserted`
 
-/**
- * jsonb refuses the escape `\u0000`, which JSON.stringify writes for a NUL character. A signed body
- * may carry one (classification notes quote body text), so it becomes U+FFFD instead of failing the
- * insert. The lookbehind skips an escaped backslash followed by the literal text "u0000".
- */
-const JSON_NUL = /(?<!\\)((?:\\\\)*)\\u0000/g
-
-export function jsonForPostgres(value: unknown): string {
-  return JSON.stringify(value).replace(JSON_NUL, '$1\\ufffd')
-}
-
 /** Driver encoding per column kind: JSON as text (cast to jsonb), times as ISO text. */
 function encode(kind: (typeof INSERT_COLUMNS)[number]['kind'], value: unknown): unknown {
   if (value === null || value === undefined) return null
-  if (kind === 'json') return jsonForPostgres(value)
+  if (kind === 'json') return postgresDialect.encodeJson(value)
   if (kind === 'time') return new Date(value as number).toISOString()
   return value
 }
@@ -236,7 +226,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...sharedEvents(runner),
     ...postgresDeliveries(pool, runner, eventsById),
     ...postgresRateBuckets(pool),
-    ...postgresDestinations(pool, jsonForPostgres),
+    ...sharedDestinations(runner),
+    ...postgresDestinations(pool),
 
     async announceWork() {
       await pool.query(`SELECT pg_notify('${WORK_CHANNEL}', '')`)

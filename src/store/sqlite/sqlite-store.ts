@@ -4,6 +4,7 @@ import Database from 'better-sqlite3'
 import { EVENT_COLUMNS, INSERT_COLUMNS, rowToEvent } from '../event-columns.js'
 import { loadMigrations, migrationLabel, planMigrations, statusOf } from '../migrations.js'
 import { sqliteDialect } from '../sql/dialect.js'
+import { sharedDestinations } from '../sql/shared-destinations.js'
 import { sharedEvents } from '../sql/shared-events.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
 import { Checkpointer } from './checkpointer.js'
@@ -187,6 +188,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...sharedEvents(runner),
     ...deliveries.methods,
     ...sqliteRateBuckets(db, write),
+    ...sharedDestinations(runner),
     ...destinations.methods,
 
     // One process owns a SQLite file in practice; others sharing it rely on the worker's poll.
