@@ -15,7 +15,7 @@ import Database from 'better-sqlite3'
 import { Option } from 'commander'
 import pg from 'pg'
 import { openStore } from '../src/store/open-store.js'
-import { claimSql } from '../src/store/postgres/postgres-deliveries.js'
+import { claimSql } from '../src/store/postgres/claim-deliveries.js'
 import { benchCommand, int } from './lib/args.js'
 import { startBenchPostgres } from './lib/postgres.js'
 

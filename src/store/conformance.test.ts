@@ -1,71 +1,14 @@
 import { randomBytes } from 'node:crypto'
-import Database from 'better-sqlite3'
-import pg from 'pg'
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
-import { freshPostgresDatabase, freshSqliteFile } from '../../test/support/databases.js'
 import { sampleEvent } from '../../test/support/sample-event.js'
+import { postgresHarness, sqliteHarness } from '../../test/support/store-harness.js'
 import { newId } from '../ids.js'
-import { openStore } from './open-store.js'
 import type { Store } from './types.js'
 
 /**
  * The Store contract, run against both implementations. A behaviour one store has and the other
  * lacks is a bug in the one that lacks it.
  */
-
-interface Harness {
-  name: string
-  /** A store on an empty database. */
-  open(): Promise<Store>
-  /** A second store on the same database: what another gateway process would see. */
-  openSibling(): Store
-  /** Runs raw SQL on the database behind the store (test setup only). */
-  exec(sql: string): Promise<void>
-  cleanup(): Promise<void>
-}
-
-function sqliteHarness(): Harness {
-  let file: ReturnType<typeof freshSqliteFile>
-  return {
-    name: 'sqlite',
-    async open() {
-      file = freshSqliteFile()
-      return openStore({ url: file.url })
-    },
-    openSibling: () => openStore({ url: file.url }),
-    async exec(sql) {
-      const db = new Database(file.path)
-      db.exec(sql)
-      db.close()
-    },
-    async cleanup() {
-      file?.remove()
-    },
-  }
-}
-
-function postgresHarness(): Harness {
-  let database: Awaited<ReturnType<typeof freshPostgresDatabase>>
-  const dropped: (() => Promise<void>)[] = []
-  return {
-    name: 'postgres',
-    async open() {
-      database = await freshPostgresDatabase()
-      dropped.push(database.drop)
-      return openStore({ url: database.url, poolSize: 20 })
-    },
-    openSibling: () => openStore({ url: database.url, poolSize: 20 }),
-    async exec(sql) {
-      const client = new pg.Client({ connectionString: database.url })
-      await client.connect()
-      await client.query(sql)
-      await client.end()
-    },
-    async cleanup() {
-      for (const drop of dropped) await drop()
-    },
-  }
-}
 
 // Named rows: a bare function as the row would print its whole source in every test's title.
 describe.each([

@@ -1,15 +1,11 @@
-import { DELIVERY_STATES, OPEN_STATES } from './delivery-states.js'
-import type { Condition } from './event-filter.js'
+import { DELIVERY_STATES } from './delivery-states.js'
+import { stateList } from './sql/delivery-states-sql.js'
+import type { Dialect } from './sql/dialect.js'
+import { join, param, raw, type Sql, sql } from './sql/sql.js'
 import type { Attempt, Delivery, DeliveryFilter, DeliverySummary } from './types.js'
 
 /** Delivery and attempt rows → objects, shared by both stores (`time` converts their time type). */
 type Row = Record<string, unknown>
-
-/**
- * `('pending', 'leased', 'retry_scheduled')`: the open states as SQL literals. Literal, not a
- * parameter, so that SQLite's planner can match the partial indexes written with the same list.
- */
-export const OPEN_STATES_SQL = `(${OPEN_STATES.map((state) => `'${state}'`).join(', ')})`
 
 export const DELIVERY_COLUMNS = `d.seq, d.id, d.event_id, d.event_seq, d.subscriber_id, d.state, d.ordering_key,
   d.run_at, d.lease_owner, d.cycle, d.attempts, d.total_attempts, d.cycle_started_at, d.last_error,
@@ -73,53 +69,35 @@ export function rowToAttempt(
 }
 
 /** WHERE conditions over `deliveries d JOIN events e`, shared by both stores. */
-export function deliveryConditions(
-  filter: DeliveryFilter,
-  time: (ms: number) => unknown,
-  dialect: 'sqlite' | 'postgres',
-): Condition[] {
-  const conditions: Condition[] = []
+export function deliveryConditions(filter: DeliveryFilter, dialect: Dialect): Sql[] {
+  const conditions: Sql[] = []
   if (filter.states !== undefined) {
     // Literals, not parameters: SQLite uses a partial index (e.g. the dead-letter one) only when the
     // query text implies the index's WHERE. The states are a closed list, checked here.
     const states = filter.states.filter((state) => DELIVERY_STATES.includes(state))
-    const sql =
-      states.length === 0
-        ? 'FALSE'
-        : states.length === 1
-          ? `d.state = '${states[0]}'`
-          : `d.state IN (${states.map((st) => `'${st}'`).join(', ')})`
-    conditions.push({ sql: () => sql })
+    conditions.push(
+      raw(
+        states.length === 0
+          ? 'FALSE'
+          : states.length === 1
+            ? `d.state = '${states[0]}'`
+            : `d.state IN ${stateList(states)}`,
+      ),
+    )
   }
   if (filter.eventTypes !== undefined) {
     const types = filter.eventTypes
-    conditions.push({ sql: (p) => (types.length ? `e.event_type IN (${types.map(p).join(', ')})` : 'FALSE') })
+    conditions.push(types.length ? sql`e.event_type IN (${join(types.map(param), ', ')})` : raw('FALSE'))
   }
-  if (filter.subscriberId !== undefined) {
-    const value = filter.subscriberId
-    conditions.push({ sql: (p) => `d.subscriber_id = ${p(value)}` })
-  }
-  if (filter.eventId !== undefined) {
-    const value = filter.eventId
-    conditions.push({ sql: (p) => `d.event_id = ${p(value)}` })
-  }
+  if (filter.subscriberId !== undefined) conditions.push(sql`d.subscriber_id = ${param(filter.subscriberId)}`)
+  if (filter.eventId !== undefined) conditions.push(sql`d.event_id = ${param(filter.eventId)}`)
   if (filter.tenantId !== undefined) {
-    const value = filter.tenantId
-    conditions.push({ sql: (p) => `(e.location_id = ${p(value)} OR e.company_id = ${p(value)})` })
+    const tenant = filter.tenantId
+    conditions.push(sql`(e.location_id = ${param(tenant)} OR e.company_id = ${param(tenant)})`)
   }
-  if (filter.error !== undefined) {
-    // instr/strpos rather than LIKE: the text is matched literally, no wildcards to escape.
-    const value = filter.error
-    const position = dialect === 'sqlite' ? 'instr' : 'strpos'
-    conditions.push({ sql: (p) => `${position}(d.last_error, ${p(value)}) > 0` })
-  }
-  if (filter.since !== undefined) {
-    const value = time(filter.since)
-    conditions.push({ sql: (p) => `d.updated_at >= ${p(value)}` })
-  }
-  if (filter.until !== undefined) {
-    const value = time(filter.until)
-    conditions.push({ sql: (p) => `d.updated_at < ${p(value)}` })
-  }
+  if (filter.error !== undefined)
+    conditions.push(sql`${dialect.position(raw('d.last_error'), param(filter.error))} > 0`)
+  if (filter.since !== undefined) conditions.push(sql`d.updated_at >= ${param(dialect.time(filter.since))}`)
+  if (filter.until !== undefined) conditions.push(sql`d.updated_at < ${param(dialect.time(filter.until))}`)
   return conditions
 }

@@ -51,6 +51,18 @@ export const OPEN_STATES = [
   'retry_scheduled',
 ] as const satisfies readonly DeliveryState[]
 
+/** Open and not held by a worker: due now or at its retry time. */
+export const WAITING_STATES = ['pending', 'retry_scheduled'] as const satisfies readonly DeliveryState[]
+
+/** No work left (every state but the open ones): what a replay starts over. */
+export const FINISHED_STATES = ['succeeded', 'dead', 'discarded'] as const satisfies readonly DeliveryState[]
+
+/**
+ * Finished with nothing worth keeping: an event whose deliveries are all in these states may be
+ * pruned. A dead delivery is kept until it is replayed or discarded.
+ */
+export const SETTLED_STATES = ['succeeded', 'discarded'] as const satisfies readonly DeliveryState[]
+
 export function isOpen(state: DeliveryState): boolean {
   switch (state) {
     case 'pending':

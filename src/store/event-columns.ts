@@ -50,6 +50,9 @@ export const SUMMARY_COLUMNS = [
   'last_duplicate_at',
 ].join(', ')
 
+/** Columns of a whole event: a list row plus its headers and raw body. */
+export const EVENT_COLUMNS = `${SUMMARY_COLUMNS}, headers, raw_body`
+
 type Row = Record<string, unknown>
 
 /** How a store's driver hands back JSON and times. */

@@ -1,10 +1,6 @@
 import { decodeCursor } from './cursor.js'
+import { join, param, raw, type Sql, sql } from './sql/sql.js'
 import type { EventFilter, PageRequest } from './types.js'
-
-/** One condition of an event listing; each store renders its own placeholders. */
-export interface Condition {
-  sql: (placeholder: (value: unknown) => string) => string
-}
 
 /**
  * The WHERE conditions for `listEvents`, shared by both stores. `time` converts an epoch-ms bound
@@ -14,10 +10,10 @@ export function eventConditions(
   filter: EventFilter,
   page: PageRequest,
   time: (ms: number) => unknown,
-): Condition[] {
-  const conditions: Condition[] = []
+): Sql[] {
+  const conditions: Sql[] = []
   const equals = (column: string, value: unknown) => {
-    if (value !== undefined) conditions.push({ sql: (p) => `${column} = ${p(value)}` })
+    if (value !== undefined) conditions.push(sql`${raw(column)} = ${param(value)}`)
   }
   equals('source', filter.source)
   equals('ghl_type', filter.ghlType)
@@ -29,44 +25,30 @@ export function eventConditions(
   // finds it; webhook_id itself has no index of its own.
   if (filter.webhookId !== undefined) {
     const webhookId = filter.webhookId
-    conditions.push({ sql: (p) => `dedupe_key = ${p(webhookId)} AND webhook_id = ${p(webhookId)}` })
+    conditions.push(sql`dedupe_key = ${param(webhookId)} AND webhook_id = ${param(webhookId)}`)
   }
   if (filter.tenantId !== undefined) {
     const tenant = filter.tenantId
-    conditions.push({ sql: (p) => `(location_id = ${p(tenant)} OR company_id = ${p(tenant)})` })
+    conditions.push(sql`(location_id = ${param(tenant)} OR company_id = ${param(tenant)})`)
   }
   if (filter.schemaStatus !== undefined && ['valid', 'drift', 'unknown'].includes(filter.schemaStatus)) {
     // A literal, so SQLite can use the partial index on drifted and unknown events.
     const status = filter.schemaStatus
-    conditions.push({ sql: () => `schema_status = '${status}'` })
+    conditions.push(raw(`schema_status = '${status}'`))
   }
   if (filter.eventTypes !== undefined) {
     const types = filter.eventTypes
-    conditions.push({ sql: (p) => (types.length ? `event_type IN (${types.map(p).join(', ')})` : 'FALSE') })
+    conditions.push(types.length ? sql`event_type IN (${join(types.map(param), ', ')})` : raw('FALSE'))
   }
   if (filter.since !== undefined) {
     const since = time(filter.since)
-    conditions.push({ sql: (p) => `received_at >= ${p(since)}` })
+    conditions.push(sql`received_at >= ${param(since)}`)
   }
   if (filter.until !== undefined) {
     const until = time(filter.until)
-    conditions.push({ sql: (p) => `received_at < ${p(until)}` })
+    conditions.push(sql`received_at < ${param(until)}`)
   }
   const before = page.cursor === undefined ? undefined : decodeCursor(page.cursor)
-  if (before !== undefined) conditions.push({ sql: (p) => `seq < ${p(before)}` })
+  if (before !== undefined) conditions.push(sql`seq < ${param(before)}`)
   return conditions
-}
-
-/** Renders conditions with a placeholder style, collecting the values in order. */
-export function renderWhere(
-  conditions: Condition[],
-  style: 'question' | 'dollar',
-): { where: string; values: unknown[] } {
-  const values: unknown[] = []
-  const placeholder = (value: unknown) => {
-    values.push(value)
-    return style === 'question' ? '?' : `$${values.length}`
-  }
-  const parts = conditions.map((c) => c.sql(placeholder))
-  return { where: parts.length ? `WHERE ${parts.join(' AND ')}` : '', values }
 }

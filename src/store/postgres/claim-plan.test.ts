@@ -2,7 +2,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freshPostgresDatabase } from '../../../test/support/databases.js'
 import { openStore } from '../open-store.js'
-import { claimSql } from './postgres-deliveries.js'
+import { claimSql } from './claim-deliveries.js'
 
 /**
  * The claim must update the rows it picked by index, whatever the table statistics say. The

@@ -1,77 +1,23 @@
 import type pg from 'pg'
-import { OPEN_STATES_SQL } from '../delivery-rows.js'
-import type { DestinationState, Store, StoredDestination } from '../types.js'
+import { OPEN_STATES_SQL } from '../sql/delivery-states-sql.js'
+import { postgresDialect } from '../sql/dialect.js'
+import type { OwnDestinationOperations } from '../sql/shared-destinations.js'
+import type { DestinationStore } from '../types.js'
 
 /**
- * The destination half of the PostgreSQL store. The state rule on writes: `enabled: false` makes a
- * destination `disabled`; enabling a disabled one makes it `active`; a pause survives edits.
- * Orphans (config destinations no running process defines): `claim` clears the flag and lifts the
- * orphan's own pause, `orphan` sets it and pauses. Deleting dead-letters the destination's open
- * deliveries in the same transaction.
+ * The destination operations PostgreSQL runs its own way (why: sql/shared-destinations.ts). The
+ * state rule on writes: `enabled: false` makes a destination `disabled`; enabling a disabled one
+ * makes it `active`; a pause survives edits. Orphans (config destinations no running process
+ * defines): `claim` clears the flag and lifts the orphan's own pause (`orphan` sets it and pauses:
+ * sql/orphan-config-destinations.ts). Deleting dead-letters the destination's open deliveries in
+ * the same transaction.
  */
 
-type Row = Record<string, unknown>
-type DestinationMethods = Pick<
-  Store,
-  | 'listDestinations'
-  | 'getDestination'
-  | 'insertDestination'
-  | 'replaceDestination'
-  | 'setDestinationState'
-  | 'claimConfigDestinations'
-  | 'releaseConfigDestinations'
-  | 'orphanConfigDestinations'
-  | 'countOpenDeliveries'
-  | 'deleteDestination'
->
-
-const COLUMNS =
-  'id, origin, definition, state, state_reason, config_seen_at, orphaned_at, created_at, updated_at'
 const at = (ms: number) => new Date(ms)
-const msOrNull = (value: unknown) => (value === null ? null : (value as Date).getTime())
+const json = postgresDialect.encodeJson
 
-function rowToDestination(row: Row): StoredDestination {
+export function postgresDestinations(pool: pg.Pool): Pick<DestinationStore, OwnDestinationOperations> {
   return {
-    id: row.id as string,
-    origin: row.origin as StoredDestination['origin'],
-    definition: row.definition as Record<string, unknown>,
-    state: row.state as DestinationState,
-    stateReason: row.state_reason as string | null,
-    configSeenAt: msOrNull(row.config_seen_at),
-    orphanedAt: msOrNull(row.orphaned_at),
-    createdAt: (row.created_at as Date).getTime(),
-    updatedAt: (row.updated_at as Date).getTime(),
-  }
-}
-
-export function postgresDestinations(pool: pg.Pool, json: (value: unknown) => string): DestinationMethods {
-  return {
-    async listDestinations() {
-      const { rows } = await pool.query<Row>(`SELECT ${COLUMNS} FROM destinations ORDER BY created_at, id`)
-      return rows.map(rowToDestination)
-    },
-
-    async getDestination(id) {
-      const { rows } = await pool.query<Row>(`SELECT ${COLUMNS} FROM destinations WHERE id = $1`, [id])
-      return rows[0] ? rowToDestination(rows[0]) : undefined
-    },
-
-    async insertDestination(d, now) {
-      const { rowCount } = await pool.query(
-        `INSERT INTO destinations (id, origin, definition, state, state_reason, created_at, updated_at)
-         VALUES ($1, $2, $3::jsonb, $4, $5, $6, $6) ON CONFLICT (id) DO NOTHING`,
-        [
-          d.id,
-          d.origin,
-          json(d.definition),
-          d.enabled ? 'active' : 'disabled',
-          d.enabled ? null : 'enabled: false',
-          at(now),
-        ],
-      )
-      return rowCount === 1
-    },
-
     async replaceDestination(d, now) {
       const { rowCount } = await pool.query(
         `UPDATE destinations SET origin = $2, definition = $3::jsonb, updated_at = $4,
@@ -126,19 +72,6 @@ export function postgresDestinations(pool: pg.Pool, json: (value: unknown) => st
          WHERE id = ANY($1) AND origin = 'config' AND config_seen_at = $2`,
         [[...ids], at(claimedAt)],
       )
-    },
-
-    async orphanConfigDestinations(seenBefore, now, reason) {
-      const { rows } = await pool.query<{ id: string }>(
-        `UPDATE destinations SET orphaned_at = $2, updated_at = $2,
-           state = CASE WHEN state = 'active' THEN 'paused' ELSE state END,
-           state_reason = CASE WHEN state = 'active' THEN $3 ELSE state_reason END
-         WHERE origin = 'config' AND orphaned_at IS NULL
-           AND (config_seen_at IS NULL OR config_seen_at < $1)
-         RETURNING id`,
-        [at(seenBefore), at(now), reason],
-      )
-      return rows.map((row) => row.id).sort()
     },
 
     async countOpenDeliveries(subscriberIds) {

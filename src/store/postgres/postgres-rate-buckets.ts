@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import type { Store } from '../types.js'
+import type { RateBucketStore } from '../types.js'
 
 /**
  * Shared token buckets on PostgreSQL: one statement refills by the time elapsed — on the database's
@@ -16,7 +16,7 @@ const TAKE = `INSERT INTO rate_buckets AS r (key, tokens, granted, updated_at)
     updated_at = greatest(r.updated_at, now())
   RETURNING granted`
 
-export function postgresRateBuckets(pool: pg.Pool): Pick<Store, 'takeRateTokens'> {
+export function postgresRateBuckets(pool: pg.Pool): RateBucketStore {
   return {
     async takeRateTokens(key, want, limit) {
       const { rows } = await pool.query<{ granted: number }>({

@@ -1,18 +1,14 @@
 import pg from 'pg'
-import { encodeCursor } from '../cursor.js'
-import {
-  INSERT_COLUMNS,
-  type RowDecoding,
-  rowToEvent,
-  rowToSummary,
-  SUMMARY_COLUMNS,
-} from '../event-columns.js'
-import { eventConditions, renderWhere } from '../event-filter.js'
-import { loadMigrations, planMigrations, statusOf } from '../migrations.js'
+import { EVENT_COLUMNS, INSERT_COLUMNS, rowToEvent } from '../event-columns.js'
+import { loadMigrations, migrationLabel, planMigrations, statusOf } from '../migrations.js'
+import { postgresDialect } from '../sql/dialect.js'
+import { sharedDestinations } from '../sql/shared-destinations.js'
+import { sharedEvents } from '../sql/shared-events.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
 import { postgresDeliveries } from './postgres-deliveries.js'
 import { postgresDestinations } from './postgres-destinations.js'
 import { postgresRateBuckets } from './postgres-rate-buckets.js'
+import { postgresRunner } from './postgres-runner.js'
 import { listenForWork, WORK_CHANNEL } from './work-listener.js'
 
 export interface PostgresStoreOptions {
@@ -90,21 +86,10 @@ const INSERT_EVENTS = `WITH inserted AS (
   )
   SELECT id, source, dedupe_key FROM inserted`
 
-/**
- * jsonb refuses the escape `\u0000`, which JSON.stringify writes for a NUL character. A signed body
- * may carry one (classification notes quote body text), so it becomes U+FFFD instead of failing the
- * insert. The lookbehind skips an escaped backslash followed by the literal text "u0000".
- */
-const JSON_NUL = /(?<!\\)((?:\\\\)*)\\u0000/g
-
-export function jsonForPostgres(value: unknown): string {
-  return JSON.stringify(value).replace(JSON_NUL, '$1\\ufffd')
-}
-
 /** Driver encoding per column kind: JSON as text (cast to jsonb), times as ISO text. */
 function encode(kind: (typeof INSERT_COLUMNS)[number]['kind'], value: unknown): unknown {
   if (value === null || value === undefined) return null
-  if (kind === 'json') return jsonForPostgres(value)
+  if (kind === 'json') return postgresDialect.encodeJson(value)
   if (kind === 'time') return new Date(value as number).toISOString()
   return value
 }
@@ -120,8 +105,6 @@ function deliveryColumns(events: readonly NewEvent[]): unknown[][] {
     rows.map((r) => new Date(r.delivery.runAt).toISOString()),
   ]
 }
-
-const DECODE: RowDecoding = { json: (value) => value, time: (value) => (value as Date).getTime() }
 
 type Row = Record<string, unknown>
 
@@ -140,12 +123,10 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   // Without a listener an error on an idle client (server restart) would crash the process.
   pool.on('error', (error) => options.onPoolError?.(error))
 
+  const runner = postgresRunner(pool)
   const eventsById = async (ids: string[]) => {
-    const { rows } = await pool.query<Row>(
-      `SELECT ${SUMMARY_COLUMNS}, headers, raw_body FROM events WHERE id = ANY($1)`,
-      [ids],
-    )
-    return new Map(rows.map((row) => [row.id as string, rowToEvent(row, DECODE)]))
+    const { rows } = await pool.query<Row>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ANY($1)`, [ids])
+    return new Map(rows.map((row) => [row.id as string, rowToEvent(row, postgresDialect.decode)]))
   }
 
   return {
@@ -189,7 +170,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
             await client.query('ROLLBACK')
             throw error
           }
-          applied.push(`${String(migration.version).padStart(4, '0')}_${migration.name}`)
+          applied.push(migrationLabel(migration))
         }
         return { applied, current: rows.length + plan.pending.length, unknown: plan.unknown }
       } finally {
@@ -243,29 +224,17 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     async getEvent(id) {
       const { rows } = await pool.query<Row>({
         name: 'get_event',
-        text: `SELECT ${SUMMARY_COLUMNS}, headers, raw_body FROM events WHERE id = $1`,
+        text: `SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1`,
         values: [id],
       })
-      return rows[0] ? rowToEvent(rows[0], DECODE) : undefined
+      return rows[0] ? rowToEvent(rows[0], postgresDialect.decode) : undefined
     },
 
-    async listEvents(filter, page) {
-      const { where, values } = renderWhere(
-        eventConditions(filter, page, (ms) => new Date(ms)),
-        'dollar',
-      )
-      const { rows } = await pool.query<Row>(
-        `SELECT ${SUMMARY_COLUMNS} FROM events ${where} ORDER BY seq DESC LIMIT $${values.length + 1}`,
-        [...values, page.limit + 1],
-      )
-      const items = rows.slice(0, page.limit).map((row) => rowToSummary(row, DECODE))
-      const last = items.at(-1)
-      return { items, nextCursor: rows.length > page.limit && last ? encodeCursor(last.seq) : null }
-    },
-
-    ...postgresDeliveries(pool, eventsById),
+    ...sharedEvents(runner),
+    ...postgresDeliveries(pool, runner, eventsById),
     ...postgresRateBuckets(pool),
-    ...postgresDestinations(pool, jsonForPostgres),
+    ...sharedDestinations(runner),
+    ...postgresDestinations(pool),
 
     async announceWork() {
       await pool.query(`SELECT pg_notify('${WORK_CHANNEL}', '')`)

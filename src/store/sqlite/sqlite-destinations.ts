@@ -1,53 +1,24 @@
 import type Database from 'better-sqlite3'
-import { OPEN_STATES_SQL } from '../delivery-rows.js'
-import type { DestinationState, Store, StoredDestination } from '../types.js'
+import { DESTINATION_COLUMNS } from '../destination-rows.js'
+import { OPEN_STATES_SQL } from '../sql/delivery-states-sql.js'
+import type { WriteGate } from '../sql/runner.js'
+import type { OwnDestinationOperations } from '../sql/shared-destinations.js'
+import type { DestinationState, DestinationStore } from '../types.js'
 
 /**
- * The destination half of the SQLite store. The state rule on writes: `enabled: false` makes a
- * destination `disabled`; enabling a disabled one makes it `active`; a pause survives edits.
- * Orphans (config destinations no running process defines): `claim` clears the flag and lifts the
- * orphan's own pause, `orphan` sets it and pauses; deleting one dead-letters its open deliveries.
+ * The destination operations SQLite runs its own way (why: sql/shared-destinations.ts). The state
+ * rule on writes: `enabled: false` makes a destination `disabled`; enabling a disabled one makes it
+ * `active`; a pause survives edits. Orphans (config destinations no running process defines):
+ * `claim` clears the flag and lifts the orphan's own pause (`orphan` sets it and pauses:
+ * sql/orphan-config-destinations.ts); deleting one dead-letters its open deliveries.
  */
 
 type Row = Record<string, unknown>
-type DestinationMethods = Pick<
-  Store,
-  | 'listDestinations'
-  | 'getDestination'
-  | 'insertDestination'
-  | 'replaceDestination'
-  | 'setDestinationState'
-  | 'claimConfigDestinations'
-  | 'releaseConfigDestinations'
-  | 'orphanConfigDestinations'
-  | 'countOpenDeliveries'
-  | 'deleteDestination'
->
 
-const COLUMNS =
-  'id, origin, definition, state, state_reason, config_seen_at, orphaned_at, created_at, updated_at'
-
-function rowToDestination(row: Row): StoredDestination {
-  return {
-    id: row.id as string,
-    origin: row.origin as StoredDestination['origin'],
-    definition: JSON.parse(row.definition as string),
-    state: row.state as DestinationState,
-    stateReason: row.state_reason as string | null,
-    configSeenAt: row.config_seen_at as number | null,
-    orphanedAt: row.orphaned_at as number | null,
-    createdAt: row.created_at as number,
-    updatedAt: row.updated_at as number,
-  }
-}
-
-export function sqliteDestinations(db: Database.Database) {
+export function sqliteDestinations(db: Database.Database, write: WriteGate) {
   const statements = () => ({
-    list: db.prepare(`SELECT ${COLUMNS} FROM destinations ORDER BY created_at, id`),
-    get: db.prepare(`SELECT ${COLUMNS} FROM destinations WHERE id = ?`),
-    insert:
-      db.prepare(`INSERT INTO destinations (id, origin, definition, state, state_reason, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+    // setDestinationState reads the row inside its transaction (synchronously).
+    get: db.prepare(`SELECT ${DESTINATION_COLUMNS} FROM destinations WHERE id = ?`),
     // Adopting an orphan (it becomes an API destination) ends its orphan status.
     replace:
       db.prepare(`UPDATE destinations SET origin = @origin, definition = @definition, updated_at = @now,
@@ -68,14 +39,6 @@ export function sqliteDestinations(db: Database.Database) {
     release: db.prepare(
       `UPDATE destinations SET config_seen_at = NULL WHERE id = ? AND origin = 'config' AND config_seen_at = ?`,
     ),
-    orphan: db
-      .prepare(`UPDATE destinations SET orphaned_at = @now, updated_at = @now,
-        state = CASE WHEN state = 'active' THEN 'paused' ELSE state END,
-        state_reason = CASE WHEN state = 'active' THEN @reason ELSE state_reason END
-      WHERE origin = 'config' AND orphaned_at IS NULL
-        AND (config_seen_at IS NULL OR config_seen_at < @seenBefore)
-      RETURNING id`)
-      .pluck(),
     // One subscriber at a time: each count is a range of the partial index deliveries_due.
     countOpen: db
       .prepare(`SELECT count(*) FROM deliveries WHERE subscriber_id = ? AND state IN ${OPEN_STATES_SQL}`)
@@ -113,28 +76,8 @@ export function sqliteDestinations(db: Database.Database) {
     return back
   })
 
-  const methods: DestinationMethods = {
-    async listDestinations() {
-      return (s().list.all() as Row[]).map(rowToDestination)
-    },
-    async getDestination(id) {
-      const row = s().get.get(id) as Row | undefined
-      return row ? rowToDestination(row) : undefined
-    },
-    async insertDestination(d, now) {
-      return (
-        s().insert.run(
-          d.id,
-          d.origin,
-          JSON.stringify(d.definition),
-          d.enabled ? 'active' : 'disabled',
-          d.enabled ? null : 'enabled: false',
-          now,
-          now,
-        ).changes === 1
-      )
-    },
-    async replaceDestination(d, now) {
+  const methods: Pick<DestinationStore, OwnDestinationOperations> = {
+    replaceDestination: write(async (d, now) => {
       return (
         s().replace.run({
           id: d.id,
@@ -144,8 +87,8 @@ export function sqliteDestinations(db: Database.Database) {
           enabled: d.enabled ? 1 : 0,
         }).changes === 1
       )
-    },
-    async setDestinationState(id, state, reason, now, from) {
+    }),
+    setDestinationState: write(async (id, state, reason, now, from) => {
       return db
         .transaction(() => {
           const current = s().get.get(id) as Row | undefined
@@ -155,19 +98,16 @@ export function sqliteDestinations(db: Database.Database) {
           return s().setState.run(state, reason, now, id).changes === 1
         })
         .immediate()
-    },
-    async claimConfigDestinations(ids, now, orphanReason) {
+    }),
+    claimConfigDestinations: write(async (ids, now, orphanReason) => {
       return ids.length ? claim.immediate(ids, now, orphanReason) : []
-    },
-    async releaseConfigDestinations(ids, claimedAt) {
+    }),
+    releaseConfigDestinations: write(async (ids, claimedAt) => {
       if (!ids.length) return
       db.transaction(() => {
         for (const id of ids) s().release.run(id, claimedAt)
       }).immediate()
-    },
-    async orphanConfigDestinations(seenBefore, now, reason) {
-      return (s().orphan.all({ seenBefore, now, reason }) as string[]).sort()
-    },
+    }),
     async countOpenDeliveries(subscriberIds) {
       const counts = new Map<string, number>()
       for (const id of new Set(subscriberIds)) {
@@ -176,9 +116,9 @@ export function sqliteDestinations(db: Database.Database) {
       }
       return counts
     },
-    async deleteDestination(id, now, reason) {
+    deleteDestination: write(async (id, now, reason) => {
       return remove.immediate(id, now, reason)
-    },
+    }),
   }
   return { methods, reset: () => (prepared = undefined) }
 }

@@ -1,14 +1,15 @@
 import type Database from 'better-sqlite3'
-import type { Store } from '../types.js'
+import type { WriteGate } from '../sql/runner.js'
+import type { RateBucketStore } from '../types.js'
 
 /**
  * Shared token buckets on SQLite: one statement refills by the time elapsed and takes up to `want`
  * whole tokens. (SQLite has one writer, so the upsert is already atomic.)
  */
-export function sqliteRateBuckets(db: Database.Database): Pick<Store, 'takeRateTokens'> {
+export function sqliteRateBuckets(db: Database.Database, write: WriteGate): RateBucketStore {
   let take: Database.Statement | undefined
   return {
-    async takeRateTokens(key, want, limit, now) {
+    takeRateTokens: write(async (key, want, limit, now) => {
       take ??= db.prepare(`INSERT INTO rate_buckets AS r (key, tokens, granted, updated_at)
         VALUES (@key, @burst - min(@want, @burst), min(@want, @burst), @now)
         ON CONFLICT (key) DO UPDATE SET
@@ -27,6 +28,6 @@ export function sqliteRateBuckets(db: Database.Database): Pick<Store, 'takeRateT
         granted: number
       }
       return row.granted
-    },
+    }),
   }
 }

@@ -1,21 +1,18 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { encodeCursor } from '../cursor.js'
-import {
-  INSERT_COLUMNS,
-  type RowDecoding,
-  rowToEvent,
-  rowToSummary,
-  SUMMARY_COLUMNS,
-} from '../event-columns.js'
-import { eventConditions, renderWhere } from '../event-filter.js'
-import { loadMigrations, planMigrations, statusOf } from '../migrations.js'
+import { EVENT_COLUMNS, INSERT_COLUMNS, rowToEvent } from '../event-columns.js'
+import { loadMigrations, migrationLabel, planMigrations, statusOf } from '../migrations.js'
+import { sqliteDialect } from '../sql/dialect.js'
+import { sharedDestinations } from '../sql/shared-destinations.js'
+import { sharedEvents } from '../sql/shared-events.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
 import { Checkpointer } from './checkpointer.js'
 import { sqliteDeliveries } from './sqlite-deliveries.js'
 import { sqliteDestinations } from './sqlite-destinations.js'
 import { sqliteRateBuckets } from './sqlite-rate-buckets.js'
+import { sqliteRunner } from './sqlite-runner.js'
+import { writeGate } from './write-gate.js'
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created if missing. */
@@ -46,36 +43,12 @@ export function sqliteCheckpointer(store: Store): Checkpointer | undefined {
   return checkpointers.get(store)
 }
 
-/** The Store methods that write: they wait while a catch-up checkpoint holds writes back. */
-const WRITES = [
-  'insertEvents',
-  'claimDeliveries',
-  'finishAttempts',
-  'releaseDeliveries',
-  'replayDeliveries',
-  'addDeliveries',
-  'discardDeliveries',
-  'recordOnce',
-  'takeRateTokens',
-  'insertDestination',
-  'replaceDestination',
-  'setDestinationState',
-  'claimConfigDestinations',
-  'releaseConfigDestinations',
-  'orphanConfigDestinations',
-  'deleteDestination',
-  'pruneEvents',
-  'heartbeat',
-] as const satisfies readonly (keyof Store)[]
-
 const MIGRATIONS = new URL('./migrations/', import.meta.url)
 
 /** Errors that concern one row rather than the database; the rest mean "storage unavailable". */
 const ROW_ERRORS = new Set(['SQLITE_CONSTRAINT', 'SQLITE_MISMATCH', 'SQLITE_TOOBIG', 'SQLITE_RANGE'])
 
 type Row = Record<string, unknown>
-
-const DECODE: RowDecoding = { json: (value) => JSON.parse(value as string), time: (value) => value as number }
 
 /** Driver encoding per column kind: JSON as text, booleans as 0/1, times as epoch ms. */
 function encode(kind: (typeof INSERT_COLUMNS)[number]['kind'], value: unknown): unknown {
@@ -111,6 +84,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         })
       : undefined
   if (checkpointer) db.pragma('wal_autocheckpoint = 0')
+  // Every method that writes is wrapped where it is defined (write-gate.ts).
+  const write = writeGate(checkpointer)
+  const runner = sqliteRunner(db, write)
 
   db.exec(`CREATE TABLE IF NOT EXISTS gateway_migrations (
     version    INTEGER PRIMARY KEY,
@@ -143,7 +119,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           return { status: 'accepted', eventId: row.id }
         }),
       ),
-      getEvent: db.prepare(`SELECT ${SUMMARY_COLUMNS}, headers, raw_body FROM events WHERE id = ?`),
+      getEvent: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ?`),
       heartbeat: db.prepare(`INSERT INTO gateway_instances (instance_id, version, started_at, last_seen_at)
         VALUES (?, ?, ?, ?)
         ON CONFLICT (instance_id) DO UPDATE SET last_seen_at = excluded.last_seen_at`),
@@ -155,10 +131,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   }
   const getEvent = (id: string) => {
     const row = stmts().getEvent.get(id) as Row | undefined
-    return row ? rowToEvent(row, DECODE) : undefined
+    return row ? rowToEvent(row, sqliteDialect.decode) : undefined
   }
-  const deliveries = sqliteDeliveries(db, getEvent)
-  const destinations = sqliteDestinations(db)
+  const deliveries = sqliteDeliveries(db, runner, getEvent)
+  const destinations = sqliteDestinations(db, write)
 
   const store: Store = {
     traits: {
@@ -185,7 +161,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           db.prepare(
             'INSERT INTO gateway_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)',
           ).run(migration.version, migration.name, migration.checksum, Date.now())
-          applied.push(`${String(migration.version).padStart(4, '0')}_${migration.name}`)
+          applied.push(migrationLabel(migration))
         }
         return { current: rows.length + plan.pending.length, unknown: plan.unknown }
       })
@@ -193,7 +169,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       // decide the same migration is pending.
       const result = run.immediate()
       statements = undefined
-      deliveries.reset()
+      runner.reset()
       destinations.reset()
       return { applied, ...result }
     },
@@ -206,30 +182,20 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return statusOf(loadMigrations(MIGRATIONS), rows)
     },
 
-    async insertEvents(events) {
-      if (events.length === 0) return []
-      return stmts().insertBatch.immediate(events)
-    },
+    // An insert writes each event's row and index entries: weighed by its events.
+    insertEvents: write(
+      async (events) => (events.length === 0 ? [] : stmts().insertBatch.immediate(events)),
+      (events) => events.length,
+    ),
 
     async getEvent(id) {
       return getEvent(id)
     },
 
-    async listEvents(filter, page) {
-      const { where, values } = renderWhere(
-        eventConditions(filter, page, (ms) => ms),
-        'question',
-      )
-      const rows = db
-        .prepare(`SELECT ${SUMMARY_COLUMNS} FROM events ${where} ORDER BY seq DESC LIMIT ?`)
-        .all(...values, page.limit + 1) as Row[]
-      const items = rows.slice(0, page.limit).map((row) => rowToSummary(row, DECODE))
-      const last = items.at(-1)
-      return { items, nextCursor: rows.length > page.limit && last ? encodeCursor(last.seq) : null }
-    },
-
+    ...sharedEvents(runner),
     ...deliveries.methods,
-    ...sqliteRateBuckets(db),
+    ...sqliteRateBuckets(db, write),
+    ...sharedDestinations(runner),
     ...destinations.methods,
 
     // One process owns a SQLite file in practice; others sharing it rely on the worker's poll.
@@ -238,9 +204,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return async () => {}
     },
 
-    async heartbeat(instance) {
+    heartbeat: write(async (instance) => {
       stmts().heartbeat.run(instance.id, instance.version, instance.startedAt, Date.now())
-    },
+    }),
 
     isUnavailableError(error: unknown) {
       const code = (error as { code?: unknown }).code
@@ -263,20 +229,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       db.close()
     },
   }
-  if (checkpointer) {
-    checkpointers.set(store, checkpointer)
-    for (const name of WRITES) {
-      const write = store[name] as (...args: unknown[]) => Promise<unknown>
-      ;(store as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
-        while (checkpointer.gate) await checkpointer.gate
-        try {
-          return await write(...args)
-        } finally {
-          // An insert writes each event's row and index entries: weigh it by its events.
-          checkpointer.noteWrite(name === 'insertEvents' ? (args[0] as unknown[]).length : 1)
-        }
-      }
-    }
-  }
+  if (checkpointer) checkpointers.set(store, checkpointer)
   return store
 }

@@ -1,0 +1,163 @@
+import type { StoredEvent } from './event-store.js'
+import type { Page, PageRequest } from './page.js'
+
+/**
+ * Deliveries: one (event, subscriber) pair each, moved through the state machine of
+ * delivery-states.ts by the lease holder; attempts: every run of a delivery, kept over its cycles.
+ */
+
+/** A delivery planned at ingest: one subscriber that wants the event. */
+export interface NewDelivery {
+  id: string
+  subscriberId: string
+  /** Set for ordered subscribers: deliveries sharing it run one at a time, oldest event first. */
+  orderingKey: string | null
+  /** First due time, ms since the epoch. */
+  runAt: number
+}
+
+export type DeliveryState = import('./delivery-states.js').DeliveryState
+export type AttemptOutcome = import('./delivery-states.js').AttemptOutcome
+
+export interface Delivery {
+  seq: number
+  id: string
+  eventId: string
+  eventSeq: number
+  subscriberId: string
+  state: DeliveryState
+  orderingKey: string | null
+  /** Next due time (for a leased delivery: its lease expiry), ms. */
+  runAt: number
+  leaseOwner: string | null
+  /**
+   * Which cycle the delivery is in: 0 for the original, n after its n-th replay. An attempt is
+   * numbered 1, 2, … within its cycle (ctx.attempt, the x-gateway-attempt header).
+   */
+  cycle: number
+  /** Attempts in the current cycle: the number of the latest one (0 before the first). */
+  attempts: number
+  /** Attempts over every cycle. */
+  totalAttempts: number
+  cycleStartedAt: number
+  lastError: string | null
+  createdAt: number
+  updatedAt: number
+  completedAt: number | null
+}
+
+/** A delivery a worker holds, with the event it carries. */
+export interface ClaimedDelivery extends Delivery {
+  event: StoredEvent
+}
+
+export interface ClaimRequest {
+  /** The claiming worker (lease owner). */
+  worker: string
+  now: number
+  /** The lease lasts until now + leaseMs. */
+  leaseMs: number
+  /** How many deliveries each subscriber may take now (its free slots). */
+  slots: readonly { subscriberId: string; limit: number }[]
+}
+
+export interface Attempt {
+  id: string
+  deliveryId: string
+  /** 1, 2, … within its cycle: the `ctx.attempt` and `x-gateway-attempt` the attempt was given. */
+  number: number
+  /** The delivery's cycle when it ran: 0 for the original, n for its n-th replay. */
+  cycle: number
+  worker: string
+  startedAt: number
+  durationMs: number
+  outcome: AttemptOutcome
+  errorClass: string | null
+  errorMessage: string | null
+  errorStack: string | null
+  /** What a destination answered: status, headers, the first bytes of the body. */
+  response: Record<string, unknown> | null
+}
+
+/** The end of one attempt, reported by the lease holder. */
+export interface AttemptResult {
+  deliveryId: string
+  worker: string
+  attempt: Omit<Attempt, 'deliveryId' | 'worker' | 'outcome'>
+  next:
+    | { state: 'succeeded' }
+    | { state: 'retry_scheduled'; runAt: number; error: string }
+    | { state: 'dead'; error: string }
+}
+
+export interface DeliveryFilter {
+  states?: readonly DeliveryState[]
+  subscriberId?: string
+  eventId?: string
+  /** Canonical types of the event. */
+  eventTypes?: readonly string[]
+  tenantId?: string
+  /** Substring of the last error. */
+  error?: string
+  /** Updated at or after, ms. */
+  since?: number
+  /** Updated before, ms. */
+  until?: number
+}
+
+export interface DeliverySummary extends Delivery {
+  /** The event's source. */
+  source: string
+  eventType: string | null
+  eventName: string | null
+  locationId: string | null
+  companyId: string | null
+}
+
+export interface ProcessingStats {
+  eventsLastHour: number
+  attemptsLastHour: number
+  succeededLastHour: number
+  /** Attempts in the last hour after which their delivery went to the dead-letter queue. */
+  deadLastHour: number
+  /** Durations (ms) of up to the 10,000 newest attempts in the last hour. */
+  recentDurationsMs: number[]
+  openDeliveries: number
+  deadDeliveries: number
+  /** Due time of the oldest open delivery that is due, ms; null when nothing is waiting. */
+  oldestDueAt: number | null
+}
+
+export interface DeliveryStore {
+  /** Work not yet done (open deliveries): the backlog back-pressure watches. */
+  countBacklog(): Promise<number>
+
+  /** Leases due deliveries (oldest first, at most `limit` per subscriber, ordered heads only). */
+  claimDeliveries(request: ClaimRequest): Promise<ClaimedDelivery[]>
+  /**
+   * Records attempts and moves their deliveries on, in one transaction. A result whose lease is
+   * no longer held by its worker changes nothing but its attempt (recorded as `lease_lost`);
+   * the returned flags say which results were applied.
+   */
+  finishAttempts(results: readonly AttemptResult[], now: number): Promise<boolean[]>
+  /** Puts leased, never-started deliveries back to pending (shutdown). Not an attempt. */
+  releaseDeliveries(deliveryIds: readonly string[], worker: string, now: number): Promise<number>
+  getDelivery(id: string): Promise<Delivery | undefined>
+  /** The deliveries of one event, each with its attempts over every cycle, oldest first. */
+  eventDeliveries(eventId: string): Promise<(Delivery & { attemptHistory: Attempt[] })[]>
+  listDeliveries(filter: DeliveryFilter, page: PageRequest): Promise<Page<DeliverySummary>>
+  /**
+   * Starts a new cycle (the next `cycle`, state pending, due now, attempts 0) for the deliveries
+   * matching the filter that are not open. Returns how many.
+   */
+  replayDeliveries(filter: DeliveryFilter, now: number, limit: number): Promise<number>
+  /** Adds deliveries to an existing event (replaying it to a subscriber it never had). */
+  addDeliveries(eventId: string, deliveries: readonly NewDelivery[], now: number): Promise<number>
+  /** Dead → discarded. Returns how many. */
+  discardDeliveries(filter: DeliveryFilter, now: number): Promise<number>
+  /** ctx.once: the recorded result of `key` for a delivery, if any. */
+  onceResult(deliveryId: string, key: string): Promise<{ found: boolean; result: unknown }>
+  /** Records a result unless one exists; returns the one that is recorded (first writer wins). */
+  recordOnce(deliveryId: string, key: string, result: unknown, now: number): Promise<unknown>
+  processingStats(now: number): Promise<ProcessingStats>
+}

@@ -1,0 +1,119 @@
+import type { NewDelivery } from './delivery-store.js'
+import type { Page, PageRequest } from './page.js'
+
+/**
+ * Events: one accepted webhook request each, stored with its raw bytes before the sender gets its
+ * 2xx. Immutable once stored (only the duplicate counter moves): what happens to an event afterwards
+ * is recorded on the deliveries that reference it (delivery-store.ts).
+ */
+
+export interface Verification {
+  /** Scheme used (`ghl-ed25519`, `hmac-sha256`, …) or `none`. */
+  scheme: string
+  verified: boolean
+  /** Matching key or secret id (never the secret). */
+  keyId?: string
+  /** Why verification failed, when the source accepts unverified events (GHL_SIGNATURE_MODE=off). */
+  failure?: string
+}
+
+/** What the catalog found out about a body (null everywhere for sources without a catalog). */
+export interface EventClassification {
+  /** The body's raw `type` field. */
+  ghlType: string | null
+  /** GHL doc name (`ContactCreate`) or `unknown`; null for non-GHL sources. */
+  eventName: string | null
+  /** Canonical name before renames (`contact.created`), `unknown`, or the type a source reports. */
+  eventType: string | null
+  entityKind: string | null
+  entityId: string | null
+  locationId: string | null
+  companyId: string | null
+  /** The sender's own send time (GHL body `timestamp`, or a signed timestamp header), ISO text. */
+  sentAt: string | null
+  /** When it happened according to the body, ISO text. */
+  occurredAt: string | null
+  /** `flat`, `data-wrapped`, `array`, `form`. */
+  bodyFormat: string | null
+  /** `valid`, `drift` (identified, but the documented schema no longer fits), `unknown`; null when not checked. */
+  schemaStatus: 'valid' | 'drift' | 'unknown' | null
+  /** How it was classified and what a human should know: `{ matchedBy, family, issues, notes }`. */
+  classification: ClassificationDetails | null
+}
+
+export interface ClassificationDetails {
+  matchedBy: string
+  family: string | null
+  issues: { path: string; message: string }[]
+  notes: string[]
+}
+
+/** What the receive stage hands to the store; everything is known before the commit. */
+export interface NewEvent extends EventClassification {
+  id: string
+  source: string
+  dedupeKey: string
+  webhookId: string | null
+  /** ms since the epoch. */
+  receivedAt: number
+  contentType: string
+  /** Headers worth keeping; credentials replaced by fingerprints. */
+  headers: Record<string, string>
+  rawBody: Buffer
+  /** `sha256:<hex>` of the raw body. */
+  contentHash: string
+  verification: Verification
+  /** Things a human should notice, e.g. `unverified`, `timestamp_outside_window`. */
+  flags: string[]
+  /** GHL event name taken from a per-event URL (`/webhooks/ghl/InvoiceCreate`), for bodies without `type`. */
+  eventHint: string | null
+  /** Deliveries to create with the event (ignored for a duplicate). */
+  deliveries: NewDelivery[]
+}
+
+export type InsertOutcome = { status: 'accepted'; eventId: string } | { status: 'duplicate'; eventId: string }
+
+export interface StoredEvent extends Omit<NewEvent, 'deliveries'> {
+  seq: number
+  bodyBytes: number
+  duplicateCount: number
+  lastDuplicateAt: number | null
+}
+
+/** A list row: everything but the body and headers. */
+export type EventSummary = Omit<StoredEvent, 'rawBody' | 'headers'>
+
+export interface EventFilter {
+  source?: string
+  ghlType?: string
+  eventName?: string
+  /** Canonical types; any of them matches (a renamed type can stand for several). */
+  eventTypes?: readonly string[]
+  entityId?: string
+  locationId?: string
+  companyId?: string
+  /** Either tenant id: the location or the company. */
+  tenantId?: string
+  webhookId?: string
+  schemaStatus?: 'valid' | 'drift' | 'unknown'
+  /** ms since the epoch, inclusive. */
+  since?: number
+  /** ms since the epoch, exclusive. */
+  until?: number
+}
+
+export interface EventStore {
+  /**
+   * Commits a batch of events in one transaction and reports, in order, whether each was new or a
+   * duplicate of an existing `(source, dedupeKey)` (also within the batch). Resolves only after the
+   * commit; rejects if nothing was committed.
+   */
+  insertEvents(events: readonly NewEvent[]): Promise<InsertOutcome[]>
+  getEvent(id: string): Promise<StoredEvent | undefined>
+  listEvents(filter: EventFilter, page: PageRequest): Promise<Page<EventSummary>>
+  /**
+   * Deletes up to `limit` events received before `before` whose deliveries are all succeeded or
+   * discarded (dead ones are kept until replayed or purged), with their deliveries and attempts.
+   */
+  pruneEvents(before: number, limit: number): Promise<number>
+}

@@ -1,0 +1,15 @@
+import type { DeliveryState } from '../delivery-states.js'
+import { OPEN_STATES } from '../delivery-states.js'
+
+/**
+ * A set of delivery states as an SQL list, `('pending', 'leased', 'retry_scheduled')`, rendered from
+ * the constants in store/delivery-states.ts. Literals, not parameters: SQLite uses a partial index (the due
+ * deliveries, the dead-letter queue) only when the query text implies the index's WHERE, and the
+ * migrations write those lists in the same order as the constants.
+ */
+export function stateList(states: readonly DeliveryState[]): string {
+  return `(${states.map((state) => `'${state}'`).join(', ')})`
+}
+
+/** `('pending', 'leased', 'retry_scheduled')`: the open states, the backlog. */
+export const OPEN_STATES_SQL = stateList(OPEN_STATES)

@@ -1,0 +1,58 @@
+import type { RowDecoding } from '../event-columns.js'
+import { type Param, type Rendered, render, type Sql, sql } from './sql.js'
+
+/**
+ * What differs between SQLite and PostgreSQL for the operations both stores share (this folder):
+ * placeholders, how times and JSON travel through the driver, and a few functions. Everything else
+ * in a shared statement is the same text on both.
+ */
+export interface Dialect {
+  readonly name: 'sqlite' | 'postgres'
+  /** `$1, $2 …` (a Param used twice keeps its number) or one `?` per use. */
+  render(query: Sql): Rendered
+  /** Epoch ms → what a time column takes: a Date for timestamptz, the number for SQLite's INTEGER. */
+  time(ms: number): unknown
+  /** Time and JSON columns as the driver hands them back (jsonb arrives parsed; SQLite TEXT does not). */
+  readonly decode: RowDecoding
+  /** A value as JSON text for the driver (PostgreSQL's jsonb refuses `\u0000`: see below). */
+  encodeJson(value: unknown): string
+  /** A JSON text parameter where a JSON column takes it: PostgreSQL casts it to jsonb. */
+  json(value: Param): Sql
+  /** An integer aggregate: node-pg returns bigint as text, so PostgreSQL casts to int. */
+  int(expr: Sql): Sql
+  /** 1-based position of `needle` in `text`, 0 when absent: matched literally, no wildcards to escape. */
+  position(text: Sql, needle: Sql | Param): Sql
+}
+
+/**
+ * jsonb refuses the escape `\u0000`, which JSON.stringify writes for a NUL character. A signed body
+ * may carry one (classification notes quote body text), so it becomes U+FFFD instead of failing the
+ * insert. The lookbehind skips an escaped backslash followed by the literal text "u0000".
+ */
+const JSON_NUL = /(?<!\\)((?:\\\\)*)\\u0000/g
+
+function jsonForPostgres(value: unknown): string {
+  return JSON.stringify(value).replace(JSON_NUL, '$1\\ufffd')
+}
+
+export const sqliteDialect: Dialect = {
+  name: 'sqlite',
+  render: (query) => render(query, false),
+  time: (ms) => ms,
+  decode: { json: (value) => JSON.parse(value as string), time: (value) => value as number },
+  encodeJson: (value) => JSON.stringify(value),
+  json: (value) => sql`${value}`,
+  int: (expr) => expr,
+  position: (text, needle) => sql`instr(${text}, ${needle})`,
+}
+
+export const postgresDialect: Dialect = {
+  name: 'postgres',
+  render: (query) => render(query, true),
+  time: (ms) => new Date(ms),
+  decode: { json: (value) => value, time: (value) => (value as Date).getTime() },
+  encodeJson: jsonForPostgres,
+  json: (value) => sql`${value}::jsonb`,
+  int: (expr) => sql`${expr}::int`,
+  position: (text, needle) => sql`strpos(${text}, ${needle})`,
+}
