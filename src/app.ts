@@ -12,6 +12,7 @@ import { catalogRoutes } from './api/catalog-routes.js'
 import { deliveriesRoutes } from './api/deliveries-routes.js'
 import { destinationsRoutes } from './api/destinations-routes.js'
 import { eventsRoutes } from './api/events-routes.js'
+import { registerOpenApi } from './api/openapi.js'
 import { streamRoutes } from './api/stream-routes.js'
 import { createTypeMapper, type TypeMapper } from './catalog/index.js'
 import type { GatewayConfig } from './config/index.js'
@@ -54,6 +55,8 @@ export interface AppDeps {
   types?: TypeMapper
   /** Serve the webhook routes. False for `ROLE=worker` processes. @default true */
   acceptWebhooks?: boolean
+  /** Check every admin answer against its schema (tests; see api/openapi.ts). @default false */
+  checkResponses?: boolean
 }
 
 export interface GatewayApp {
@@ -106,6 +109,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     clientErrorHandler: clientErrorHandler(config.REQUEST_TIMEOUT),
   })
   setUpTransport(fastify, { config, metrics, logger })
+  registerOpenApi(fastify, { adminToken: config.ADMIN_TOKEN, checkResponses: deps.checkResponses })
 
   const registry = deps.registry ?? new SubscriberRegistry()
   const liveStream =

@@ -1,13 +1,18 @@
 import { isUtf8 } from 'node:buffer'
 import type { FastifyInstance } from 'fastify'
-import { z } from 'zod'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { TypeMapper } from '../catalog/index.js'
 import { GatewayError } from '../errors.js'
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js'
 import type { EventSummary, Store, StoredEvent } from '../store/types.js'
 import { attemptCounters, attemptHistoryJson } from './attempts-json.js'
 import { requireAdmin } from './auth.js'
-import { instant, pageCursor, pageLimit, parseInput, text } from './input.js'
+import {
+  type EventDeliveryJson,
+  type EventDetailJson,
+  type EventSummaryJson,
+  eventsRoutesSchema as schema,
+} from './schemas/events.js'
 
 export interface EventsRoutesOptions {
   store: Store
@@ -15,34 +20,13 @@ export interface EventsRoutesOptions {
   types: TypeMapper
 }
 
-export const listEventsQuery = z.object({
-  source: text.optional(),
-  /** The published type: canonical (`contact.created`) or this gateway's rename of it. */
-  type: text.optional(),
-  /** GHL doc name (`ContactCreate`) or `unknown`. */
-  name: text.optional(),
-  /** The raw body `type` (`INSTALL`, `one_time`, …). */
-  ghlType: text.optional(),
-  entityId: text.optional(),
-  locationId: text.optional(),
-  companyId: text.optional(),
-  /** Either tenant id. */
-  tenant: text.optional(),
-  webhookId: text.optional(),
-  schema: z.enum(['valid', 'drift', 'unknown']).optional(),
-  since: instant.optional(),
-  until: instant.optional(),
-  limit: pageLimit,
-  cursor: pageCursor,
-})
-
 /** The published type of a stored event: GHL canonical names go through the renames. */
 export function publishedType(event: EventSummary, types: TypeMapper): string | null {
   if (event.eventType === null) return null
   return event.eventName !== null ? types.toType(event.eventType) : event.eventType
 }
 
-export function summaryJson(event: EventSummary, types: TypeMapper) {
+export function summaryJson(event: EventSummary, types: TypeMapper): EventSummaryJson {
   return {
     id: event.id,
     source: event.source,
@@ -69,7 +53,7 @@ export function summaryJson(event: EventSummary, types: TypeMapper) {
   }
 }
 
-function detailJson(event: StoredEvent, types: TypeMapper) {
+function detailJson(event: StoredEvent, types: TypeMapper): Omit<EventDetailJson, 'deliveries'> {
   let body: unknown = null
   let bodyNote: string | null = null
   if (isUtf8(event.rawBody)) {
@@ -100,10 +84,11 @@ function detailJson(event: StoredEvent, types: TypeMapper) {
 /** GET /api/events and /api/events/:id — behind the admin token. */
 export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOptions): Promise<void> {
   const { store, types } = options
-  app.addHook('onRequest', requireAdmin(options.adminToken))
+  const api = app.withTypeProvider<ZodTypeProvider>()
+  api.addHook('onRequest', requireAdmin(options.adminToken))
 
-  app.get('/api/events', async (request) => {
-    const query = parseInput(listEventsQuery, request.query, 'query')
+  api.get('/api/events', { schema: schema.list }, async (request) => {
+    const { query } = request
     // A published type can stand for several canonical names (renames may merge events); a type no
     // GHL event publishes is a source's own type and matches as written.
     const canonical = query.type === undefined ? undefined : types.toCanonical(query.type)
@@ -127,22 +112,24 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOp
     return { data: page.items.map((e) => summaryJson(e, types)), nextCursor: page.nextCursor }
   })
 
-  app.get<{ Params: { id: string } }>('/api/events/:id', async (request) => {
+  api.get('/api/events/:id', { schema: schema.get }, async (request) => {
     const event = await store.getEvent(request.params.id)
     if (!event) throw new GatewayError('not_found', `no event ${request.params.id}`)
     const deliveries = await store.eventDeliveries(event.id)
     return {
       ...detailJson(event, types),
-      deliveries: deliveries.map(({ attemptHistory, ...d }) => ({
-        id: d.id,
-        subscriber: d.subscriberId,
-        state: d.state,
-        ...attemptCounters(d),
-        lastError: d.lastError,
-        runAt: new Date(d.runAt).toISOString(),
-        completedAt: d.completedAt === null ? null : new Date(d.completedAt).toISOString(),
-        ...attemptHistoryJson(attemptHistory),
-      })),
+      deliveries: deliveries.map(
+        ({ attemptHistory, ...d }): EventDeliveryJson => ({
+          id: d.id,
+          subscriber: d.subscriberId,
+          state: d.state,
+          ...attemptCounters(d),
+          lastError: d.lastError,
+          runAt: new Date(d.runAt).toISOString(),
+          completedAt: d.completedAt === null ? null : new Date(d.completedAt).toISOString(),
+          ...attemptHistoryJson(attemptHistory),
+        }),
+      ),
     }
   })
 }
