@@ -52,10 +52,10 @@ export function serializerCompiler(check: boolean): FastifySerializerCompiler<z.
       const result = z.safeEncode(schema, sent)
       const where = `${method} ${url} ${httpStatus}`
       if (!result.success)
-        throw new Error(`${where} answered outside its schema: ${formatIssues(result.error.issues)}`)
+        throw contractBroken(`${where} answered outside its schema: ${formatIssues(result.error.issues)}`)
       const difference = firstDifference(sent, JSON.parse(JSON.stringify(result.data)))
       if (difference !== undefined)
-        throw new Error(`${where} answered outside its schema: ${difference} is not described by it`)
+        throw contractBroken(`${where} answered outside its schema: ${difference} is not described by it`)
       return JSON.stringify(data)
     }
   }
@@ -70,11 +70,16 @@ export function checkDocumentedStatus(app: FastifyInstance): void {
     const responses = request.routeOptions.schema?.response as Record<string, unknown> | undefined
     const status = String(reply.statusCode)
     if (responses && !(status in responses) && reply.statusCode !== 500)
-      throw new Error(
+      throw contractBroken(
         `${request.method} ${request.routeOptions.url} answered ${status}, which its schema does not list`,
       )
     return payload
   })
+}
+
+/** A 500 whatever status the answer was going to have. */
+function contractBroken(message: string): Error {
+  return Object.assign(new Error(message), { statusCode: 500 })
 }
 
 /** The path of the first value that differs between two JSON values, or undefined. */
