@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { decodeCursor } from '../store/cursor.js'
 
-/** Pieces of the admin API's query and body schemas, shared by every route file. */
+/** Pieces of the admin API's query and body schemas, shared by the schemas in src/api/schemas/. */
 
 /** A short, non-empty text parameter (ids, types, tenants). */
 export const text = z.string().min(1).max(255)
