@@ -17,8 +17,9 @@ export interface OpenApiOptions {
 /**
  * Makes the admin routes' zod schemas the contract: requests validated by them, the OpenAPI 3.1
  * document generated from them and served at GET /api/openapi.json (admin token; committed as
- * docs/openapi.json, `npm run openapi`). Call before the admin routes are registered: the document
- * collects routes as they are added. Only tagged routes are in it: the admin API's.
+ * docs/openapi.json, `npm run openapi`). Call before the admin routes are registered: they need its
+ * compilers (their schemas are zod), and the document collects routes as they are added. Only
+ * tagged routes are in it: the admin API's.
  */
 export function registerOpenApi(app: FastifyInstance, options: OpenApiOptions): void {
   app.setValidatorCompiler(validatorCompiler)
