@@ -13,6 +13,7 @@ import { deliveriesRoutes } from './api/deliveries-routes.js'
 import { destinationsRoutes } from './api/destinations-routes.js'
 import { eventsRoutes } from './api/events-routes.js'
 import { healthRoutes } from './api/health-routes.js'
+import { registerOpenApi } from './api/openapi.js'
 import { streamRoutes } from './api/stream-routes.js'
 import { createTypeMapper, type TypeMapper } from './catalog/index.js'
 import type { GatewayConfig } from './config/index.js'
@@ -53,6 +54,8 @@ export interface AppDeps {
   types?: TypeMapper
   /** Serve the webhook routes. False for `ROLE=worker` processes. @default true */
   acceptWebhooks?: boolean
+  /** Check every admin answer against its schema (tests; see api/openapi.ts). @default false */
+  checkResponses?: boolean
 }
 
 export interface GatewayApp {
@@ -105,6 +108,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     clientErrorHandler: clientErrorHandler(config.REQUEST_TIMEOUT),
   })
   setUpTransport(fastify, { config, metrics, logger })
+  registerOpenApi(fastify, { adminToken: config.ADMIN_TOKEN, checkResponses: deps.checkResponses })
 
   const registry = deps.registry ?? new SubscriberRegistry()
   const liveStream =

@@ -2,6 +2,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { registerOpenApi } from '../src/api/openapi.js'
 import { streamRoutes } from '../src/api/stream-routes.js'
 import { type LiveEvent, LiveStream } from '../src/observe/live-stream.js'
 import {
@@ -213,6 +214,8 @@ describe('stream route details', () => {
     const errors: unknown[] = []
     const liveStream = new LiveStream({ onListenerError: (error) => errors.push(error) })
     const app = Fastify()
+    // The admin routes' schemas are zod: registerOpenApi gives Fastify the compilers for them.
+    registerOpenApi(app, { adminToken: TOKEN, checkResponses: true })
     await app.register(streamRoutes, { liveStream, adminToken: TOKEN, heartbeatMs: 50 })
     await app.listen({ port: 0, host: '127.0.0.1' })
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
@@ -257,6 +260,8 @@ describe('stream route details', () => {
 
   it('is not offered without ADMIN_TOKEN', async () => {
     const app = Fastify()
+    // Not checked: a bare Fastify answers errors in its own shape, not the app's (src/app.ts).
+    registerOpenApi(app, { adminToken: undefined })
     await app.register(streamRoutes, { liveStream: new LiveStream(), adminToken: undefined })
     const answer = await app.inject({ url: '/api/stream', headers: auth })
     expect(answer.statusCode).toBe(404)

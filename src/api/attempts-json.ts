@@ -1,7 +1,10 @@
+import type { SavedResponse } from '../destinations/http/client.js'
 import type { Attempt, Delivery } from '../store/types.js'
+import type { AttemptJson } from './schemas/attempts.js'
 
 /**
- * How the admin API shows a delivery's attempts, in one place for every route that does.
+ * How the admin API shows a delivery's attempts, in one place for every route that does (their
+ * schema: src/api/schemas/attempts.ts).
  *
  * One numbering everywhere: a delivery runs in cycles (`cycle` 0 is the original, n the n-th
  * replay) and each attempt is numbered 1, 2, … within its cycle — the number the handler saw as
@@ -9,7 +12,8 @@ import type { Attempt, Delivery } from '../store/types.js'
  *
  * Deprecated aliases, kept so clients written against the first API keep working (rather than a
  * `/api/v2`: only two names changed, and an alias costs one field): `attempts` (= `attemptsInCycle`)
- * and `attemptsLog` (= `attemptHistory`). Both go in the next major version.
+ * and `attemptsLog` (= `attemptHistory`). Both go in the next major version; the OpenAPI document
+ * marks them `deprecated`.
  */
 
 /** A delivery's counters: its cycle, attempts in that cycle, attempts over every cycle. */
@@ -25,7 +29,14 @@ export function attemptCounters(d: Pick<Delivery, 'cycle' | 'attempts' | 'totalA
 
 /** Every attempt of a delivery, oldest first, under its name and its deprecated alias. */
 export function attemptHistoryJson(history: readonly Attempt[]) {
-  const attemptHistory = history.map((a) => ({ ...a, startedAt: new Date(a.startedAt).toISOString() }))
+  const attemptHistory = history.map(
+    (a): AttemptJson => ({
+      ...a,
+      startedAt: new Date(a.startedAt).toISOString(),
+      // The store keeps what the HTTP client saved (handlers save nothing).
+      response: a.response as SavedResponse | null,
+    }),
+  )
   return {
     attemptHistory,
     /** @deprecated `attemptHistory` */

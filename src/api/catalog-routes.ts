@@ -1,23 +1,25 @@
 import type { FastifyInstance } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { byName, CATALOG, type CatalogEntry, type TypeMapper } from '../catalog/index.js'
 import { GatewayError } from '../errors.js'
 import { requireAdmin } from './auth.js'
+import { type CatalogEntryJson, catalogRoutesSchema as schema } from './schemas/catalog.js'
 
 export interface CatalogRoutesOptions {
   adminToken: string | undefined
   types: TypeMapper
 }
 
-function entryJson(entry: CatalogEntry, types: TypeMapper) {
+function entryJson(entry: CatalogEntry, types: TypeMapper): CatalogEntryJson {
   return {
     name: entry.name,
     canonical: entry.canonical,
     type: types.toType(entry.canonical),
-    typeValues: entry.typeValues,
+    typeValues: [...entry.typeValues],
     category: entry.category,
     level: entry.level,
-    scopes: entry.scopes,
+    scopes: [...entry.scopes],
     since: entry.since,
     entity: entry.entity,
     tenant: entry.tenant,
@@ -27,11 +29,14 @@ function entryJson(entry: CatalogEntry, types: TypeMapper) {
 /** GET /api/catalog (every GHL event the gateway knows) and /api/catalog/:name (with its JSON Schema). */
 export async function catalogRoutes(app: FastifyInstance, options: CatalogRoutesOptions): Promise<void> {
   const { types } = options
-  app.addHook('onRequest', requireAdmin(options.adminToken))
+  const api = app.withTypeProvider<ZodTypeProvider>()
+  api.addHook('onRequest', requireAdmin(options.adminToken))
 
-  app.get('/api/catalog', async () => ({ data: CATALOG.map((entry) => entryJson(entry, types)) }))
+  api.get('/api/catalog', { schema: schema.list }, async () => ({
+    data: CATALOG.map((entry) => entryJson(entry, types)),
+  }))
 
-  app.get<{ Params: { name: string } }>('/api/catalog/:name', async (request) => {
+  api.get('/api/catalog/:name', { schema: schema.get }, async (request) => {
     const entry = byName(request.params.name)
     if (!entry)
       throw new GatewayError('not_found', `no GHL event named ${request.params.name}; see GET /api/catalog`)

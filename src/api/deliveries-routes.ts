@@ -1,16 +1,22 @@
 import type { FastifyInstance } from 'fastify'
-import { z } from 'zod'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import type { z } from 'zod'
 import { publishedType, storedTypesOf, type TypeMapper } from '../catalog/index.js'
 import { parseStoredBody } from '../catalog/parse-body.js'
 import type { SubscriberRegistry } from '../dispatch/registry.js'
 import { planDeliveries } from '../dispatch/subscribers.js'
 import { GatewayError } from '../errors.js'
-import { DELIVERY_STATES } from '../store/delivery-states.js'
 import type { DeliveryFilter, DeliverySummary, Store } from '../store/types.js'
 import { attemptCounters, attemptHistoryJson } from './attempts-json.js'
 import { requireAdmin } from './auth.js'
+import { noBodyIsEmpty } from './contract.js'
 import { summaryJson } from './events-routes.js'
-import { instant, pageCursor, pageLimit, parseInput, text } from './input.js'
+import {
+  type DeliveryJson,
+  type DeliveryPageJson,
+  type listDeliveriesQuery,
+  deliveriesRoutesSchema as schema,
+} from './schemas/deliveries.js'
 
 export interface DeliveriesRoutesOptions {
   store: Store
@@ -22,41 +28,7 @@ export interface DeliveriesRoutesOptions {
   now?: () => number
 }
 
-/** The filter shared by listings, replay and purge. */
-const filterFields = {
-  type: text.optional(),
-  subscriber: text.optional(),
-  tenant: text.optional(),
-  error: text.optional(),
-  since: instant.optional(),
-  until: instant.optional(),
-}
-const listQuery = z.object({
-  ...filterFields,
-  state: z.enum(DELIVERY_STATES).optional(),
-  limit: pageLimit,
-  cursor: pageCursor,
-})
-const replayBody = z.union([
-  z.object({ deliveryId: text }).strict(),
-  z.object({ eventId: text }).strict(),
-  z
-    .object({
-      filter: z
-        .object({
-          ...filterFields,
-          states: z
-            .array(z.enum(['succeeded', 'dead', 'discarded']))
-            .min(1)
-            .optional(),
-        })
-        .strict(),
-      limit: z.number().int().min(1).max(100_000).default(10_000),
-    })
-    .strict(),
-])
-
-export function deliveryJson(d: DeliverySummary, types: TypeMapper) {
+export function deliveryJson(d: DeliverySummary, types: TypeMapper): DeliveryJson {
   return {
     id: d.id,
     eventId: d.eventId,
@@ -84,7 +56,8 @@ export async function deliveriesRoutes(
 ): Promise<void> {
   const { store, types } = options
   const now = options.now ?? Date.now
-  app.addHook('onRequest', requireAdmin(options.adminToken))
+  const api = app.withTypeProvider<ZodTypeProvider>()
+  api.addHook('onRequest', requireAdmin(options.adminToken))
 
   const toFilter = (q: {
     type?: string
@@ -104,7 +77,10 @@ export async function deliveriesRoutes(
     }
   }
 
-  const list = async (query: z.output<typeof listQuery>, states?: DeliveryFilter['states']) => {
+  const list = async (
+    query: z.output<typeof listDeliveriesQuery>,
+    states?: DeliveryFilter['states'],
+  ): Promise<DeliveryPageJson> => {
     const page = await store.listDeliveries(
       { ...toFilter(query), states: states ?? (query.state ? [query.state] : undefined) },
       { limit: query.limit, cursor: query.cursor },
@@ -112,11 +88,11 @@ export async function deliveriesRoutes(
     return { data: page.items.map((d) => deliveryJson(d, types)), nextCursor: page.nextCursor }
   }
 
-  app.get('/api/deliveries', async (request) => list(parseInput(listQuery, request.query ?? {}, 'query')))
-  app.get('/api/dlq', async (request) => list(parseInput(listQuery, request.query ?? {}, 'query'), ['dead']))
+  api.get('/api/deliveries', { schema: schema.list }, async (request) => list(request.query))
+  api.get('/api/dlq', { schema: schema.dlq }, async (request) => list(request.query, ['dead']))
 
   // One delivery with its event's summary and every attempt (all cycles), oldest first: `dlq show`.
-  app.get<{ Params: { id: string } }>('/api/deliveries/:id', async (request) => {
+  api.get('/api/deliveries/:id', { schema: schema.get }, async (request) => {
     const delivery = await store.getDelivery(request.params.id)
     const event = delivery && (await store.getEvent(delivery.eventId))
     if (!delivery || !event) throw new GatewayError('not_found', `no delivery ${request.params.id}`)
@@ -130,7 +106,7 @@ export async function deliveriesRoutes(
     }
   })
 
-  app.delete<{ Params: { id: string } }>('/api/dlq/:id', async (request) => {
+  api.delete('/api/dlq/:id', { schema: schema.purge }, async (request) => {
     const delivery = await store.getDelivery(request.params.id)
     if (!delivery) throw new GatewayError('not_found', `no delivery ${request.params.id}`)
     if (delivery.state !== 'dead') {
@@ -147,8 +123,8 @@ export async function deliveriesRoutes(
     }
   })
 
-  app.post('/api/replay', async (request) => {
-    const body = parseInput(replayBody, request.body ?? {}, 'replay request')
+  api.post('/api/replay', { schema: schema.replay, preValidation: noBodyIsEmpty }, async (request) => {
+    const { body } = request
     let replayed = 0
     let added = 0
     if ('deliveryId' in body) {

@@ -1,16 +1,20 @@
 import type { FastifyInstance } from 'fastify'
-import { z } from 'zod'
-import { freshFixture, GHL_EVENT_NAMES, type GhlEventName, type TypeMapper } from '../catalog/index.js'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { freshFixture, type GhlEventName, type TypeMapper } from '../catalog/index.js'
 import type { DestinationSet } from '../destinations/destination-set.js'
 import { redactSecrets } from '../destinations/redact.js'
 import { GatewayError } from '../errors.js'
 import { newId } from '../ids.js'
 import { classifyGhl, contentHashOf } from '../receive/classify-event.js'
-import { DELIVERY_STATES } from '../store/delivery-states.js'
 import type { Store, StoredDestination, StoredEvent } from '../store/types.js'
 import { requireAdmin } from './auth.js'
+import { noBodyIsEmpty } from './contract.js'
 import { deliveryJson } from './deliveries-routes.js'
-import { pageCursor, pageLimit, parseInput } from './input.js'
+import {
+  type DestinationJson,
+  type DestinationTestAnswerJson,
+  destinationsRoutesSchema as schema,
+} from './schemas/destinations.js'
 
 export interface DestinationsRoutesOptions {
   destinations: DestinationSet
@@ -19,21 +23,6 @@ export interface DestinationsRoutesOptions {
   types: TypeMapper
   now?: () => number
 }
-
-const pauseBody = z.strictObject({ reason: z.string().min(1).max(500).optional() }).default({})
-const testBody = z.union([
-  z.strictObject({ eventId: z.string().min(1).max(64) }),
-  z.strictObject({
-    event: z.enum(GHL_EVENT_NAMES as unknown as [GhlEventName, ...GhlEventName[]]),
-    /** Fields merged over the catalog fixture (e.g. `{ "locationId": "loc_1" }`). */
-    data: z.record(z.string(), z.unknown()).optional(),
-  }),
-])
-const deliveriesQuery = z.object({
-  state: z.enum(DELIVERY_STATES).optional(),
-  limit: pageLimit,
-  cursor: pageCursor,
-})
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
@@ -49,9 +38,10 @@ export async function destinationsRoutes(
 ): Promise<void> {
   const { destinations, store, types } = options
   const now = options.now ?? Date.now
-  app.addHook('onRequest', requireAdmin(options.adminToken))
+  const api = app.withTypeProvider<ZodTypeProvider>()
+  api.addHook('onRequest', requireAdmin(options.adminToken))
 
-  const view = (row: StoredDestination, open: ReadonlyMap<string, number>) => {
+  const view = (row: StoredDestination, open: ReadonlyMap<string, number>): DestinationJson => {
     const runtime = destinations.runtime(row.id)
     const at = now()
     const circuit = runtime?.breaker?.snapshot(at)
@@ -80,8 +70,8 @@ export async function destinationsRoutes(
               : null,
           }
         : { running: false },
-      createdAt: iso(row.createdAt),
-      updatedAt: iso(row.updatedAt),
+      createdAt: new Date(row.createdAt).toISOString(),
+      updatedAt: new Date(row.updatedAt).toISOString(),
     }
   }
 
@@ -92,77 +82,84 @@ export async function destinationsRoutes(
   }
   const one = async (row: StoredDestination) => (await views([row]))[0]!
 
-  app.get('/api/destinations', async () => ({ data: await views(await destinations.admin.list()) }))
+  api.get('/api/destinations', { schema: schema.list }, async () => ({
+    data: await views(await destinations.admin.list()),
+  }))
 
-  app.post('/api/destinations', async (request, reply) => {
+  api.post('/api/destinations', { schema: schema.create }, async (request, reply) => {
     const row = await destinations.admin.create(request.body)
     return reply.status(201).send(await one(row))
   })
 
-  app.get<{ Params: { id: string } }>('/api/destinations/:id', async (request) =>
+  api.get('/api/destinations/:id', { schema: schema.get }, async (request) =>
     one(await destinations.admin.get(request.params.id)),
   )
 
-  app.put<{ Params: { id: string } }>('/api/destinations/:id', async (request) =>
+  api.put('/api/destinations/:id', { schema: schema.replace }, async (request) =>
     one(await destinations.admin.replace(request.params.id, request.body)),
   )
 
-  app.delete<{ Params: { id: string } }>('/api/destinations/:id', async (request) =>
+  api.delete('/api/destinations/:id', { schema: schema.remove }, async (request) =>
     destinations.admin.remove(request.params.id),
   )
 
-  app.post<{ Params: { id: string } }>('/api/destinations/:id/pause', async (request) => {
-    const body = parseInput(pauseBody, request.body, 'pause request')
-    return one(await destinations.admin.pause(request.params.id, body.reason))
-  })
+  api.post(
+    '/api/destinations/:id/pause',
+    { schema: schema.pause, preValidation: noBodyIsEmpty },
+    async (request) => one(await destinations.admin.pause(request.params.id, request.body.reason)),
+  )
 
-  app.post<{ Params: { id: string } }>('/api/destinations/:id/resume', async (request) =>
+  api.post('/api/destinations/:id/resume', { schema: schema.resume }, async (request) =>
     one(await destinations.admin.resume(request.params.id)),
   )
 
-  app.post<{ Params: { id: string } }>('/api/destinations/:id/test', async (request) => {
-    const { id } = request.params
-    const body = parseInput(testBody, request.body, 'test request')
-    const row = await destinations.admin.get(id)
-    const runtime = destinations.runtime(id)
-    if (row.orphanedAt !== null) {
-      throw new GatewayError(
-        'conflict',
-        `destination ${id} is orphaned: no running gateway has it in its config file, and the database keeps no secrets of config destinations; there is nothing to send with`,
-      )
-    }
-    if (!runtime) {
-      throw new GatewayError(
-        'conflict',
-        `destination ${id} does not run in this process (its definition does not load here; see the log)`,
-      )
-    }
-    let event: StoredEvent | undefined
-    if ('eventId' in body) {
-      event = await store.getEvent(body.eventId)
-      if (!event) throw new GatewayError('not_found', `no event ${body.eventId}`)
-    } else {
-      event = fixtureEvent(body.event, body.data ?? {}, now())
-    }
-    const sent = await runtime.send(event, { attempt: 1, cycle: 0, deliveryId: 'test', now: now() })
-    const { verdict, result } = sent
-    return {
-      destination: row.id,
-      eventId: event.id,
-      ok: verdict.kind === 'success',
-      verdict: verdict.kind,
-      message:
-        result.kind === 'error'
-          ? `${sent.target}: ${result.error.message}`
-          : `${sent.target} ${verdict.message}`,
-      errorClass:
-        result.kind === 'error' ? result.error.name : verdict.kind === 'success' ? null : verdict.errorName,
-      response: result.saved,
-    }
-  })
+  api.post(
+    '/api/destinations/:id/test',
+    { schema: schema.test, preValidation: noBodyIsEmpty },
+    async (request): Promise<DestinationTestAnswerJson> => {
+      const { id } = request.params
+      const { body } = request
+      const row = await destinations.admin.get(id)
+      const runtime = destinations.runtime(id)
+      if (row.orphanedAt !== null) {
+        throw new GatewayError(
+          'conflict',
+          `destination ${id} is orphaned: no running gateway has it in its config file, and the database keeps no secrets of config destinations; there is nothing to send with`,
+        )
+      }
+      if (!runtime) {
+        throw new GatewayError(
+          'conflict',
+          `destination ${id} does not run in this process (its definition does not load here; see the log)`,
+        )
+      }
+      let event: StoredEvent | undefined
+      if ('eventId' in body) {
+        event = await store.getEvent(body.eventId)
+        if (!event) throw new GatewayError('not_found', `no event ${body.eventId}`)
+      } else {
+        event = fixtureEvent(body.event, body.data ?? {}, now())
+      }
+      const sent = await runtime.send(event, { attempt: 1, cycle: 0, deliveryId: 'test', now: now() })
+      const { verdict, result } = sent
+      return {
+        destination: row.id,
+        eventId: event.id,
+        ok: verdict.kind === 'success',
+        verdict: verdict.kind,
+        message:
+          result.kind === 'error'
+            ? `${sent.target}: ${result.error.message}`
+            : `${sent.target} ${verdict.message}`,
+        errorClass:
+          result.kind === 'error' ? result.error.name : verdict.kind === 'success' ? null : verdict.errorName,
+        response: result.saved,
+      }
+    },
+  )
 
-  app.get<{ Params: { id: string } }>('/api/destinations/:id/deliveries', async (request) => {
-    const query = parseInput(deliveriesQuery, request.query, 'query')
+  api.get('/api/destinations/:id/deliveries', { schema: schema.deliveries }, async (request) => {
+    const { query } = request
     await destinations.admin.get(request.params.id)
     const page = await store.listDeliveries(
       { subscriberId: request.params.id, states: query.state ? [query.state] : undefined },

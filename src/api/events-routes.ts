@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { z } from 'zod'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { publishedType, storedTypesOf, type TypeMapper } from '../catalog/index.js'
 import { parseStoredBody } from '../catalog/parse-body.js'
 import { GatewayError } from '../errors.js'
@@ -7,7 +7,12 @@ import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js'
 import type { EventSummary, Store, StoredEvent } from '../store/types.js'
 import { attemptCounters, attemptHistoryJson } from './attempts-json.js'
 import { requireAdmin } from './auth.js'
-import { instant, pageCursor, pageLimit, parseInput, text } from './input.js'
+import {
+  type EventDeliveryJson,
+  type EventDetailJson,
+  type EventSummaryJson,
+  eventsRoutesSchema as schema,
+} from './schemas/events.js'
 
 export interface EventsRoutesOptions {
   store: Store
@@ -15,28 +20,7 @@ export interface EventsRoutesOptions {
   types: TypeMapper
 }
 
-export const listEventsQuery = z.object({
-  source: text.optional(),
-  /** The published type: canonical (`contact.created`) or this gateway's rename of it. */
-  type: text.optional(),
-  /** GHL doc name (`ContactCreate`) or `unknown`. */
-  name: text.optional(),
-  /** The raw body `type` (`INSTALL`, `one_time`, …). */
-  ghlType: text.optional(),
-  entityId: text.optional(),
-  locationId: text.optional(),
-  companyId: text.optional(),
-  /** Either tenant id. */
-  tenant: text.optional(),
-  webhookId: text.optional(),
-  schema: z.enum(['valid', 'drift', 'unknown']).optional(),
-  since: instant.optional(),
-  until: instant.optional(),
-  limit: pageLimit,
-  cursor: pageCursor,
-})
-
-export function summaryJson(event: EventSummary, types: TypeMapper) {
+export function summaryJson(event: EventSummary, types: TypeMapper): EventSummaryJson {
   return {
     id: event.id,
     source: event.source,
@@ -63,8 +47,8 @@ export function summaryJson(event: EventSummary, types: TypeMapper) {
   }
 }
 
-function detailJson(event: StoredEvent, types: TypeMapper) {
-  let body = parseStoredBody(event)
+function detailJson(event: StoredEvent, types: TypeMapper): Omit<EventDetailJson, 'deliveries'> {
+  let body: unknown = parseStoredBody(event)
   let bodyNote: string | null = null
   // Stored before ingest refused such bodies: the answer (and every client that pretty-prints it)
   // would overflow the stack, so the body is left to rawBody, which holds it exactly.
@@ -87,10 +71,11 @@ function detailJson(event: StoredEvent, types: TypeMapper) {
 /** GET /api/events and /api/events/:id — behind the admin token. */
 export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOptions): Promise<void> {
   const { store, types } = options
-  app.addHook('onRequest', requireAdmin(options.adminToken))
+  const api = app.withTypeProvider<ZodTypeProvider>()
+  api.addHook('onRequest', requireAdmin(options.adminToken))
 
-  app.get('/api/events', async (request) => {
-    const query = parseInput(listEventsQuery, request.query, 'query')
+  api.get('/api/events', { schema: schema.list }, async (request) => {
+    const { query } = request
     const page = await store.listEvents(
       {
         source: query.source,
@@ -111,22 +96,24 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOp
     return { data: page.items.map((e) => summaryJson(e, types)), nextCursor: page.nextCursor }
   })
 
-  app.get<{ Params: { id: string } }>('/api/events/:id', async (request) => {
+  api.get('/api/events/:id', { schema: schema.get }, async (request) => {
     const event = await store.getEvent(request.params.id)
     if (!event) throw new GatewayError('not_found', `no event ${request.params.id}`)
     const deliveries = await store.eventDeliveries(event.id)
     return {
       ...detailJson(event, types),
-      deliveries: deliveries.map(({ attemptHistory, ...d }) => ({
-        id: d.id,
-        subscriber: d.subscriberId,
-        state: d.state,
-        ...attemptCounters(d),
-        lastError: d.lastError,
-        runAt: new Date(d.runAt).toISOString(),
-        completedAt: d.completedAt === null ? null : new Date(d.completedAt).toISOString(),
-        ...attemptHistoryJson(attemptHistory),
-      })),
+      deliveries: deliveries.map(
+        ({ attemptHistory, ...d }): EventDeliveryJson => ({
+          id: d.id,
+          subscriber: d.subscriberId,
+          state: d.state,
+          ...attemptCounters(d),
+          lastError: d.lastError,
+          runAt: new Date(d.runAt).toISOString(),
+          completedAt: d.completedAt === null ? null : new Date(d.completedAt).toISOString(),
+          ...attemptHistoryJson(attemptHistory),
+        }),
+      ),
     }
   })
 }

@@ -1,9 +1,7 @@
 import { z } from 'zod'
-import { GatewayError } from '../errors.js'
 import { decodeCursor } from '../store/cursor.js'
-import { formatIssues } from '../zod-issues.js'
 
-/** Pieces of the admin API's query and body schemas, shared by every route file. */
+/** Pieces of the admin API's query and body schemas, shared by the schemas in src/api/schemas/. */
 
 /** A short, non-empty text parameter (ids, types, tenants). */
 export const text = z.string().min(1).max(255)
@@ -30,10 +28,18 @@ export const pageCursor = z
   .refine((c) => decodeCursor(c) !== undefined, 'not a cursor from a previous page')
   .optional()
 
-/** Validates a query or body; a failure is `400 invalid_request` naming every bad field. */
-export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
-  const result = schema.safeParse(value)
-  if (!result.success)
-    throw new GatewayError('invalid_request', `invalid ${what}: ${formatIssues(result.error.issues)}`)
-  return result.data
+/**
+ * How a request body is named in its 400 (`invalid replay request: …`), or that the route's
+ * handler validates it itself. Queries are `query`.
+ */
+export const requestBodies = z.registry<{ what: string } | { checkedByHandler: true }>()
+
+export function named<T extends z.ZodType>(schema: T, what: string): T {
+  requestBodies.add(schema, { what })
+  return schema
+}
+
+export function checkedByHandler<T extends z.ZodType>(schema: T): T {
+  requestBodies.add(schema, { checkedByHandler: true })
+  return schema
 }

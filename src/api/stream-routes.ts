@@ -1,11 +1,9 @@
 import type { ServerResponse } from 'node:http'
 import type { FastifyInstance } from 'fastify'
-import { z } from 'zod'
-import { GatewayError } from '../errors.js'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { type LiveMessage, type LiveStream, matchesLive } from '../observe/live-stream.js'
-import { formatIssues } from '../zod-issues.js'
 import { requireAdmin } from './auth.js'
-import { text } from './input.js'
+import { streamRoutesSchema as schema } from './schemas/stream.js'
 
 export interface StreamRoutesOptions {
   liveStream: LiveStream
@@ -21,13 +19,6 @@ export interface StreamRoutesOptions {
   /** How long a dropped client gets to read its last bytes before its socket is cut. @default 5000 */
   lingerMs?: number
 }
-
-const streamQuery = z.object({
-  type: text.optional(),
-  location: text.optional(),
-  source: text.optional(),
-  kind: z.enum(['event', 'delivery']).optional(),
-})
 
 /**
  * GET /api/stream — Server-Sent Events of this process's live stream (see observe/live-stream.ts:
@@ -50,18 +41,16 @@ export async function streamRoutes(app: FastifyInstance, options: StreamRoutesOp
   const maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024
   const lingerMs = options.lingerMs ?? 5000
   const clients = new Set<(reason: string) => void>()
-  app.addHook('onRequest', requireAdmin(options.adminToken))
+  const api = app.withTypeProvider<ZodTypeProvider>()
+  api.addHook('onRequest', requireAdmin(options.adminToken))
 
   // Streams never end on their own: end them before the server waits for its connections to close.
-  app.addHook('preClose', async () => {
+  api.addHook('preClose', async () => {
     for (const close of [...clients]) close('the gateway is shutting down')
   })
 
-  app.get('/api/stream', async (request, reply) => {
-    const parsed = streamQuery.safeParse(request.query ?? {})
-    if (!parsed.success)
-      throw new GatewayError('invalid_request', `invalid query: ${formatIssues(parsed.error.issues)}`)
-    const filter = parsed.data
+  api.get('/api/stream', { schema: schema.stream }, async (request, reply) => {
+    const filter = request.query
 
     reply.hijack()
     const res: ServerResponse = reply.raw

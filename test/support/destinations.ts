@@ -144,6 +144,7 @@ export async function createDestinationEngine(
     destinations,
     types,
     onWork: () => worker.wake(),
+    checkResponses: true,
   })
   await app.fastify.ready()
   if (options.realClock) worker.start()

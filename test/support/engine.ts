@@ -78,7 +78,7 @@ export async function createEngine(
     random,
     leaseGraceMs: 1000,
   })
-  const app = buildApp({ config, store, logger, metrics, registry, now })
+  const app = buildApp({ config, store, logger, metrics, registry, now, checkResponses: true })
   await app.fastify.ready()
 
   const engine: Engine = {

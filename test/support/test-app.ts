@@ -81,7 +81,8 @@ export async function createTestApp(kind: StoreKind, env: Record<string, string>
   await store.migrate()
   const logs = new LogCapture()
   const logger = createLogger({ level: config.LOG_LEVEL, destination: logs })
-  const gateway = buildApp({ config, store, logger })
+  // Every admin answer is checked against its schema (the OpenAPI document) in tests.
+  const gateway = buildApp({ config, store, logger, checkResponses: true })
   await gateway.fastify.ready()
   return {
     gateway,

@@ -1,4 +1,4 @@
-import type { SavedResponse } from '../../destinations/http/client.js'
+import type { AttemptJson, DeliveryJson } from '../../api/schemas/index.js'
 import type { Style } from '../ui/style.js'
 import { formatTable } from '../ui/table.js'
 import { oneLine } from './deliveries-shared.js'
@@ -9,28 +9,8 @@ import { oneLine } from './deliveries-shared.js'
  * (`2 (replay 1)`), as the handler's `ctx.attempt` and the `x-gateway-attempt` header say.
  */
 
-/** One entry of `attemptHistory`. */
-export interface AttemptJson {
-  id: string
-  number: number
-  cycle: number
-  worker: string
-  startedAt: string
-  durationMs: number
-  outcome: string
-  errorClass: string | null
-  errorMessage: string | null
-  errorStack: string | null
-  /** A destination's answer, as the attempt saved it (the API sends it as stored). */
-  response: SavedResponse | null
-}
-
 /** A delivery's attempt counters, as the API gives them. */
-export interface AttemptCounters {
-  cycle: number
-  attemptsInCycle: number
-  totalAttempts: number
-}
+export type AttemptCounters = Pick<DeliveryJson, 'cycle' | 'attemptsInCycle' | 'totalAttempts'>
 
 /** `2`, or `2 (replay 1)` for an attempt of a replay. */
 export function attemptLabel(a: { number: number; cycle: number }): string {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import type { DeliveryJson, DeliveryPageJson } from '../../api/schemas/index.js'
 import { byName } from '../../catalog/index.js'
 import type { AdminClient } from '../admin-client.js'
 import { CliError, UsageError } from '../errors.js'
@@ -22,31 +23,6 @@ export interface DeliveryFilterFlags {
   since?: string
   until?: string
   limit: number
-}
-
-/** A row of GET /api/deliveries and /api/dlq. */
-export interface DeliveryRow {
-  id: string
-  eventId: string
-  subscriber: string
-  state: string
-  type: string | null
-  name: string | null
-  tenant: { locationId: string | null; companyId: string | null }
-  /** 0, or n after the n-th replay. */
-  cycle: number
-  attemptsInCycle: number
-  totalAttempts: number
-  lastError: string | null
-  runAt: string
-  createdAt: string
-  updatedAt: string
-  completedAt: string | null
-}
-
-interface DeliveryPage {
-  data: DeliveryRow[]
-  nextCursor: string | null
 }
 
 const PAGE_MAX = 500
@@ -114,12 +90,12 @@ export async function listDeliveries(
   query: Record<string, string | undefined>,
   limit: number,
   cursor?: string,
-): Promise<{ data: DeliveryRow[]; nextCursor: string | null }> {
-  const data: DeliveryRow[] = []
+): Promise<DeliveryPageJson> {
+  const data: DeliveryJson[] = []
   let next: string | undefined = cursor
   let nextCursor: string | null = null
   for (let pages = 0; pages < 10_000 && data.length < limit; pages++) {
-    const page = await api.get<DeliveryPage>(path, {
+    const page = await api.get<DeliveryPageJson>(path, {
       ...query,
       limit: Math.min(PAGE_MAX, limit - data.length),
       cursor: next,
@@ -149,7 +125,7 @@ export function countText(count: number, more: boolean, adjective: string): stri
   return `${more ? 'at least ' : ''}${count} ${adjective} deliver${count === 1 ? 'y' : 'ies'}`
 }
 
-export function printDeliveries(rows: readonly DeliveryRow[], none = 'no deliveries match'): void {
+export function printDeliveries(rows: readonly DeliveryJson[], none = 'no deliveries match'): void {
   if (!rows.length) {
     console.log(none)
     return

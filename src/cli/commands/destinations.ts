@@ -1,37 +1,20 @@
 import type { Command } from 'commander'
+import type {
+  DeliveryJson,
+  DeliveryPageJson,
+  DestinationDeleteAnswerJson,
+  DestinationJson,
+  DestinationListJson,
+  DestinationTestAnswerJson,
+} from '../../api/schemas/index.js'
 import { type AdminClient, clientFor } from '../admin-client.js'
 import { resolveEvent } from '../event-body.js'
 import { ADMIN_ENV_HELP, type ConnectionFlags, withConnection } from '../options.js'
 import { type Style, statusColour, styleFor } from '../ui/style.js'
 import { cell, formatTable } from '../ui/table.js'
-import { confirmBulk, type DeliveryRow, oneLine, printDeliveries } from './deliveries-shared.js'
+import { confirmBulk, oneLine, printDeliveries } from './deliveries-shared.js'
 
 /** `destinations list|show|pause|resume|test|delete`: /api/destinations from the command line. */
-
-/** A destination as GET /api/destinations shows it (src/api/destinations-routes.ts). */
-interface DestinationJson {
-  id: string
-  origin: 'config' | 'api'
-  state: 'active' | 'paused' | 'disabled'
-  stateReason: string | null
-  orphaned: boolean
-  orphanedAt: string | null
-  openDeliveries: number
-  definition: { url?: string; method?: string; events?: string[] } & Record<string, unknown>
-  process: { running: boolean; circuit?: { state: string } | null }
-  createdAt: string
-  updatedAt: string
-}
-
-/** POST /api/destinations/:id/test */
-interface TestAnswer {
-  ok: boolean
-  verdict: string
-  message: string
-  eventId: string
-  errorClass: string | null
-  response: { status: number | null; durationMs: number; body?: string; bodyEncoding?: string } | null
-}
 
 interface JsonFlag {
   json?: boolean
@@ -59,7 +42,7 @@ ${examples('list', 'show crm-sync', 'pause crm-sync --reason "CRM maintenance"',
     .option('--json', 'print {data} as JSON')
     .addHelpText('after', examples('list', "list --json | jq -r '.data[] | select(.orphaned) | .id'"))
     .action(async (flags: ConnectionFlags & JsonFlag) => {
-      const page = await clientFor(flags).get<{ data: DestinationJson[] }>('/api/destinations')
+      const page = await clientFor(flags).get<DestinationListJson>('/api/destinations')
       if (flags.json) return print(page)
       printList(page.data)
     })
@@ -112,7 +95,7 @@ ${examples('list', 'show crm-sync', 'pause crm-sync --reason "CRM maintenance"',
     )
     .action(async (id: string, flags: ConnectionFlags & JsonFlag & { event: string; eventId?: string }) => {
       const body = flags.eventId ? { eventId: flags.eventId } : { event: resolveEvent(flags.event).name }
-      const answer = await clientFor(flags).post<TestAnswer>(`${path(id)}/test`, body)
+      const answer = await clientFor(flags).post<DestinationTestAnswerJson>(`${path(id)}/test`, body)
       if (flags.json) print(answer)
       else printTest(answer, styleFor(process.stdout))
       process.exitCode = answer.ok ? 0 : 1
@@ -139,7 +122,7 @@ ${examples('delete old-crm', 'delete old-crm --yes')}`,
         `delete destination ${id}${destination.orphaned ? ' (orphaned)' : ''} and move its ${open} open deliver${open === 1 ? 'y' : 'ies'} to the dead-letter queue`,
         flags.yes,
       )
-      const answer = await api.delete<{ deleted: boolean; deadLettered: number }>(path(id))
+      const answer = await api.delete<DestinationDeleteAnswerJson>(path(id))
       if (flags.json) return console.log(JSON.stringify(answer))
       console.log(
         answer.deleted
@@ -160,6 +143,11 @@ function target(definition: DestinationJson['definition']): string {
   return `${definition.method ?? 'POST'} ${origin}`
 }
 
+/** The definition is the document as sent (any JSON): its event patterns, when it has some. */
+function eventPatterns(definition: DestinationJson['definition']): string[] {
+  return Array.isArray(definition.events) ? definition.events.map(String) : []
+}
+
 function stateText(d: DestinationJson, style: Style): string {
   if (d.state === 'active') return style.green(d.state)
   return d.orphaned || d.state === 'paused' ? style.yellow(d.state) : style.dim(d.state)
@@ -177,7 +165,7 @@ function printList(rows: readonly DestinationJson[]): void {
     d.state,
     d.orphaned ? 'yes' : 'no',
     target(d.definition),
-    oneLine((d.definition.events ?? []).join(', '), 40),
+    oneLine(eventPatterns(d.definition).join(', '), 40),
     String(d.openDeliveries),
   ])
   console.log(formatTable(['ID', 'ORIGIN', 'STATE', 'ORPHANED', 'TARGET', 'EVENTS', 'OPEN'], table))
@@ -191,10 +179,10 @@ function printList(rows: readonly DestinationJson[]): void {
 }
 
 /** The newest failing deliveries: waiting for a retry or dead. */
-async function recentFailures(api: AdminClient, id: string): Promise<DeliveryRow[]> {
+async function recentFailures(api: AdminClient, id: string): Promise<DeliveryJson[]> {
   const pages = await Promise.all(
     ['retry_scheduled', 'dead'].map((state) =>
-      api.get<{ data: DeliveryRow[] }>(`${path(id)}/deliveries`, { state, limit: 5 }),
+      api.get<DeliveryPageJson>(`${path(id)}/deliveries`, { state, limit: 5 }),
     ),
   )
   return pages
@@ -203,7 +191,7 @@ async function recentFailures(api: AdminClient, id: string): Promise<DeliveryRow
     .slice(0, 5)
 }
 
-function printDetail(d: DestinationJson, failures: readonly DeliveryRow[], style: Style): void {
+function printDetail(d: DestinationJson, failures: readonly DeliveryJson[], style: Style): void {
   const line = (label: string, value: string) => console.log(`${style.dim(label.padEnd(10))}${value}`)
   console.log(
     `${style.bold(d.id)}  ${stateText(d, style)}  ${d.origin}${d.orphaned ? `  ${style.yellow('ORPHANED')}` : ''}`,
@@ -211,9 +199,9 @@ function printDetail(d: DestinationJson, failures: readonly DeliveryRow[], style
   if (d.stateReason) line('reason', d.stateReason)
   if (d.orphanedAt) line('orphaned', d.orphanedAt)
   line('target', target(d.definition))
-  line('events', (d.definition.events ?? []).join(', '))
+  line('events', eventPatterns(d.definition).join(', '))
   line('open', `${d.openDeliveries} deliver${d.openDeliveries === 1 ? 'y' : 'ies'}`)
-  const circuit = d.process.circuit ? `, circuit ${d.process.circuit.state}` : ''
+  const circuit = d.process.running && d.process.circuit ? `, circuit ${d.process.circuit.state}` : ''
   line('process', d.process.running ? `running here${circuit}` : 'not run by the gateway at --url')
   line('updated', `${d.updatedAt}  created ${d.createdAt}`)
   console.log(`\n${style.dim('definition (secrets as ***):')}`)
@@ -222,7 +210,7 @@ function printDetail(d: DestinationJson, failures: readonly DeliveryRow[], style
   printDeliveries(failures, 'none')
 }
 
-function printTest(answer: TestAnswer, style: Style): void {
+function printTest(answer: DestinationTestAnswerJson, style: Style): void {
   const response = answer.response
   const status = response?.status ?? undefined
   const verdict = answer.ok ? style.green('ok') : style.red(answer.verdict)

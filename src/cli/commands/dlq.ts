@@ -1,34 +1,27 @@
 import type { Command } from 'commander'
+import type { DeliveryDetailJson, ReplayAnswerJson } from '../../api/schemas/index.js'
 import { AdminApiError, type AdminClient, clientFor } from '../admin-client.js'
 import { ADMIN_ENV_HELP as ENV_HELP, withConnection } from '../options.js'
 import { createProgress } from '../ui/progress.js'
 import { styleFor } from '../ui/style.js'
 import { cell } from '../ui/table.js'
-import { type AttemptJson, attemptCountText, formatAttempts, formatLastResponse } from './attempts-format.js'
+import { attemptCountText, formatAttempts, formatLastResponse } from './attempts-format.js'
 import {
   confirmBulk,
   countText,
   type DeliveryFilterFlags,
-  type DeliveryRow,
   filterQuery,
   listDeliveries,
   printDeliveries,
   withDeliveryFilters,
 } from './deliveries-shared.js'
-import type { EventSummary } from './events-format.js'
-import { type ReplayAnswer, replayMatching } from './replay.js'
+import { replayMatching } from './replay.js'
 
 /** `dlq list|show|replay|purge`: the dead-letter queue through GET /api/dlq and friends. */
 
 interface ConnectionFlags {
   url: string
   token?: string
-}
-
-/** GET /api/deliveries/:id */
-interface DeliveryDetail extends DeliveryRow {
-  event: EventSummary
-  attemptHistory: AttemptJson[]
 }
 
 export function registerDlq(program: Command): void {
@@ -74,7 +67,9 @@ export function registerDlq(program: Command): void {
       `\nWorks for any delivery, dead or not.\n\nExamples:\n  $ ghl-gateway dlq show dlv_01J9Z…\n  $ ghl-gateway dlq show dlv_01J9Z… --stack\n\n${ENV_HELP}`,
     )
     .action(async (id: string, flags: ConnectionFlags & { stack?: boolean; json?: boolean }) => {
-      const detail = await clientFor(flags).get<DeliveryDetail>(`/api/deliveries/${encodeURIComponent(id)}`)
+      const detail = await clientFor(flags).get<DeliveryDetailJson>(
+        `/api/deliveries/${encodeURIComponent(id)}`,
+      )
       if (flags.json) return console.log(JSON.stringify(detail, null, 2))
       printDetail(detail, flags.stack === true)
     })
@@ -91,7 +86,7 @@ export function registerDlq(program: Command): void {
     .action(async (id: string | undefined, flags: ConnectionFlags & DeliveryFilterFlags & ActionFlags) => {
       const api = clientFor(flags)
       if (id === undefined) return replayMatching(api, flags, 'dead')
-      const answer = await api.post<ReplayAnswer>('/api/replay', { deliveryId: id })
+      const answer = await api.post<ReplayAnswerJson>('/api/replay', { deliveryId: id })
       if (flags.json) return console.log(JSON.stringify(answer))
       console.log(answer.replayed ? `replayed ${id}` : `nothing replayed: ${id} is still pending or running`)
     })
@@ -175,7 +170,7 @@ async function purgeMatching(api: AdminClient, flags: DeliveryFilterFlags & Acti
   )
 }
 
-function printDetail(d: DeliveryDetail, stack: boolean): void {
+function printDetail(d: DeliveryDetailJson, stack: boolean): void {
   const style = styleFor(process.stdout)
   const line = (label: string, value: string) => console.log(`${style.dim(label.padEnd(12))}${value}`)
   const state =

@@ -1,32 +1,11 @@
+import type { EventDeliveryJson, EventDetailJson, EventSummaryJson } from '../../api/schemas/index.js'
 import { type Style, styleFor } from '../ui/style.js'
 import { cell, formatTable } from '../ui/table.js'
-import {
-  type AttemptCounters,
-  type AttemptJson,
-  attemptCountText,
-  formatAttempts,
-  formatLastResponse,
-} from './attempts-format.js'
+import { attemptCountText, formatAttempts, formatLastResponse } from './attempts-format.js'
 
 /** Terminal output of `events list` and `events show`: what GET /api/events(/:id) answered, readable. */
 
-export interface EventSummary {
-  id: string
-  source: string
-  type: string | null
-  name: string | null
-  entity: { kind: string | null; id: string | null }
-  tenant: { locationId: string | null; companyId: string | null }
-  webhookId: string | null
-  receivedAt: string
-  verification: { scheme: string; verified: boolean; keyId?: string }
-  duplicateCount: number
-  flags: string[]
-  schemaStatus: string | null
-  bodyBytes: number
-}
-
-export function printTable(events: readonly EventSummary[]): void {
+export function printTable(events: readonly EventSummaryJson[]): void {
   if (!events.length) {
     console.log('no events match')
     return
@@ -45,20 +24,7 @@ export function printTable(events: readonly EventSummary[]): void {
   console.log(formatTable(['RECEIVED', 'ID', 'TYPE', 'NAME', 'TENANT', 'VERIFIED', 'DUPS', 'FLAGS'], rows))
 }
 
-/** One entry of the event detail's `deliveries`. */
-export interface EventDelivery extends AttemptCounters {
-  id: string
-  subscriber: string
-  state: string
-  lastError: string | null
-  runAt: string
-  completedAt: string | null
-  attemptHistory: AttemptJson[]
-}
-
-export function printDetail(
-  e: EventSummary & { deliveries?: EventDelivery[] } & Record<string, unknown>,
-): void {
+export function printDetail(e: EventDetailJson): void {
   const style = styleFor(process.stdout)
   const line = (label: string, value: string) => console.log(`${style.dim(label.padEnd(12))}${value}`)
   console.log(`${style.bold(e.id)}  ${cell(e.type)}${e.name && e.name !== 'unknown' ? ` (${e.name})` : ''}`)
@@ -74,27 +40,25 @@ export function printDetail(
     'verified',
     v.verified
       ? style.green(`${v.scheme}${v.keyId ? ` (${v.keyId})` : ''}`)
-      : style.yellow(
-          `no (${v.scheme}${'failure' in v ? `: ${String((v as { failure?: string }).failure)}` : ''})`,
-        ),
+      : style.yellow(`no (${v.scheme}${v.failure !== undefined ? `: ${v.failure}` : ''})`),
   )
   line(
     'schema',
     `${cell(e.schemaStatus)}  duplicates ${e.duplicateCount}  flags ${e.flags.length ? e.flags.join(', ') : '—'}`,
   )
-  const notes = (e.classification as { notes?: string[] } | null)?.notes ?? []
+  const notes = e.classification?.notes ?? []
   for (const note of notes) line('note', note)
-  printEventDeliveries(e.deliveries ?? [], style)
-  const headers = (e.headers ?? {}) as Record<string, string>
+  printEventDeliveries(e.deliveries, style)
+  const headers = e.headers
   if (Object.keys(headers).length) {
     console.log(style.dim('headers'))
     for (const [k, value] of Object.entries(headers)) console.log(`  ${k}: ${value}`)
   }
   console.log(style.dim(`body (${e.bodyBytes} bytes)`))
-  if (typeof e.bodyNote === 'string') console.log(style.yellow(e.bodyNote))
+  if (e.bodyNote !== null) console.log(style.yellow(e.bodyNote))
   console.log(
     e.body === null || e.body === undefined
-      ? Buffer.from(String(e.rawBody ?? ''), 'base64').toString('utf8')
+      ? Buffer.from(e.rawBody, 'base64').toString('utf8')
       : JSON.stringify(e.body, null, 2),
   )
 }
@@ -103,7 +67,7 @@ export function printDetail(
  * Each delivery of the event (one per subscriber): its state and counters, last error, a
  * destination's last response, and every attempt.
  */
-function printEventDeliveries(deliveries: readonly EventDelivery[], style: Style): void {
+function printEventDeliveries(deliveries: readonly EventDeliveryJson[], style: Style): void {
   if (!deliveries.length) {
     console.log(`${style.dim('deliveries'.padEnd(12))}none (no subscriber wanted this event)`)
     return

@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import { createWriteStream, renameSync, rmSync } from 'node:fs'
 import type { Writable } from 'node:stream'
 import type { Command } from 'commander'
+import type { EventDetailJson, EventPageJson, EventSummaryJson } from '../../api/schemas/index.js'
 import { isGhlEventName } from '../../catalog/index.js'
 import { type AdminClient, clientFor } from '../admin-client.js'
 import {
@@ -12,7 +13,7 @@ import {
   withConnection,
 } from '../options.js'
 import { createProgress } from '../ui/progress.js'
-import { type EventSummary, printDetail, printTable } from './events-format.js'
+import { printDetail, printTable } from './events-format.js'
 
 /** `events list|show|export`: the admin API's GET /api/events and /api/events/:id. */
 
@@ -31,11 +32,6 @@ interface FilterFlags {
   schema?: string
   since?: string
   until?: string
-}
-
-interface EventPage {
-  data: EventSummary[]
-  nextCursor: string | null
 }
 
 const PAGE_MAX = 500
@@ -106,11 +102,11 @@ export function registerEvents(program: Command): void {
     .action(
       async (flags: ConnectionFlags & FilterFlags & { limit: number; cursor?: string; json?: boolean }) => {
         const api = client(flags)
-        const data: EventSummary[] = []
+        const data: EventSummaryJson[] = []
         let cursor = flags.cursor
         let nextCursor: string | null = null
         for (let pages = 0; pages < 10_000 && data.length < flags.limit; pages++) {
-          const page = await api.get<EventPage>('/api/events', {
+          const page = await api.get<EventPageJson>('/api/events', {
             ...filterQuery(flags),
             limit: Math.min(PAGE_MAX, flags.limit - data.length),
             cursor,
@@ -137,9 +133,7 @@ export function registerEvents(program: Command): void {
       `\nExamples:\n  $ ghl-gateway events show evt_01J9Z…\n  $ ghl-gateway events show evt_01J9Z… --json | jq .body\n\n${ENV_HELP}`,
     )
     .action(async (id: string, flags: ConnectionFlags & { json?: boolean }) => {
-      const event = await client(flags).get<EventSummary & Record<string, unknown>>(
-        `/api/events/${encodeURIComponent(id)}`,
-      )
+      const event = await client(flags).get<EventDetailJson>(`/api/events/${encodeURIComponent(id)}`)
       if (flags.json) return console.log(JSON.stringify(event, null, 2))
       printDetail(event)
     })
@@ -173,7 +167,11 @@ async function exportEvents(
   try {
     let cursor: string | undefined
     for (let pages = 0; pages < 1_000_000; pages++) {
-      const page = await api.get<EventPage>('/api/events', { ...filterQuery(flags), limit: PAGE_MAX, cursor })
+      const page = await api.get<EventPageJson>('/api/events', {
+        ...filterQuery(flags),
+        limit: PAGE_MAX,
+        cursor,
+      })
       const rows = flags.bodies ? await fetchDetails(api, page.data) : page.data
       for (const row of rows) await write(JSON.stringify(row))
       count += rows.length
@@ -199,13 +197,13 @@ async function exportEvents(
 }
 
 /** Event details for one page, eight requests at a time, in page order. */
-async function fetchDetails(api: AdminClient, page: readonly EventSummary[]): Promise<unknown[]> {
-  const out: unknown[] = new Array(page.length)
+async function fetchDetails(api: AdminClient, page: readonly EventSummaryJson[]): Promise<EventDetailJson[]> {
+  const out: EventDetailJson[] = new Array(page.length)
   let next = 0
   const worker = async () => {
     while (next < page.length) {
       const i = next++
-      out[i] = await api.get(`/api/events/${encodeURIComponent(page[i]!.id)}`)
+      out[i] = await api.get<EventDetailJson>(`/api/events/${encodeURIComponent(page[i]!.id)}`)
     }
   }
   await Promise.all(Array.from({ length: Math.min(8, page.length) }, worker))

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import type { ReplayAnswerJson } from '../../api/schemas/index.js'
 import { type AdminClient, clientFor } from '../admin-client.js'
 import { UsageError } from '../errors.js'
 import { ADMIN_ENV_HELP as ENV_HELP, withConnection } from '../options.js'
@@ -25,11 +26,6 @@ interface ReplayFlags extends DeliveryFilterFlags {
   state: ReplayState
   yes?: boolean
   json?: boolean
-}
-
-export interface ReplayAnswer {
-  replayed: number
-  added: number
 }
 
 export function registerReplay(program: Command): void {
@@ -68,11 +64,11 @@ ${ENV_HELP}`,
       }
       const api = clientFor(flags)
       if (eventId !== undefined) {
-        const answer = await api.post<ReplayAnswer>('/api/replay', { eventId })
+        const answer = await api.post<ReplayAnswerJson>('/api/replay', { eventId })
         return report(answer, flags.json, `of event ${eventId}`)
       }
       if (flags.delivery !== undefined) {
-        const answer = await api.post<ReplayAnswer>('/api/replay', { deliveryId: flags.delivery })
+        const answer = await api.post<ReplayAnswerJson>('/api/replay', { deliveryId: flags.delivery })
         return report(answer, flags.json, `(${flags.delivery})`)
       }
       await replayMatching(api, flags, flags.state)
@@ -100,12 +96,16 @@ export async function replayMatching(
   const what = countText(matched, nextCursor !== null, state)
   if (!flags.json) console.error(`${what} match${matched === 1 ? 'es' : ''}`)
   await confirmBulk(`replay ${what}${nextCursor !== null ? ` (--limit ${flags.limit})` : ''}`, flags.yes)
-  const answer = await api.post<ReplayAnswer>('/api/replay', replayFilter(flags, [state]))
+  const answer = await api.post<ReplayAnswerJson>('/api/replay', replayFilter(flags, [state]))
   report({ ...answer, matched }, flags.json, `(${state}, matching the filter)`)
 }
 
 /** `replayed 2 deliveries of event evt_…`; `nothing replayed …` when nothing was finished. */
-function report(answer: ReplayAnswer & { matched?: number }, json: boolean | undefined, what: string): void {
+function report(
+  answer: ReplayAnswerJson & { matched?: number },
+  json: boolean | undefined,
+  what: string,
+): void {
   if (json) {
     console.log(JSON.stringify(answer))
     return
