@@ -1,10 +1,7 @@
-import { hostname } from 'node:os'
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
   LogController,
 } from 'fastify'
 import { requireAdmin } from './api/auth.js'
@@ -15,43 +12,43 @@ import { eventsRoutes } from './api/events-routes.js'
 import { healthRoutes } from './api/health-routes.js'
 import { registerOpenApi } from './api/openapi.js'
 import { streamRoutes } from './api/stream-routes.js'
-import { createTypeMapper, type TypeMapper } from './catalog/index.js'
+import type { TypeMapper } from './catalog/index.js'
 import type { GatewayConfig } from './config/index.js'
 import type { DestinationSet } from './destinations/destination-set.js'
-import { SubscriberRegistry } from './dispatch/registry.js'
-import { errorBody, GatewayError, RETRY_AFTER_SECONDS } from './errors.js'
+import type { SubscriberRegistry } from './dispatch/registry.js'
+import { sendError, toGatewayError } from './error-replies.js'
+import { GatewayError } from './errors.js'
 import { newId } from './ids.js'
-import { LiveStream } from './observe/live-stream.js'
+import type { LiveStream } from './observe/live-stream.js'
 import type { Logger } from './observe/logger.js'
-import { createMetrics, type Metrics } from './observe/metrics.js'
+import type { Metrics } from './observe/metrics.js'
 import { setUpTransport, transportOptions } from './receive/http-server.js'
 import { createIngestor, type Ingestor } from './receive/ingestor.js'
 import { buildSources, type SourceRuntime } from './receive/sources.js'
 import { clientErrorHandler, frameworkError } from './receive/transport-errors.js'
 import { webhookRoutes } from './receive/webhook-routes.js'
 import type { GatewayInstance, Store } from './store/types.js'
-import { VERSION } from './version.js'
 
+/** What the app is built from; the composition root (`src/assemble.ts`) supplies it. */
 export interface AppDeps {
   config: GatewayConfig
   store: Store
   logger: Logger
-  /** @default a fresh registry */
-  metrics?: Metrics
+  metrics: Metrics
   /** Clock for received times; tests fix it. @default Date.now */
   now?: () => number
-  /** This process, as recorded in the store's heartbeat. @default host:pid:start */
-  instance?: GatewayInstance
-  /** Subscribers (handlers, destinations). @default an empty registry */
-  registry?: SubscriberRegistry
+  /** This process, as recorded in the store's heartbeat. */
+  instance: GatewayInstance
+  /** Subscribers (handlers, destinations). */
+  registry: SubscriberRegistry
   /** Deliveries became due (a commit created them, a replay reset them): wake the workers. */
-  onWork?: () => void
-  /** This process's live stream (GET /api/stream). @default a fresh one */
-  liveStream?: LiveStream
+  onWork: () => void
+  /** This process's live stream (GET /api/stream). */
+  liveStream: LiveStream
   /** HTTP destinations (their subscribers are in `registry`); enables /api/destinations. */
   destinations?: DestinationSet
-  /** The config file's renames, when the caller built them already (for `destinations`). @default from config */
-  types?: TypeMapper
+  /** The config file's renames. */
+  types: TypeMapper
   /** Serve the webhook routes. False for `ROLE=worker` processes. @default true */
   acceptWebhooks?: boolean
   /** Check every admin answer against its schema (tests; see api/openapi.ts). @default false */
@@ -80,8 +77,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/
  * Builds the HTTP app without listening: tests call `fastify.inject()`, `server.ts` calls listen.
  */
 export function buildApp(deps: AppDeps): GatewayApp {
-  const { config, store, logger } = deps
-  const metrics = deps.metrics ?? createMetrics()
+  const { config, store, logger, metrics, registry, liveStream, onWork, types, instance } = deps
   let draining = false
   const isDraining = () => draining
 
@@ -110,11 +106,6 @@ export function buildApp(deps: AppDeps): GatewayApp {
   setUpTransport(fastify, { config, metrics, logger })
   registerOpenApi(fastify, { adminToken: config.ADMIN_TOKEN, checkResponses: deps.checkResponses })
 
-  const registry = deps.registry ?? new SubscriberRegistry()
-  const liveStream =
-    deps.liveStream ??
-    new LiveStream({ onListenerError: (error) => logger.warn({ err: error }, 'a live stream client failed') })
-  const onWork = deps.onWork ?? (() => {})
   const ingestor = createIngestor({
     store,
     metrics,
@@ -125,7 +116,6 @@ export function buildApp(deps: AppDeps): GatewayApp {
     onWork,
   })
   const sources = buildSources(config)
-  const types = deps.types ?? createTypeMapper(config.file.renames)
   metrics.statsSource.current = async () => {
     const now = (deps.now ?? Date.now)()
     const stats = await store.processingStats(now)
@@ -150,11 +140,6 @@ export function buildApp(deps: AppDeps): GatewayApp {
     ),
   )
 
-  const instance = deps.instance ?? {
-    id: `${hostname()}:${process.pid}:${Date.now()}`,
-    version: VERSION,
-    startedAt: Date.now(),
-  }
   void fastify.register(healthRoutes, {
     store,
     instance,
@@ -223,79 +208,6 @@ export function buildApp(deps: AppDeps): GatewayApp {
     },
     isDraining,
   }
-}
-
-/** Maps anything thrown on the request path onto the error catalog. */
-function toGatewayError(error: FastifyError | GatewayError, store: Store, bodyLimit: number): GatewayError {
-  if (error instanceof GatewayError) return error
-  switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      // Declared (refused before reading) or counted while reading a chunked body.
-      return new GatewayError(
-        'payload_too_large',
-        `the body is larger than the limit (MAX_BODY_BYTES, ${bodyLimit} bytes)`,
-      )
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new GatewayError('unsupported_media_type', 'send Content-Type: application/json')
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new GatewayError('invalid_json', 'the body is empty; send a JSON object')
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new GatewayError('invalid_request', 'Content-Length does not match the body that was sent')
-    case 'FST_ERR_BAD_URL':
-    case 'FST_ERR_ASYNC_CONSTRAINT':
-      return new GatewayError('invalid_request', error.message)
-  }
-  if (store.isUnavailableError(error) && !(error.statusCode && error.statusCode < 500)) {
-    return new GatewayError('storage_unavailable', 'the database is unavailable; retry later', {
-      retryAfter: RETRY_AFTER_SECONDS,
-      cause: error,
-    })
-  }
-  // A 4xx raised by Fastify or Node (aborted body, bad header) is still the client's mistake.
-  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-    return new GatewayError('invalid_request', error.message)
-  }
-  return new GatewayError('internal_error', 'an unexpected error occurred; it has been logged', {
-    cause: error,
-  })
-}
-
-function sendError(
-  error: GatewayError,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  logger: Logger,
-  metrics: Metrics,
-) {
-  const source =
-    request.webhookSource?.id ?? (request.routeOptions.url?.startsWith('/webhooks/') ? '(unknown)' : null)
-  if (source !== null && request.method === 'POST') {
-    metrics.webhooks.inc({ source, outcome: 'rejected' })
-    metrics.rejected.inc({ source, reason: error.code })
-    metrics.ackSeconds.observe({ outcome: 'rejected' }, reply.elapsedTime / 1000)
-    // The route pattern, never the URL: a secret-URL source carries its credential in the path.
-    logger[error.statusCode >= 500 ? 'error' : 'info'](
-      {
-        requestId: request.id,
-        source,
-        outcome: 'rejected',
-        code: error.code,
-        status: error.statusCode,
-        bytes: Number(request.headers['content-length'] ?? 0),
-        latencyUs: Math.round(reply.elapsedTime * 1000),
-        err: error.statusCode >= 500 ? error.cause : undefined,
-      },
-      `webhook rejected: ${error.message}`,
-    )
-  } else if (error.statusCode >= 500) {
-    logger.error(
-      { requestId: request.id, route: request.routeOptions.url, err: error.cause ?? error },
-      error.message,
-    )
-  }
-  if (error.retryAfter !== undefined) reply.header('retry-after', error.retryAfter)
-  reply.header('x-request-id', request.id)
-  return reply.status(error.statusCode).send(errorBody(error, request.id))
 }
 
 /** TRUST_PROXY as the env schema read it; a hop count becomes Fastify's "trust the first n hops". */

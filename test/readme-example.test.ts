@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { createGateway, type Gateway } from '../src/index.js'
 import { freshSqliteFile } from './support/databases.js'
 import { ed25519Signature, testEd25519Key } from './support/test-app.js'
@@ -17,10 +17,10 @@ const audit = { write: async (event: { type: string }) => void calls.push(`audit
 
 describe('README: library mode', () => {
   let gw: Gateway
-  afterAll(async () => {
+  afterEach(async () => {
     await gw?.close()
-    file.remove()
   })
+  afterAll(() => file.remove())
 
   it('runs the typed handlers for signed webhooks', async () => {
     gw = createGateway({

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { createGateway, type Gateway } from '../src/index.js'
 import { freshSqliteFile } from './support/databases.js'
 import { ed25519Signature, testEd25519Key } from './support/test-app.js'
@@ -8,10 +8,10 @@ describe('worker wake-ups', () => {
   const key = testEd25519Key()
   const file = freshSqliteFile()
   let gw: Gateway
-  afterAll(async () => {
+  afterEach(async () => {
     await gw?.close()
-    file.remove()
   })
+  afterAll(() => file.remove())
 
   it('runs a scheduled retry when it is due', async () => {
     const attempts: number[] = []

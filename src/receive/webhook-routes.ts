@@ -1,18 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { publishedType, type TypeMapper } from '../catalog/index.js'
-import { parseFormBody, parseJsonBody } from '../catalog/parse-body.js'
+import type { TypeMapper } from '../catalog/index.js'
 import type { SubscriberRegistry } from '../dispatch/registry.js'
-import { planDeliveries } from '../dispatch/subscribers.js'
 import { GatewayError, RETRY_AFTER_SECONDS } from '../errors.js'
-import { newId } from '../ids.js'
 import { type LiveStream, liveEvent } from '../observe/live-stream.js'
 import type { Logger } from '../observe/logger.js'
 import type { Metrics } from '../observe/metrics.js'
-import type { NewEvent, Verification } from '../store/types.js'
-import { fingerprint } from '../verify/index.js'
-import { classifyGhl, classifyOther, contentHashOf } from './classify-event.js'
+import type { InsertOutcome, NewEvent } from '../store/types.js'
 import type { Ingestor } from './ingestor.js'
-import type { MediaType, SourceRuntime } from './sources.js'
+import { MEDIA_FORM, MEDIA_TYPES, mediaTypeOf } from './media-types.js'
+import { buildNewEvent, type ReceivedWebhook } from './new-event.js'
+import type { SourceRuntime } from './sources.js'
 
 export interface WebhookRoutesOptions {
   sources: ReadonlyMap<string, SourceRuntime>
@@ -30,11 +27,6 @@ export interface WebhookRoutesOptions {
   now?: () => number
   /** Committed events are published here for GET /api/stream (`ghl-gateway tail`). */
   liveStream?: LiveStream
-}
-
-const MEDIA_TYPES: Record<string, MediaType> = {
-  'application/json': 'json',
-  'application/x-www-form-urlencoded': 'form',
 }
 
 declare module 'fastify' {
@@ -118,119 +110,71 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
     }
   }
 
+  // The steps of an accepted webhook: verify → build the event (pure: parse, classify, dedupe key,
+  // flags, deliveries) → commit → publish → count and log. Allocations and awaits here are
+  // measured (bench/paired.ts ingest): a sync verifier is not awaited.
   const accept = async (
     request: FastifyRequest<{ Params: WebhookParams }>,
     reply: FastifyReply,
     submitted: () => void,
   ) => {
     const source = request.webhookSource!
-    const raw = (request.body as Buffer | undefined) ?? Buffer.alloc(0)
-    const receivedAt = now()
-    const flags: string[] = []
-
-    const verifyStart = performance.now()
-    const verifyRequest = {
-      rawBody: raw,
+    const received: ReceivedWebhook = {
+      source,
+      rawBody: (request.body as Buffer | undefined) ?? Buffer.alloc(0),
       headers: request.headers,
+      segment: request.params.token,
       urlToken: source.secretInUrl ? request.params.token : undefined,
-      now: receivedAt,
+      now: now(),
     }
+    const verifyStart = performance.now()
     const { verifier } = source
-    const outcome = verifier.verifyAsync
-      ? await verifier.verifyAsync(verifyRequest)
-      : verifier.verify(verifyRequest)
+    const outcome = verifier.verifyAsync ? await verifier.verifyAsync(received) : verifier.verify(received)
     metrics.verifySeconds.observe({ scheme: outcome.scheme }, (performance.now() - verifyStart) / 1000)
-    let verification: Verification
-    if (outcome.ok) {
-      verification = { scheme: outcome.scheme, verified: outcome.scheme !== 'none', keyId: outcome.keyId }
-    } else if (source.acceptUnverified) {
-      verification = { scheme: outcome.scheme, verified: false, failure: outcome.code }
-      flags.push('unverified')
-    } else {
-      throw new GatewayError(outcome.code, outcome.message)
-    }
-
-    const form = mediaTypeOf(request.headers['content-type']) === 'form'
-    const body = form ? parseFormBody(raw) : parseJsonBody(raw)
-    if (source.isGhl && (typeof body !== 'object' || body === null)) {
-      throw new GatewayError('invalid_payload', 'a GHL webhook body must be a JSON object or array')
-    }
-    const hint = source.isGhl ? request.params.token : undefined
-    const { fields, webhookId, dedupeKey } = source.isGhl
-      ? classifyGhl(body, hint, flags)
-      : classifyOther(
-          source,
-          body,
-          form,
-          {
-            headerId: source.idHeader ? headerText(request.headers[source.idHeader]) : undefined,
-            verifiedId: outcome.ok ? outcome.senderEventId : undefined,
-            signedAt: outcome.ok ? outcome.signedAt : undefined,
-          },
-          flags,
-        )
-    if (options.ghlTimestampWindowMs !== null && source.isGhl && fields.sentAt !== null) {
-      if (Math.abs(receivedAt - Date.parse(fields.sentAt)) > options.ghlTimestampWindowMs) {
-        flags.push('timestamp_outside_window')
-      }
-    }
-    const contentHash = contentHashOf(raw)
-
-    const event: NewEvent = {
-      id: newId('evt', receivedAt),
-      source: source.id,
-      // No sender id: identical bytes are the same event (GHL retries send the same payload).
-      dedupeKey: dedupeKey ?? contentHash,
-      webhookId,
-      receivedAt,
-      contentType: request.headers['content-type'] ?? '',
-      headers: keptHeaders(source, request),
-      rawBody: raw,
-      contentHash,
-      verification,
-      flags,
-      eventHint: hint ?? null,
-      ...fields,
-      deliveries: [],
-    }
-    const subscribers = options.registry.list()
-    if (subscribers.length) {
-      const type = publishedType(event, options.types)
-      event.deliveries = planDeliveries({ source: source.id, type, event, body }, subscribers, receivedAt)
-    }
+    const event = buildNewEvent(received, outcome, options)
     submitted()
     const result = await ingestor.submit(event)
     if (options.liveStream?.active) options.liveStream.publish(liveEvent(event, result, options.types))
+    recordAccepted(request, reply, source, event, result)
+    reply.header('x-request-id', request.id)
+    return { status: result.status, eventId: result.eventId }
+  }
 
+  /** Counts and logs one committed webhook (accepted or duplicate). */
+  const recordAccepted = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    source: SourceRuntime,
+    event: NewEvent,
+    result: InsertOutcome,
+  ) => {
     metrics.webhooks.inc({ source: source.id, outcome: result.status })
-    if (!verification.verified && source.acceptUnverified) metrics.unverified.inc({ source: source.id })
+    if (!event.verification.verified && source.acceptUnverified) metrics.unverified.inc({ source: source.id })
     const latencyUs = Math.round(reply.elapsedTime * 1000)
     metrics.ackSeconds.observe({ outcome: result.status }, latencyUs / 1e6)
-    if (fields.eventName !== null && result.status === 'accepted') {
-      metrics.classified.inc({ name: fields.eventName, schema: fields.schemaStatus ?? 'unknown' })
+    if (event.eventName !== null && result.status === 'accepted') {
+      metrics.classified.inc({ name: event.eventName, schema: event.schemaStatus ?? 'unknown' })
     }
     const line = {
       requestId: request.id,
       eventId: result.eventId,
       source: source.id,
-      type: fields.eventType,
-      ghlType: fields.ghlType,
-      webhookId,
-      locationId: fields.locationId,
+      type: event.eventType,
+      ghlType: event.ghlType,
+      webhookId: event.webhookId,
+      locationId: event.locationId,
       outcome: result.status,
-      bytes: raw.length,
+      bytes: event.rawBody.length,
       latencyUs,
     }
-    if (flags.includes('unverified')) {
+    if (event.flags.includes('unverified')) {
       logger.warn(
-        { ...line, unverified: true, failure: verification.failure },
+        { ...line, unverified: true, failure: event.verification.failure },
         'webhook accepted WITHOUT a valid signature (GHL_SIGNATURE_MODE=off)',
       )
     } else {
       logger.info(line, 'webhook')
     }
-    reply.header('x-request-id', request.id)
-    return { status: result.status, eventId: result.eventId }
   }
 
   const routeOptions = { onRequest: precheck, handler }
@@ -245,31 +189,4 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
       throw new GatewayError('method_not_allowed', 'webhooks are delivered with POST')
     },
   })
-}
-
-const MEDIA_FORM = 'application/x-www-form-urlencoded'
-
-function mediaTypeOf(header: string | undefined): MediaType | undefined {
-  if (!header) return undefined
-  const semicolon = header.indexOf(';')
-  return MEDIA_TYPES[(semicolon === -1 ? header : header.slice(0, semicolon)).trim().toLowerCase()]
-}
-
-function headerText(value: string | string[] | undefined): string | undefined {
-  return typeof value === 'string' ? value : undefined
-}
-
-function keptHeaders(source: SourceRuntime, request: FastifyRequest): Record<string, string> {
-  const kept: Record<string, string> = {}
-  for (const name of source.keptHeaders) {
-    const value = request.headers[name]
-    if (typeof value === 'string') kept[name] = value.length > 512 ? `${value.slice(0, 512)}…` : value
-  }
-  // Signatures and tokens are credentials (a token replayed is a token stolen): keep a fingerprint
-  // that tells two values apart without revealing either.
-  for (const name of source.verifier.credentialHeaders) {
-    const value = request.headers[name]
-    if (typeof value === 'string') kept[name] = fingerprint(value)
-  }
-  return kept
 }

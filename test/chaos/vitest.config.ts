@@ -13,6 +13,7 @@ export default defineConfig({
     pool: 'forks',
     fileParallelism: false,
     globalSetup: ['test/support/global-postgres.ts', 'test/chaos/summary-setup.ts'],
+    setupFiles: ['test/support/leak-check.ts'],
     testTimeout: 600_000,
     hookTimeout: 120_000,
     teardownTimeout: 30_000,

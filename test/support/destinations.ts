@@ -1,27 +1,22 @@
 import { randomUUID } from 'node:crypto'
 import type { LookupFunction } from 'node:net'
-import { buildApp, type GatewayApp } from '../../src/app.js'
-import { createTypeMapper } from '../../src/catalog/index.js'
-import { loadConfig } from '../../src/config/index.js'
-import { Worker } from '../../src/deliver/worker.js'
-import { DestinationSet } from '../../src/destinations/destination-set.js'
+import type { GatewayApp } from '../../src/app.js'
+import type { Worker } from '../../src/deliver/worker.js'
+import type { DestinationSet } from '../../src/destinations/destination-set.js'
 import { type DestinationInput, destinationSchema } from '../../src/destinations/schema.js'
-import { SubscriberRegistry } from '../../src/dispatch/registry.js'
-import { liveDelivery } from '../../src/observe/live-stream.js'
-import { createLogger } from '../../src/observe/logger.js'
-import { createMetrics, type Metrics } from '../../src/observe/metrics.js'
-import { openStore } from '../../src/store/open-store.js'
+import type { SubscriberRegistry } from '../../src/dispatch/registry.js'
+import type { Metrics } from '../../src/observe/metrics.js'
 import type { Delivery, Store } from '../../src/store/types.js'
-import { freshPostgresDatabase, freshSqliteFile } from './databases.js'
+import { assembleForTest } from './assembly.js'
 import { adminApi, drainWorker } from './harness.js'
-import { ed25519Signature, LogCapture, type StoreKind, testEd25519Key } from './test-app.js'
+import { ed25519Signature, type LogCapture, type StoreKind, testEd25519Key } from './test-app.js'
 
 export const ADMIN = 'destinations-admin-token'
 export const START = Date.parse('2026-11-23T12:00:00.000Z')
 
 /**
- * The processing engine with HTTP destinations, on a real store, with a clock the test moves
- * (like test/support/engine.ts): webhooks go in through the real app (`inject`), the worker runs
+ * The processing engine with HTTP destinations, assembled as `listen()` assembles it, on a real
+ * store, with a clock the test moves (like test/support/engine.ts): webhooks go in through the real app (`inject`), the worker runs
  * only when the test says `runDue()`/`drain()`, and destinations send to real local servers.
  * `realClock: true` runs the worker on its own (started, Date.now) for timing tests.
  */
@@ -75,22 +70,6 @@ export async function createDestinationEngine(
   options: DestinationEngineOptions = {},
 ): Promise<DestinationEngine> {
   const key = testEd25519Key()
-  const owned = options.database
-    ? undefined
-    : kind === 'sqlite'
-      ? freshSqliteFile()
-      : await freshPostgresDatabase()
-  const url = options.database?.url ?? owned!.url
-  const env = {
-    GHL_ED25519_PUBLIC_KEYS: key.spki,
-    ADMIN_TOKEN: ADMIN,
-    LOG_LEVEL: 'info',
-    ...options.env,
-    DATABASE_URL: url,
-  }
-  const config = loadConfig({ env, cwd: '/nonexistent' })
-  const store = openStore({ url: config.DATABASE_URL, poolSize: 10 })
-  await store.migrate()
   const clock = {
     now: START,
     advance(ms: number) {
@@ -98,55 +77,31 @@ export async function createDestinationEngine(
     },
   }
   const now = options.realClock ? Date.now : () => clock.now
-  const logs = new LogCapture()
-  const logger = createLogger({ level: 'info', destination: logs })
-  const metrics = createMetrics()
-  const registry = new SubscriberRegistry()
-  const worker = new Worker({
-    store,
-    registry,
-    logger,
-    metrics,
-    id: `test-worker-${kind}-${randomUUID().slice(0, 6)}`,
-    now,
-    random: options.random,
-    leaseGraceMs: 1000,
-    concurrency: options.concurrency ?? 32,
-    pollIntervalMs: options.pollIntervalMs ?? 200,
-    // As gateway.ts wires it: attempts go to the app's live stream (GET /api/stream, `tail`).
-    onAttempt: (delivery, result) => {
-      if (app.liveStream.active) app.liveStream.publish(liveDelivery(delivery, result, app.types))
+  const assembly = await assembleForTest(
+    kind,
+    {
+      GHL_ED25519_PUBLIC_KEYS: key.spki,
+      ADMIN_TOKEN: ADMIN,
+      LOG_LEVEL: 'info',
+      WORKER_LEASE_GRACE: '1s',
+      WORKER_CONCURRENCY: String(options.concurrency ?? 32),
+      WORKER_POLL_INTERVAL: String(options.pollIntervalMs ?? 200),
+      SHUTDOWN_TIMEOUT: '1s',
+      ...options.env,
     },
-  })
-  const types = createTypeMapper(config.file.renames)
-  const destinations = new DestinationSet({
-    store,
-    registry,
-    types,
-    logger,
-    metrics,
-    configured: (options.configured ?? []).map((d) => destinationSchema.parse(d)),
-    egressAllow: options.egressAllow ?? ['127.0.0.1'],
-    env,
-    wake: () => worker.wake(),
-    now,
-    reloadIntervalMs: 0,
-    lookup: options.lookup,
-  })
-  await destinations.start()
-  const app = buildApp({
-    config,
-    store,
-    logger,
-    metrics,
-    registry,
-    now,
-    destinations,
-    types,
-    onWork: () => worker.wake(),
-    checkResponses: true,
-  })
-  await app.fastify.ready()
+    {
+      database: options.database,
+      now,
+      random: options.random,
+      destinations: {
+        configured: (options.configured ?? []).map((d) => destinationSchema.parse(d)),
+        egressAllow: options.egressAllow ?? ['127.0.0.1'],
+        reloadIntervalMs: 0,
+        lookup: options.lookup,
+      },
+    },
+  )
+  const { store, registry, worker, app, destinations, metrics, logs } = assembly
   if (options.realClock) worker.start()
 
   const engine: DestinationEngine = {
@@ -188,14 +143,7 @@ export async function createDestinationEngine(
     api: (method, url, body) => adminApi(app.fastify, ADMIN, method, url, body),
     drain: () => drainWorker(worker),
     deliveries: (eventId) => store.eventDeliveries(eventId),
-    async close() {
-      await worker.stop(1000)
-      await app.fastify.close()
-      await destinations.stop()
-      await store.close()
-      if (owned && 'remove' in owned) owned.remove()
-      else if (owned) await owned.drop()
-    },
+    close: () => assembly.close(),
   }
   return engine
 }

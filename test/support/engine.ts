@@ -1,22 +1,18 @@
 import { randomUUID } from 'node:crypto'
-import { buildApp, type GatewayApp } from '../../src/app.js'
-import { loadConfig } from '../../src/config/index.js'
+import type { GatewayApp } from '../../src/app.js'
 import type { Handler } from '../../src/deliver/handler-runner.js'
-import { Worker } from '../../src/deliver/worker.js'
-import { SubscriberRegistry } from '../../src/dispatch/registry.js'
+import type { Worker } from '../../src/deliver/worker.js'
+import type { SubscriberRegistry } from '../../src/dispatch/registry.js'
 import { type HandlerOptions, handlerSubscriber } from '../../src/gateway.js'
-import { createLogger } from '../../src/observe/logger.js'
-import { createMetrics } from '../../src/observe/metrics.js'
-import { openStore } from '../../src/store/open-store.js'
 import type { Store } from '../../src/store/types.js'
-import { freshPostgresDatabase, freshSqliteFile } from './databases.js'
+import { assembleForTest } from './assembly.js'
 import { adminApi, drainWorker } from './harness.js'
-import { ed25519Signature, LogCapture, type StoreKind, testEd25519Key } from './test-app.js'
+import { ed25519Signature, type LogCapture, type StoreKind, testEd25519Key } from './test-app.js'
 
 export const ADMIN = 'engine-admin-token'
 
 /**
- * The processing engine on a real store with a clock the test moves: ingest through the real
+ * The processing engine, assembled as `listen()` assembles it, on a real store with a clock the test moves: ingest through the real
  * HTTP app (`inject`), and a worker that runs only when the test says `runDue()`. Retries,
  * backoff, leases and ordering become deterministic without sleeping.
  */
@@ -44,19 +40,6 @@ export async function createEngine(
   random?: () => number,
 ): Promise<Engine> {
   const key = testEd25519Key()
-  const database = kind === 'sqlite' ? freshSqliteFile() : await freshPostgresDatabase()
-  const config = loadConfig({
-    env: {
-      GHL_ED25519_PUBLIC_KEYS: key.spki,
-      ADMIN_TOKEN: ADMIN,
-      LOG_LEVEL: 'info',
-      ...env,
-      DATABASE_URL: database.url,
-    },
-    cwd: '/nonexistent',
-  })
-  const store = openStore({ url: config.DATABASE_URL, poolSize: 10 })
-  await store.migrate()
   const clock = {
     now: Date.parse('2026-11-23T12:00:00.000Z'),
     advance(ms: number) {
@@ -64,22 +47,19 @@ export async function createEngine(
     },
   }
   const now = () => clock.now
-  const logs = new LogCapture()
-  const logger = createLogger({ level: 'info', destination: logs })
-  const metrics = createMetrics()
-  const registry = new SubscriberRegistry()
-  const worker = new Worker({
-    store,
-    registry,
-    logger,
-    metrics,
-    id: `test-worker-${kind}`,
-    now,
-    random,
-    leaseGraceMs: 1000,
-  })
-  const app = buildApp({ config, store, logger, metrics, registry, now, checkResponses: true })
-  await app.fastify.ready()
+  const assembly = await assembleForTest(
+    kind,
+    {
+      GHL_ED25519_PUBLIC_KEYS: key.spki,
+      ADMIN_TOKEN: ADMIN,
+      LOG_LEVEL: 'info',
+      WORKER_LEASE_GRACE: '1s',
+      SHUTDOWN_TIMEOUT: '1s',
+      ...env,
+    },
+    { now, random, destinations: { reloadIntervalMs: 0 } },
+  )
+  const { store, registry, worker, app, logs } = assembly
 
   const engine: Engine = {
     kind,
@@ -111,19 +91,11 @@ export async function createEngine(
       return response.json().eventId
     },
     handle(id, events, handler, options = {}) {
-      registry.add(
-        handlerSubscriber(id, events, handler, options, () => ({ store, types: app.types, logger })),
-      )
+      registry.add(handlerSubscriber(id, events, handler, options, () => assembly))
     },
     api: (method, url, body) => adminApi(app.fastify, ADMIN, method, url, body),
     drain: () => drainWorker(worker),
-    async close() {
-      await worker.stop(1000)
-      await app.fastify.close()
-      await store.close()
-      if ('remove' in database) database.remove()
-      else await database.drop()
-    },
+    close: () => assembly.close(),
   }
   return engine
 }

@@ -1,11 +1,8 @@
 import { generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto'
 import { Writable } from 'node:stream'
-import { buildApp, type GatewayApp } from '../../src/app.js'
-import { loadConfig } from '../../src/config/index.js'
-import { createLogger } from '../../src/observe/logger.js'
-import { openStore } from '../../src/store/open-store.js'
+import type { GatewayApp } from '../../src/app.js'
 import type { Store } from '../../src/store/types.js'
-import { freshPostgresDatabase, freshSqliteFile } from './databases.js'
+import { assembleForTest } from './assembly.js'
 
 export type StoreKind = 'sqlite' | 'postgres'
 
@@ -68,31 +65,15 @@ export interface TestApp {
 }
 
 /**
- * A gateway app on a real, fresh database (SQLite file or PostgreSQL database), not listening:
- * drive it with `gateway.fastify.inject()`, or `listen({ port: 0 })` for real-socket tests.
+ * A gateway app on a real, fresh database (SQLite file or PostgreSQL database), assembled as
+ * `listen()` assembles it but not listening: drive it with `gateway.fastify.inject()`, or
+ * `listen({ port: 0 })` for real-socket tests.
  */
 export async function createTestApp(kind: StoreKind, env: Record<string, string> = {}): Promise<TestApp> {
-  const database = kind === 'sqlite' ? freshSqliteFile() : await freshPostgresDatabase()
-  const config = loadConfig({
-    env: { LOG_LEVEL: 'info', ...env, DATABASE_URL: database.url },
-    cwd: '/nonexistent',
-  })
-  const store = openStore({ url: config.DATABASE_URL, poolSize: 20 })
-  await store.migrate()
-  const logs = new LogCapture()
-  const logger = createLogger({ level: config.LOG_LEVEL, destination: logs })
-  // Every admin answer is checked against its schema (the OpenAPI document) in tests.
-  const gateway = buildApp({ config, store, logger, checkResponses: true })
-  await gateway.fastify.ready()
-  return {
-    gateway,
-    store,
-    logs,
-    async close() {
-      await gateway.fastify.close()
-      await store.close()
-      if ('remove' in database) database.remove()
-      else await database.drop()
-    },
-  }
+  const assembly = await assembleForTest(
+    kind,
+    { LOG_LEVEL: 'info', PG_POOL_SIZE: '20', ...env },
+    { destinations: { reloadIntervalMs: 0 } },
+  )
+  return { gateway: assembly.app, store: assembly.store, logs: assembly.logs, close: assembly.close }
 }

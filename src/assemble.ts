@@ -1,0 +1,255 @@
+import { hostname } from 'node:os'
+import { buildApp, type GatewayApp } from './app.js'
+import { createTypeMapper, type TypeMapper } from './catalog/index.js'
+import { coalesced } from './coalesced.js'
+import { configFileText, type GatewayConfig } from './config/index.js'
+import { startRetention } from './deliver/retention.js'
+import { Worker } from './deliver/worker.js'
+import { DestinationSet, type DestinationSetOptions } from './destinations/destination-set.js'
+import { refuseMisspeltHandlers } from './dispatch/misspelt-handlers.js'
+import { SubscriberRegistry } from './dispatch/registry.js'
+import type { Env } from './env-substitution.js'
+import { LiveStream, liveDelivery } from './observe/live-stream.js'
+import { createLogger, type Logger } from './observe/logger.js'
+import { createMetrics, type Metrics } from './observe/metrics.js'
+import { ReleaseStack } from './release-stack.js'
+import { DatabaseUnavailableError, databaseProblem } from './store/database-problem.js'
+import { openStore } from './store/open-store.js'
+import type { Store } from './store/types.js'
+import { ed25519Backend } from './verify/ed25519-check.mjs'
+import { VERSION } from './version.js'
+
+/**
+ * The composition root: which part is built from which, in what order, and how it is all given
+ * back. `assemble` builds (nothing listens, no worker runs); `open` starts taking traffic and work.
+ * `createGateway().listen()` is the two in a row; the tests assemble the same parts and drive them
+ * with `inject()` and `worker.runDue()`.
+ */
+
+export interface AssembleOptions {
+  /** @default pino JSON to stdout at LOG_LEVEL */
+  logger?: Logger
+  /** Handlers registered before the gateway listens (`gw.on`). @default an empty registry */
+  registry?: SubscriberRegistry
+  /** Resolves `${NAME}` in API destinations. @default process.env */
+  env?: Env
+  /** Clock for received times, attempts and destinations; tests fix it. @default Date.now */
+  now?: () => number
+  /** Retry jitter; tests fix it. @default Math.random */
+  random?: () => number
+  /** Tests replace what the config file and env would give the destinations. */
+  destinations?: Pick<DestinationSetOptions, 'configured' | 'egressAllow' | 'reloadIntervalMs' | 'lookup'>
+  /** Check every admin answer against its schema (the OpenAPI document); tests turn it on. @default false */
+  checkResponses?: boolean
+}
+
+/** The parts of one gateway process, and the one call that gives them all back. */
+export interface Assembly {
+  config: GatewayConfig
+  logger: Logger
+  store: Store
+  registry: SubscriberRegistry
+  metrics: Metrics
+  /** Canonical event types → published types (the config file's renames). */
+  types: TypeMapper
+  worker: Worker
+  destinations: DestinationSet
+  app: GatewayApp
+  /** Adds something started later (by `open`) to what `release` gives back; it goes back first. */
+  hold(name: string, release: () => unknown): void
+  /**
+   * Gives back everything assembled and opened, last taken first: cross-process wake-ups and
+   * retention; HTTP (new webhooks get 503, the last batch commits); running attempts (up to
+   * SHUTDOWN_TIMEOUT); destinations (their claims, while the store is open); the store.
+   * Idempotent.
+   */
+  release(): Promise<void>
+}
+
+/** Gateways assembled in this process so far. */
+let assembled = 0
+
+/**
+ * Builds a gateway from its settings: store opened and migrated, destinations loaded into the
+ * registry, worker built (not started), HTTP app ready (not listening). A failure half-way
+ * releases what was built before it is rethrown.
+ */
+export async function assemble(config: GatewayConfig, options: AssembleOptions = {}): Promise<Assembly> {
+  const registry = options.registry ?? new SubscriberRegistry()
+  const types = createTypeMapper(config.file.renames)
+  // Refused before anything is opened or logged.
+  refuseMisspeltHandlers(registry, types)
+  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL })
+  for (const { topic, message, fix } of config.warnings) logger.warn({ topic, fix }, message)
+
+  const store = openStore({
+    url: config.DATABASE_URL,
+    durability: config.DURABILITY,
+    poolSize: config.PG_POOL_SIZE,
+    onPoolError: (error) => logger.warn({ err: error }, 'database connection lost; it will be replaced'),
+  })
+  const held = new ReleaseStack(`gateway ${store.location}`)
+  held.hold('store', () => store.close())
+  try {
+    await migrate(store, logger)
+    assembled += 1
+    // Lease owner and heartbeat id; a second gateway in one process gets its own.
+    const instanceId = `${hostname()}:${process.pid}:${Date.now()}${assembled > 1 ? `:${assembled}` : ''}`
+    const metrics = createMetrics()
+    const liveStream = new LiveStream({
+      onListenerError: (error) => logger.warn({ err: error }, 'a live stream client failed'),
+    })
+    const worker = new Worker({
+      store,
+      registry,
+      logger,
+      metrics,
+      id: instanceId,
+      concurrency: config.WORKER_CONCURRENCY,
+      pollIntervalMs: config.WORKER_POLL_INTERVAL,
+      leaseGraceMs: config.WORKER_LEASE_GRACE,
+      now: options.now ?? Date.now,
+      random: options.random,
+      onAttempt: (delivery, result) => {
+        if (liveStream.active) liveStream.publish(liveDelivery(delivery, result, types))
+      },
+    })
+    // Said before the destinations' boot report: orphans are how a wrong directory shows.
+    logger.info(
+      { configFile: config.configFile ?? null },
+      configFileText(config.configFile, config.configSearchDir),
+    )
+    // Destinations join the registry before the server listens: the first webhook plans them.
+    const destinations = new DestinationSet({
+      store,
+      registry,
+      types,
+      logger,
+      metrics,
+      configured: config.file.destinations,
+      configFile: config.configFile,
+      egressAllow: [...config.file.egress.allow, ...config.EGRESS_ALLOW],
+      env: options.env,
+      wake: () => worker.wake(),
+      now: options.now,
+      ...options.destinations,
+    })
+    // Held before it starts: a start that fails after claiming still gives its claims back.
+    held.hold('destinations', () => destinations.stop())
+    await destinations.start()
+    // Attempts in flight still send through the destinations: stopped before them.
+    held.hold('worker', () => worker.stop(config.SHUTDOWN_TIMEOUT))
+    const announce = coalesced(() => store.announceWork())
+    const app = buildApp({
+      config,
+      store,
+      logger,
+      metrics,
+      registry,
+      now: options.now,
+      instance: { id: instanceId, version: VERSION, startedAt: Date.now() },
+      onWork: () => {
+        worker.wake()
+        if (store.traits.crossProcessWakeups) announce().catch(() => {})
+      },
+      liveStream,
+      destinations,
+      types,
+      acceptWebhooks: config.ROLE !== 'worker',
+      checkResponses: options.checkResponses,
+    })
+    // Released first: new webhooks get 503 and the last batch commits before attempts are stopped.
+    held.hold('http server', () => {
+      app.beginDrain()
+      return app.fastify.close()
+    })
+    await app.fastify.ready()
+    return {
+      config,
+      logger,
+      store,
+      registry,
+      metrics,
+      types,
+      worker,
+      destinations,
+      app,
+      hold: (name, release) => held.hold(name, release),
+      release: () => held.release(),
+    }
+  } catch (error) {
+    await held.release().catch(() => {})
+    throw error
+  }
+}
+
+/**
+ * Opens an assembly for business: HTTP on the configured port, wake-ups from other processes,
+ * retention, and the worker (not with ROLE=ingest). What it starts joins the assembly's release.
+ * Returns the URL it listens on.
+ */
+export async function open(assembly: Assembly): Promise<string> {
+  const { config, logger, store, worker, app } = assembly
+  await app.fastify.listen({ port: config.PORT, host: config.HOST })
+  const stopListening = store.listenForWork(
+    () => worker.wake(),
+    (error) => logger.warn({ err: error }, 'lost the LISTEN connection; reconnecting (polling meanwhile)'),
+  )
+  assembly.hold('work notifications', stopListening)
+  if (config.RETENTION !== null) {
+    const retention = startRetention({ store, logger, retentionMs: config.RETENTION })
+    assembly.hold('retention', () => retention.stop())
+  }
+  // ROLE=ingest: deliveries are planned and stored here, and run by the worker processes.
+  if (config.ROLE !== 'ingest') worker.start()
+  const url = urlOf(app)
+  logBoot(assembly, url)
+  return url
+}
+
+async function migrate(store: Store, logger: Logger): Promise<void> {
+  const report = await store.migrate().catch((error: unknown) => {
+    throw new DatabaseUnavailableError(databaseProblem(store.location, error), error)
+  })
+  if (report.applied.length) logger.info({ applied: report.applied }, 'database migrated')
+  if (report.unknown.length) {
+    logger.warn(
+      { versions: report.unknown },
+      'the database has migrations this version does not know (a newer gateway ran them); continuing',
+    )
+  }
+}
+
+function logBoot({ config, logger, store, registry, destinations }: Assembly, url: string): void {
+  logger.info(
+    {
+      version: VERSION,
+      role: config.ROLE,
+      url,
+      store: store.location,
+      configFile: config.configFile ?? null,
+      ed25519: ed25519Backend,
+      handlers: registry
+        .list()
+        .filter((s) => s.kind === 'handler')
+        .map((s) => s.id),
+      // The ones it sends to: an orphan is in the registry only to collect its deliveries.
+      destinations: registry
+        .list()
+        .filter((s) => s.kind === 'destination' && destinations.runtime(s.id))
+        .map((s) => s.id),
+    },
+    `ghl-gateway ${VERSION} listening on ${url}; GoHighLevel webhooks go to ${url}/webhooks/ghl`,
+  )
+  if (ed25519Backend !== 'libsodium') {
+    logger.warn(
+      'sodium-native did not load on this platform: Ed25519 signatures are checked with node:crypto, same answers at ~1.6x the CPU',
+    )
+  }
+}
+
+function urlOf(app: GatewayApp): string {
+  const address = app.fastify.server.address()
+  if (typeof address !== 'object' || address === null) return String(address)
+  return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+}

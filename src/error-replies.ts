@@ -1,0 +1,88 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { errorBody, GatewayError, RETRY_AFTER_SECONDS } from './errors.js'
+import type { Logger } from './observe/logger.js'
+import type { Metrics } from './observe/metrics.js'
+import type { Store } from './store/types.js'
+
+/**
+ * Every error answer of the app, in the catalog's one shape (`{ error: { code, message, requestId } }`):
+ * what was thrown is mapped onto a catalog code, a rejected webhook is counted and logged as one,
+ * and an unexpected failure is logged with its cause while the client gets a generic 500.
+ */
+
+/** Maps anything thrown on the request path onto the error catalog. */
+export function toGatewayError(
+  error: FastifyError | GatewayError,
+  store: Store,
+  bodyLimit: number,
+): GatewayError {
+  if (error instanceof GatewayError) return error
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      // Declared (refused before reading) or counted while reading a chunked body.
+      return new GatewayError(
+        'payload_too_large',
+        `the body is larger than the limit (MAX_BODY_BYTES, ${bodyLimit} bytes)`,
+      )
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new GatewayError('unsupported_media_type', 'send Content-Type: application/json')
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new GatewayError('invalid_json', 'the body is empty; send a JSON object')
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new GatewayError('invalid_request', 'Content-Length does not match the body that was sent')
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_ASYNC_CONSTRAINT':
+      return new GatewayError('invalid_request', error.message)
+  }
+  if (store.isUnavailableError(error) && !(error.statusCode && error.statusCode < 500)) {
+    return new GatewayError('storage_unavailable', 'the database is unavailable; retry later', {
+      retryAfter: RETRY_AFTER_SECONDS,
+      cause: error,
+    })
+  }
+  // A 4xx raised by Fastify or Node (aborted body, bad header) is still the client's mistake.
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return new GatewayError('invalid_request', error.message)
+  }
+  return new GatewayError('internal_error', 'an unexpected error occurred; it has been logged', {
+    cause: error,
+  })
+}
+
+export function sendError(
+  error: GatewayError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  logger: Logger,
+  metrics: Metrics,
+) {
+  const source =
+    request.webhookSource?.id ?? (request.routeOptions.url?.startsWith('/webhooks/') ? '(unknown)' : null)
+  if (source !== null && request.method === 'POST') {
+    metrics.webhooks.inc({ source, outcome: 'rejected' })
+    metrics.rejected.inc({ source, reason: error.code })
+    metrics.ackSeconds.observe({ outcome: 'rejected' }, reply.elapsedTime / 1000)
+    // The route pattern, never the URL: a secret-URL source carries its credential in the path.
+    logger[error.statusCode >= 500 ? 'error' : 'info'](
+      {
+        requestId: request.id,
+        source,
+        outcome: 'rejected',
+        code: error.code,
+        status: error.statusCode,
+        bytes: Number(request.headers['content-length'] ?? 0),
+        latencyUs: Math.round(reply.elapsedTime * 1000),
+        err: error.statusCode >= 500 ? error.cause : undefined,
+      },
+      `webhook rejected: ${error.message}`,
+    )
+  } else if (error.statusCode >= 500) {
+    logger.error(
+      { requestId: request.id, route: request.routeOptions.url, err: error.cause ?? error },
+      error.message,
+    )
+  }
+  if (error.retryAfter !== undefined) reply.header('retry-after', error.retryAfter)
+  reply.header('x-request-id', request.id)
+  return reply.status(error.statusCode).send(errorBody(error, request.id))
+}
