@@ -26,7 +26,10 @@ const LAYERS: readonly { name: string; holds: readonly string[] }[] = [
   { name: 'receive', holds: ['receive'] },
   { name: 'api', holds: ['api'] },
   { name: 'cli', holds: ['cli'] },
-  { name: 'composition root', holds: ['assemble.ts', 'error-replies.ts', 'app.ts', 'gateway.ts', 'server.ts', 'index.ts'] },
+  {
+    name: 'composition root',
+    holds: ['assemble.ts', 'error-replies.ts', 'app.ts', 'gateway.ts', 'server.ts', 'index.ts'],
+  },
 ]
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../src')
