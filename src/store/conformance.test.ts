@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { afterAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { sampleEvent } from '../../test/support/sample-event.js'
-import { postgresHarness, sqliteHarness } from '../../test/support/store-harness.js'
+import { STORE_HARNESSES, storePerTest } from '../../test/support/store-harness.js'
 import { newId } from '../ids.js'
 import type { Store } from './types.js'
 
@@ -10,24 +10,11 @@ import type { Store } from './types.js'
  * lacks is a bug in the one that lacks it.
  */
 
-// Named rows: a bare function as the row would print its whole source in every test's title.
-describe.each([
-  ['sqlite', sqliteHarness],
-  ['postgres', postgresHarness],
-] as const)('Store conformance: %s', (_name, makeHarness) => {
+describe.each(STORE_HARNESSES)('Store conformance: %s', (_name, makeHarness) => {
   const harness = makeHarness()
   let store: Store
-  const opened: Store[] = []
-
-  beforeEach(async () => {
-    store = await harness.open()
-    opened.push(store)
-    await store.migrate()
-  })
-
-  afterAll(async () => {
-    for (const s of opened) await s.close()
-    await harness.cleanup()
+  const { keep } = storePerTest(harness, (fresh) => {
+    store = fresh
   })
 
   it('migrates once and is idempotent', async () => {
@@ -38,8 +25,7 @@ describe.each([
   })
 
   it('reports migration status without applying anything: all pending, then none', async () => {
-    const fresh = await harness.open()
-    opened.push(fresh)
+    const fresh = keep(await harness.open())
     const before = await fresh.migrationStatus()
     expect(before.current).toBe(0)
     expect(before.pending.length).toBeGreaterThanOrEqual(1)
@@ -184,8 +170,7 @@ describe.each([
   })
 
   it('stores exactly one row for 50 concurrent copies, across two connections', async () => {
-    const sibling = harness.openSibling()
-    opened.push(sibling)
+    const sibling = keep(harness.openSibling())
     const key = `concurrent-${Date.now()}`
     const outcomes = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
@@ -260,8 +245,7 @@ describe.each([
       harness.name === 'sqlite' ? 0 : Math.floor((Date.now() - t0 + 1) * rate + 1e-9),
     )
     // Another process, same bucket, racing: together they get what the bucket refilled, no more.
-    const sibling = harness.openSibling()
-    opened.push(sibling)
+    const sibling = keep(harness.openSibling())
     await sibling.migrate()
     const started = Date.now()
     const takes = await Promise.all(

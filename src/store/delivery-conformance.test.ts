@@ -1,6 +1,6 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { sampleEvent } from '../../test/support/sample-event.js'
-import { postgresHarness, sqliteHarness } from '../../test/support/store-harness.js'
+import { STORE_HARNESSES, storePerTest } from '../../test/support/store-harness.js'
 import { newId } from '../ids.js'
 import { DELIVERY_STATES } from './delivery-states.js'
 import type { AttemptResult, NewDelivery, NewEvent, Store } from './types.js'
@@ -13,23 +13,11 @@ import type { AttemptResult, NewDelivery, NewEvent, Store } from './types.js'
 
 const T = 1_700_000_000_000
 
-describe.each([
-  ['sqlite', sqliteHarness],
-  ['postgres', postgresHarness],
-] as const)('Delivery state machine: %s', (_name, makeHarness) => {
+describe.each(STORE_HARNESSES)('Delivery state machine: %s', (_name, makeHarness) => {
   const harness = makeHarness()
   let store: Store
-  const opened: Store[] = []
-
-  beforeEach(async () => {
-    store = await harness.open()
-    opened.push(store)
-    await store.migrate()
-  })
-
-  afterAll(async () => {
-    for (const s of opened) await s.close()
-    await harness.cleanup()
+  storePerTest(harness, (fresh) => {
+    store = fresh
   })
 
   const planned = (subscriberId: string, runAt = T, orderingKey: string | null = null): NewDelivery => ({

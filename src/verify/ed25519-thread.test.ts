@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { generateKeyPairSync, type KeyObject, randomBytes, sign, verify } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -154,11 +154,16 @@ describe('Ed25519Thread', () => {
       Promise.all(checks).then((all) => console.log('match', first, all.filter((m) => m === 0).length))
     `
     // A file, not `node -e`: eval mode keeps the process alive by itself, which would hide a bug.
-    const file = join(mkdtempSync(join(tmpdir(), 'ed25519-thread-')), 'check.mjs')
+    const dir = mkdtempSync(join(tmpdir(), 'ed25519-thread-'))
+    const file = join(dir, 'check.mjs')
     writeFileSync(file, script)
     const started = Date.now()
-    const { stdout } = await run(process.execPath, [file], { timeout: 10_000 })
-    expect(stdout.trim()).toBe('match 0 2000')
-    expect(Date.now() - started).toBeLessThan(5_000)
+    try {
+      const { stdout } = await run(process.execPath, [file], { timeout: 10_000 })
+      expect(stdout.trim()).toBe('match 0 2000')
+      expect(Date.now() - started).toBeLessThan(5_000)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3'
 import pg from 'pg'
+import { afterAll, beforeEach } from 'vitest'
 import { openStore } from '../../src/store/open-store.js'
 import type { Store } from '../../src/store/types.js'
 import { freshPostgresDatabase, freshSqliteFile } from './databases.js'
@@ -57,4 +58,33 @@ export function postgresHarness(): Harness {
       for (const drop of dropped) await drop()
     },
   }
+}
+
+/** The store kinds every suite runs on, as named rows (a bare function would print its source in titles). */
+export const STORE_HARNESSES = [
+  ['sqlite', sqliteHarness],
+  ['postgres', postgresHarness],
+] as const
+
+/**
+ * Registers, inside a `describe`: a freshly migrated store before each test (handed to `use`), and
+ * closing every store the suite opened — `keep` adds the ones a test opens itself — then dropping
+ * the databases after the last test.
+ */
+export function storePerTest(harness: Harness, use: (store: Store) => void): { keep(store: Store): Store } {
+  const opened: Store[] = []
+  const keep = (store: Store) => {
+    opened.push(store)
+    return store
+  }
+  beforeEach(async () => {
+    const store = keep(await harness.open())
+    await store.migrate()
+    use(store)
+  })
+  afterAll(async () => {
+    for (const store of opened) await store.close()
+    await harness.cleanup()
+  })
+  return { keep }
 }
