@@ -6,6 +6,7 @@ import Fastify, {
 } from 'fastify'
 import { requireAdmin } from './api/auth.js'
 import { catalogRoutes } from './api/catalog-routes.js'
+import { consoleRoutes } from './api/console-routes.js'
 import { deliveriesRoutes } from './api/deliveries-routes.js'
 import { destinationsRoutes } from './api/destinations-routes.js'
 import { eventsRoutes } from './api/events-routes.js'
@@ -53,6 +54,8 @@ export interface AppDeps {
   acceptWebhooks?: boolean
   /** Check every admin answer against its schema (tests; see api/openapi.ts). @default false */
   checkResponses?: boolean
+  /** The built web console served at /ui. @default this package's dist/ui */
+  consoleDir?: string
 }
 
 export interface GatewayApp {
@@ -182,6 +185,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
       now: deps.now,
     })
   }
+  void fastify.register(consoleRoutes, { dir: deps.consoleDir })
   void fastify.register(async (scope) => {
     scope.addHook('onRequest', requireAdmin(config.ADMIN_TOKEN))
     scope.get('/metrics', async (_request, reply) => {

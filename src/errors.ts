@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   internal_error: 500,
   storage_unavailable: 503,
   shutting_down: 503,
+  // The web console's files were not built (dist/ui); the API and webhooks work without them.
+  console_not_built: 503,
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES
