@@ -6,7 +6,7 @@ import { GatewayError } from '../errors.js'
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js'
 import type { EventSummary, Store, StoredEvent } from '../store/types.js'
 import { attemptCounters, attemptHistoryJson } from './attempts-json.js'
-import { requireAdmin } from './auth.js'
+import { type AdminAccess, requireAdmin } from './auth.js'
 import {
   type EventDeliveryJson,
   type EventDetailJson,
@@ -16,7 +16,8 @@ import {
 
 export interface EventsRoutesOptions {
   store: Store
-  adminToken: string | undefined
+  /** Who may call these routes (api/auth.ts). */
+  access: AdminAccess
   types: TypeMapper
 }
 
@@ -72,7 +73,7 @@ function detailJson(event: StoredEvent, types: TypeMapper): Omit<EventDetailJson
 export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOptions): Promise<void> {
   const { store, types } = options
   const api = app.withTypeProvider<ZodTypeProvider>()
-  api.addHook('onRequest', requireAdmin(options.adminToken))
+  api.addHook('onRequest', requireAdmin(options.access))
 
   api.get('/api/events', { schema: schema.list }, async (request) => {
     const { query } = request

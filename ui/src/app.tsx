@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks'
+import type { SessionStateJson } from '../../src/api/schemas/index.js'
 import { ApiError, api, whenUnauthorized } from './api.js'
 import { Loading } from './components/common.js'
 import { DeliveryPage } from './pages/delivery.js'
@@ -6,7 +7,7 @@ import { DestinationPage, DestinationsPage } from './pages/destinations.js'
 import { DlqPage } from './pages/dlq.js'
 import { EventDetailPage } from './pages/event-detail.js'
 import { EventsPage } from './pages/events.js'
-import { AdminDisabled, Login, type SessionJson } from './pages/login.js'
+import { AdminDisabled, Login } from './pages/login.js'
 import { setPrefs, type Theme, usePrefs } from './prefs.js'
 import { href, Link, navigate, type Place, segments, usePlace } from './router.js'
 
@@ -17,7 +18,7 @@ export function App() {
   const [session, setSession] = useState<Session>({ state: 'checking' })
 
   useEffect(() => {
-    api<SessionJson>('session', { quietUnauthorized: true })
+    api<SessionStateJson>('session', { quietUnauthorized: true })
       .then(() => setSession({ state: 'in' }))
       .catch((error: unknown) => {
         if (error instanceof ApiError && error.status === 404) setSession({ state: 'disabled' })

@@ -19,3 +19,4 @@ export type {
 } from './destinations.js'
 export type { ErrorBodyJson } from './errors.js'
 export type { EventDeliveryJson, EventDetailJson, EventPageJson, EventSummaryJson } from './events.js'
+export type { LoginAnswerJson, LoginRequestJson, SessionStateJson } from './session.js'

@@ -1,16 +1,12 @@
 import { useState } from 'preact/hooks'
+import type { LoginAnswerJson, LoginRequestJson } from '../../../src/api/schemas/index.js'
 import { ApiError, api, messageOf } from '../api.js'
-
-export interface SessionJson {
-  authenticated?: boolean
-  expiresAt: string
-}
 
 /**
  * The login form: the admin token buys a session cookie (POST /api/session). The token is sent
  * once and never kept by the console; the cookie is HttpOnly.
  */
-export function Login({ onLogin }: { onLogin: (session: SessionJson) => void }) {
+export function Login({ onLogin }: { onLogin: (session: LoginAnswerJson) => void }) {
   const [token, setToken] = useState('')
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
@@ -20,9 +16,10 @@ export function Login({ onLogin }: { onLogin: (session: SessionJson) => void }) 
     setBusy(true)
     setError(null)
     try {
-      const session = await api<SessionJson>('session', {
+      const body: LoginRequestJson = { token }
+      const session = await api<LoginAnswerJson>('session', {
         method: 'POST',
-        body: { token },
+        body,
         quietUnauthorized: true,
       })
       setToken('')
