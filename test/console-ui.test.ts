@@ -215,6 +215,22 @@ describe('the web console at /ui, in Chromium', () => {
     await expect.poll(() => page.getByRole('row').count()).toBe(2)
   })
 
+  it('searches the payloads from the search box: the query goes into the URL, and reload keeps it', async () => {
+    const needle = `needle-${crypto.randomUUID().slice(0, 8)}@example.com`
+    const eventId = await send(contactCreate({ locationId: 'loc_search', email: needle }))
+    await send(contactCreate({ locationId: 'loc_search' }))
+    const w = await loggedIn('ui/events')
+    const { page } = w
+    await page.getByLabel('Search').fill(needle)
+    await page.getByLabel('Search').press('Enter')
+    await expect.poll(() => page.url()).toContain(`q=${encodeURIComponent(needle)}`)
+    await page.getByRole('link', { name: 'ContactCreate' }).waitFor()
+    await expect.poll(() => page.getByRole('row').count()).toBe(2)
+    await page.reload()
+    await page.getByRole('link', { name: 'ContactCreate' }).click()
+    await expect.poll(() => page.url()).toBe(`${base}/ui/events/${eventId}`)
+  })
+
   it('keeps a hostile payload inert: shown as text, no element made from it, no script run', async () => {
     const img = `<img src=x onerror="alert('img')">`
     const script = `<script>alert('script')</script>`

@@ -99,6 +99,7 @@ export function EventDetailPage({ id }: { id: string }) {
         <Facts
           rows={[
             ['Event id', event.id],
+            ['Delivery status', <StateBadge key="s" state={event.deliveryStatus} />],
             ['Received', <Time key="r" iso={event.receivedAt} />],
             ['Occurred', event.occurredAt],
             ['Source', event.source],

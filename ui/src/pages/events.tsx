@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
-import type { EventPageJson, EventSummaryJson } from '../../../src/api/schemas/index.js'
+import type { EventListItemJson, EventPageJson } from '../../../src/api/schemas/index.js'
 import { api, messageOf } from '../api.js'
 import { ErrorNote, Loading, StateBadge } from '../components/common.js'
 import { NoEventsYet } from '../components/empty.js'
@@ -18,7 +18,13 @@ type Filter = (typeof EVENT_FILTERS)[number]
 type Filters = Partial<Record<Filter, string>>
 
 /** The statuses GET /api/events?status= knows: what became of the event's deliveries. */
-const STATUSES = ['failed', 'pending', 'discarded', 'delivered', 'none'] as const
+const STATUSES = [
+  'failed',
+  'pending',
+  'discarded',
+  'delivered',
+  'none',
+] as const satisfies readonly Row['status'][]
 
 /** A row of the list: an event summary, or what the live stream said of a new one. */
 export interface Row {
@@ -30,10 +36,11 @@ export interface Row {
   locationId: string | null
   entity: { kind: string | null; id: string | null }
   duplicateCount: number
-  status?: string
+  /** What became of its deliveries; unknown for a row the live tail added. */
+  status: EventListItemJson['deliveryStatus'] | null
 }
 
-function rowOf(event: EventSummaryJson & { status?: string }): Row {
+function rowOf(event: EventListItemJson): Row {
   return {
     id: event.id,
     receivedAt: event.receivedAt,
@@ -43,7 +50,7 @@ function rowOf(event: EventSummaryJson & { status?: string }): Row {
     locationId: event.tenant.locationId,
     entity: event.entity,
     duplicateCount: event.duplicateCount,
-    status: event.status,
+    status: event.deliveryStatus,
   }
 }
 
@@ -57,6 +64,7 @@ function liveRow(event: LiveEventJson): Row {
     locationId: event.locationId,
     entity: event.entity,
     duplicateCount: 0,
+    status: null,
   }
 }
 
@@ -75,6 +83,7 @@ export function EventsPage({ query }: { query: URLSearchParams }) {
   const key = query.toString()
   const [rows, setRows] = useState<Row[] | null>(null)
   const [nextCursor, setNextCursor] = useState<string | null>(null)
+  const [searchedBackTo, setSearchedBackTo] = useState<string | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [selected, setSelected] = useState<string | null>(null)
 
@@ -88,6 +97,7 @@ export function EventsPage({ query }: { query: URLSearchParams }) {
         if (!current) return
         setRows(page.data.map(rowOf))
         setNextCursor(page.nextCursor)
+        setSearchedBackTo(page.searchedBackTo ?? null)
       })
       .catch((caught: unknown) => {
         if (current) setError(messageOf(caught))
@@ -154,6 +164,12 @@ export function EventsPage({ query }: { query: URLSearchParams }) {
       )}
       {rows !== null && rows.length > 0 && (
         <EventsTable rows={rows} selected={selected} onSelect={setSelected} />
+      )}
+      {searchedBackTo && (
+        <p class="muted" role="status">
+          The search looked at events received back to <Time iso={searchedBackTo} /> within its budget;{' '}
+          {nextCursor ? 'the next page searches further back.' : 'there is nothing older.'}
+        </p>
       )}
       <nav class="pager" aria-label="Pages">
         {cursor && <Link href={href('events', filters)}>Newest</Link>}
@@ -233,7 +249,6 @@ function EventsTable({
   selected: string | null
   onSelect: (id: string | null) => void
 }) {
-  const hasStatus = rows.some((row) => row.status !== undefined)
   return (
     <table class="events">
       <caption class="offscreen">Events, newest first</caption>
@@ -242,7 +257,7 @@ function EventsTable({
           <th scope="col">Received</th>
           <th scope="col">Event</th>
           <th scope="col">Type</th>
-          {hasStatus && <th scope="col">Status</th>}
+          <th scope="col">Status</th>
           <th scope="col">Source</th>
           <th scope="col">Location</th>
           <th scope="col">Entity</th>
@@ -267,7 +282,7 @@ function EventsTable({
               <Link href={href(`events/${encodeURIComponent(row.id)}`)}>{row.name ?? row.id}</Link>
             </th>
             <td>{row.type}</td>
-            {hasStatus && <td>{row.status ? <StateBadge state={row.status} /> : '—'}</td>}
+            <td>{row.status ? <StateBadge state={row.status} /> : <span class="muted">new</span>}</td>
             <td>{row.source}</td>
             <td>{row.locationId ?? '—'}</td>
             <td class="wrap">{row.entity.id ? `${row.entity.kind ?? ''} ${row.entity.id}`.trim() : '—'}</td>
