@@ -145,6 +145,9 @@ describe('the web console at /ui, in Chromium', () => {
     await w.page.getByLabel('Admin token').fill(TOKEN)
     await w.page.getByRole('button', { name: 'Sign in' }).click()
     await w.page.getByRole('heading', { name: 'Events', exact: true }).waitFor()
+    // The first test runs before any webhook: the empty list teaches where to send them.
+    await w.page.getByRole('heading', { name: 'No events yet' }).waitFor()
+    expect(await w.page.locator('.empty').textContent()).toContain(`${base}/webhooks/ghl`)
     const [cookie] = await w.context.cookies()
     expect(cookie).toMatchObject({
       name: 'ghl_gateway_session',
@@ -175,6 +178,29 @@ describe('the web console at /ui, in Chromium', () => {
     expect(await w.page.getByRole('cell', { name: 'loc_live_two' }).count()).toBe(0)
     await banner.click()
     await w.page.getByRole('cell', { name: 'loc_live_two' }).waitFor()
+
+    // Resumed, a selected row holds new events back too: the rows being read do not move.
+    await w.page.getByRole('button', { name: 'Resume live tail' }).click()
+    await w.page.getByRole('cell', { name: 'loc_live_one' }).click()
+    await w.page.getByText('Live tail paused while a row is selected').waitFor()
+    await send(contactCreate({ locationId: 'loc_live_three' }))
+    await w.page.getByRole('button', { name: '1 new event: show' }).waitFor()
+    expect(await w.page.getByRole('cell', { name: 'loc_live_three' }).count()).toBe(0)
+  })
+
+  it('switches times between UTC and local, and the colour scheme', async () => {
+    await send(contactCreate({ locationId: 'loc_prefs' }))
+    const w = await loggedIn('ui/events?locationId=loc_prefs')
+    const { page } = w
+    const time = page.getByRole('row').nth(1).locator('time')
+    await expect.poll(() => time.getAttribute('title')).toMatch(/ UTC$/)
+    await page.getByRole('button', { name: /Times in UTC/ }).click()
+    await expect.poll(() => time.getAttribute('title')).toMatch(/ [+-]\d\d:\d\d$/)
+    await page.getByLabel('Colour scheme').selectOption('dark')
+    expect(await page.locator('html').getAttribute('data-theme')).toBe('dark')
+    await page.reload()
+    await expect.poll(() => page.locator('html').getAttribute('data-theme')).toBe('dark')
+    await expect.poll(() => time.getAttribute('title')).toMatch(/ [+-]\d\d:\d\d$/)
   })
 
   it('shows an event: its exact bytes, parsed body, headers, verification and deliveries; the deep link survives reload', async () => {
