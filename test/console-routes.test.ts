@@ -75,6 +75,16 @@ describe('GET /ui on a gateway', () => {
     expect(answer.body).toBe('console.log(1)')
   })
 
+  it('refuses other methods with 405 and the CSP', async () => {
+    for (const url of ['/ui', '/ui/', '/ui/events']) {
+      const answer = await t.app.fastify.inject({ method: 'POST', url })
+      expect(answer.statusCode).toBe(405)
+      expect(answer.json().error.code).toBe('method_not_allowed')
+      expect(answer.headers.allow).toBe('GET, HEAD')
+      expect(answer.headers['content-security-policy']).toBe(CONSOLE_CSP)
+    }
+  })
+
   it('answers a missing build file with 404 not_found (not index.html), the CSP still on', async () => {
     const answer = await get('/ui/assets/index-Gone99.js')
     expect(answer.statusCode).toBe(404)

@@ -82,6 +82,16 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleRoutes
   })
 
   app.get('/ui', async (_request, reply) => reply.redirect('ui/', 308))
+  // Refused here rather than by the app's 404, so that answer carries the headers too.
+  for (const url of ['/ui', '/ui/*'])
+    app.route({
+      method: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      url,
+      handler: async (_request, reply) => {
+        reply.header('allow', 'GET, HEAD')
+        throw new GatewayError('method_not_allowed', 'the web console answers GET and HEAD only')
+      },
+    })
 
   if (!existsSync(indexPath)) {
     app.get('/ui/*', async () => {
