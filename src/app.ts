@@ -4,13 +4,15 @@ import Fastify, {
   type FastifyInstance,
   LogController,
 } from 'fastify'
-import { requireAdmin } from './api/auth.js'
+import { adminAccess, requireAdmin } from './api/auth.js'
 import { catalogRoutes } from './api/catalog-routes.js'
+import { consoleRoutes } from './api/console-routes.js'
 import { deliveriesRoutes } from './api/deliveries-routes.js'
 import { destinationsRoutes } from './api/destinations-routes.js'
 import { eventsRoutes } from './api/events-routes.js'
 import { healthRoutes } from './api/health-routes.js'
 import { registerOpenApi } from './api/openapi.js'
+import { sessionRoutes } from './api/session-routes.js'
 import { streamRoutes } from './api/stream-routes.js'
 import type { TypeMapper } from './catalog/index.js'
 import type { GatewayConfig } from './config/index.js'
@@ -53,6 +55,8 @@ export interface AppDeps {
   acceptWebhooks?: boolean
   /** Check every admin answer against its schema (tests; see api/openapi.ts). @default false */
   checkResponses?: boolean
+  /** The built web console served at /ui. @default this package's dist/ui */
+  consoleDir?: string
 }
 
 export interface GatewayApp {
@@ -104,7 +108,13 @@ export function buildApp(deps: AppDeps): GatewayApp {
     clientErrorHandler: clientErrorHandler(config.REQUEST_TIMEOUT),
   })
   setUpTransport(fastify, { config, metrics, logger })
-  registerOpenApi(fastify, { adminToken: config.ADMIN_TOKEN, checkResponses: deps.checkResponses })
+  // One set of admin credentials for every admin route: the token, and console sessions on one clock.
+  const access = adminAccess({
+    token: config.ADMIN_TOKEN,
+    sessionTtlMs: config.CONSOLE_SESSION_TTL,
+    now: deps.now,
+  })
+  registerOpenApi(fastify, { access, checkResponses: deps.checkResponses })
 
   const ingestor = createIngestor({
     store,
@@ -144,7 +154,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     store,
     instance,
     isDraining,
-    adminToken: config.ADMIN_TOKEN,
+    access,
     now: deps.now,
     recentStorageFailure: ingestor.recentStorageFailure,
   })
@@ -162,28 +172,30 @@ export function buildApp(deps: AppDeps): GatewayApp {
       now: deps.now,
       liveStream,
     })
-  void fastify.register(eventsRoutes, { store, adminToken: config.ADMIN_TOKEN, types })
-  void fastify.register(catalogRoutes, { adminToken: config.ADMIN_TOKEN, types })
+  void fastify.register(sessionRoutes, { access, logger })
+  void fastify.register(eventsRoutes, { store, access, types })
+  void fastify.register(catalogRoutes, { access, types })
   void fastify.register(deliveriesRoutes, {
     store,
-    adminToken: config.ADMIN_TOKEN,
+    access,
     types,
     registry,
     onWork,
     now: deps.now,
   })
-  void fastify.register(streamRoutes, { liveStream, adminToken: config.ADMIN_TOKEN })
+  void fastify.register(streamRoutes, { liveStream, access })
   if (deps.destinations) {
     void fastify.register(destinationsRoutes, {
       destinations: deps.destinations,
       store,
-      adminToken: config.ADMIN_TOKEN,
+      access,
       types,
       now: deps.now,
     })
   }
+  void fastify.register(consoleRoutes, { dir: deps.consoleDir })
   void fastify.register(async (scope) => {
-    scope.addHook('onRequest', requireAdmin(config.ADMIN_TOKEN))
+    scope.addHook('onRequest', requireAdmin(access))
     scope.get('/metrics', async (_request, reply) => {
       reply.header('content-type', metrics.registry.contentType)
       return metrics.registry.metrics()

@@ -41,6 +41,8 @@ export interface AssembleOptions {
   destinations?: Pick<DestinationSetOptions, 'configured' | 'egressAllow' | 'reloadIntervalMs' | 'lookup'>
   /** Check every admin answer against its schema (the OpenAPI document); tests turn it on. @default false */
   checkResponses?: boolean
+  /** The built web console served at /ui. @default this package's dist/ui */
+  consoleDir?: string
 }
 
 /** The parts of one gateway process, and the one call that gives them all back. */
@@ -157,6 +159,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       types,
       acceptWebhooks: config.ROLE !== 'worker',
       checkResponses: options.checkResponses,
+      consoleDir: options.consoleDir,
     })
     // Released first: new webhooks get 503 and the last batch commits before attempts are stopped.
     held.hold('http server', () => {

@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   invalid_signature: 401,
   timestamp_out_of_tolerance: 401,
   unauthorized: 401,
+  csrf_required: 403,
   not_found: 404,
   unknown_source: 404,
   method_not_allowed: 405,
@@ -27,9 +28,12 @@ export const ERROR_CODES = {
   headers_too_large: 431,
   // We are (deliberately or not) unable to take the event right now: the sender should retry.
   backpressure: 429,
+  rate_limited: 429,
   internal_error: 500,
   storage_unavailable: 503,
   shutting_down: 503,
+  // The web console's files were not built (dist/ui); the API and webhooks work without them.
+  console_not_built: 503,
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

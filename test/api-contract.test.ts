@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
+import { adminAccess } from '../src/api/auth.js'
 import { registerOpenApi } from '../src/api/openapi.js'
 import { ERROR_CODES } from '../src/errors.js'
 import { ADMIN, createDestinationEngine, type DestinationEngine } from './support/destinations.js'
@@ -16,8 +17,11 @@ import { type Sink, startSink } from './support/sink.js'
  */
 
 type Document = {
-  paths: Record<string, Record<string, { responses: Record<string, unknown> }>>
-  components: { schemas: Record<string, Record<string, unknown>> }
+  paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown[] }>>
+  components: {
+    schemas: Record<string, Record<string, unknown>>
+    securitySchemes: Record<string, Record<string, unknown>>
+  }
 }
 
 const COMMITTED = new URL('../docs/openapi.json', import.meta.url)
@@ -58,7 +62,16 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
   it('serves the document behind the admin token, equal to the committed docs/openapi.json', async () => {
     const anonymous = await engine.app.fastify.inject({ method: 'GET', url: '/api/openapi.json' })
     expect(anonymous.statusCode).toBe(401)
-    expect(document).toMatchObject({ openapi: '3.1.0', security: [{ adminToken: [] }] })
+    // Either credential: the bearer token, or the console's session cookie.
+    expect(document).toMatchObject({
+      openapi: '3.1.0',
+      security: [{ adminToken: [] }, { consoleSession: [] }],
+    })
+    expect(document.components.securitySchemes.consoleSession).toMatchObject({
+      type: 'apiKey',
+      in: 'cookie',
+      name: 'ghl_gateway_session',
+    })
     const committed = JSON.parse(readFileSync(COMMITTED, 'utf8'))
     expect(committed, 'docs/openapi.json is stale: run `npm run openapi`').toEqual(document)
   })
@@ -71,6 +84,9 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
         expect(Object.keys(operation.responses), `${method} ${path}`).toEqual(
           expect.arrayContaining(['401', '404', '500', '503']),
         )
+        // Whatever the cookie can change, it cannot change without the console's header (403).
+        if (method !== 'get' && `${method} ${path}` !== 'post /api/session')
+          expect(Object.keys(operation.responses), `${method} ${path}`).toContain('403')
       }
     }
     const { Delivery, EventDelivery, DeliveryDetail } = document.components.schemas
@@ -137,6 +153,15 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
     await call('GET', '/api/catalog', '/api/catalog')
     await call('GET', '/api/catalog/{name}', '/api/catalog/ContactCreate')
     await call('DELETE', '/api/destinations/{id}', '/api/destinations/crm')
+    expect((await call('POST', '/api/session', '/api/session', { token: ADMIN })).json).toEqual({
+      expiresAt: expect.any(String),
+    })
+    expect((await call('POST', '/api/session', '/api/session', { token: 'wrong' })).status).toBe(401)
+    expect((await call('GET', '/api/session', '/api/session')).json).toEqual({
+      authenticated: true,
+      expiresAt: null,
+    })
+    expect((await call('DELETE', '/api/session', '/api/session')).status).toBe(204)
 
     // Not found, and the 400s the request schemas give, with the catalog's code and message.
     for (const [method, route, url] of [
@@ -173,9 +198,11 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
     expect(await firstStreamLine(port)).toBe(': connected')
     seen.add('GET /api/stream 200')
 
-    // Every operation refuses a caller without the token, with the catalog's error body.
+    // Every operation refuses a caller without the token, with the catalog's error body — except
+    // the two documented as needing none: logging in, and logging out.
     for (const [path, operations] of Object.entries(document.paths)) {
-      for (const method of Object.keys(operations)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        if (operation.security?.length === 0) continue
         const upper = method.toUpperCase()
         const answer = await engine.app.fastify.inject({
           method: upper as 'GET',
@@ -202,7 +229,7 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
 describe('checking answers against their schemas', () => {
   const app = async (checkResponses: boolean, answer: unknown, status = 200) => {
     const fastify = Fastify()
-    registerOpenApi(fastify, { adminToken: 'token', checkResponses })
+    registerOpenApi(fastify, { access: adminAccess({ token: 'token' }), checkResponses })
     // Untyped on purpose: the point is an answer outside the schema.
     fastify.get(
       '/api/thing',

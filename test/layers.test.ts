@@ -103,7 +103,48 @@ function storeKindUses(files: string[] = sourceFiles(SRC)): string[] {
     )
 }
 
+const UI = resolve(dirname(fileURLToPath(import.meta.url)), '../ui/src')
+
+/**
+ * Imports of src/ from the web console's source (ui/) that are not `import type`: the console is
+ * bundled for the browser, and a value from src/ would pull server code (zod, node:) into it.
+ */
+function uiValueImports(): string[] {
+  return sourceFilesOf(UI).flatMap((file) => {
+    const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest)
+    return source.statements.flatMap((statement) => {
+      const spec =
+        (ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement)) &&
+        statement.moduleSpecifier &&
+        ts.isStringLiteral(statement.moduleSpecifier)
+          ? statement.moduleSpecifier.text
+          : undefined
+      if (!spec?.startsWith('.') || relative(SRC, resolve(dirname(file), spec)).startsWith('..')) return []
+      const typeOnly = ts.isImportDeclaration(statement)
+        ? statement.importClause?.isTypeOnly === true
+        : (statement as ts.ExportDeclaration).isTypeOnly
+      return typeOnly
+        ? []
+        : [
+            `ui/src/${relative(UI, file)} imports '${spec}' as a value: the console may import only types from src/ (import type)`,
+          ]
+    })
+  })
+}
+
+function sourceFilesOf(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name)
+    if (statSync(path).isDirectory()) return sourceFilesOf(path)
+    return /\.tsx?$/.test(name) ? [path] : []
+  })
+}
+
 describe('layers', () => {
+  it('the web console (ui/) imports only types from src/', () => {
+    expect(uiValueImports()).toEqual([])
+  })
+
   it('every import in src/ runs to the same layer or a lower one', () => {
     expect(upwardImports()).toEqual([])
   })

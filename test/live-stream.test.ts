@@ -2,6 +2,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { adminAccess } from '../src/api/auth.js'
 import { registerOpenApi } from '../src/api/openapi.js'
 import { streamRoutes } from '../src/api/stream-routes.js'
 import { type LiveEvent, LiveStream } from '../src/observe/live-stream.js'
@@ -215,8 +216,9 @@ describe('stream route details', () => {
     const liveStream = new LiveStream({ onListenerError: (error) => errors.push(error) })
     const app = Fastify()
     // The admin routes' schemas are zod: registerOpenApi gives Fastify the compilers for them.
-    registerOpenApi(app, { adminToken: TOKEN, checkResponses: true })
-    await app.register(streamRoutes, { liveStream, adminToken: TOKEN, heartbeatMs: 50 })
+    const access = adminAccess({ token: TOKEN })
+    registerOpenApi(app, { access, checkResponses: true })
+    await app.register(streamRoutes, { liveStream, access, heartbeatMs: 50 })
     await app.listen({ port: 0, host: '127.0.0.1' })
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
 
@@ -261,8 +263,9 @@ describe('stream route details', () => {
   it('is not offered without ADMIN_TOKEN', async () => {
     const app = Fastify()
     // Not checked: a bare Fastify answers errors in its own shape, not the app's (src/app.ts).
-    registerOpenApi(app, { adminToken: undefined })
-    await app.register(streamRoutes, { liveStream: new LiveStream(), adminToken: undefined })
+    const access = adminAccess({ token: undefined })
+    registerOpenApi(app, { access })
+    await app.register(streamRoutes, { liveStream: new LiveStream(), access })
     const answer = await app.inject({ url: '/api/stream', headers: auth })
     expect(answer.statusCode).toBe(404)
     await app.close()

@@ -3,11 +3,12 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { byName, CATALOG, type CatalogEntry, type TypeMapper } from '../catalog/index.js'
 import { GatewayError } from '../errors.js'
-import { requireAdmin } from './auth.js'
+import { type AdminAccess, requireAdmin } from './auth.js'
 import { type CatalogEntryJson, catalogRoutesSchema as schema } from './schemas/catalog.js'
 
 export interface CatalogRoutesOptions {
-  adminToken: string | undefined
+  /** Who may call these routes (api/auth.ts). */
+  access: AdminAccess
   types: TypeMapper
 }
 
@@ -30,7 +31,7 @@ function entryJson(entry: CatalogEntry, types: TypeMapper): CatalogEntryJson {
 export async function catalogRoutes(app: FastifyInstance, options: CatalogRoutesOptions): Promise<void> {
   const { types } = options
   const api = app.withTypeProvider<ZodTypeProvider>()
-  api.addHook('onRequest', requireAdmin(options.adminToken))
+  api.addHook('onRequest', requireAdmin(options.access))
 
   api.get('/api/catalog', { schema: schema.list }, async () => ({
     data: CATALOG.map((entry) => entryJson(entry, types)),

@@ -8,7 +8,7 @@ import { planDeliveries } from '../dispatch/subscribers.js'
 import { GatewayError } from '../errors.js'
 import type { DeliveryFilter, DeliverySummary, Store } from '../store/types.js'
 import { attemptCounters, attemptHistoryJson } from './attempts-json.js'
-import { requireAdmin } from './auth.js'
+import { type AdminAccess, requireAdmin } from './auth.js'
 import { noBodyIsEmpty } from './contract.js'
 import { summaryJson } from './events-routes.js'
 import {
@@ -20,7 +20,8 @@ import {
 
 export interface DeliveriesRoutesOptions {
   store: Store
-  adminToken: string | undefined
+  /** Who may call these routes (api/auth.ts). */
+  access: AdminAccess
   types: TypeMapper
   registry: SubscriberRegistry
   /** Replayed deliveries are due now: wake the workers. */
@@ -57,7 +58,7 @@ export async function deliveriesRoutes(
   const { store, types } = options
   const now = options.now ?? Date.now
   const api = app.withTypeProvider<ZodTypeProvider>()
-  api.addHook('onRequest', requireAdmin(options.adminToken))
+  api.addHook('onRequest', requireAdmin(options.access))
 
   const toFilter = (q: {
     type?: string

@@ -7,7 +7,7 @@ import { GatewayError } from '../errors.js'
 import { newId } from '../ids.js'
 import { classifyGhl, contentHashOf } from '../receive/classify-event.js'
 import type { Store, StoredDestination, StoredEvent } from '../store/types.js'
-import { requireAdmin } from './auth.js'
+import { type AdminAccess, requireAdmin } from './auth.js'
 import { noBodyIsEmpty } from './contract.js'
 import { deliveryJson } from './deliveries-routes.js'
 import {
@@ -19,7 +19,8 @@ import {
 export interface DestinationsRoutesOptions {
   destinations: DestinationSet
   store: Store
-  adminToken: string | undefined
+  /** Who may call these routes (api/auth.ts). */
+  access: AdminAccess
   types: TypeMapper
   now?: () => number
 }
@@ -39,7 +40,7 @@ export async function destinationsRoutes(
   const { destinations, store, types } = options
   const now = options.now ?? Date.now
   const api = app.withTypeProvider<ZodTypeProvider>()
-  api.addHook('onRequest', requireAdmin(options.adminToken))
+  api.addHook('onRequest', requireAdmin(options.access))
 
   const view = (row: StoredDestination, open: ReadonlyMap<string, number>): DestinationJson => {
     const runtime = destinations.runtime(row.id)

@@ -4,19 +4,22 @@ import { publishedType, storedTypesOf, type TypeMapper } from '../catalog/index.
 import { parseStoredBody } from '../catalog/parse-body.js'
 import { GatewayError } from '../errors.js'
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js'
-import type { EventSummary, Store, StoredEvent } from '../store/types.js'
+import { countDeliveries, type DeliveryCounts, deliveryStatusOf } from '../store/event-delivery-status.js'
+import type { EventSummary, ListedEvent, Store, StoredEvent } from '../store/types.js'
 import { attemptCounters, attemptHistoryJson } from './attempts-json.js'
-import { requireAdmin } from './auth.js'
+import { type AdminAccess, requireAdmin } from './auth.js'
 import {
   type EventDeliveryJson,
   type EventDetailJson,
+  type EventListItemJson,
   type EventSummaryJson,
   eventsRoutesSchema as schema,
 } from './schemas/events.js'
 
 export interface EventsRoutesOptions {
   store: Store
-  adminToken: string | undefined
+  /** Who may call these routes (api/auth.ts). */
+  access: AdminAccess
   types: TypeMapper
 }
 
@@ -47,7 +50,18 @@ export function summaryJson(event: EventSummary, types: TypeMapper): EventSummar
   }
 }
 
-function detailJson(event: StoredEvent, types: TypeMapper): Omit<EventDetailJson, 'deliveries'> {
+function deliveryStatusJson(deliveryCounts: DeliveryCounts) {
+  return { deliveryStatus: deliveryStatusOf(deliveryCounts), deliveryCounts }
+}
+
+function listedJson(event: ListedEvent, types: TypeMapper): EventListItemJson {
+  return { ...summaryJson(event, types), ...deliveryStatusJson(event.deliveryCounts) }
+}
+
+function detailJson(
+  event: StoredEvent,
+  types: TypeMapper,
+): Omit<EventDetailJson, 'deliveries' | 'deliveryStatus' | 'deliveryCounts'> {
   let body: unknown = parseStoredBody(event)
   let bodyNote: string | null = null
   // Stored before ingest refused such bodies: the answer (and every client that pretty-prints it)
@@ -72,7 +86,7 @@ function detailJson(event: StoredEvent, types: TypeMapper): Omit<EventDetailJson
 export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOptions): Promise<void> {
   const { store, types } = options
   const api = app.withTypeProvider<ZodTypeProvider>()
-  api.addHook('onRequest', requireAdmin(options.adminToken))
+  api.addHook('onRequest', requireAdmin(options.access))
 
   api.get('/api/events', { schema: schema.list }, async (request) => {
     const { query } = request
@@ -90,10 +104,16 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOp
         schemaStatus: query.schema,
         since: query.since,
         until: query.until,
+        q: query.q,
+        status: query.status,
       },
       { limit: query.limit, cursor: query.cursor },
     )
-    return { data: page.items.map((e) => summaryJson(e, types)), nextCursor: page.nextCursor }
+    return {
+      data: page.items.map((e) => listedJson(e, types)),
+      nextCursor: page.nextCursor,
+      searchedBackTo: page.searchedBackTo === null ? null : new Date(page.searchedBackTo).toISOString(),
+    }
   })
 
   api.get('/api/events/:id', { schema: schema.get }, async (request) => {
@@ -102,6 +122,7 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOp
     const deliveries = await store.eventDeliveries(event.id)
     return {
       ...detailJson(event, types),
+      ...deliveryStatusJson(countDeliveries(deliveries.map((d) => d.state))),
       deliveries: deliveries.map(
         ({ attemptHistory, ...d }): EventDeliveryJson => ({
           id: d.id,

@@ -3,13 +3,14 @@ import { coerceError, GatewayError, RETRY_AFTER_SECONDS } from '../errors.js'
 import { healthSummary } from '../observe/health-summary.js'
 import type { GatewayInstance, Store } from '../store/types.js'
 import { VERSION } from '../version.js'
-import { requireAdmin } from './auth.js'
+import { type AdminAccess, requireAdmin } from './auth.js'
 
 export interface HealthRoutesOptions {
   store: Store
   instance: GatewayInstance
   isDraining: () => boolean
-  adminToken: string | undefined
+  /** Who may call these routes (api/auth.ts). */
+  access: AdminAccess
   now?: () => number
   /** Why the last webhook commit failed, if it did so recently (see Ingestor.recentStorageFailure). */
   recentStorageFailure?: (now: number) => string | undefined
@@ -66,7 +67,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
     return { status: 'ready', version: VERSION }
   })
   // The processing summary: counts of business activity, so behind the admin token.
-  app.get('/health', { onRequest: requireAdmin(options.adminToken) }, async (_request, reply) => {
+  app.get('/health', { onRequest: requireAdmin(options.access) }, async (_request, reply) => {
     const now = (options.now ?? Date.now)()
     const summary = healthSummary(await options.store.processingStats(now), now)
     reply.status(summary.status === 'unhealthy' ? 503 : 200)

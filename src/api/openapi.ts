@@ -2,11 +2,13 @@ import fastifySwagger from '@fastify/swagger'
 import type { FastifyInstance } from 'fastify'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
 import { VERSION } from '../version.js'
-import { requireAdmin } from './auth.js'
+import { type AdminAccess, requireAdmin } from './auth.js'
 import { checkDocumentedStatus, serializerCompiler, validatorCompiler } from './contract.js'
+import { SESSION_COOKIE } from './session-cookie.js'
 
 export interface OpenApiOptions {
-  adminToken: string | undefined
+  /** Who may call these routes (api/auth.ts). */
+  access: AdminAccess
   /**
    * Check every admin answer against its schema and its route's listed statuses; a mismatch is a
    * 500 naming the field. For tests: in production answers are sent as built. @default false
@@ -32,17 +34,32 @@ export function registerOpenApi(app: FastifyInstance, options: OpenApiOptions): 
         title: 'ghl-gateway admin API',
         version: VERSION,
         description:
-          'Events, deliveries, the dead-letter queue, replay, destinations, the event catalog and the live stream of a ghl-gateway. Every route takes `Authorization: Bearer <ADMIN_TOKEN>`; without ADMIN_TOKEN the API does not exist (404). Errors are `{ error: { code, message, requestId } }` with a code from the catalog (docs/errors.md).',
+          "Events, deliveries, the dead-letter queue, replay, destinations, the event catalog and the live stream of a ghl-gateway. Every route takes `Authorization: Bearer <ADMIN_TOKEN>`, or the web console's session cookie (`POST /api/session`); without ADMIN_TOKEN the API does not exist (404). Errors are `{ error: { code, message, requestId } }` with a code from the catalog (docs/errors.md).",
       },
-      components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } } },
-      security: [{ adminToken: [] }],
+      components: {
+        securitySchemes: {
+          adminToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'The ADMIN_TOKEN the gateway runs with.',
+          },
+          consoleSession: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: SESSION_COOKIE,
+            description:
+              "The web console's session, set by `POST /api/session` (HttpOnly, SameSite=Strict, signed, expiring after CONSOLE_SESSION_TTL). A request with it that is not GET or HEAD must also send `X-Gateway-Console: 1`, else 403 `csrf_required`.",
+          },
+        },
+      },
+      security: [{ adminToken: [] }, { consoleSession: [] }],
     },
     hideUntagged: true,
     transform: jsonSchemaTransform,
     transformObject: (document) => onlyUsedComponents(jsonSchemaTransformObject(document)),
   })
   void app.register(async (scope) => {
-    scope.addHook('onRequest', requireAdmin(options.adminToken))
+    scope.addHook('onRequest', requireAdmin(options.access))
     scope.get('/api/openapi.json', async () => app.swagger())
   })
 }

@@ -2,12 +2,13 @@ import type { ServerResponse } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { type LiveMessage, type LiveStream, matchesLive } from '../observe/live-stream.js'
-import { requireAdmin } from './auth.js'
+import { type AdminAccess, requireAdmin } from './auth.js'
 import { streamRoutesSchema as schema } from './schemas/stream.js'
 
 export interface StreamRoutesOptions {
   liveStream: LiveStream
-  adminToken: string | undefined
+  /** Who may call these routes (api/auth.ts). */
+  access: AdminAccess
   /** A comment line this often, so proxies and load balancers keep an idle stream open. @default 15000 */
   heartbeatMs?: number
   /**
@@ -42,7 +43,7 @@ export async function streamRoutes(app: FastifyInstance, options: StreamRoutesOp
   const lingerMs = options.lingerMs ?? 5000
   const clients = new Set<(reason: string) => void>()
   const api = app.withTypeProvider<ZodTypeProvider>()
-  api.addHook('onRequest', requireAdmin(options.adminToken))
+  api.addHook('onRequest', requireAdmin(options.access))
 
   // Streams never end on their own: end them before the server waits for its connections to close.
   api.addHook('preClose', async () => {

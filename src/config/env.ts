@@ -114,8 +114,13 @@ export const envSchema = z.object({
   MAX_CONNECTIONS: integer('MAX_CONNECTIONS', 1, 1_000_000, 10_000),
   /** Answer 429 when more events than this wait to be processed; 0 disables. @default 100000 */
   BACKPRESSURE_HIGH_WATER: integer('BACKPRESSURE_HIGH_WATER', 0, 1_000_000_000, 100_000),
-  /** Bearer token for /api/*. Unset: the admin API answers 404. */
+  /** Bearer token for /api/* (and the web console's login). Unset: the admin API answers 404. */
   ADMIN_TOKEN: nonEmpty,
+  /**
+   * How long a web console login lasts (the session cookie's expiry; sessions are not stored, so
+   * this is the only way one ends besides changing ADMIN_TOKEN). @default 12h
+   */
+  CONSOLE_SESSION_TTL: durationWithin('CONSOLE_SESSION_TTL', 60_000, 30 * 86_400_000, 12 * 3_600_000),
   /** pino level. @default info */
   LOG_LEVEL: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   /**

@@ -163,6 +163,9 @@ describe('environment values in the wrong form', () => {
     expect(envFailure({ REQUEST_TIMEOUT: '2h' })).toContain(
       'REQUEST_TIMEOUT must be from 100ms to 1h (got 2h)',
     )
+    expect(envFailure({ CONSOLE_SESSION_TTL: '30s' })).toContain(
+      'CONSOLE_SESSION_TTL must be from 1m to 30d (got 30s)',
+    )
     expect(envFailure({ RETENTION: 'never' })).toContain(
       'RETENTION must be "off" or a duration such as 30d (got "never")',
     )
@@ -171,6 +174,7 @@ describe('environment values in the wrong form', () => {
   it('blank is unset; choices ignore case; off and 0 turn a duration off', () => {
     const config = (env: Env) => loadConfig({ env, cwd: tmpdir() })
     expect(config({ PORT: ' ', ROLE: '', RETENTION: ' ', GHL_TIMESTAMP_WINDOW: '' })).toMatchObject({
+      CONSOLE_SESSION_TTL: 12 * 3_600_000,
       PORT: 3000,
       ROLE: 'all',
       RETENTION: 30 * 86_400_000,
@@ -270,6 +274,9 @@ describe('boot warnings', () => {
       }),
       expect.objectContaining({ message: expect.stringContaining('did you mean "GHL_SIGNATURE_MODE"?') }),
       expect.objectContaining({ message: expect.stringContaining('did you mean "PG_POOL_SIZE"?') }),
+    ])
+    expect(warnings({ CONSOLE_SESION_TTL: '1h' })).toEqual([
+      expect.objectContaining({ message: expect.stringContaining('did you mean "CONSOLE_SESSION_TTL"?') }),
     ])
     // Someone else's variables: other prefixes, or far from every name of ours.
     expect(

@@ -1,4 +1,5 @@
 import type { NewDelivery } from './delivery-store.js'
+import type { DeliveryCounts, EventDeliveryStatus } from './event-delivery-status.js'
 import type { Page, PageRequest } from './page.js'
 
 /**
@@ -100,6 +101,47 @@ export interface EventFilter {
   since?: number
   /** ms since the epoch, exclusive. */
   until?: number
+  /**
+   * Text search (at most MAX_SEARCH_LENGTH characters): the events with this id — event, delivery,
+   * dedupe key (the sender's webhookId), entity — or, when no event has it, the events whose raw
+   * body holds these bytes, searched newest first within a budget (sql/scan-events.ts).
+   */
+  q?: string
+  /** The events with this delivery status (event-delivery-status.ts); searched within the budget too. */
+  status?: EventDeliveryStatus
+}
+
+/** A list row with what became of its deliveries. */
+export interface ListedEvent extends EventSummary {
+  deliveryCounts: DeliveryCounts
+}
+
+export interface EventPage extends Page<ListedEvent> {
+  /**
+   * Set when the search budget ran out before the page was full: the receive time (ms) of the
+   * oldest event examined. Older events were not looked at; `nextCursor` continues below it.
+   * Null when the page is complete (full, or nothing older is left).
+   */
+  searchedBackTo: number | null
+}
+
+/**
+ * How much a search or status filter examines per request: seq numbers (≈ events), in statements
+ * of `chunk`, started within `ms`. The defaults are measured (sql/scan-events.ts); tests and
+ * benchmarks pass their own.
+ */
+export interface ScanBudget {
+  /** Events (seq numbers) one statement covers. */
+  chunk: number
+  /** Events (seq numbers) one request covers. */
+  rows: number
+  /** No new statement starts after this many milliseconds. */
+  ms: number
+  /**
+   * `status=failed|pending` reads the dead or open deliveries directly, without a budget, while
+   * there are at most this many (sql/status-from-deliveries.ts).
+   */
+  fewDeliveries: number
 }
 
 export interface EventStore {
@@ -110,7 +152,12 @@ export interface EventStore {
    */
   insertEvents(events: readonly NewEvent[]): Promise<InsertOutcome[]>
   getEvent(id: string): Promise<StoredEvent | undefined>
-  listEvents(filter: EventFilter, page: PageRequest): Promise<Page<EventSummary>>
+  /**
+   * Newest first, with delivery counts. A `q` that is no id, and `status`, examine at most
+   * `budget.rows` events per call (see EventPage.searchedBackTo). Rejects a `q` longer than
+   * MAX_SEARCH_LENGTH, or empty, with `invalid_request`.
+   */
+  listEvents(filter: EventFilter, page: PageRequest, budget?: Partial<ScanBudget>): Promise<EventPage>
   /**
    * Deletes up to `limit` events received before `before` whose deliveries are all succeeded or
    * discarded (dead ones are kept until replayed or purged), with their deliveries and attempts.

@@ -179,6 +179,27 @@ describe('keys, send and events against a real gateway', () => {
     expect(typeof invoice!.rawBody).toBe('string')
   })
 
+  it('events list --search finds an id or body text; --status filters by delivery status', async () => {
+    const [newest] = (await api('/api/events?limit=1')).data as { id: string; deliveryStatus: string }[]
+    const byId = await cli('events', 'list', '--search', newest!.id, '--json')
+    expect(byId.code, byId.stderr).toBe(0)
+    expect((JSON.parse(byId.stdout) as { data: { id: string }[] }).data.map((e) => e.id)).toEqual([
+      newest!.id,
+    ])
+    const byText = await cli('events', 'list', '--search', 'no such text anywhere', '--json')
+    expect(JSON.parse(byText.stdout)).toMatchObject({ data: [], nextCursor: null })
+
+    const table = await cli('events', 'list', '--status', newest!.deliveryStatus, '--limit', '1')
+    expect(table.code, table.stderr).toBe(0)
+    const [header, row] = table.stdout.trim().split('\n')
+    expect(header).toMatch(/ DELIVERY /)
+    expect(row).toContain(newest!.id)
+    expect(row).toContain(newest!.deliveryStatus)
+    const wrong = await cli('events', 'list', '--status', 'lost')
+    expect(wrong.code).toBe(2)
+    expect(wrong.stderr).toMatch(/failed, pending, discarded, delivered, none/)
+  })
+
   it('events commands say what to do when the token is wrong, missing, or the id unknown', async () => {
     const wrong = await runCli(['events', 'list'], { cwd: cwd.path, env: { ...env, ADMIN_TOKEN: 'nope' } })
     expect(wrong.code).toBe(1)

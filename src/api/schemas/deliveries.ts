@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { DELIVERY_STATES } from '../../store/delivery-states.js'
 import { instant, named, pageCursor, pageLimit, text } from '../input.js'
 import { attemptCountersShape, attemptHistoryShape } from './attempts.js'
-import { BODY_CODES, errorResponses } from './errors.js'
+import { BODY_CODES, errorResponses, WRITE_CODES } from './errors.js'
 import { eventSummarySchema } from './events.js'
 import { answer, count, idParams, isoTime, pageOf, tenantSchema } from './shared.js'
 
@@ -120,7 +120,10 @@ export const deliveriesRoutesSchema = {
     summary: 'Purge a dead delivery: it becomes discarded (kept, replayable)',
     tags: ['dlq'],
     params: idParams,
-    response: { 200: answer('Purged', purgeAnswerSchema), ...errorResponses('invalid_request') },
+    response: {
+      200: answer('Purged', purgeAnswerSchema),
+      ...errorResponses('invalid_request', ...WRITE_CODES),
+    },
   },
   replay: {
     summary: 'Start deliveries again: one delivery, one event, or a filter',
@@ -128,7 +131,7 @@ export const deliveriesRoutesSchema = {
     body: replayBody,
     response: {
       200: answer('What was replayed', replayAnswerSchema),
-      ...errorResponses('invalid_request', ...BODY_CODES),
+      ...errorResponses('invalid_request', ...BODY_CODES, ...WRITE_CODES),
     },
   },
 }

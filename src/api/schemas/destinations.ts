@@ -5,7 +5,7 @@ import { DELIVERY_STATES } from '../../store/delivery-states.js'
 import { checkedByHandler, named, pageCursor, pageLimit } from '../input.js'
 import { savedResponseSchema } from './attempts.js'
 import { deliveryPageSchema } from './deliveries.js'
-import { BODY_CODES, errorResponses } from './errors.js'
+import { BODY_CODES, errorResponses, WRITE_CODES } from './errors.js'
 import { answer, count, idParams, isoTime } from './shared.js'
 
 /** /api/destinations: what its routes take and answer. */
@@ -126,7 +126,7 @@ export const destinationsRoutesSchema = {
     body: destinationDocument,
     response: {
       201: answer('Created', destinationViewSchema),
-      ...errorResponses('invalid_request', 'conflict', ...BODY_CODES),
+      ...errorResponses('invalid_request', 'conflict', ...BODY_CODES, ...WRITE_CODES),
     },
   },
   get: { summary: 'One destination', tags, params: idParams, response: { ...one, ...errorResponses() } },
@@ -135,26 +135,26 @@ export const destinationsRoutesSchema = {
     tags,
     params: idParams,
     body: destinationDocument,
-    response: { ...one, ...errorResponses('invalid_request', 'conflict', ...BODY_CODES) },
+    response: { ...one, ...errorResponses('invalid_request', 'conflict', ...BODY_CODES, ...WRITE_CODES) },
   },
   remove: {
     summary: 'Delete a destination; its open deliveries go to the dead-letter queue',
     tags,
     params: idParams,
-    response: { 200: answer('Deleted', deleteAnswerSchema), ...errorResponses('conflict') },
+    response: { 200: answer('Deleted', deleteAnswerSchema), ...errorResponses('conflict', ...WRITE_CODES) },
   },
   pause: {
     summary: 'Pause a destination: deliveries are kept, none sent',
     tags,
     params: idParams,
     body: pauseBody,
-    response: { ...one, ...errorResponses('invalid_request', 'conflict', ...BODY_CODES) },
+    response: { ...one, ...errorResponses('invalid_request', 'conflict', ...BODY_CODES, ...WRITE_CODES) },
   },
   resume: {
     summary: 'Resume a paused destination',
     tags,
     params: idParams,
-    response: { ...one, ...errorResponses('conflict', ...BODY_CODES) },
+    response: { ...one, ...errorResponses('conflict', ...BODY_CODES, ...WRITE_CODES) },
   },
   test: {
     summary: 'Send one event (stored, or a catalog fixture) now and answer with the outcome',
@@ -163,7 +163,7 @@ export const destinationsRoutesSchema = {
     body: testBody,
     response: {
       200: answer('What the destination answered, and what the gateway would do', testAnswerSchema),
-      ...errorResponses('invalid_request', 'conflict', ...BODY_CODES),
+      ...errorResponses('invalid_request', 'conflict', ...BODY_CODES, ...WRITE_CODES),
     },
   },
   deliveries: {

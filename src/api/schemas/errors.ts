@@ -25,6 +25,12 @@ export type ErrorBodyJson = z.infer<typeof errorBodySchema>
 /** What every admin route can answer: the token (or the API disabled), a crash, a database down. */
 const ADMIN_CODES = ['unauthorized', 'not_found', 'internal_error', 'storage_unavailable'] as const
 
+/**
+ * A route that changes something can also refuse a console session without its header
+ * (`X-Gateway-Console: 1`, see api/auth.ts).
+ */
+export const WRITE_CODES = ['csrf_required'] as const
+
 /** A route that reads a JSON body can also refuse it before it is validated. */
 export const BODY_CODES = ['invalid_json', 'payload_too_large', 'unsupported_media_type'] as const
 

@@ -1,5 +1,7 @@
 import { z } from 'zod'
 import { DELIVERY_STATES } from '../../store/delivery-states.js'
+import { EVENT_DELIVERY_STATUSES } from '../../store/event-delivery-status.js'
+import { MAX_SEARCH_LENGTH } from '../../store/event-filter.js'
 import { instant, pageCursor, pageLimit, text } from '../input.js'
 import { attemptCountersShape, attemptHistoryShape } from './attempts.js'
 import { errorResponses } from './errors.js'
@@ -22,6 +24,14 @@ export const listEventsQuery = z.object({
   schema: z.enum(['valid', 'drift', 'unknown']).optional(),
   since: instant.optional(),
   until: instant.optional(),
+  q: z.string().trim().min(1).max(MAX_SEARCH_LENGTH).optional().meta({
+    description:
+      "Search. An id — event (`evt_…`), delivery (`dlv_…`), the sender's webhookId or dedupe key, the entity — lists the events that have it, through indexes. Any other text (an email, a name) is looked for in the raw bodies, byte for byte and case-sensitive (`%` and `_` are plain characters), newest first and within a budget of events per request: when the budget ends before the page is full, `searchedBackTo` says how far back it looked and `nextCursor` continues.",
+  }),
+  status: z.enum(EVENT_DELIVERY_STATUSES).optional().meta({
+    description:
+      'The events whose `deliveryStatus` is this: `failed` (a delivery is dead), `pending` (one is open, none dead), `discarded` (a dead one was purged, none open or dead), `delivered` (all succeeded), `none` (no deliveries). `failed` and `pending` are read from the dead or open deliveries while there are at most 20,000 of them; otherwise, and for the other statuses, events are examined within the same budget as a body search (`searchedBackTo`).',
+  }),
   limit: pageLimit,
   cursor: pageCursor,
 })
@@ -72,6 +82,22 @@ const summaryShape = {
 
 export const eventSummarySchema = z.object(summaryShape).meta({ id: 'EventSummary' })
 
+/** What became of an event's deliveries: the list shows it without a request per event. */
+const deliveryStatusShape = {
+  deliveryStatus: z.enum(EVENT_DELIVERY_STATUSES).meta({
+    description:
+      'The first that holds: `failed` (a delivery is dead), `pending` (one is open), `discarded` (a dead one was purged), `delivered` (all succeeded), `none` (no deliveries).',
+  }),
+  deliveryCounts: z
+    .object({ open: count, succeeded: count, dead: count, discarded: count })
+    .meta({ description: 'Deliveries per state; `open` is pending, leased or retry_scheduled.' }),
+}
+
+/** A row of GET /api/events: the summary and its delivery status. */
+export const eventListItemSchema = z
+  .object({ ...summaryShape, ...deliveryStatusShape })
+  .meta({ id: 'EventListItem' })
+
 /** One delivery of the event (one per subscriber), with every attempt. */
 export const eventDeliverySchema = z
   .object({
@@ -89,6 +115,7 @@ export const eventDeliverySchema = z
 export const eventDetailSchema = z
   .object({
     ...summaryShape,
+    ...deliveryStatusShape,
     classification: z
       .object({
         matchedBy: z.string(),
@@ -115,7 +142,12 @@ export const eventDetailSchema = z
   })
   .meta({ id: 'EventDetail' })
 
-export const eventPageSchema = pageOf(eventSummarySchema, 'EventPage')
+export const eventPageSchema = pageOf(eventListItemSchema, 'EventPage', {
+  searchedBackTo: isoTime.nullable().meta({
+    description:
+      'Set when a search (`q` on bodies, `status`) used its budget before the page was full: the receive time of the oldest event it examined. Older events were not examined; `nextCursor` continues the search below it. Null when the page is complete.',
+  }),
+})
 
 export const eventsRoutesSchema = {
   list: {
@@ -133,6 +165,7 @@ export const eventsRoutesSchema = {
 }
 
 export type EventSummaryJson = z.infer<typeof eventSummarySchema>
+export type EventListItemJson = z.infer<typeof eventListItemSchema>
 export type EventDetailJson = z.infer<typeof eventDetailSchema>
 export type EventDeliveryJson = z.infer<typeof eventDeliverySchema>
 export type EventPageJson = z.infer<typeof eventPageSchema>

@@ -18,4 +18,11 @@ export type {
   DestinationTestAnswerJson,
 } from './destinations.js'
 export type { ErrorBodyJson } from './errors.js'
-export type { EventDeliveryJson, EventDetailJson, EventPageJson, EventSummaryJson } from './events.js'
+export type {
+  EventDeliveryJson,
+  EventDetailJson,
+  EventListItemJson,
+  EventPageJson,
+  EventSummaryJson,
+} from './events.js'
+export type { LoginAnswerJson, LoginRequestJson, SessionStateJson } from './session.js'

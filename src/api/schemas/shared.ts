@@ -18,12 +18,20 @@ export const tenantSchema = z.object({
   companyId: z.string().nullable(),
 })
 
-/** One page of a listing: `nextCursor` continues it (`?cursor=`), null on the last page. */
-export function pageOf<T extends z.ZodType>(item: T, id: string) {
+/**
+ * One page of a listing: `nextCursor` continues it (`?cursor=`), null on the last page. `more`:
+ * fields a listing adds beside them.
+ */
+export function pageOf<T extends z.ZodType, M extends z.ZodRawShape = Record<never, never>>(
+  item: T,
+  id: string,
+  more?: M,
+) {
   return z
     .object({
       data: z.array(item),
       nextCursor: z.string().nullable().meta({ description: 'Pass as `?cursor=` for the next page.' }),
+      ...(more as M),
     })
     .meta({ id })
 }

@@ -1,11 +1,11 @@
-import type { EventDeliveryJson, EventDetailJson, EventSummaryJson } from '../../api/schemas/index.js'
+import type { EventDeliveryJson, EventDetailJson, EventListItemJson } from '../../api/schemas/index.js'
 import { type Style, styleFor } from '../ui/style.js'
 import { cell, formatTable } from '../ui/table.js'
 import { attemptCountText, formatAttempts, formatLastResponse } from './attempts-format.js'
 
 /** Terminal output of `events list` and `events show`: what GET /api/events(/:id) answered, readable. */
 
-export function printTable(events: readonly EventSummaryJson[]): void {
+export function printTable(events: readonly EventListItemJson[]): void {
   if (!events.length) {
     console.log('no events match')
     return
@@ -18,10 +18,13 @@ export function printTable(events: readonly EventSummaryJson[]): void {
     cell(e.name),
     cell(e.tenant.locationId ?? e.tenant.companyId),
     e.verification.verified ? 'yes' : e.verification.scheme === 'none' ? 'none' : style.yellow('NO'),
+    e.deliveryStatus === 'failed' ? style.red(e.deliveryStatus) : e.deliveryStatus,
     e.duplicateCount ? String(e.duplicateCount) : '',
     e.flags.join(','),
   ])
-  console.log(formatTable(['RECEIVED', 'ID', 'TYPE', 'NAME', 'TENANT', 'VERIFIED', 'DUPS', 'FLAGS'], rows))
+  console.log(
+    formatTable(['RECEIVED', 'ID', 'TYPE', 'NAME', 'TENANT', 'VERIFIED', 'DELIVERY', 'DUPS', 'FLAGS'], rows),
+  )
 }
 
 export function printDetail(e: EventDetailJson): void {

@@ -2,8 +2,9 @@ import { once } from 'node:events'
 import { createWriteStream, renameSync, rmSync } from 'node:fs'
 import type { Writable } from 'node:stream'
 import type { Command } from 'commander'
-import type { EventDetailJson, EventPageJson, EventSummaryJson } from '../../api/schemas/index.js'
+import type { EventDetailJson, EventListItemJson, EventPageJson } from '../../api/schemas/index.js'
 import { isGhlEventName } from '../../catalog/index.js'
+import { EVENT_DELIVERY_STATUSES } from '../../store/event-delivery-status.js'
 import { type AdminClient, clientFor } from '../admin-client.js'
 import {
   choiceOption,
@@ -32,6 +33,8 @@ interface FilterFlags {
   schema?: string
   since?: string
   until?: string
+  search?: string
+  status?: string
 }
 
 const PAGE_MAX = 500
@@ -50,6 +53,8 @@ function filterQuery(flags: FilterFlags): Record<string, string | undefined> {
     schema: flags.schema,
     since: flags.since,
     until: flags.until,
+    q: flags.search,
+    status: flags.status,
   }
 }
 
@@ -72,6 +77,15 @@ function withFilters(command: Command): Command {
       instantOption,
     )
     .option('--until <time>', 'received before (same forms as --since)', instantOption)
+    .option(
+      '-q, --search <text>',
+      'an id (evt_…, dlv_…, webhookId, entity id), or text in the raw body (an email, a name)',
+    )
+    .option(
+      '--status <status>',
+      'delivery status: failed, pending, discarded, delivered or none',
+      choiceOption(EVENT_DELIVERY_STATUSES),
+    )
 }
 
 const client = (flags: ConnectionFlags): AdminClient => clientFor(flags)
@@ -97,12 +111,12 @@ export function registerEvents(program: Command): void {
     .option('--json', 'print {data, nextCursor} as JSON')
     .addHelpText(
       'after',
-      `\nExamples:\n  $ ghl-gateway events list\n  $ ghl-gateway events list --type InvoicePaid --location loc_123 --since 2h --limit 100\n  $ ghl-gateway events list --json | jq '.data[].webhookId'\n\n${ENV_HELP}`,
+      `\nExamples:\n  $ ghl-gateway events list\n  $ ghl-gateway events list --type InvoicePaid --location loc_123 --since 2h --limit 100\n  $ ghl-gateway events list --status failed --since 24h\n  $ ghl-gateway events list --search jane@example.com\n  $ ghl-gateway events list --json | jq '.data[].webhookId'\n\n${ENV_HELP}`,
     )
     .action(
       async (flags: ConnectionFlags & FilterFlags & { limit: number; cursor?: string; json?: boolean }) => {
         const api = client(flags)
-        const data: EventSummaryJson[] = []
+        const data: EventListItemJson[] = []
         let cursor = flags.cursor
         let nextCursor: string | null = null
         for (let pages = 0; pages < 10_000 && data.length < flags.limit; pages++) {
@@ -197,7 +211,10 @@ async function exportEvents(
 }
 
 /** Event details for one page, eight requests at a time, in page order. */
-async function fetchDetails(api: AdminClient, page: readonly EventSummaryJson[]): Promise<EventDetailJson[]> {
+async function fetchDetails(
+  api: AdminClient,
+  page: readonly EventListItemJson[],
+): Promise<EventDetailJson[]> {
   const out: EventDetailJson[] = new Array(page.length)
   let next = 0
   const worker = async () => {

@@ -22,6 +22,11 @@ export interface Dialect {
   int(expr: Sql): Sql
   /** 1-based position of `needle` in `text`, 0 when absent: matched literally, no wildcards to escape. */
   position(text: Sql, needle: Sql | Param): Sql
+  /**
+   * Whether the bytes of `bytes` (a BLOB or bytea column) contain `needle` (a Param holding a
+   * Buffer), byte for byte: no wildcards, no case folding, no decoding (a raw body may not be UTF-8).
+   */
+  bytesContain(bytes: Sql, needle: Param): Sql
 }
 
 /**
@@ -44,6 +49,8 @@ export const sqliteDialect: Dialect = {
   json: (value) => sql`${value}`,
   int: (expr) => expr,
   position: (text, needle) => sql`instr(${text}, ${needle})`,
+  // Both arguments BLOBs: instr compares bytes (a TEXT needle would make it compare characters).
+  bytesContain: (bytes, needle) => sql`instr(${bytes}, ${needle}) > 0`,
 }
 
 export const postgresDialect: Dialect = {
@@ -55,4 +62,6 @@ export const postgresDialect: Dialect = {
   json: (value) => sql`${value}::jsonb`,
   int: (expr) => sql`${expr}::int`,
   position: (text, needle) => sql`strpos(${text}, ${needle})`,
+  // strpos is for text; position() takes bytea.
+  bytesContain: (bytes, needle) => sql`position(${needle}::bytea IN ${bytes}) > 0`,
 }

@@ -12,7 +12,7 @@ export type OwnEventOperations = 'insertEvents' | 'getEvent'
 
 export function sharedEvents(db: SqlRunner): Omit<EventStore, OwnEventOperations> {
   return {
-    listEvents: (filter, page) => listEvents(db, filter, page),
+    listEvents: (filter, page, budget) => listEvents(db, filter, page, budget),
     pruneEvents: db.write((before, limit) => pruneEvents(db, before, limit)),
   }
 }

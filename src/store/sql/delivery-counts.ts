@@ -1,0 +1,27 @@
+import type { DeliveryState } from '../delivery-states.js'
+import { countGroupOf, type DeliveryCounts, NO_DELIVERIES } from '../event-delivery-status.js'
+import type { SqlRunner } from './runner.js'
+import { join, param, sql } from './sql.js'
+
+/**
+ * The delivery counts of a page of events, in one statement (not one per event): an index range
+ * of `UNIQUE (event_id, subscriber_id)` per event. Measured with bench/events-page.ts at 1M events
+ * (docs/benchmarks.md): it is the difference between the plain first page and the same page
+ * without counts.
+ */
+export async function deliveryCounts(
+  db: SqlRunner,
+  eventIds: readonly string[],
+): Promise<Map<string, DeliveryCounts>> {
+  const counts = new Map<string, DeliveryCounts>(eventIds.map((id) => [id, { ...NO_DELIVERIES }]))
+  if (!eventIds.length) return counts
+  const rows = await db.all<{ event_id: string; state: DeliveryState; n: unknown }>(
+    sql`SELECT d.event_id, d.state, ${db.dialect.int(sql`count(*)`)} AS n FROM deliveries d
+      WHERE d.event_id IN (${join(eventIds.map(param), ', ')}) GROUP BY d.event_id, d.state`,
+  )
+  for (const row of rows) {
+    const of = counts.get(row.event_id)
+    if (of) of[countGroupOf(row.state)] += Number(row.n)
+  }
+  return counts
+}

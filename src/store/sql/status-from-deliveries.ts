@@ -1,0 +1,30 @@
+import type { EventDeliveryStatus } from '../event-delivery-status.js'
+import { stateList } from './delivery-states-sql.js'
+import { statesOf } from './event-status-sql.js'
+import type { SqlRunner } from './runner.js'
+import { param, raw, type Sql, sql } from './sql.js'
+
+/**
+ * `status=failed` and `status=pending` read from their deliveries instead of examining events one
+ * by one, when there are few of them — the usual case: dead deliveries are the dead-letter queue
+ * (partial index `deliveries_dead`), open ones the backlog (`deliveries_due`). Up to `few`
+ * deliveries (ScanBudget.fewDeliveries), the listing takes the events they point at (`event_seq`): complete, however far
+ * back, no budget. More than that means such events are common, and the bounded scan
+ * (scan-events.ts) finds a page of them within a few slices. Measured in bench/events-page.ts.
+ */
+/** The condition "the event is one of the deliveries' events", or undefined to scan instead. */
+export async function eventsOfFewDeliveries(
+  db: SqlRunner,
+  status: EventDeliveryStatus,
+  few: number,
+): Promise<Sql | undefined> {
+  const group = status === 'failed' ? 'dead' : status === 'pending' ? 'open' : undefined
+  if (group === undefined) return undefined
+  const states = raw(stateList(statesOf([group])))
+  const [counted] = await db.all<{ n: number }>(
+    sql`SELECT ${db.dialect.int(raw('count(*)'))} AS n FROM (
+      SELECT 1 FROM deliveries d WHERE d.state IN ${states} LIMIT ${param(few + 1)}) deliveries`,
+  )
+  if (counted!.n > few) return undefined
+  return sql`e.seq IN (SELECT d.event_seq FROM deliveries d WHERE d.state IN ${states})`
+}

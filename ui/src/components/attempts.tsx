@@ -1,0 +1,78 @@
+import type { AttemptJson, SavedResponseJson } from '../../../src/api/schemas/index.js'
+import { Time } from '../time.js'
+import { StateBadge, TextBlock } from './common.js'
+
+/** Every attempt of a delivery, oldest first, each with what the destination answered. */
+export function AttemptsTable({ attempts, caption }: { attempts: AttemptJson[]; caption: string }) {
+  if (attempts.length === 0) return <p class="muted">No attempt yet.</p>
+  return (
+    <table class="attempts">
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Cycle</th>
+          <th scope="col">Attempt</th>
+          <th scope="col">Started</th>
+          <th scope="col">Duration</th>
+          <th scope="col">Outcome</th>
+          <th scope="col">Status</th>
+          <th scope="col">Error</th>
+        </tr>
+      </thead>
+      <tbody>
+        {attempts.map((attempt) => (
+          <AttemptRow key={attempt.id} attempt={attempt} />
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
+function AttemptRow({ attempt }: { attempt: AttemptJson }) {
+  const error = [attempt.errorClass, attempt.errorMessage].filter(Boolean).join(': ')
+  return (
+    <>
+      <tr>
+        <td>{attempt.cycle === 0 ? 'original' : `replay ${attempt.cycle}`}</td>
+        <th scope="row">{attempt.number}</th>
+        <td>
+          <Time iso={attempt.startedAt} />
+        </td>
+        <td>{Math.round(attempt.durationMs)} ms</td>
+        <td>
+          <StateBadge state={attempt.outcome} />
+        </td>
+        <td>{attempt.response?.status ?? <span class="muted">—</span>}</td>
+        <td class="wrap">{error || <span class="muted">—</span>}</td>
+      </tr>
+      {attempt.response && (
+        <tr class="detail-row">
+          <td colSpan={7}>
+            <SavedResponse response={attempt.response} />
+          </td>
+        </tr>
+      )}
+    </>
+  )
+}
+
+function SavedResponse({ response }: { response: SavedResponseJson }) {
+  const headers = Object.entries(response.headers ?? {})
+    .map(([name, value]) => `${name}: ${value}`)
+    .join('\n')
+  return (
+    <details>
+      <summary>
+        Saved response: {response.status ?? 'no answer'}
+        {response.truncated ? ' (body truncated)' : ''}
+      </summary>
+      {headers && <TextBlock label="Response headers" text={headers} />}
+      {response.body !== undefined && (
+        <TextBlock
+          label="Response body"
+          text={response.bodyEncoding === 'base64' ? `(base64) ${response.body}` : response.body}
+        />
+      )}
+    </details>
+  )
+}

@@ -1,0 +1,223 @@
+import { useEffect, useState } from 'preact/hooks'
+import type { EventDeliveryJson, EventDetailJson, ReplayAnswerJson } from '../../../src/api/schemas/index.js'
+import { API_BASE, api, messageOf } from '../api.js'
+import { AttemptsTable } from '../components/attempts.js'
+import { ErrorNote, Facts, Loading, StateBadge, TextBlock } from '../components/common.js'
+import { CopyButton } from '../components/copy.js'
+import { href, Link } from '../router.js'
+import { Time } from '../time.js'
+
+/**
+ * /ui/events/:id — one event: its exact bytes, the parsed body, kept headers, verification,
+ * classification, duplicates, and every delivery with every attempt. The body was written by
+ * whoever sent the webhook: it is shown as text, never as markup.
+ */
+
+/** The raw bytes as text: UTF-8, with any invalid byte shown as U+FFFD. */
+export function rawText(base64: string): string {
+  const binary = atob(base64)
+  const bytes = Uint8Array.from(binary, (char) => char.charCodeAt(0))
+  return new TextDecoder('utf-8', { fatal: false }).decode(bytes)
+}
+
+/** A POSIX shell single-quoted word. */
+const shellQuote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`
+
+/** The request again, as curl: the same bytes to the same source (signature headers are not kept). */
+export function curlOf(event: EventDetailJson, raw: string): string {
+  const url = `${window.location.origin}${API_BASE.slice(0, -4)}webhooks/${encodeURIComponent(event.source)}`
+  return [
+    `curl -X POST ${shellQuote(url)}`,
+    `  -H ${shellQuote(`content-type: ${event.contentType}`)}`,
+    `  --data-binary ${shellQuote(raw)}`,
+  ].join(' \\\n')
+}
+
+export function EventDetailPage({ id }: { id: string }) {
+  const [event, setEvent] = useState<EventDetailJson | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const [notice, setNotice] = useState<string | null>(null)
+  const [version, setVersion] = useState(0)
+
+  useEffect(() => {
+    let current = true
+    setError(null)
+    api<EventDetailJson>(`events/${encodeURIComponent(id)}`)
+      .then((answer) => current && setEvent(answer))
+      .catch((caught: unknown) => current && setError(messageOf(caught)))
+    return () => {
+      current = false
+    }
+  }, [id, version])
+
+  const replayAll = async () => {
+    setNotice(null)
+    try {
+      const answer = await api<ReplayAnswerJson>('replay', { method: 'POST', body: { eventId: id } })
+      setNotice(
+        `Replayed ${answer.replayed} ${answer.replayed === 1 ? 'delivery' : 'deliveries'}` +
+          (answer.added ? `, and ${answer.added} new for subscribers added since` : '') +
+          '.',
+      )
+      setVersion((v) => v + 1)
+    } catch (caught) {
+      setError(messageOf(caught))
+    }
+  }
+
+  if (error && !event) return <ErrorNote message={error} />
+  if (!event) return <Loading />
+  const raw = rawText(event.rawBody)
+  const parsed = event.body === null ? null : JSON.stringify(event.body, null, 2)
+  const headers = Object.entries(event.headers)
+    .map(([name, value]) => `${name}: ${value}`)
+    .join('\n')
+
+  return (
+    <article>
+      <p class="crumbs">
+        <Link href={href('events')}>Events</Link> / {event.id}
+      </p>
+      <h1>
+        {event.name ?? event.type} <span class="muted">{event.type}</span>
+      </h1>
+      <ErrorNote message={error} />
+      {notice && (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      )}
+      <div class="actions">
+        <button type="button" onClick={replayAll}>
+          Replay all deliveries
+        </button>
+        <CopyButton text={curlOf(event, raw)} label="Copy as curl" />
+      </div>
+
+      <section>
+        <h2>Summary</h2>
+        <Facts
+          rows={[
+            ['Event id', event.id],
+            ['Delivery status', <StateBadge key="s" state={event.deliveryStatus} />],
+            ['Received', <Time key="r" iso={event.receivedAt} />],
+            ['Occurred', event.occurredAt],
+            ['Source', event.source],
+            ['Webhook id', event.webhookId],
+            ['Location', event.tenant.locationId],
+            ['Company', event.tenant.companyId],
+            ['Entity', event.entity.id ? `${event.entity.kind ?? ''} ${event.entity.id}`.trim() : null],
+            [
+              'Duplicates',
+              event.duplicateCount === 0 ? (
+                'none'
+              ) : (
+                <span key="d">
+                  {event.duplicateCount} (last <Time iso={event.lastDuplicateAt} />)
+                </span>
+              ),
+            ],
+          ]}
+        />
+      </section>
+
+      <section>
+        <h2>Verification</h2>
+        <Facts
+          rows={[
+            ['Scheme', event.verification.scheme],
+            ['Verified', event.verification.verified ? 'yes' : 'no'],
+            ['Key', event.verification.keyId ?? null],
+            ['Failure', event.verification.failure ?? null],
+          ]}
+        />
+      </section>
+
+      <section>
+        <h2>Classification</h2>
+        <Facts
+          rows={[
+            ['GHL name', event.name],
+            ['Body type', event.ghlType],
+            ['Published type', event.type],
+            ['Schema', event.schemaStatus],
+            ['Matched by', event.classification?.matchedBy ?? null],
+            ['Family', event.classification?.family ?? null],
+            ['Flags', event.flags.length ? event.flags.join(', ') : null],
+          ]}
+        />
+        {event.classification && event.classification.issues.length > 0 && (
+          <>
+            <h3>Schema drift</h3>
+            <ul>
+              {event.classification.issues.map((issue) => (
+                <li key={issue.path}>
+                  <code>{issue.path}</code>: {issue.message}
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
+      </section>
+
+      <section>
+        <h2>Deliveries</h2>
+        {event.deliveries.length === 0 ? (
+          <p class="muted">No subscriber wanted this event: it has no delivery.</p>
+        ) : (
+          event.deliveries.map((delivery) => <DeliveryBlock key={delivery.id} delivery={delivery} />)
+        )}
+      </section>
+
+      <section>
+        <h2>Body</h2>
+        {event.bodyNote && <p class="muted">{event.bodyNote}</p>}
+        {parsed !== null && (
+          <>
+            <div class="actions">
+              <CopyButton text={parsed} label="Copy JSON" />
+            </div>
+            <TextBlock label="Parsed body" text={parsed} />
+          </>
+        )}
+        <h3>
+          Raw bytes as received ({event.bodyBytes} bytes, {event.contentType})
+        </h3>
+        <div class="actions">
+          <CopyButton text={raw} label="Copy raw body" />
+        </div>
+        <TextBlock label="Raw body" text={raw} />
+      </section>
+
+      <section>
+        <h2>Headers kept</h2>
+        <p class="muted">Signatures and tokens are kept as fingerprints only.</p>
+        {headers ? <TextBlock label="Headers" text={headers} /> : <p class="muted">None.</p>}
+      </section>
+    </article>
+  )
+}
+
+function DeliveryBlock({ delivery }: { delivery: EventDeliveryJson }) {
+  return (
+    <div class="delivery">
+      <h3>
+        <Link href={href(`deliveries/${encodeURIComponent(delivery.id)}`)}>{delivery.subscriber}</Link>{' '}
+        <StateBadge state={delivery.state} />
+      </h3>
+      <Facts
+        rows={[
+          ['Delivery', delivery.id],
+          [
+            'Attempts',
+            `${delivery.attemptsInCycle} in cycle ${delivery.cycle}, ${delivery.totalAttempts} in all`,
+          ],
+          ['Last error', delivery.lastError],
+          ['Next run', delivery.completedAt ? null : <Time key="n" iso={delivery.runAt} />],
+          ['Completed', delivery.completedAt ? <Time key="c" iso={delivery.completedAt} /> : null],
+        ]}
+      />
+      <AttemptsTable attempts={delivery.attemptHistory} caption={`Attempts to ${delivery.subscriber}`} />
+    </div>
+  )
+}
