@@ -74,7 +74,18 @@ export async function listEvents(
   const limits = { ...DEFAULT_SCAN_BUDGET, ...budget }
   if (filter.status !== undefined) {
     const few = await eventsOfFewDeliveries(db, filter.status, limits.fewDeliveries)
-    if (few) return answer(await newest([...filters, few, ...body, ...below], page.limit + 1))
+    // With a body search, ordered by an expression: PostgreSQL would otherwise walk the primary
+    // key backwards hoping to meet the LIMIT early (it guesses a third of bodies hold any text),
+    // through every event when the text is nowhere: 1,237 ms at 1M events, 17.5 ms from the few
+    // deliveries' events. Without one, its estimate of the set is right and the walk is quicker.
+    const order = raw(body.length ? 'e.seq + 0' : 'e.seq')
+    if (few)
+      return answer(
+        await db.all(
+          sql`SELECT ${raw(SUMMARY_COLUMNS)} FROM events e ${where([...filters, few, ...body, ...below])}
+            ORDER BY ${order} DESC LIMIT ${param(page.limit + 1)}`,
+        ),
+      )
   }
   const status = filter.status === undefined ? [] : [eventStatusCondition(filter.status)]
   const scan = await scanEvents(db, {

@@ -20,7 +20,7 @@ import { param, raw, type Sql, sql, where } from './sql.js'
  * a rarely used search; LIKE — `%` and `_` would be wildcards; one statement with `LIMIT` and no
  * lower bound — it scans the whole table when nothing matches.
  */
-export const DEFAULT_SCAN_BUDGET: ScanBudget = { chunk: 5_000, rows: 100_000, ms: 150, fewDeliveries: 5_000 }
+export const DEFAULT_SCAN_BUDGET: ScanBudget = { chunk: 2_000, rows: 100_000, ms: 150, fewDeliveries: 5_000 }
 
 export interface ScanRequest {
   /** Indexed filters, usable in any statement. */
