@@ -8,10 +8,15 @@ import { param, raw, type Sql, sql } from './sql.js'
  * `status=failed` and `status=pending` read from their deliveries instead of examining events one
  * by one, when there are few of them — the usual case: dead deliveries are the dead-letter queue
  * (partial index `deliveries_dead`), open ones the backlog (`deliveries_due`). Up to `few`
- * deliveries (ScanBudget.fewDeliveries), the listing takes the events they point at (`event_seq`): complete, however far
- * back, no budget. More than that means such events are common, and the bounded scan
- * (scan-events.ts) finds a page of them within a few slices. Measured in bench/events-page.ts.
+ * (ScanBudget.fewDeliveries, 5,000), the listing takes the events they point at (`event_seq`):
+ * complete, however far back, no budget. More than that means such events are common, and the
+ * bounded scan (scan-events.ts) finds a page of them within a few slices.
+ *
+ * Measured at 1M events with 4,650 dead: 12.5 ms on SQLite, 8.5 ms on PostgreSQL, whose nested
+ * loop costs ~10 µs per delivery (9,755 open deliveries took 88 ms, hence at most 5,000); scanning
+ * events instead, at that density: 11 / 39 ms.
  */
+
 /**
  * The whole status condition as "the event is one of these deliveries' events" (plus, for
  * `pending`, "and none of its deliveries is dead"), or undefined to scan instead.
