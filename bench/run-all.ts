@@ -83,6 +83,12 @@ const SUITES: Suite[] = [
     quickArgs: ['--old', '20000', '--seconds', '3', '--runs', '1'],
   },
   {
+    name: 'events-page',
+    file: 'events-page.ts',
+    args: [],
+    quickArgs: ['--events', '20000', '--runs', '5'],
+  },
+  {
     name: 'scale-out',
     file: 'scale-out.ts',
     args: [],

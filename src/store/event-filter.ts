@@ -1,6 +1,5 @@
 import { GatewayError } from '../errors.js'
 import type { Dialect } from './sql/dialect.js'
-import { eventStatusCondition } from './sql/event-status-sql.js'
 import { join, param, raw, type Sql, sql } from './sql/sql.js'
 import type { EventFilter } from './types.js'
 
@@ -80,11 +79,7 @@ export function idCondition(q: string): Sql {
     OR e.id = (SELECT d.event_id FROM deliveries d WHERE d.id = ${id}))`
 }
 
-/** What the bounded scan tests on each event: the body holds `q`'s bytes, the delivery status. */
-export function scanCondition(filter: EventFilter, dialect: Dialect): Sql | undefined {
-  const conditions: Sql[] = []
-  if (filter.q !== undefined)
-    conditions.push(dialect.bytesContain(raw('e.raw_body'), param(Buffer.from(searchText(filter.q)))))
-  if (filter.status !== undefined) conditions.push(eventStatusCondition(filter.status))
-  return conditions.length ? join(conditions, ' AND ') : undefined
+/** The raw body holds `q`'s bytes: tested on each event a statement examines. */
+export function bodyCondition(q: string, dialect: Dialect): Sql {
+  return dialect.bytesContain(raw('e.raw_body'), param(Buffer.from(searchText(q))))
 }

@@ -30,7 +30,7 @@ export const listEventsQuery = z.object({
   }),
   status: z.enum(EVENT_DELIVERY_STATUSES).optional().meta({
     description:
-      'The events whose `deliveryStatus` is this: `failed` (a delivery is dead), `pending` (one is open, none dead), `discarded` (a dead one was purged, none open or dead), `delivered` (all succeeded), `none` (no deliveries). `failed` and `pending` are read from the dead or open deliveries while there are at most 20,000 of them; otherwise, and for the other statuses, events are examined within the same budget as a body search (`searchedBackTo`).',
+      'The events whose `deliveryStatus` is this: `failed` (a delivery is dead), `pending` (one is open, none dead), `discarded` (a dead one was purged, none open or dead), `delivered` (all succeeded), `none` (no deliveries). `failed` and `pending` are read from the dead or open deliveries while there are at most 5,000 of them; otherwise, and for the other statuses, events are examined within the same budget as a body search (`searchedBackTo`).',
   }),
   limit: pageLimit,
   cursor: pageCursor,

@@ -5,9 +5,8 @@ import { join, param, sql } from './sql.js'
 
 /**
  * The delivery counts of a page of events, in one statement (not one per event): an index range
- * of `UNIQUE (event_id, subscriber_id)` per event. Measured with bench/events-page.ts at 1M events
- * (docs/benchmarks.md): it is the difference between the plain first page and the same page
- * without counts.
+ * of `UNIQUE (event_id, subscriber_id)` per event. Measured at 1M events (bench/events-page.ts):
+ * +0.6 ms on SQLite, +1.0 ms on PostgreSQL for a page of 50 (1.1 / 1.8 ms with it).
  */
 export async function deliveryCounts(
   db: SqlRunner,

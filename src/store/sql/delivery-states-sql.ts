@@ -13,3 +13,12 @@ export function stateList(states: readonly DeliveryState[]): string {
 
 /** `('pending', 'leased', 'retry_scheduled')`: the open states, the backlog. */
 export const OPEN_STATES_SQL = stateList(OPEN_STATES)
+
+/**
+ * `column` is one of `states`, as SQL: `= 'dead'` for one state, `IN (…)` for several. SQLite does
+ * not see that `state IN ('dead')` implies the partial index's `state = 'dead'`, and scans the
+ * table instead (measured: 200 ms instead of 3 at 1M deliveries, bench/events-page.ts).
+ */
+export function stateCondition(column: string, states: readonly DeliveryState[]): string {
+  return states.length === 1 ? `${column} = '${states[0]}'` : `${column} IN ${stateList(states)}`
+}

@@ -5,7 +5,7 @@ import {
   type EventDeliveryStatus,
   STATUS_ORDER,
 } from '../event-delivery-status.js'
-import { stateList } from './delivery-states-sql.js'
+import { stateCondition } from './delivery-states-sql.js'
 import { raw, type Sql } from './sql.js'
 
 /**
@@ -17,10 +17,21 @@ import { raw, type Sql } from './sql.js'
  */
 export function eventStatusCondition(status: EventDeliveryStatus): Sql {
   if (status === 'none') return raw(`NOT ${deliveriesIn(DELIVERY_STATES)}`)
+  const earlier = noEarlierStatus(status)
+  const own = deliveriesIn(statesOf([groupOf(status)]))
+  return raw(earlier ? `${own} AND ${earlier}` : own)
+}
+
+/** The group of delivery states that gives a status (all but `none`). */
+export function groupOf(status: Exclude<EventDeliveryStatus, 'none'>): keyof DeliveryCounts {
+  return STATUS_ORDER.find(([s]) => s === status)![1]
+}
+
+/** "No delivery in the groups of the statuses before this one", or undefined for the first. */
+export function noEarlierStatus(status: Exclude<EventDeliveryStatus, 'none'>): string | undefined {
   const at = STATUS_ORDER.findIndex(([s]) => s === status)
-  const own = statesOf([STATUS_ORDER[at]![1]])
   const before = statesOf(STATUS_ORDER.slice(0, at).map(([, group]) => group))
-  return raw(before.length ? `${deliveriesIn(own)} AND NOT ${deliveriesIn(before)}` : deliveriesIn(own))
+  return before.length ? `NOT ${deliveriesIn(before)}` : undefined
 }
 
 export function statesOf(groups: readonly (keyof DeliveryCounts)[]): DeliveryState[] {
@@ -28,5 +39,5 @@ export function statesOf(groups: readonly (keyof DeliveryCounts)[]): DeliverySta
 }
 
 function deliveriesIn(states: readonly DeliveryState[]): string {
-  return `EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state IN ${stateList(states)})`
+  return `EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND ${stateCondition('d.state', states)})`
 }

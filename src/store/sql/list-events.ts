@@ -1,12 +1,12 @@
 import { decodeCursor, encodeCursor } from '../cursor.js'
 import { rowToSummary, SUMMARY_COLUMNS } from '../event-columns.js'
-import { eventConditions, idCondition, scanCondition, searchText } from '../event-filter.js'
+import { bodyCondition, eventConditions, idCondition, searchText } from '../event-filter.js'
 import type { EventFilter, EventPage, PageRequest, ScanBudget } from '../types.js'
 import { deliveryCounts } from './delivery-counts.js'
 import { eventStatusCondition } from './event-status-sql.js'
 import type { Row, SqlRunner } from './runner.js'
 import { DEFAULT_SCAN_BUDGET, scanEvents } from './scan-events.js'
-import { param, raw, type Sql, sql, where } from './sql.js'
+import { join, param, raw, type Sql, sql, where } from './sql.js'
 import { eventsOfFewDeliveries } from './status-from-deliveries.js'
 
 /**
@@ -67,18 +67,30 @@ export async function listEvents(
     // ends such a listing or continues a body search: one probe without the cursor tells which.
     if (found.length || (before !== undefined && (await newest(ids, 1)).length)) return answer(found)
   }
-  const match = scanCondition(filter, db.dialect)
-  if (!match) return answer(await newest([...filters, ...below], page.limit + 1))
-  const limits = { ...DEFAULT_SCAN_BUDGET, ...budget }
-  const few =
-    filter.status === undefined
-      ? undefined
-      : await eventsOfFewDeliveries(db, filter.status, limits.fewDeliveries)
-  if (few) return answer(await newest([...filters, few, match, ...below], page.limit + 1))
+  const body = filter.q === undefined ? [] : [bodyCondition(filter.q, db.dialect)]
+  if (filter.status === undefined && !body.length)
+    return answer(await newest([...filters, ...below], page.limit + 1))
 
+  const limits = { ...DEFAULT_SCAN_BUDGET, ...budget }
+  if (filter.status !== undefined) {
+    const few = await eventsOfFewDeliveries(db, filter.status, limits.fewDeliveries)
+    // With a body search, ordered by an expression: PostgreSQL would otherwise walk the primary
+    // key backwards hoping to meet the LIMIT early (it guesses a third of bodies hold any text),
+    // through every event when the text is nowhere: 1,237 ms at 1M events, 17.5 ms from the few
+    // deliveries' events. Without one, its estimate of the set is right and the walk is quicker.
+    const order = raw(body.length ? 'e.seq + 0' : 'e.seq')
+    if (few)
+      return answer(
+        await db.all(
+          sql`SELECT ${raw(SUMMARY_COLUMNS)} FROM events e ${where([...filters, few, ...body, ...below])}
+            ORDER BY ${order} DESC LIMIT ${param(page.limit + 1)}`,
+        ),
+      )
+  }
+  const status = filter.status === undefined ? [] : [eventStatusCondition(filter.status)]
   const scan = await scanEvents(db, {
     filters,
-    match,
+    match: join([...status, ...body], ' AND '),
     before,
     want: page.limit + 1,
     budget: limits,
