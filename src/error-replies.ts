@@ -28,6 +28,9 @@ export function toGatewayError(
       return new GatewayError('unsupported_media_type', 'send Content-Type: application/json')
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new GatewayError('invalid_json', 'the body is empty; send a JSON object')
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      // Admin routes parse JSON with Fastify's parser (webhooks keep raw bytes and parse themselves).
+      return new GatewayError('invalid_json', 'the body is not valid JSON; send a JSON object')
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new GatewayError('invalid_request', 'Content-Length does not match the body that was sent')
     case 'FST_ERR_BAD_URL':

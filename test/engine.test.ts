@@ -3,7 +3,7 @@ import { PermanentError, RetryableError } from '../src/deliver/errors.js'
 import type { HandlerContext } from '../src/deliver/handler-runner.js'
 import { startRetention } from '../src/deliver/retention.js'
 import { createLogger } from '../src/observe/logger.js'
-import { createEngine, type Engine } from './support/engine.js'
+import { ADMIN, createEngine, type Engine } from './support/engine.js'
 import type { StoreKind } from './support/test-app.js'
 
 /**
@@ -221,6 +221,15 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('processing engine on %s', (kin
     expect((await engine.api('POST', '/api/replay', { nonsense: true })).json.error.code).toBe(
       'invalid_request',
     )
+    // A body that is not JSON at all is invalid_json, as the OpenAPI document lists for the route.
+    const notJson = await engine.app.fastify.inject({
+      method: 'POST',
+      url: '/api/replay',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      payload: '{"eventId": ',
+    })
+    expect(notJson.statusCode).toBe(400)
+    expect(notJson.json().error.code).toBe('invalid_json')
   })
 
   it('purges a dead delivery from the DLQ (discarded), and it can still be replayed', async () => {
