@@ -301,6 +301,14 @@ describe('the web console at /ui, in Chromium', () => {
     await page.getByRole('heading', { name: /audit/ }).waitFor()
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toContain('succeeded')
     expect(await page.getByRole('table').textContent()).toContain('replay 1')
+
+    // Replaying from the delivery page says so and reloads it: a third cycle, run by the worker.
+    await page.getByRole('button', { name: 'Replay', exact: true }).click()
+    await page.getByRole('status').filter({ hasText: 'Replayed: a new cycle started.' }).waitFor()
+    await until(
+      async () => (await adminGet(`/api/deliveries/${dead.id}`)).cycle === 2,
+      'the delivery replayed from its page',
+    )
   })
 
   it('pauses and resumes a destination', async () => {

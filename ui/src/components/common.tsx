@@ -15,6 +15,16 @@ export function ErrorNote({ message }: { message: string | null }) {
   )
 }
 
+/** What an action did, announced to screen readers. */
+export function Notice({ message }: { message: string | null }) {
+  if (!message) return null
+  return (
+    <p class="notice" role="status">
+      {message}
+    </p>
+  )
+}
+
 export function Loading() {
   return (
     <p class="muted" aria-live="polite">

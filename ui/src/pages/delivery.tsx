@@ -1,44 +1,30 @@
-import { useEffect, useState } from 'preact/hooks'
 import type { DeliveryDetailJson, ReplayAnswerJson } from '../../../src/api/schemas/index.js'
-import { api, messageOf } from '../api.js'
+import { api } from '../api.js'
 import { AttemptsTable } from '../components/attempts.js'
-import { ErrorNote, Facts, Loading, StateBadge } from '../components/common.js'
+import { ErrorNote, Facts, Loading, Notice, StateBadge } from '../components/common.js'
+import { useResource } from '../resource.js'
 import { href, Link } from '../router.js'
 import { Time } from '../time.js'
 
 /** /ui/deliveries/:id — one delivery (one event to one subscriber): state, attempts, replay, purge. */
 export function DeliveryPage({ id }: { id: string }) {
-  const [delivery, setDelivery] = useState<DeliveryDetailJson | null>(null)
-  const [error, setError] = useState<string | null>(null)
-  const [notice, setNotice] = useState<string | null>(null)
-  const [version, setVersion] = useState(0)
-
-  useEffect(() => {
-    let current = true
-    api<DeliveryDetailJson>(`deliveries/${encodeURIComponent(id)}`)
-      .then((answer) => current && setDelivery(answer))
-      .catch((caught: unknown) => current && setError(messageOf(caught)))
-    return () => {
-      current = false
-    }
-  }, [id, version])
-
-  const act = async (what: 'replay' | 'purge') => {
-    setError(null)
-    setNotice(null)
-    try {
-      if (what === 'replay') {
-        const answer = await api<ReplayAnswerJson>('replay', { method: 'POST', body: { deliveryId: id } })
-        setNotice(answer.replayed ? 'Replayed: a new cycle started.' : 'Nothing to replay (still open?).')
-      } else {
-        await api(`dlq/${encodeURIComponent(id)}`, { method: 'DELETE' })
-        setNotice('Purged: the delivery is discarded (kept, and can still be replayed).')
-      }
-      setVersion((v) => v + 1)
-    } catch (caught) {
-      setError(messageOf(caught))
-    }
-  }
+  const {
+    data: delivery,
+    error,
+    notice,
+    reload,
+    act,
+  } = useResource<DeliveryDetailJson>(`deliveries/${encodeURIComponent(id)}`)
+  const replay = () =>
+    act(async () => {
+      const answer = await api<ReplayAnswerJson>('replay', { method: 'POST', body: { deliveryId: id } })
+      return answer.replayed ? 'Replayed: a new cycle started.' : 'Nothing to replay (still open?).'
+    })
+  const purge = () =>
+    act(async () => {
+      await api(`dlq/${encodeURIComponent(id)}`, { method: 'DELETE' })
+      return 'Purged: the delivery is discarded (kept, and can still be replayed).'
+    })
 
   if (!delivery) return error ? <ErrorNote message={error} /> : <Loading />
   const finished = ['succeeded', 'dead', 'discarded'].includes(delivery.state)
@@ -52,21 +38,17 @@ export function DeliveryPage({ id }: { id: string }) {
         {delivery.subscriber} <StateBadge state={delivery.state} />
       </h1>
       <ErrorNote message={error} />
-      {notice && (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      )}
+      <Notice message={notice} />
       <div class="actions">
-        <button type="button" onClick={() => act('replay')} disabled={!finished}>
+        <button type="button" onClick={replay} disabled={!finished}>
           Replay
         </button>
         {delivery.state === 'dead' && (
-          <button type="button" class="danger" onClick={() => act('purge')}>
+          <button type="button" class="danger" onClick={purge}>
             Purge
           </button>
         )}
-        <button type="button" class="secondary" onClick={() => setVersion((v) => v + 1)}>
+        <button type="button" class="secondary" onClick={reload}>
           Refresh
         </button>
       </div>

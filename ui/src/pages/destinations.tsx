@@ -6,7 +6,7 @@ import type {
   DestinationTestAnswerJson,
 } from '../../../src/api/schemas/index.js'
 import { api, messageOf } from '../api.js'
-import { ErrorNote, Facts, Loading, StateBadge, TextBlock } from '../components/common.js'
+import { ErrorNote, Facts, Loading, Notice, StateBadge, TextBlock } from '../components/common.js'
 import { href, Link } from '../router.js'
 import { Time } from '../time.js'
 
@@ -144,11 +144,7 @@ export function DestinationPage({ id }: { id: string }) {
         {destination.id} <StateBadge state={destination.state} />
       </h1>
       <ErrorNote message={error} />
-      {notice && (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      )}
+      <Notice message={notice} />
       <div class="actions">
         {destination.state === 'paused' ? (
           <button type="button" onClick={() => act('resume')} disabled={busy}>

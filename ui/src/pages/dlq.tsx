@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { DeliveryJson, DeliveryPageJson, ReplayAnswerJson } from '../../../src/api/schemas/index.js'
 import { api, messageOf } from '../api.js'
-import { ErrorNote, Loading } from '../components/common.js'
+import { ErrorNote, Loading, Notice } from '../components/common.js'
 import { href, Link, navigate } from '../router.js'
 import { Time } from '../time.js'
 
@@ -100,11 +100,7 @@ export function DlqPage({ query }: { query: URLSearchParams }) {
       <h1>Dead letters</h1>
       <DlqFilterForm filters={filters} />
       <ErrorNote message={error} />
-      {notice && (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      )}
+      <Notice message={notice} />
       <div class="actions">
         {bulk === null ? (
           <button type="button" onClick={countMatching} disabled={!rows || rows.length === 0}>

@@ -1,9 +1,9 @@
-import { useEffect, useState } from 'preact/hooks'
 import type { EventDeliveryJson, EventDetailJson, ReplayAnswerJson } from '../../../src/api/schemas/index.js'
-import { API_BASE, api, messageOf } from '../api.js'
+import { API_BASE, api } from '../api.js'
 import { AttemptsTable } from '../components/attempts.js'
-import { ErrorNote, Facts, Loading, StateBadge, TextBlock } from '../components/common.js'
+import { ErrorNote, Facts, Loading, Notice, StateBadge, TextBlock } from '../components/common.js'
 import { CopyButton } from '../components/copy.js'
+import { useResource } from '../resource.js'
 import { href, Link } from '../router.js'
 import { Time } from '../time.js'
 
@@ -34,36 +34,16 @@ export function curlOf(event: EventDetailJson, raw: string): string {
 }
 
 export function EventDetailPage({ id }: { id: string }) {
-  const [event, setEvent] = useState<EventDetailJson | null>(null)
-  const [error, setError] = useState<string | null>(null)
-  const [notice, setNotice] = useState<string | null>(null)
-  const [version, setVersion] = useState(0)
-
-  useEffect(() => {
-    let current = true
-    setError(null)
-    api<EventDetailJson>(`events/${encodeURIComponent(id)}`)
-      .then((answer) => current && setEvent(answer))
-      .catch((caught: unknown) => current && setError(messageOf(caught)))
-    return () => {
-      current = false
-    }
-  }, [id, version])
-
-  const replayAll = async () => {
-    setNotice(null)
-    try {
+  const { data: event, error, notice, act } = useResource<EventDetailJson>(`events/${encodeURIComponent(id)}`)
+  const replayAll = () =>
+    act(async () => {
       const answer = await api<ReplayAnswerJson>('replay', { method: 'POST', body: { eventId: id } })
-      setNotice(
+      return (
         `Replayed ${answer.replayed} ${answer.replayed === 1 ? 'delivery' : 'deliveries'}` +
-          (answer.added ? `, and ${answer.added} new for subscribers added since` : '') +
-          '.',
+        (answer.added ? `, and ${answer.added} new for subscribers added since` : '') +
+        '.'
       )
-      setVersion((v) => v + 1)
-    } catch (caught) {
-      setError(messageOf(caught))
-    }
-  }
+    })
 
   if (error && !event) return <ErrorNote message={error} />
   if (!event) return <Loading />
@@ -82,11 +62,7 @@ export function EventDetailPage({ id }: { id: string }) {
         {event.name ?? event.type} <span class="muted">{event.type}</span>
       </h1>
       <ErrorNote message={error} />
-      {notice && (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      )}
+      <Notice message={notice} />
       <div class="actions">
         <button type="button" onClick={replayAll}>
           Replay all deliveries
