@@ -30,17 +30,7 @@ let auditFails = true
 const pages: WatchedPage[] = []
 
 async function send(body: Record<string, unknown>): Promise<string> {
-  const payload = JSON.stringify(body)
-  const response = await fetch(`${base}/webhooks/ghl`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-ghl-signature': ed25519Signature(key.privateKey, payload),
-    },
-    body: payload,
-  })
-  if (response.status !== 200) throw new Error(`webhook refused: ${response.status} ${await response.text()}`)
-  return ((await response.json()) as { eventId: string }).eventId
+  return sendRaw(JSON.stringify(body))
 }
 
 async function sendRaw(payload: string): Promise<string> {

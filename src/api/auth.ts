@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { GatewayError } from '../errors.js'
 import { safeEqual } from '../verify/index.js'
+import { CONSOLE_HEADER } from './console-header.js'
 import { checkSession, sessionKey } from './console-session.js'
 import { sessionCookieValues } from './session-cookie.js'
 
@@ -17,8 +18,6 @@ import { sessionCookieValues } from './session-cookie.js'
  * approves. SameSite=Strict on the cookie is the first fence, this header the second. A bearer
  * request needs no such header: no browser adds an Authorization header by itself.
  */
-
-export const CONSOLE_HEADER = 'x-gateway-console'
 
 /** Methods that change nothing on the admin API, so a forged one gains nothing. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])

@@ -1,3 +1,4 @@
+import { CONSOLE_HEADER } from '../../src/api/console-header.js'
 import type { ErrorBodyJson } from '../../src/api/schemas/index.js'
 
 /**
@@ -59,7 +60,7 @@ export interface CallOptions {
 export async function api<T>(path: string, options: CallOptions = {}): Promise<T> {
   const method = options.method ?? 'GET'
   const headers: Record<string, string> = { accept: 'application/json' }
-  if (method !== 'GET') headers['x-gateway-console'] = '1'
+  if (method !== 'GET') headers[CONSOLE_HEADER] = '1'
   if (options.body !== undefined) headers['content-type'] = 'application/json'
   let response: Response
   try {

@@ -1,4 +1,5 @@
 import type { DeliveryDetailJson, ReplayAnswerJson } from '../../../src/api/schemas/index.js'
+import { FINISHED_STATES } from '../../../src/store/delivery-states.js'
 import { api } from '../api.js'
 import { AttemptsTable } from '../components/attempts.js'
 import { ErrorNote, Facts, Loading, Notice, StateBadge } from '../components/common.js'
@@ -27,7 +28,7 @@ export function DeliveryPage({ id }: { id: string }) {
     })
 
   if (!delivery) return error ? <ErrorNote message={error} /> : <Loading />
-  const finished = ['succeeded', 'dead', 'discarded'].includes(delivery.state)
+  const finished = (FINISHED_STATES as readonly string[]).includes(delivery.state)
   return (
     <article>
       <p class="crumbs">

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { EventListItemJson, EventPageJson } from '../../../src/api/schemas/index.js'
+import { EVENT_DELIVERY_STATUSES } from '../../../src/store/event-delivery-status.js'
 import { api, messageOf } from '../api.js'
 import { ErrorNote, Loading, StateBadge } from '../components/common.js'
 import { NoEventsYet } from '../components/empty.js'
@@ -16,15 +17,6 @@ import { type LiveEventJson, useLiveTail } from './live-tail.js'
 export const EVENT_FILTERS = ['q', 'type', 'status', 'source', 'locationId', 'since', 'until'] as const
 type Filter = (typeof EVENT_FILTERS)[number]
 type Filters = Partial<Record<Filter, string>>
-
-/** The statuses GET /api/events?status= knows: what became of the event's deliveries. */
-const STATUSES = [
-  'failed',
-  'pending',
-  'discarded',
-  'delivered',
-  'none',
-] as const satisfies readonly Row['status'][]
 
 /** A row of the list: an event summary, or what the live stream said of a new one. */
 export interface Row {
@@ -219,7 +211,7 @@ function FilterForm({ filters }: { filters: Filters }) {
         Status
         <select name="status" defaultValue={filters.status ?? ''}>
           <option value="">any</option>
-          {STATUSES.map((status) => (
+          {EVENT_DELIVERY_STATUSES.map((status) => (
             <option key={status} value={status}>
               {status}
             </option>
