@@ -1,125 +1,54 @@
-import type { Browser } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { CONSOLE_CSP } from '../src/api/console-routes.js'
-import { open } from '../src/assemble.js'
 import { PermanentError } from '../src/deliver/errors.js'
 import { handlerSubscriber } from '../src/gateway.js'
-import { assembleForTest, type TestAssembly } from './support/assembly.js'
-import { launchBrowser, until, type WatchedPage, watchedPage } from './support/browser.js'
-import { type Sink, startSink } from './support/sink.js'
-import { contactCreate, ed25519Signature, testEd25519Key } from './support/test-app.js'
+import { until, watchedPage } from './support/browser.js'
+import { CONSOLE_TOKEN as TOKEN, useConsoleGateway } from './support/console-gateway.js'
+import { contactCreate, type StoreKind } from './support/test-app.js'
 
 /**
- * The web console in real Chromium against a real gateway: listening on 127.0.0.1, a real SQLite
- * file, its worker running, a real destination (a local HTTP server) and a handler. Every page
- * is watched: a CSP violation in the console log, a dialog, an uncaught error or a request to
- * any host but 127.0.0.1 fails the test that caused it (afterEach), and the last test shows that
- * each of these detectors does catch what it is for.
+ * The web console in real Chromium against a real gateway on each store: listening on 127.0.0.1,
+ * its worker running, a real destination (a local HTTP server) and a handler. Every page is
+ * watched (support/console-gateway.ts): a CSP violation, a dialog, an uncaught error or a request
+ * to any host but 127.0.0.1 fails the test that caused it, and the last test shows that each of
+ * these detectors does catch what it is for.
  */
 
-const TOKEN = 'console-ui-admin-token'
-const key = testEd25519Key()
-const bearer = { authorization: `Bearer ${TOKEN}` }
-
-let browser: Browser
-let gateway: TestAssembly
-let sink: Sink
-let base: string
-/** The `audit` handler (ContactUpdate) dead-letters while this is true. */
-let auditFails = true
-const pages: WatchedPage[] = []
-
-async function send(body: Record<string, unknown>): Promise<string> {
-  return sendRaw(JSON.stringify(body))
-}
-
-async function sendRaw(payload: string): Promise<string> {
-  const response = await fetch(`${base}/webhooks/ghl`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-ghl-signature': ed25519Signature(key.privateKey, payload),
+describe.each<StoreKind>(['sqlite', 'postgres'])('the web console at /ui, in Chromium, on %s', (kind) => {
+  /** The `audit` handler (ContactUpdate) dead-letters while this is true. */
+  let auditFails = true
+  const c = useConsoleGateway(kind, {
+    async setup(gateway) {
+      gateway.registry.add(
+        handlerSubscriber(
+          'audit',
+          ['ContactUpdate'],
+          async () => {
+            if (auditFails) throw new PermanentError('the audit store refused it')
+          },
+          {},
+          () => gateway,
+        ),
+      )
     },
-    body: payload,
   })
-  if (response.status !== 200) throw new Error(`webhook refused: ${response.status} ${await response.text()}`)
-  return ((await response.json()) as { eventId: string }).eventId
-}
+  const send = (body: Record<string, unknown>) => c.send(body)
+  const sendRaw = (payload: string) => c.sendRaw(payload)
+  const adminGet = (path: string) => c.adminGet(path)
+  const loggedIn = (path?: string) => c.loggedIn(path)
 
-// biome-ignore lint/suspicious/noExplicitAny: assertions read arbitrary JSON answers
-async function adminGet(path: string): Promise<any> {
-  const response = await fetch(`${base}${path}`, { headers: bearer })
-  return response.json()
-}
-
-/** A new watched page (its own cookies), logged in through the form at `path`. */
-async function loggedIn(path = 'ui/events'): Promise<WatchedPage> {
-  const w = await watchedPage(browser)
-  pages.push(w)
-  await w.page.goto(`${base}/${path}`)
-  await w.page.getByLabel('Admin token').fill(TOKEN)
-  await w.page.getByRole('button', { name: 'Sign in' }).click()
-  await w.page.getByRole('button', { name: 'Log out' }).waitFor()
-  return w
-}
-
-beforeAll(async () => {
-  const launching = launchBrowser()
-  sink = await startSink()
-  gateway = await assembleForTest('sqlite', {
-    ADMIN_TOKEN: TOKEN,
-    GHL_ED25519_PUBLIC_KEYS: key.spki,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    EGRESS_ALLOW: '127.0.0.1',
-    SHUTDOWN_TIMEOUT: '1s',
+  beforeAll(async () => {
+    const created = await c.adminSend('POST', '/api/destinations', {
+      id: 'crm-sync',
+      url: c.sink.url,
+      events: ['contact.created'],
+    })
+    expect(created.status).toBe(201)
   })
-  gateway.registry.add(
-    handlerSubscriber(
-      'audit',
-      ['ContactUpdate'],
-      async () => {
-        if (auditFails) throw new PermanentError('the audit store refused it')
-      },
-      {},
-      () => gateway,
-    ),
-  )
-  base = await open(gateway)
-  const created = await fetch(`${base}/api/destinations`, {
-    method: 'POST',
-    headers: { ...bearer, 'content-type': 'application/json' },
-    body: JSON.stringify({ id: 'crm-sync', url: sink.url, events: ['contact.created'] }),
-  })
-  expect(created.status).toBe(201)
-  browser = await launching
-})
 
-afterEach(async () => {
-  const watched = pages.splice(0)
-  try {
-    for (const w of watched) {
-      expect(w.cspViolations(), 'CSP violations in the console log').toEqual([])
-      expect(w.dialogs, 'dialogs opened').toEqual([])
-      expect(w.pageErrors, 'uncaught errors in the page').toEqual([])
-      expect(w.offHost, 'requests for hosts other than 127.0.0.1').toEqual([])
-    }
-  } finally {
-    for (const w of watched) await w.close()
-  }
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await gateway?.close()
-  await sink?.close()
-})
-
-describe('the web console at /ui, in Chromium', () => {
   it('answers with its CSP; the login form takes the right admin token only, and logout ends the session', async () => {
-    const w = await watchedPage(browser)
-    pages.push(w)
-    const answer = await w.page.goto(`${base}/ui/`)
+    const w = await c.anonymousPage()
+    const answer = await w.page.goto(`${c.base}/ui/`)
     const headers = answer!.headers()
     expect(headers['content-security-policy']).toBe(CONSOLE_CSP)
     expect(headers['x-content-type-options']).toBe('nosniff')
@@ -137,7 +66,7 @@ describe('the web console at /ui, in Chromium', () => {
     await w.page.getByRole('heading', { name: 'Events', exact: true }).waitFor()
     // The first test runs before any webhook: the empty list teaches where to send them.
     await w.page.getByRole('heading', { name: 'No events yet' }).waitFor()
-    expect(await w.page.locator('.empty').textContent()).toContain(`${base}/webhooks/ghl`)
+    expect(await w.page.locator('.empty').textContent()).toContain(`${c.base}/webhooks/ghl`)
     const [cookie] = await w.context.cookies()
     expect(cookie).toMatchObject({
       name: 'ghl_gateway_session',
@@ -150,7 +79,7 @@ describe('the web console at /ui, in Chromium', () => {
 
     await w.page.getByRole('button', { name: 'Log out' }).click()
     await w.page.getByLabel('Admin token').waitFor()
-    const after = await w.page.request.get(`${base}/api/session`)
+    const after = await w.page.request.get(`${c.base}/api/session`)
     expect(after.status()).toBe(401)
   })
 
@@ -214,7 +143,7 @@ describe('the web console at /ui, in Chromium', () => {
 
     await page.reload()
     await page.getByRole('heading', { name: /crm-sync/ }).waitFor()
-    expect(page.url()).toBe(`${base}/ui/events/${eventId}`)
+    expect(page.url()).toBe(`${c.base}/ui/events/${eventId}`)
 
     await page.getByRole('link', { name: 'crm-sync' }).click()
     await page.getByRole('heading', { name: /crm-sync/ }).waitFor()
@@ -223,7 +152,7 @@ describe('the web console at /ui, in Chromium', () => {
     await page.getByRole('heading', { name: 'Attempts' }).waitFor()
 
     // Filters live in the URL: back returns to them, reload keeps them.
-    await page.goto(`${base}/ui/events?locationId=loc_detail`)
+    await page.goto(`${c.base}/ui/events?locationId=loc_detail`)
     await page.getByRole('link', { name: 'ContactCreate' }).first().click()
     await page.getByLabel('Raw body').waitFor()
     await page.goBack()
@@ -244,7 +173,7 @@ describe('the web console at /ui, in Chromium', () => {
     await expect.poll(() => page.getByRole('row').count()).toBe(2)
     await page.reload()
     await page.getByRole('link', { name: 'ContactCreate' }).click()
-    await expect.poll(() => page.url()).toBe(`${base}/ui/events/${eventId}`)
+    await expect.poll(() => page.url()).toBe(`${c.base}/ui/events/${eventId}`)
   })
 
   it('keeps a hostile payload inert: shown as text, no element made from it, no script run', async () => {
@@ -256,7 +185,7 @@ describe('the web console at /ui, in Chromium', () => {
     const w = await loggedIn('ui/events?locationId=loc_hostile')
     const { page } = w
     await page.getByRole('cell', { name: img }).waitFor()
-    await page.goto(`${base}/ui/events/${eventId}`)
+    await page.goto(`${c.base}/ui/events/${eventId}`)
     await page.getByLabel('Raw body').waitFor()
     expect(await page.getByLabel('Raw body').textContent()).toContain(img.replaceAll('"', '\\"'))
     expect(await page.getByLabel('Parsed body').textContent()).toContain(script)
@@ -287,7 +216,7 @@ describe('the web console at /ui, in Chromium', () => {
       async () => (await adminGet(`/api/deliveries/${dead.id}`)).state === 'succeeded',
       'the replayed delivery succeeded',
     )
-    await page.goto(`${base}/ui/deliveries/${dead.id}`)
+    await page.goto(`${c.base}/ui/deliveries/${dead.id}`)
     await page.getByRole('heading', { name: /audit/ }).waitFor()
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toContain('succeeded')
     expect(await page.getByRole('table').textContent()).toContain('replay 1')
@@ -315,8 +244,8 @@ describe('the web console at /ui, in Chromium', () => {
   })
 
   it('the watchers catch what they watch for: an inline script refused by the CSP, a request to another host', async () => {
-    const w = await watchedPage(browser)
-    await w.page.goto(`${base}/ui/`)
+    const w = await watchedPage(c.browser)
+    await w.page.goto(`${c.base}/ui/`)
     await w.page.getByRole('heading', { name: 'ghl-gateway console' }).waitFor()
     // Page code, as text: this file is compiled without the DOM's types.
     const ran = await w.page.evaluate(`(() => {
