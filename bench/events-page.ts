@@ -1,8 +1,12 @@
 /**
  * The first page of `GET /api/events` at 1,000,000 events: how long the store takes to answer it
  * (server time, what the route awaits) with no filter, each filter, each delivery status, and a
- * search `q` for ids and for body text found at once, found once and found nowhere. Baseline, same
- * run: the plain first page (no filter). Both stores: a real SQLite file and an embedded PostgreSQL.
+ * search `q` for ids and for body text found at once, found once and found nowhere; then the same
+ * cases through the real route (`--http`, on by default): a gateway assembled on that database
+ * (ROLE=ingest, so no worker touches the rows) listening on 127.0.0.1, each first page fetched with
+ * the admin token, timed from request to the last byte of the JSON answer — store, serialisation,
+ * response schema and loopback HTTP together. Baseline, same run: the plain first page (no filter).
+ * Both stores: a real SQLite file and an embedded PostgreSQL.
  *
  *   npx tsx bench/events-page.ts [--events 1000000] [--store sqlite,postgres] [--runs 30]
  *
@@ -19,6 +23,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import pg from 'pg'
+import { assemble, open } from '../src/assemble.js'
+import { loadConfig } from '../src/config/index.js'
+import { createLogger } from '../src/observe/logger.js'
 import { SUMMARY_COLUMNS } from '../src/store/event-columns.js'
 import { openStore } from '../src/store/open-store.js'
 import { DEFAULT_SCAN_BUDGET } from '../src/store/sql/scan-events.js'
@@ -44,6 +51,7 @@ const o = benchCommand(
   )
   .option('--runs <n>', 'measured runs per case (after 3 warm-up runs)', int(3, 1000), 30)
   .option('--limit <n>', 'page size', int(1, 500), 50)
+  .option('--no-http', 'skip the cases through the HTTP route')
   .addOption(quietWaitOption('before each store', 30))
   .addOption(noSaveOption('events-page'))
   .parse(process.argv.slice(2), { from: 'user' })
@@ -54,6 +62,7 @@ const o = benchCommand(
     limit: number
     quietWait: number
     save: boolean
+    http: boolean
   }>()
 const N = o.events
 const now = Date.now()
@@ -100,6 +109,21 @@ const CASES: { name: string; filter: EventFilter; budget?: Partial<ScanBudget> }
     budget: { rows: DEFAULT_SCAN_BUDGET.chunk },
   },
 ]
+
+/** The query string of GET /api/events that asks for `filter` (the route's names for each field). */
+function queryOf(filter: EventFilter): string {
+  const query = new URLSearchParams({ limit: String(o.limit) })
+  if (filter.locationId) query.set('locationId', filter.locationId)
+  if (filter.eventTypes) query.set('type', filter.eventTypes.join(','))
+  if (filter.entityId) query.set('entityId', filter.entityId)
+  if (filter.webhookId) query.set('webhookId', filter.webhookId)
+  if (filter.tenantId) query.set('tenant', filter.tenantId)
+  if (filter.schemaStatus) query.set('schema', filter.schemaStatus)
+  if (filter.since !== undefined) query.set('since', new Date(filter.since).toISOString())
+  if (filter.status) query.set('status', filter.status)
+  if (filter.q) query.set('q', filter.q)
+  return query.toString()
+}
 
 interface CaseResult {
   name: string
@@ -166,6 +190,48 @@ async function measureStore(kind: StoreKind, store: Store, plainStatement: () =>
   return { store: kind, without: { p50: without.p50, p95: without.p95 }, results }
 }
 
+const TOKEN = 'events-page-bench-token'
+
+/** Every case without a custom scan budget (the route has none), through a listening gateway. */
+async function measureHttp(kind: StoreKind, url: string) {
+  const env = {
+    DATABASE_URL: url,
+    ADMIN_TOKEN: TOKEN,
+    ROLE: 'ingest',
+    RETENTION: 'off',
+    HOST: '127.0.0.1',
+    PORT: '0',
+  }
+  const config = loadConfig({ env, cwd: '/nonexistent' })
+  const assembly = await assemble(config, { env, logger: createLogger({ level: 'silent' }) })
+  try {
+    const base = await open(assembly)
+    const rows = [['case (GET /api/events?…)', 'median ms', 'p95 ms', '× baseline', 'rows']]
+    const results: { name: string; p50: number; p95: number; rows: number }[] = []
+    for (const c of CASES) {
+      if (c.budget) continue
+      const target = `${base}/api/events?${queryOf(c.filter)}`
+      const m = await measure(async () => {
+        const response = await fetch(target, { headers: { authorization: `Bearer ${TOKEN}` } })
+        if (response.status !== 200) throw new Error(`${target}: ${response.status} ${await response.text()}`)
+        return ((await response.json()) as { data: unknown[] }).data
+      })
+      results.push({ name: c.name, p50: m.p50, p95: m.p95, rows: (m.last as unknown[]).length })
+    }
+    const baseline = results[0]!.p50
+    for (const r of results)
+      rows.push([r.name, num(r.p50, 2), num(r.p95, 2), num(r.p50 / baseline, 2), String(r.rows)])
+    console.log(
+      `\n## ${kind}: first page through the HTTP route (limit ${o.limit}), ${o.runs} runs per case\n`,
+    )
+    console.log(formatTable(rows))
+    console.log(`\n${markdownTable(rows)}\n`)
+    return results
+  } finally {
+    await assembly.release()
+  }
+}
+
 const plainSql = (limit: number) =>
   `SELECT ${SUMMARY_COLUMNS} FROM events e ORDER BY e.seq DESC LIMIT ${limit + 1}`
 
@@ -181,12 +247,14 @@ async function runSqlite() {
     const store = openStore({ url: `sqlite:${path}` })
     const reader = new Database(path, { readonly: true })
     const plain = reader.prepare(plainSql(o.limit))
+    let measured: Awaited<ReturnType<typeof measureStore>>
     try {
-      return await measureStore('sqlite', store, async () => plain.all())
+      measured = await measureStore('sqlite', store, async () => plain.all())
     } finally {
       reader.close()
       await store.close()
     }
+    return { ...measured, http: o.http ? await measureHttp('sqlite', `sqlite:${path}`) : null }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -205,12 +273,18 @@ async function runPostgres() {
     const store = openStore({ url })
     const client = new pg.Client({ connectionString: url })
     await client.connect()
+    let measured: Awaited<ReturnType<typeof measureStore>>
     try {
-      return await measureStore('postgres', store, async () => (await client.query(plainSql(o.limit))).rows)
+      measured = await measureStore(
+        'postgres',
+        store,
+        async () => (await client.query(plainSql(o.limit))).rows,
+      )
     } finally {
       await client.end()
       await store.close()
     }
+    return { ...measured, http: o.http ? await measureHttp('postgres', url) : null }
   } finally {
     await server?.stop()
   }
