@@ -122,6 +122,39 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the web console at /ui, in Chr
     await expect.poll(() => time.getAttribute('title')).toMatch(/ [+-]\d\d:\d\d$/)
   })
 
+  it('answers the keyboard: ? shows the help, / searches from any page, j/k select rows and Enter opens one', async () => {
+    const first = await send(contactCreate({ locationId: 'loc_keys' }))
+    const second = await send(contactCreate({ locationId: 'loc_keys' }))
+    const w = await loggedIn('ui/dlq')
+    const { page } = w
+    await page.getByRole('heading', { name: 'Dead letters' }).waitFor()
+    await page.keyboard.press('?')
+    const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' })
+    await help.waitFor()
+    expect(await help.textContent()).toContain('Search the events')
+    await page.keyboard.press('Escape')
+    await help.waitFor({ state: 'hidden' })
+
+    await page.keyboard.press('/')
+    await expect.poll(() => page.url()).toBe(`${c.base}/ui/events`)
+    await expect.poll(() => page.evaluate('document.activeElement?.id')).toBe('event-search')
+    await page.getByLabel('Search').fill('loc_keys')
+    await page.getByLabel('Search').press('Enter')
+    await expect.poll(() => page.getByRole('row').count()).toBe(3)
+    // Out of the search box, j selects the newest row, j again the next, k back; Enter opens it.
+    const selectedEvent = async () =>
+      (await page.locator('tr[aria-selected="true"] a').getAttribute('href'))?.split('/').pop()
+    await page.getByRole('heading', { name: 'Events', exact: true }).click()
+    await page.keyboard.press('j')
+    await expect.poll(selectedEvent).toBe(second)
+    await page.keyboard.press('j')
+    await expect.poll(selectedEvent).toBe(first)
+    await page.keyboard.press('k')
+    await expect.poll(selectedEvent).toBe(second)
+    await page.keyboard.press('Enter')
+    await expect.poll(() => page.url()).toBe(`${c.base}/ui/events/${second}`)
+  })
+
   it('shows an event: its exact bytes, parsed body, headers, verification and deliveries; the deep link survives reload', async () => {
     // Spacing JSON.stringify would not write: the raw view must show the bytes, not a re-serialisation.
     const payload = `{"type":"ContactCreate",  "locationId":"loc_detail", "id":"contact_detail",\n "webhookId":"${crypto.randomUUID()}", "email":"é@example.com"}`

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks'
 import type { SessionStateJson } from '../../src/api/schemas/index.js'
 import { ApiError, api, whenUnauthorized } from './api.js'
 import { Loading } from './components/common.js'
+import { Shortcuts } from './components/shortcuts.js'
 import { DeliveryPage } from './pages/delivery.js'
 import { DestinationPage, DestinationsPage } from './pages/destinations.js'
 import { DlqPage } from './pages/dlq.js'
@@ -101,6 +102,7 @@ function Layout({ onLogout }: { onLogout: () => void }) {
       <main id="main">
         <Page place={place} />
       </main>
+      <Shortcuts />
     </>
   )
 }

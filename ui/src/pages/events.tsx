@@ -4,6 +4,7 @@ import { EVENT_DELIVERY_STATUSES } from '../../../src/store/event-delivery-statu
 import { api, messageOf } from '../api.js'
 import { ErrorNote, Loading, StateBadge } from '../components/common.js'
 import { NoEventsYet } from '../components/empty.js'
+import { isShortcutKey } from '../components/shortcuts.js'
 import { href, Link, navigate } from '../router.js'
 import { Time } from '../time.js'
 import { type LiveEventJson, useLiveTail } from './live-tail.js'
@@ -288,21 +289,15 @@ function EventsTable({
 
 /** `/` search, `j`/`k` move the selection, Enter opens it, Escape lets go. */
 function useKeyboard(rows: Row[] | null, selected: string | null, setSelected: (id: string | null) => void) {
+  // Read at key time, not captured when the listener was added: keys typed faster than effects
+  // re-run (after paint) must act on the rows and selection the page shows.
+  const latest = useRef({ rows, selected, setSelected })
+  latest.current = { rows, selected, setSelected }
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      const target = event.target as HTMLElement
-      if (
-        target.closest('input, select, textarea, button, a') ||
-        event.metaKey ||
-        event.ctrlKey ||
-        event.altKey
-      )
-        return
-      if (event.key === '/') {
-        event.preventDefault()
-        document.getElementById('event-search')?.focus()
-        return
-      }
+      // Links and buttons keep Enter; `/` and `?` belong to the whole console (components/shortcuts.tsx).
+      if (!isShortcutKey(event) || (event.target as HTMLElement).closest('button, a')) return
+      const { rows, selected, setSelected } = latest.current
       if (!rows || rows.length === 0) return
       const at = rows.findIndex((row) => row.id === selected)
       if (event.key === 'j') setSelected(rows[Math.min(rows.length - 1, at + 1)]!.id)
@@ -312,5 +307,5 @@ function useKeyboard(rows: Row[] | null, selected: string | null, setSelected: (
     }
     document.addEventListener('keydown', onKey)
     return () => document.removeEventListener('keydown', onKey)
-  }, [rows, selected, setSelected])
+  }, [])
 }
