@@ -101,8 +101,8 @@ export function diffBodies(before: unknown, after: unknown, limits: Partial<Diff
         if (!Object.hasOwn(a, key)) record(keyPath(path, key), 'added', undefined, b[key], key)
       return
     }
-    if (Array.isArray(a) && Array.isArray(b)) return walkArrays(path, field, a, b)
-    if (a !== b && JSON.stringify(a) !== JSON.stringify(b)) record(path, 'changed', a, b, field)
+    if (Array.isArray(a) && Array.isArray(b)) walkArrays(path, field, a, b)
+    else if (a !== b && JSON.stringify(a) !== JSON.stringify(b)) record(path, 'changed', a, b, field)
   }
 
   const walkArrays = (path: string, field: string, a: Json[], b: Json[]): void => {
