@@ -41,7 +41,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('console timeline (%s)', (kind)
       .toMatch(/^GHL counts 200 as delivered/)
     await page.getByRole('button', { name: 'Copy as ghl-gateway send' }).click()
     await page.getByRole('button', { name: 'Copied' }).waitFor()
-    const copied = await page.evaluate(() => navigator.clipboard.readText())
+    const copied = (await page.evaluate('navigator.clipboard.readText()')) as string
     expect(copied).toContain(`ghl-gateway send --data '${last}.json' --to '${c.base}/webhooks/ghl'`)
     // The shell writes exactly the bytes received, quotes, $( ) and backticks included.
     const dir = mkdtempSync(join(tmpdir(), 'timeline-send-'))
