@@ -145,7 +145,10 @@ try {
       await page.getByLabel('Raw body').waitFor()
       await page.screenshot({ path: join(OUT, 'event.png'), fullPage: true })
       await page.goto(`${base}/ui/entities/contact/${timelineContact}`)
-      await page.getByRole('table', { name: /^Changes in / }).first().waitFor()
+      await page
+        .getByRole('table', { name: /^Changes in / })
+        .first()
+        .waitFor()
       await page.screenshot({ path: join(OUT, 'timeline.png'), fullPage: true })
       await page.goto(`${base}/ui/dlq`)
       await page.getByRole('table').waitFor()
