@@ -88,6 +88,25 @@ for (let i = 0; i < 12; i++) {
     })
   }
 }
+// One contact updated three times, for the timeline.
+const timelineContact = 'ct_timeline1'
+for (const [email, tags, tier] of [
+  ['jane@example.com', ['lead'], 'silver'],
+  ['jane.doe@example.com', ['lead', 'vip'], 'silver'],
+  ['jane.doe@example.com', ['vip'], 'gold'],
+] as const) {
+  await send('/webhooks/ghl', {
+    type: 'ContactUpdate',
+    locationId: locations[0],
+    id: timelineContact,
+    webhookId: randomUUID(),
+    timestamp: new Date().toISOString(),
+    firstName: 'Jane',
+    email,
+    tags,
+    customFields: [{ id: 'tier', value: tier }],
+  })
+}
 await send('/webhooks/ghl/InvoicePaid', {
   altId: locations[0],
   altType: 'location',
@@ -125,6 +144,12 @@ try {
       await page.goto(`${base}/ui/events/${contactEvent}`)
       await page.getByLabel('Raw body').waitFor()
       await page.screenshot({ path: join(OUT, 'event.png'), fullPage: true })
+      await page.goto(`${base}/ui/entities/contact/${timelineContact}`)
+      await page
+        .getByRole('table', { name: /^Changes in / })
+        .first()
+        .waitFor()
+      await page.screenshot({ path: join(OUT, 'timeline.png'), fullPage: true })
       await page.goto(`${base}/ui/dlq`)
       await page.getByRole('table').waitFor()
       await page.screenshot({ path: join(OUT, 'dlq.png') })

@@ -9,6 +9,7 @@ import { catalogRoutes } from './api/catalog-routes.js'
 import { consoleRoutes } from './api/console-routes.js'
 import { deliveriesRoutes } from './api/deliveries-routes.js'
 import { destinationsRoutes } from './api/destinations-routes.js'
+import { entitiesRoutes } from './api/entities-routes.js'
 import { eventsRoutes } from './api/events-routes.js'
 import { healthRoutes } from './api/health-routes.js'
 import { registerOpenApi } from './api/openapi.js'
@@ -174,6 +175,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     })
   void fastify.register(sessionRoutes, { access, logger })
   void fastify.register(eventsRoutes, { store, access, types })
+  void fastify.register(entitiesRoutes, { store, access, types })
   void fastify.register(catalogRoutes, { access, types })
   void fastify.register(deliveriesRoutes, {
     store,

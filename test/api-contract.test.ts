@@ -126,6 +126,13 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
     const event = await call('GET', '/api/events/{id}', `/api/events/${eventId}`)
     expect(event.json.deliveries[0].attemptHistory[0].response).toMatchObject({ status: 503, body: 'busy' })
     await call('GET', '/api/events', '/api/events?limit=1')
+    const entity = event.json.entity
+    const timeline = await call(
+      'GET',
+      '/api/entities/{kind}/{id}/timeline',
+      `/api/entities/${entity.kind}/${entity.id}/timeline`,
+    )
+    expect(timeline.json.data[0].event.id).toBe(eventId)
     const page = await call('GET', '/api/deliveries', '/api/deliveries?state=dead')
     const deliveryId = page.json.data[0].id
     await call('GET', '/api/dlq', '/api/dlq')

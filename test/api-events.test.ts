@@ -109,6 +109,10 @@ describe('GET /api/events', () => {
       id: summary.id,
       verification: { verified: true },
       body: { type: 'ContactCreate' },
+      senderAnswer: {
+        status: 200,
+        retryPolicy: expect.stringMatching(/^GHL counts 200 as delivered: it does not retry/),
+      },
     })
     expect(JSON.parse(Buffer.from(detail.rawBody, 'base64').toString())).toEqual(detail.body)
     expect(detail.headers['x-ghl-signature']).toMatch(/^sha256:/)

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { ghlRetryOutcome } from '../catalog/ghl-retry-policy.js'
 import { publishedType, storedTypesOf, type TypeMapper } from '../catalog/index.js'
 import { parseStoredBody } from '../catalog/parse-body.js'
 import { GatewayError } from '../errors.js'
@@ -79,6 +80,9 @@ function detailJson(
     // Why `body` is null although the bytes are JSON; null otherwise.
     bodyNote,
     rawBody: event.rawBody.toString('base64'),
+    // Stored, then acknowledged: the receive path answers 200 to an event it stored and to each
+    // of its duplicates (receive/webhook-routes.ts); a refused request is never stored.
+    senderAnswer: { status: 200, retryPolicy: ghlRetryOutcome(200) },
   }
 }
 

@@ -248,4 +248,23 @@ describe.each([
     expect(ids(bounded)).toEqual([])
     expect(bounded.searchedBackTo).toBe(events[5]!.receivedAt)
   })
+
+  it("entityEvents lists one entity's events oldest first, with bodies, from a sequence number on", async () => {
+    const of = (entityKind: string, entityId: string, i: number) =>
+      sampleEvent({ entityKind, entityId, receivedAt: T + i, rawBody: Buffer.from(`{"n":${i}}`) })
+    const mine = [of('contact', 'k1', 0), of('contact', 'k1', 2), of('contact', 'k1', 4)]
+    await store.insertEvents([mine[0]!, of('contact', 'k2', 1), of('opportunity', 'k1', 1)])
+    await store.insertEvents([mine[1]!, mine[2]!])
+    const first = await store.entityEvents({ entityKind: 'contact', entityId: 'k1', limit: 2 })
+    expect(first.map((e) => e.id)).toEqual([mine[0]!.id, mine[1]!.id])
+    expect(first[1]!.rawBody.toString()).toBe('{"n":2}')
+    const rest = await store.entityEvents({
+      entityKind: 'contact',
+      entityId: 'k1',
+      fromSeq: first[1]!.seq,
+      limit: 5,
+    })
+    expect(rest.map((e) => e.id)).toEqual([mine[1]!.id, mine[2]!.id])
+    expect(await store.entityEvents({ entityKind: 'contact', entityId: 'none', limit: 5 })).toEqual([])
+  })
 })

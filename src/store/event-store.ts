@@ -144,6 +144,15 @@ export interface ScanBudget {
   fewDeliveries: number
 }
 
+/** A page of one entity's events (its classification's `entityKind` and `entityId`). */
+export interface EntityEventsRequest {
+  entityKind: string
+  entityId: string
+  /** From this sequence number on (inclusive); from the first event when undefined. */
+  fromSeq?: number
+  limit: number
+}
+
 export interface EventStore {
   /**
    * Commits a batch of events in one transaction and reports, in order, whether each was new or a
@@ -158,6 +167,8 @@ export interface EventStore {
    * MAX_SEARCH_LENGTH, or empty, with `invalid_request`.
    */
   listEvents(filter: EventFilter, page: PageRequest, budget?: Partial<ScanBudget>): Promise<EventPage>
+  /** One entity's events with bodies, oldest first (receive order): the entity timeline. */
+  entityEvents(request: EntityEventsRequest): Promise<StoredEvent[]>
   /**
    * Deletes up to `limit` events received before `before` whose deliveries are all succeeded or
    * discarded (dead ones are kept until replayed or purged), with their deliveries and attempts.

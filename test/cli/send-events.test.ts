@@ -212,6 +212,21 @@ describe('keys, send and events against a real gateway', () => {
     expect(unknown.stderr).toMatch(/404 not_found/)
   })
 
+  it("events timeline prints a contact's events oldest first, with each change old → new", async () => {
+    for (const email of ['one@example.com', 'two@example.com']) {
+      const sent = await cli('send', 'ContactUpdate', '--set', 'id=cli_timeline_1', '--set', `email=${email}`)
+      expect(sent.code, sent.stderr).toBe(0)
+    }
+    const printed = await cli('events', 'timeline', 'contact', 'cli_timeline_1')
+    expect(printed.code, printed.stderr).toBe(0)
+    const lines = printed.stdout.trim().split('\n')
+    expect(lines[0]).toMatch(/^\S+Z {2}evt_\S+ {2}ContactUpdate$/)
+    expect(lines[1]).toBe('  the first event of this entity the gateway has')
+    expect(lines).toContain('  ~ email: "one@example.com" → "two@example.com"')
+    const json = JSON.parse((await cli('events', 'timeline', 'contact', 'cli_timeline_1', '--json')).stdout)
+    expect(json.data).toHaveLength(2)
+  })
+
   async function api(path: string): Promise<Record<string, unknown>> {
     const answer = await httpRequest(`${gateway.url}${path}`, {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },

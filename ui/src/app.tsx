@@ -6,6 +6,7 @@ import { Shortcuts } from './components/shortcuts.js'
 import { DeliveryPage } from './pages/delivery.js'
 import { DestinationPage, DestinationsPage } from './pages/destinations.js'
 import { DlqPage } from './pages/dlq.js'
+import { EntityTimelinePage } from './pages/entity-timeline.js'
 import { EventDetailPage } from './pages/event-detail.js'
 import { EventsPage } from './pages/events.js'
 import { AdminDisabled, Login } from './pages/login.js'
@@ -109,6 +110,8 @@ function Layout({ onLogout }: { onLogout: () => void }) {
 
 function Page({ place }: { place: Place }) {
   const [section, id, ...rest] = segments(place)
+  if (section === 'entities' && id && rest.length === 1)
+    return <EntityTimelinePage kind={id} id={rest[0]!} query={place.query} />
   if (rest.length === 0) {
     switch (section) {
       case '':

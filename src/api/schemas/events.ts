@@ -139,6 +139,19 @@ export const eventDetailSchema = z
       description: 'The exact bytes received (what the signature covered).',
     }),
     deliveries: z.array(eventDeliverySchema),
+    senderAnswer: z
+      .object({
+        status: z
+          .int()
+          .meta({ description: 'The HTTP status the gateway answered (the same for each duplicate).' }),
+        retryPolicy: z.string().meta({
+          description: "What GHL's current retry policy (guide 2026-08-30) does after that answer.",
+        }),
+      })
+      .meta({
+        description:
+          'The answer the sender got: an event is stored before the 200, so every stored event got one.',
+      }),
   })
   .meta({ id: 'EventDetail' })
 

@@ -17,6 +17,7 @@ export type {
   DestinationListJson,
   DestinationTestAnswerJson,
 } from './destinations.js'
+export type { FieldChangeJson, TimelineItemJson, TimelinePageJson } from './entities.js'
 export type { ErrorBodyJson } from './errors.js'
 export type {
   EventDeliveryJson,

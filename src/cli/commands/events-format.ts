@@ -1,9 +1,14 @@
-import type { EventDeliveryJson, EventDetailJson, EventListItemJson } from '../../api/schemas/index.js'
+import type {
+  EventDeliveryJson,
+  EventDetailJson,
+  EventListItemJson,
+  TimelinePageJson,
+} from '../../api/schemas/index.js'
 import { type Style, styleFor } from '../ui/style.js'
 import { cell, formatTable } from '../ui/table.js'
 import { attemptCountText, formatAttempts, formatLastResponse } from './attempts-format.js'
 
-/** Terminal output of `events list` and `events show`: what GET /api/events(/:id) answered, readable. */
+/** Terminal output of `events list`, `show` and `timeline`: what GET /api/events(/:id) answered, readable. */
 
 export function printTable(events: readonly EventListItemJson[]): void {
   if (!events.length) {
@@ -84,5 +89,33 @@ function printEventDeliveries(deliveries: readonly EventDeliveryJson[], style: S
     if (d.lastError) console.log(`  ${style.dim('last error'.padEnd(12))}${d.lastError}`)
     for (const text of formatLastResponse(d.attemptHistory, style, '  ')) console.log(text)
     if (d.attemptHistory.length) console.log(formatAttempts(d.attemptHistory, style, { indent: '    ' }))
+  }
+}
+
+const MARK = { added: '+', removed: '-', changed: '~' } as const
+
+/** One page of an entity's timeline: each event, then what changed since the one before it. */
+export function printTimeline(page: TimelinePageJson): void {
+  if (!page.data.length) {
+    console.log(`no events of ${page.entity.kind} ${cell(page.entity.id)}`)
+    return
+  }
+  const style = styleFor(process.stdout)
+  for (const { event, diff, diffNote } of page.data) {
+    console.log(`${event.receivedAt}  ${event.id}  ${cell(event.name ?? event.type)}`)
+    if (diff === null) {
+      console.log(style.dim(`  ${diffNote}`))
+      continue
+    }
+    // Paths and values are JSON text (control characters escaped), so a payload cannot steer the terminal.
+    for (const c of diff.changes) {
+      const value =
+        c.change === 'added' ? c.after : c.change === 'removed' ? c.before : `${c.before} → ${c.after}`
+      console.log(`  ${MARK[c.change]} ${cell(c.path)}: ${value}`)
+    }
+    if (!diff.changes.length) console.log(style.dim('  no field changed'))
+    if (diff.volatile.length)
+      console.log(style.dim(`  (${diff.volatile.map((c) => c.path).join(', ')} changed too)`))
+    if (diff.truncated) console.log(style.dim('  (the comparison stopped at its limits: there may be more)'))
   }
 }

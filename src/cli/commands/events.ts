@@ -2,7 +2,12 @@ import { once } from 'node:events'
 import { createWriteStream, renameSync, rmSync } from 'node:fs'
 import type { Writable } from 'node:stream'
 import type { Command } from 'commander'
-import type { EventDetailJson, EventListItemJson, EventPageJson } from '../../api/schemas/index.js'
+import type {
+  EventDetailJson,
+  EventListItemJson,
+  EventPageJson,
+  TimelinePageJson,
+} from '../../api/schemas/index.js'
 import { isGhlEventName } from '../../catalog/index.js'
 import { EVENT_DELIVERY_STATUSES } from '../../store/event-delivery-status.js'
 import { type AdminClient, clientFor } from '../admin-client.js'
@@ -14,9 +19,9 @@ import {
   withConnection,
 } from '../options.js'
 import { createProgress } from '../ui/progress.js'
-import { printDetail, printTable } from './events-format.js'
+import { printDetail, printTable, printTimeline } from './events-format.js'
 
-/** `events list|show|export`: the admin API's GET /api/events and /api/events/:id. */
+/** `events list|show|timeline|export`: the admin API's GET /api/events(/:id) and the entity timeline. */
 
 interface ConnectionFlags {
   url: string
@@ -151,6 +156,36 @@ export function registerEvents(program: Command): void {
       if (flags.json) return console.log(JSON.stringify(event, null, 2))
       printDetail(event)
     })
+
+  withConnection(events.command('timeline'))
+    .description(
+      "One entity's events, oldest first, with what changed between consecutive ones, field by field.",
+    )
+    .argument('<kind>', 'entity kind: contact, opportunity, … (an event\'s "entity")')
+    .argument('<id>', 'entity id')
+    .option('-n, --limit <n>', 'events per page (1–50)', integerOption(1, 50), 20)
+    .option('--cursor <cursor>', 'continue after a previous page (printed at the end)')
+    .option('--json', "print the API's JSON")
+    .addHelpText(
+      'after',
+      `\nExamples:\n  $ ghl-gateway events timeline contact nmFmQEsNgz6AVpgLVUJ0\n  $ ghl-gateway events timeline contact nmFmQEsNgz6AVpgLVUJ0 --json | jq '.data[].diff.changes'\n\n${ENV_HELP}`,
+    )
+    .action(
+      async (
+        kind: string,
+        id: string,
+        flags: ConnectionFlags & { limit: number; cursor?: string; json?: boolean },
+      ) => {
+        const page = await client(flags).get<TimelinePageJson>(
+          `/api/entities/${encodeURIComponent(kind)}/${encodeURIComponent(id)}/timeline`,
+          { limit: flags.limit, cursor: flags.cursor },
+        )
+        if (flags.json) return console.log(JSON.stringify(page, null, 2))
+        printTimeline(page)
+        if (page.nextCursor)
+          console.error(`more: ghl-gateway events timeline ${kind} ${id} --cursor ${page.nextCursor}`)
+      },
+    )
 
   withFilters(withConnection(events.command('export')))
     .description('Write every matching event as NDJSON (all pages), with a progress display on a terminal.')

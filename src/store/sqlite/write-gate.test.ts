@@ -51,6 +51,10 @@ const CALLS: { [K in StoreMethod]: Call } = {
   insertEvents: { writes: true, call: (s) => s.insertEvents([event]) },
   getEvent: { writes: false, call: (s) => s.getEvent(event.id) },
   listEvents: { writes: false, call: (s) => s.listEvents({}, { limit: 10 }) },
+  entityEvents: {
+    writes: false,
+    call: (s) => s.entityEvents({ entityKind: 'contact', entityId: 'c1', limit: 10 }),
+  },
   countBacklog: { writes: false, call: (s) => s.countBacklog() },
   claimDeliveries: {
     writes: true,

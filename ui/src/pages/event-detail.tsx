@@ -1,5 +1,6 @@
 import type { EventDeliveryJson, EventDetailJson, ReplayAnswerJson } from '../../../src/api/schemas/index.js'
-import { API_BASE, api } from '../api.js'
+import { api } from '../api.js'
+import { curlOf, sendCommandOf } from '../commands.js'
 import { AttemptsTable } from '../components/attempts.js'
 import { ErrorNote, Facts, Loading, Notice, StateBadge, TextBlock } from '../components/common.js'
 import { CopyButton } from '../components/copy.js'
@@ -20,19 +21,6 @@ export function rawText(base64: string): string {
   return new TextDecoder('utf-8', { fatal: false }).decode(bytes)
 }
 
-/** A POSIX shell single-quoted word. */
-const shellQuote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`
-
-/** The request again, as curl: the same bytes to the same source (signature headers are not kept). */
-export function curlOf(event: EventDetailJson, raw: string): string {
-  const url = `${window.location.origin}${API_BASE.slice(0, -4)}webhooks/${encodeURIComponent(event.source)}`
-  return [
-    `curl -X POST ${shellQuote(url)}`,
-    `  -H ${shellQuote(`content-type: ${event.contentType}`)}`,
-    `  --data-binary ${shellQuote(raw)}`,
-  ].join(' \\\n')
-}
-
 export function EventDetailPage({ id }: { id: string }) {
   const { data: event, error, notice, act } = useResource<EventDetailJson>(`events/${encodeURIComponent(id)}`)
   const replayAll = () =>
@@ -45,10 +33,26 @@ export function EventDetailPage({ id }: { id: string }) {
       )
     })
 
+  const replayOne = (delivery: EventDeliveryJson) =>
+    act(async () => {
+      const answer = await api<ReplayAnswerJson>('replay', {
+        method: 'POST',
+        body: { deliveryId: delivery.id },
+      })
+      return answer.replayed ? `Replayed the delivery to ${delivery.subscriber}.` : 'Nothing to replay.'
+    })
+
   if (error && !event) return <ErrorNote message={error} />
   if (!event) return <Loading />
   const raw = rawText(event.rawBody)
   const parsed = event.body === null ? null : JSON.stringify(event.body, null, 2)
+  const send = sendCommandOf(event, raw)
+  const { entity } = event
+  const timeline =
+    entity.kind && entity.id
+      ? href(`entities/${encodeURIComponent(entity.kind)}/${encodeURIComponent(entity.id)}`)
+      : null
+  const skew = event.sentAt === null ? Number.NaN : Date.parse(event.receivedAt) - Date.parse(event.sentAt)
   const headers = Object.entries(event.headers)
     .map(([name, value]) => `${name}: ${value}`)
     .join('\n')
@@ -68,6 +72,8 @@ export function EventDetailPage({ id }: { id: string }) {
           Replay all deliveries
         </button>
         <CopyButton text={curlOf(event, raw)} label="Copy as curl" />
+        {send && <CopyButton text={send} label="Copy as ghl-gateway send" />}
+        {timeline && <Link href={timeline}>Timeline of this {entity.kind}</Link>}
       </div>
 
       <section>
@@ -82,7 +88,18 @@ export function EventDetailPage({ id }: { id: string }) {
             ['Webhook id', event.webhookId],
             ['Location', event.tenant.locationId],
             ['Company', event.tenant.companyId],
-            ['Entity', event.entity.id ? `${event.entity.kind ?? ''} ${event.entity.id}`.trim() : null],
+            [
+              'Entity',
+              entity.id ? (
+                timeline ? (
+                  <Link key="e" href={timeline}>
+                    {`${entity.kind} ${entity.id}`}
+                  </Link>
+                ) : (
+                  entity.id
+                )
+              ) : null,
+            ],
             [
               'Duplicates',
               event.duplicateCount === 0 ? (
@@ -103,10 +120,37 @@ export function EventDetailPage({ id }: { id: string }) {
           rows={[
             ['Scheme', event.verification.scheme],
             ['Verified', event.verification.verified ? 'yes' : 'no'],
-            ['Key', event.verification.keyId ?? null],
+            ['Key fingerprint', event.verification.keyId ?? null],
             ['Failure', event.verification.failure ?? null],
+            [
+              "Sender's timestamp",
+              event.sentAt === null
+                ? null
+                : Number.isNaN(skew)
+                  ? event.sentAt
+                  : `${event.sentAt} (${timeSkew(skew)})`,
+            ],
+            [
+              'Timestamp window',
+              event.flags.includes('timestamp_outside_window')
+                ? 'outside the window GHL_TIMESTAMP_WINDOW allows (flagged, still accepted)'
+                : event.sentAt === null
+                  ? null
+                  : 'not flagged',
+            ],
           ]}
         />
+      </section>
+
+      <section>
+        <h2>The answer {event.name !== null ? 'GHL' : 'the sender'} got</h2>
+        <p>
+          <strong>{event.senderAnswer.status}</strong>
+          {event.duplicateCount > 0
+            ? `, and ${event.senderAnswer.status} to each of its ${event.duplicateCount} duplicates`
+            : ''}
+          . {event.name !== null && <span class="retry-policy">{event.senderAnswer.retryPolicy}</span>}
+        </p>
       </section>
 
       <section>
@@ -141,7 +185,9 @@ export function EventDetailPage({ id }: { id: string }) {
         {event.deliveries.length === 0 ? (
           <p class="muted">No subscriber wanted this event: it has no delivery.</p>
         ) : (
-          event.deliveries.map((delivery) => <DeliveryBlock key={delivery.id} delivery={delivery} />)
+          event.deliveries.map((delivery) => (
+            <DeliveryBlock key={delivery.id} delivery={delivery} onReplay={() => replayOne(delivery)} />
+          ))
         )}
       </section>
 
@@ -174,12 +220,22 @@ export function EventDetailPage({ id }: { id: string }) {
   )
 }
 
-function DeliveryBlock({ delivery }: { delivery: EventDeliveryJson }) {
+/** `41 s after`, `2 min before`: how far the sender's clock was from the receipt. */
+function timeSkew(ms: number): string {
+  const seconds = Math.round(Math.abs(ms) / 1000)
+  const amount = seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`
+  return `${amount} ${ms >= 0 ? 'before' : 'after'} it was received`
+}
+
+function DeliveryBlock({ delivery, onReplay }: { delivery: EventDeliveryJson; onReplay: () => void }) {
   return (
     <div class="delivery">
       <h3>
         <Link href={href(`deliveries/${encodeURIComponent(delivery.id)}`)}>{delivery.subscriber}</Link>{' '}
-        <StateBadge state={delivery.state} />
+        <StateBadge state={delivery.state} />{' '}
+        <button type="button" class="small" onClick={onReplay}>
+          Replay to {delivery.subscriber}
+        </button>
       </h3>
       <Facts
         rows={[
