@@ -11,6 +11,7 @@ import { deliveriesRoutes } from './api/deliveries-routes.js'
 import { destinationsRoutes } from './api/destinations-routes.js'
 import { eventsRoutes } from './api/events-routes.js'
 import { healthRoutes } from './api/health-routes.js'
+import { locationsRoutes } from './api/locations-routes.js'
 import { registerOpenApi } from './api/openapi.js'
 import { sessionRoutes } from './api/session-routes.js'
 import { streamRoutes } from './api/stream-routes.js'
@@ -183,6 +184,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     onWork,
     now: deps.now,
   })
+  void fastify.register(locationsRoutes, { store, access, types, now: deps.now })
   void fastify.register(streamRoutes, { liveStream, access })
   if (deps.destinations) {
     void fastify.register(destinationsRoutes, {
