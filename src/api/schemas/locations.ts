@@ -27,7 +27,7 @@ export const listLocationsQuery = z.object({
   from: text
     .optional()
     .meta({ description: "Start the listing at this id (inclusive), in the database's text order." }),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
   cursor: z
     .string()
     .refine((c) => decodeTenantCursor(c) !== undefined, 'not a cursor from a previous page')

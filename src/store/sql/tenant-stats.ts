@@ -14,7 +14,7 @@ import { join, param, raw, type Sql, sql } from './sql.js'
  * so no per-row time check. The cost per tenant is bounded by the two limits, whatever the
  * tenant's volume. Measured at 1M events (docs/benchmarks.md, bench/locations.ts).
  */
-export const TENANT_STATS_LIMITS: TenantStatsLimits = { volumeCap: 10_000, errorSample: 200 }
+export const TENANT_STATS_LIMITS: TenantStatsLimits = { volumeCap: 10_000, errorSample: 50 }
 
 /** Delivery states that count as failed for the error rate (see the API schema's description). */
 const FAILED = `('retry_scheduled', 'dead', 'discarded')`

@@ -59,7 +59,7 @@ export function LocationsPage({ query }: { query: URLSearchParams }) {
   const from = query.get('from') ?? undefined
   const cursor = query.get('cursor') ?? undefined
   const { data, error } = useResource<LocationPageJson>(
-    `locations?${new URLSearchParams({ window: span, limit: '50', ...(from ? { from } : {}), ...(cursor ? { cursor } : {}) })}`,
+    `locations?${new URLSearchParams({ window: span, limit: '25', ...(from ? { from } : {}), ...(cursor ? { cursor } : {}) })}`,
   )
   const form = useRef<HTMLFormElement>(null)
   const submit = (event: Event) => {
