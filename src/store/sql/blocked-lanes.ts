@@ -22,7 +22,9 @@ export const BLOCKED_LANES_BUDGET: BlockedLanesBudget = { examine: 5_000, waitin
  * nothing for it. At most `examine` of them, oldest first; each is joined to its event by seq (the
  * tenant test), checked to be a head and to have someone behind it through `deliveries_ordering`
  * (two seeks), its waiting ones counted up to `waitingCap` on the same index, and its first attempt
- * of the cycle read from `attempts_delivery`. Measured in docs/benchmarks.md (bench/locations.ts).
+ * of the cycle read from `attempts_delivery`. Measured at 1M events (bench/locations.ts): 0.4 ms on
+ * SQLite and 5 ms on PostgreSQL while nothing retries; 9 / 19 ms with 1,000 retrying ordered
+ * deliveries; 25 / 175 ms (p95 41 / 291) with 10,000, of which 5,000 are examined.
  */
 export async function blockedLanes(
   db: SqlRunner,
