@@ -47,6 +47,18 @@ gateway.registry.add(
     () => gateway,
   ),
 )
+// Locations: an ordered handler that keeps failing for one contact, so that contact's lane is blocked.
+gateway.registry.add(
+  handlerSubscriber(
+    'crm-mirror',
+    ['ContactUpdate'],
+    async (event) => {
+      if (JSON.stringify(event).includes('ct_blocked')) throw new Error('CRM answered 503: contact locked')
+    },
+    { ordered: 'entity', retry: { minDelay: '10m', maxDelay: '1h' } },
+    () => gateway,
+  ),
+)
 const base = await open(gateway)
 const admin = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }
 await fetch(`${base}/api/destinations`, {
@@ -114,6 +126,13 @@ await send('/webhooks/ghl/InvoicePaid', {
   status: 'paid',
   total: 120,
 })
+for (const firstName of ['Blocked', 'Waiting', 'Also waiting'])
+  await send('/webhooks/ghl', {
+    type: 'ContactUpdate',
+    locationId: locations[0],
+    id: 'ct_blocked',
+    firstName,
+  })
 // Let the worker deliver (and dead-letter the invoice).
 await new Promise((resolve) => setTimeout(resolve, 1500))
 
@@ -156,6 +175,9 @@ try {
       await page.goto(`${base}/ui/destinations/crm-sync`)
       await page.getByRole('button', { name: 'Pause' }).waitFor()
       await page.screenshot({ path: join(OUT, 'destination.png') })
+      await page.goto(`${base}/ui/locations/${locations[0]}`)
+      await page.getByRole('table', { name: /Ordered lanes/ }).waitFor()
+      await page.screenshot({ path: join(OUT, 'locations.png'), fullPage: true })
     }
     await context.close()
   }

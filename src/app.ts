@@ -12,6 +12,7 @@ import { destinationsRoutes } from './api/destinations-routes.js'
 import { entitiesRoutes } from './api/entities-routes.js'
 import { eventsRoutes } from './api/events-routes.js'
 import { healthRoutes } from './api/health-routes.js'
+import { locationsRoutes } from './api/locations-routes.js'
 import { registerOpenApi } from './api/openapi.js'
 import { sessionRoutes } from './api/session-routes.js'
 import { streamRoutes } from './api/stream-routes.js'
@@ -185,6 +186,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     onWork,
     now: deps.now,
   })
+  void fastify.register(locationsRoutes, { store, access, types, now: deps.now })
   void fastify.register(streamRoutes, { liveStream, access })
   if (deps.destinations) {
     void fastify.register(destinationsRoutes, {

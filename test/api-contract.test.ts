@@ -159,6 +159,10 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
     await call('GET', '/api/destinations/{id}/deliveries', '/api/destinations/crm/deliveries?limit=5')
     await call('GET', '/api/catalog', '/api/catalog')
     await call('GET', '/api/catalog/{name}', '/api/catalog/ContactCreate')
+    const tenants = await call('GET', '/api/locations', '/api/locations?window=7d')
+    await call('GET', '/api/locations/{id}', `/api/locations/${tenants.json.data[0].id}`)
+    expect((await call('GET', '/api/locations', '/api/locations?window=2d')).status).toBe(400)
+    expect((await call('GET', '/api/locations/{id}', '/api/locations/x?window=2d')).status).toBe(400)
     await call('DELETE', '/api/destinations/{id}', '/api/destinations/crm')
     expect((await call('POST', '/api/session', '/api/session', { token: ADMIN })).json).toEqual({
       expiresAt: expect.any(String),
@@ -175,6 +179,7 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
       ['GET', '/api/events/{id}', '/api/events/evt_missing'],
       ['GET', '/api/deliveries/{id}', '/api/deliveries/dlv_missing'],
       ['GET', '/api/catalog/{name}', '/api/catalog/NoSuchEvent'],
+      ['GET', '/api/locations/{id}', '/api/locations/loc_missing'],
       ['GET', '/api/destinations/{id}', '/api/destinations/crm'],
     ] as const)
       expect((await call(method, route, url)).json.error.code).toBe('not_found')

@@ -9,6 +9,7 @@ import { DlqPage } from './pages/dlq.js'
 import { EntityTimelinePage } from './pages/entity-timeline.js'
 import { EventDetailPage } from './pages/event-detail.js'
 import { EventsPage } from './pages/events.js'
+import { LocationPage, LocationsPage } from './pages/locations.js'
 import { AdminDisabled, Login } from './pages/login.js'
 import { setPrefs, type Theme, usePrefs } from './prefs.js'
 import { href, Link, navigate, type Place, segments, usePlace } from './router.js'
@@ -73,6 +74,7 @@ function Layout({ onLogout }: { onLogout: () => void }) {
             {nav('events', 'Events')}
             {nav('dlq', 'Dead letters')}
             {nav('destinations', 'Destinations')}
+            {nav('locations', 'Locations')}
           </ul>
         </nav>
         <div class="controls">
@@ -125,6 +127,8 @@ function Page({ place }: { place: Place }) {
         break
       case 'destinations':
         return id ? <DestinationPage id={id} /> : <DestinationsPage />
+      case 'locations':
+        return id ? <LocationPage id={id} query={place.query} /> : <LocationsPage query={place.query} />
     }
   }
   return (

@@ -26,4 +26,5 @@ export type {
   EventPageJson,
   EventSummaryJson,
 } from './events.js'
+export type { BlockedLaneJson, LocationDetailJson, LocationJson, LocationPageJson } from './locations.js'
 export type { LoginAnswerJson, LoginRequestJson, SessionStateJson } from './session.js'

@@ -83,6 +83,9 @@ const CALLS: { [K in StoreMethod]: Call } = {
   onceResult: { writes: false, call: (s) => s.onceResult(DEAD, 'k') },
   recordOnce: { writes: true, call: (s) => s.recordOnce(DEAD, 'k', { sent: true }, NOW) },
   processingStats: { writes: false, call: (s) => s.processingStats(NOW) },
+  listLocations: { writes: false, call: (s) => s.listLocations({ since: 0, limit: 10 }) },
+  getLocation: { writes: false, call: (s) => s.getLocation('loc', 0) },
+  blockedLanes: { writes: false, call: (s) => s.blockedLanes('loc', 10) },
   takeRateTokens: {
     writes: true,
     call: (s) => s.takeRateTokens('bucket', 1, { perSecond: 1, burst: 5 }, NOW),

@@ -7,6 +7,7 @@ import { CopyButton } from '../components/copy.js'
 import { useResource } from '../resource.js'
 import { href, Link } from '../router.js'
 import { Time } from '../time.js'
+import { TenantLink } from './locations.js'
 
 /**
  * /ui/events/:id — one event: its exact bytes, the parsed body, kept headers, verification,
@@ -86,8 +87,8 @@ export function EventDetailPage({ id }: { id: string }) {
             ['Occurred', event.occurredAt],
             ['Source', event.source],
             ['Webhook id', event.webhookId],
-            ['Location', event.tenant.locationId],
-            ['Company', event.tenant.companyId],
+            ['Location', event.tenant.locationId && <TenantLink key="l" id={event.tenant.locationId} />],
+            ['Company', event.tenant.companyId && <TenantLink key="c" id={event.tenant.companyId} />],
             [
               'Entity',
               entity.id ? (
