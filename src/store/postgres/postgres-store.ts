@@ -4,6 +4,7 @@ import { loadMigrations, migrationLabel, planMigrations, statusOf } from '../mig
 import { postgresDialect } from '../sql/dialect.js'
 import { sharedDestinations } from '../sql/shared-destinations.js'
 import { sharedEvents } from '../sql/shared-events.js'
+import { sharedGhlTokens } from '../sql/shared-ghl-tokens.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
 import { postgresDeliveries } from './postgres-deliveries.js'
 import { postgresDestinations } from './postgres-destinations.js'
@@ -234,6 +235,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...postgresDeliveries(pool, runner, eventsById),
     ...postgresRateBuckets(pool),
     ...sharedDestinations(runner),
+    ...sharedGhlTokens(runner),
     ...postgresDestinations(pool),
 
     async announceWork() {

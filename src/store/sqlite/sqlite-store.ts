@@ -6,6 +6,7 @@ import { loadMigrations, migrationLabel, planMigrations, statusOf } from '../mig
 import { sqliteDialect } from '../sql/dialect.js'
 import { sharedDestinations } from '../sql/shared-destinations.js'
 import { sharedEvents } from '../sql/shared-events.js'
+import { sharedGhlTokens } from '../sql/shared-ghl-tokens.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
 import { Checkpointer } from './checkpointer.js'
 import { sqliteDeliveries } from './sqlite-deliveries.js'
@@ -196,6 +197,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...deliveries.methods,
     ...sqliteRateBuckets(db, write),
     ...sharedDestinations(runner),
+    ...sharedGhlTokens(runner),
     ...destinations.methods,
 
     // One process owns a SQLite file in practice; others sharing it rely on the worker's poll.
