@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { assemble } from '../src/assemble.js'
+import { loadConfig } from '../src/config/index.js'
 import { ConfigError } from '../src/config-error.js'
 import { checkStoredTokenKeys } from '../src/ghl/check-token-keys.js'
 import { GhlReauthRequiredError, GhlTokenDecryptError } from '../src/ghl/errors.js'
@@ -308,6 +310,36 @@ describe.each(['sqlite', 'postgres'] as const)('GHL tokens: %s', (kind) => {
       `the database holds GHL tokens encrypted with ${ring(key).current.id}, which GHL_TOKEN_KEY does not hold (it holds ${other.current.id}): the key was removed or replaced`,
     )
     await expect(checkStoredTokenKeys(store, undefined)).rejects.toThrow(/GHL_TOKEN_KEY is not set/)
+  })
+
+  it('the gateway refuses to start when the key of the stored tokens was removed, saying which', async () => {
+    const old = randomBytes(32)
+    await install(await engine({ keys: ring(old) }), 'loc_1')
+    const config = (tokenKey: string) =>
+      loadConfig({
+        env: {
+          DATABASE_URL: database.url,
+          GHL_CLIENT_ID: fake.clientId,
+          GHL_CLIENT_SECRET: fake.clientSecret,
+          GHL_API_URL: fake.url,
+          GHL_TOKEN_KEY: tokenKey,
+          GHL_APP_ID: APP,
+        },
+        cwd: '/nonexistent',
+      })
+    const logger = createLogger({ level: 'silent' })
+    await expect(assemble(config(key.toString('base64')), { logger })).rejects.toThrow(
+      `encrypted with ${ring(old).current.id}, which GHL_TOKEN_KEY does not hold`,
+    )
+    // With the old key after the new one, it starts.
+    const gateway = await assemble(config(`${key.toString('base64')},${old.toString('base64')}`), { logger })
+    try {
+      expect(await gateway.ghlTokens!.accessToken(gateway.ghlTokens!.owner('loc_1'))).toBe(
+        fake.current('loc_1')!.accessToken,
+      )
+    } finally {
+      await gateway.release()
+    }
   })
 
   it('a ciphertext copied to another row does not decrypt', async () => {
