@@ -9,8 +9,8 @@
  *   when the sender gives none, `sha256:<hash of the raw body>`. Unique per source.
  *
  * The interface is composed of one part per table family — events, deliveries, destinations, rate
- * buckets, GHL tokens — each in its own file with its types; this file adds what concerns the database as a
- * whole (migrations, liveness, work signals) and re-exports the parts, so callers import from here.
+ * buckets, GHL tokens — each in its own file with its types; this file adds what concerns the
+ * database as a whole (migrations, liveness, work signals) and re-exports the parts, so callers import from here.
  */
 
 import type { DeliveryStore } from './delivery-store.js'
