@@ -2,13 +2,16 @@ import { hostname } from 'node:os'
 import { buildApp, type GatewayApp } from './app.js'
 import { createTypeMapper, type TypeMapper } from './catalog/index.js'
 import { coalesced } from './coalesced.js'
-import { configFileText, type GatewayConfig } from './config/index.js'
+import { configFileText, type GatewayConfig, ghlAppSettings } from './config/index.js'
 import { startRetention } from './deliver/retention.js'
 import { Worker } from './deliver/worker.js'
 import { DestinationSet, type DestinationSetOptions } from './destinations/destination-set.js'
 import { refuseMisspeltHandlers } from './dispatch/misspelt-handlers.js'
 import { SubscriberRegistry } from './dispatch/registry.js'
 import type { Env } from './env-substitution.js'
+import { checkStoredTokenKeys } from './ghl/check-token-keys.js'
+import { createGhlOAuthClient } from './ghl/oauth-client.js'
+import { GhlTokens } from './ghl/tokens.js'
 import { LiveStream, liveDelivery } from './observe/live-stream.js'
 import { createLogger, type Logger } from './observe/logger.js'
 import { createMetrics, type Metrics } from './observe/metrics.js'
@@ -57,6 +60,8 @@ export interface Assembly {
   worker: Worker
   destinations: DestinationSet
   app: GatewayApp
+  /** The GHL token engine, when a GHL app is configured (docs/ghl-apps.md). */
+  ghlTokens: GhlTokens | undefined
   /** Adds something started later (by `open`) to what `release` gives back; it goes back first. */
   hold(name: string, release: () => unknown): void
   /**
@@ -94,10 +99,13 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
   held.hold('store', () => store.close())
   try {
     await migrate(store, logger)
+    // Before anything starts: stored GHL tokens the configured keys cannot read stop the gateway.
+    await checkStoredTokenKeys(store, config.GHL_TOKEN_KEY)
     assembled += 1
     // Lease owner and heartbeat id; a second gateway in one process gets its own.
     const instanceId = `${hostname()}:${process.pid}:${Date.now()}${assembled > 1 ? `:${assembled}` : ''}`
     const metrics = createMetrics()
+    const ghlTokens = buildGhlTokens(config, store, logger, metrics, instanceId, held)
     const liveStream = new LiveStream({
       onListenerError: (error) => logger.warn({ err: error }, 'a live stream client failed'),
     })
@@ -177,6 +185,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       worker,
       destinations,
       app,
+      ghlTokens,
       hold: (name, release) => held.hold(name, release),
       release: () => held.release(),
     }
@@ -203,11 +212,30 @@ export async function open(assembly: Assembly): Promise<string> {
     const retention = startRetention({ store, logger, retentionMs: config.RETENTION })
     assembly.hold('retention', () => retention.stop())
   }
+  if (assembly.ghlTokens) {
+    assembly.ghlTokens.start()
+    assembly.hold('GHL token sweep', () => assembly.ghlTokens?.stop())
+  }
   // ROLE=ingest: deliveries are planned and stored here, and run by the worker processes.
   if (config.ROLE !== 'ingest') worker.start()
   const url = urlOf(app)
   logBoot(assembly, url)
   return url
+}
+
+function buildGhlTokens(
+  config: GatewayConfig,
+  store: Store,
+  logger: Logger,
+  metrics: Metrics,
+  holder: string,
+  held: ReleaseStack,
+): GhlTokens | undefined {
+  const app = ghlAppSettings(config)
+  if (!app) return undefined
+  const oauth = createGhlOAuthClient(app)
+  held.hold('GHL OAuth client', () => oauth.close())
+  return new GhlTokens({ store, keys: app.keys, oauth, appId: app.appId, logger, metrics, holder })
 }
 
 async function migrate(store: Store, logger: Logger): Promise<void> {

@@ -19,6 +19,8 @@ const LAYERS: readonly { name: string; holds: readonly string[] }[] = [
   { name: 'catalog and verify', holds: ['catalog', 'verify'] },
   { name: 'store', holds: ['store'] },
   { name: 'observe', holds: ['observe'] },
+  // The GHL app platform: tokens (store rows, metrics) below the attempt context that will carry ctx.ghl.
+  { name: 'ghl', holds: ['ghl'] },
   { name: 'dispatch', holds: ['dispatch'] },
   { name: 'deliver', holds: ['deliver'] },
   { name: 'destinations', holds: ['destinations'] },

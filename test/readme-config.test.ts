@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createTypeMapper } from '../src/catalog/index.js'
+import { envSchema } from '../src/config/env.js'
 import { loadConfig } from '../src/config/index.js'
 import { buildPayload } from '../src/destinations/http/payload.js'
 import { classifyGhl } from '../src/receive/classify-event.js'
@@ -60,5 +61,15 @@ describe('README: destination templates', () => {
     )
     expect(sent.contentType).toBe('application/json')
     expect(JSON.parse(sent.body.toString('utf8'))).toEqual(JSON.parse(output!))
+  })
+})
+
+describe('README: the configuration table', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+
+  it('has a row for every environment variable the gateway reads', () => {
+    const rows = new Set([...readme.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]))
+    const missing = Object.keys(envSchema.shape).filter((name) => !rows.has(name))
+    expect(missing, 'variables in src/config/env.ts without a README row').toEqual([])
   })
 })

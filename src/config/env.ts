@@ -2,6 +2,7 @@ import { isIP } from 'node:net'
 import { z } from 'zod'
 import { isAllowEntry } from '../destinations/egress.js'
 import { formatDuration, parseDuration } from '../duration.js'
+import { parseTokenKeys, type TokenKeyRing } from '../ghl/token-keys.js'
 import { parseDatabaseUrl } from '../store/database-url.js'
 
 /**
@@ -72,6 +73,37 @@ function isProxyEntry(entry: string): boolean {
   if (bits === undefined) return true
   return /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)
 }
+
+/** An absolute http(s) URL, without a trailing slash. */
+const httpUrl = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    let url: URL | undefined
+    try {
+      url = new URL(text)
+    } catch {}
+    if (url && (url.protocol === 'https:' || url.protocol === 'http:')) return text.replace(/\/+$/, '')
+    ctx.addIssue({ code: 'custom', message: 'not an http(s) URL' })
+    return z.NEVER
+  })
+
+/**
+ * GHL_TOKEN_KEY, parsed into keys (src/ghl/token-keys.ts). Its sentence never quotes the value:
+ * it is a secret.
+ */
+const tokenKeys = z
+  .string()
+  .optional()
+  .transform((text, ctx): TokenKeyRing | undefined => {
+    if (text === undefined || text.trim() === '') return undefined
+    const parsed = parseTokenKeys(text)
+    if (!('problem' in parsed)) return parsed
+    ctx.addIssue({ code: 'custom', message: parsed.problem })
+    return z.NEVER
+  })
+
+export const DEFAULT_GHL_API_URL = 'https://services.leadconnectorhq.com'
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/ghl-gateway.db'
 
@@ -190,6 +222,34 @@ export const envSchema = z.object({
       }
       return entries
     }),
+  /** The GHL app's client id (marketplace: your app → Advanced Settings → Auth → Client Keys). */
+  GHL_CLIENT_ID: nonEmpty,
+  /** The app's client secret. Never logged, never answered. */
+  GHL_CLIENT_SECRET: nonEmpty,
+  /** GHL's API, where tokens are asked for. @default https://services.leadconnectorhq.com */
+  GHL_API_URL: variable(
+    'GHL_API_URL',
+    'an http(s) URL such as https://services.leadconnectorhq.com',
+    httpUrl,
+    DEFAULT_GHL_API_URL,
+  ),
+  /**
+   * Keys that encrypt GHL tokens at rest: 32 random bytes in base64, comma-separated; the first
+   * encrypts, all decrypt (rotation). Required with GHL_CLIENT_ID. Never logged.
+   */
+  GHL_TOKEN_KEY: tokenKeys,
+  /** The redirect URI registered with the app (the install flow's callback). */
+  GHL_REDIRECT_URI: variable('GHL_REDIRECT_URI', 'an http(s) URL', httpUrl, undefined),
+  /** The GHL app's id. @default the part of GHL_CLIENT_ID before its first "-" */
+  GHL_APP_ID: variable(
+    'GHL_APP_ID',
+    'letters, digits, "_" or "-" (at most 100)',
+    z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_-]{1,100}$/),
+    undefined,
+  ),
   /** Processed events (and their deliveries and attempts) are deleted after this; dead ones are kept. @default 30d */
   RETENTION: variable('RETENTION', '"off" or a duration such as 30d', offOrDuration, 30 * 86_400_000),
 })

@@ -6,10 +6,12 @@ import { coerceError } from '../errors.js'
 import { formatIssues } from '../zod-issues.js'
 import { type EnvConfig, envSchema } from './env.js'
 import { type FileConfig, findConfigFile, loadConfigFile } from './file.js'
+import { ghlSettingProblems } from './ghl-settings.js'
 import { type ConfigWarning, envWarnings, sourceWarnings } from './warnings.js'
 
 export { DEFAULT_DATABASE_URL, type EnvConfig } from './env.js'
 export { configFileText, type FileConfig, type SourceConfig, type VerifyConfig } from './file.js'
+export { type GhlAppSettings, ghlAppSettings } from './ghl-settings.js'
 export { type ConfigWarning, envWarnings } from './warnings.js'
 
 /** Everything the gateway needs to start, validated once. */
@@ -45,6 +47,8 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
 
   const parsed = envSchema.safeParse(env)
   if (!parsed.success) throw new ConfigError(`invalid environment: ${formatIssues(parsed.error.issues)}`)
+  const ghlProblems = ghlSettingProblems(parsed.data)
+  if (ghlProblems.length) throw new ConfigError(`invalid environment: ${ghlProblems.join('; ')}`)
   const configSearchDir = options.cwd ?? process.cwd()
   const configFile = findConfigFile(parsed.data.GATEWAY_CONFIG, configSearchDir)
   const file = loadConfigFile(configFile, env)

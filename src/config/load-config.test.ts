@@ -284,7 +284,7 @@ describe('boot warnings', () => {
         HOME: '/root',
         HOSTNAME: 'x',
         GHL_API_KEY: 'k',
-        GHL_CLIENT_ID: 'c',
+        GHL_LOCATION_ID: 'loc',
         GHL_SIGNING_KEY: 'k.pem',
       }),
     ).toEqual([])

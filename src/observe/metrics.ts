@@ -189,6 +189,12 @@ export function createMetrics() {
       help: 'New connections closed at once because MAX_CONNECTIONS connections were open.',
       registers: [registry],
     }),
+    ghlTokenRefreshes: new Counter({
+      name: 'ghl_gateway_ghl_token_refreshes_total',
+      help: "GHL token refreshes by outcome: refreshed; invalid_grant (the location must install the app again); failed (GHL or the network; retried within GHL's 30 s grace).",
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     /** Where the dead and oldest-due gauges read from on each scrape. */
     statsSource,
     /** Where the SQLite checkpoint metrics read from on each scrape. */

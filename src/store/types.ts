@@ -9,19 +9,21 @@
  *   when the sender gives none, `sha256:<hash of the raw body>`. Unique per source.
  *
  * The interface is composed of one part per table family — events, deliveries, destinations, rate
- * buckets — each in its own file with its types; this file adds what concerns the database as a
- * whole (migrations, liveness, work signals) and re-exports the parts, so callers import from here.
+ * buckets, GHL tokens — each in its own file with its types; this file adds what concerns the
+ * database as a whole (migrations, liveness, work signals) and re-exports the parts, so callers import from here.
  */
 
 import type { DeliveryStore } from './delivery-store.js'
 import type { DestinationStore } from './destination-store.js'
 import type { EventStore } from './event-store.js'
+import type { GhlTokenStore } from './ghl-token-store.js'
 import type { LocationStore } from './location-store.js'
 import type { RateBucketStore } from './rate-bucket-store.js'
 
 export type * from './delivery-store.js'
 export type * from './destination-store.js'
 export type * from './event-store.js'
+export type * from './ghl-token-store.js'
 export type * from './location-store.js'
 export type * from './page.js'
 export type * from './rate-bucket-store.js'
@@ -90,7 +92,13 @@ export interface GatewayInstance {
   startedAt: number
 }
 
-export interface Store extends EventStore, DeliveryStore, DestinationStore, RateBucketStore, LocationStore {
+export interface Store
+  extends EventStore,
+    DeliveryStore,
+    DestinationStore,
+    RateBucketStore,
+    LocationStore,
+    GhlTokenStore {
   readonly traits: StoreTraits
   /** Where the data lives, safe to log (passwords removed). */
   readonly location: string

@@ -4,6 +4,7 @@ import { loadMigrations, migrationLabel, planMigrations, statusOf } from '../mig
 import { postgresDialect } from '../sql/dialect.js'
 import { sharedDestinations } from '../sql/shared-destinations.js'
 import { sharedEvents } from '../sql/shared-events.js'
+import { sharedGhlTokens } from '../sql/shared-ghl-tokens.js'
 import { sharedLocations } from '../sql/shared-locations.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
 import { postgresDeliveries } from './postgres-deliveries.js'
@@ -236,6 +237,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...postgresRateBuckets(pool),
     ...sharedDestinations(runner),
     ...sharedLocations(runner),
+    ...sharedGhlTokens(runner),
     ...postgresDestinations(pool),
 
     async announceWork() {

@@ -1,5 +1,5 @@
 import type { RowDecoding } from '../event-columns.js'
-import { type Param, type Rendered, render, type Sql, sql } from './sql.js'
+import { type Param, param, type Rendered, raw, render, type Sql, sql } from './sql.js'
 
 /**
  * What differs between SQLite and PostgreSQL for the operations both stores share (this folder):
@@ -27,6 +27,13 @@ export interface Dialect {
    * Buffer), byte for byte: no wildcards, no case folding, no decoding (a raw body may not be UTF-8).
    */
   bytesContain(bytes: Sql, needle: Param): Sql
+  /**
+   * Now, for a lease every process must read alike: PostgreSQL's own clock (processes on several
+   * hosts share the database, not a clock); SQLite's processes share one host, so the caller's `ms`.
+   */
+  leaseClock(ms: number): Sql
+  /** `time` plus `ms` (a Param holding milliseconds), as a time column takes it. */
+  plusMs(time: Sql, ms: Param): Sql
 }
 
 /**
@@ -51,6 +58,8 @@ export const sqliteDialect: Dialect = {
   position: (text, needle) => sql`instr(${text}, ${needle})`,
   // Both arguments BLOBs: instr compares bytes (a TEXT needle would make it compare characters).
   bytesContain: (bytes, needle) => sql`instr(${bytes}, ${needle}) > 0`,
+  leaseClock: (ms) => sql`${param(ms)}`,
+  plusMs: (time, ms) => sql`(${time} + ${ms})`,
 }
 
 export const postgresDialect: Dialect = {
@@ -64,4 +73,6 @@ export const postgresDialect: Dialect = {
   position: (text, needle) => sql`strpos(${text}, ${needle})`,
   // strpos is for text; position() takes bytea.
   bytesContain: (bytes, needle) => sql`position(${needle}::bytea IN ${bytes}) > 0`,
+  leaseClock: () => raw('now()'),
+  plusMs: (time, ms) => sql`(${time} + ${ms}::integer * interval '1 millisecond')`,
 }

@@ -6,6 +6,7 @@ import { loadMigrations, migrationLabel, planMigrations, statusOf } from '../mig
 import { sqliteDialect } from '../sql/dialect.js'
 import { sharedDestinations } from '../sql/shared-destinations.js'
 import { sharedEvents } from '../sql/shared-events.js'
+import { sharedGhlTokens } from '../sql/shared-ghl-tokens.js'
 import { sharedLocations } from '../sql/shared-locations.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
 import { Checkpointer } from './checkpointer.js'
@@ -198,6 +199,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...sqliteRateBuckets(db, write),
     ...sharedDestinations(runner),
     ...sharedLocations(runner),
+    ...sharedGhlTokens(runner),
     ...destinations.methods,
 
     // One process owns a SQLite file in practice; others sharing it rely on the worker's poll.

@@ -42,6 +42,14 @@ const planned = (subscriberId: string, id = newId('dlv')) => ({
   runAt: NOW,
 })
 const event = sampleEvent({ deliveries: [planned('s'), planned('s2')] })
+const OWNER = { appId: 'app', userType: 'Location', ownerId: 'loc' } as const
+const CIPHERTEXTS = {
+  keyId: 'key_x',
+  accessToken: Buffer.from('a'),
+  refreshToken: Buffer.from('r'),
+  expiresAt: NOW,
+  scopes: '',
+}
 
 /** In order: later calls use what earlier ones wrote (the claim leases what finish and release end). */
 const CALLS: { [K in StoreMethod]: Call } = {
@@ -90,6 +98,24 @@ const CALLS: { [K in StoreMethod]: Call } = {
     writes: true,
     call: (s) => s.takeRateTokens('bucket', 1, { perSecond: 1, burst: 5 }, NOW),
   },
+  putGhlToken: {
+    writes: true,
+    call: (s) => s.putGhlToken(OWNER, { ...CIPHERTEXTS, companyId: null }, NOW),
+  },
+  getGhlToken: { writes: false, call: (s) => s.getGhlToken(OWNER) },
+  leaseGhlToken: { writes: true, call: (s) => s.leaseGhlToken(OWNER, 'h', 1000, NOW) },
+  endGhlTokenLease: {
+    writes: true,
+    call: (s) => s.endGhlTokenLease(OWNER, { holder: 'h', version: 2 }, 'interrupted', NOW),
+  },
+  interruptedGhlTokens: { writes: false, call: (s) => s.interruptedGhlTokens(10, NOW) },
+  // The interrupted lease keeps its holder: it may still save (version 3).
+  saveRefreshedGhlToken: {
+    writes: true,
+    call: (s) => s.saveRefreshedGhlToken(OWNER, { holder: 'h', version: 3 }, CIPHERTEXTS, NOW),
+  },
+  setGhlTokenStatus: { writes: true, call: (s) => s.setGhlTokenStatus(OWNER, 'revoked', 'x', NOW) },
+  sampleGhlTokensByKey: { writes: false, call: (s) => s.sampleGhlTokensByKey() },
   listDestinations: { writes: false, call: (s) => s.listDestinations() },
   getDestination: { writes: false, call: (s) => s.getDestination('api') },
   insertDestination: {

@@ -1,0 +1,42 @@
+import { BaseError } from '../errors.js'
+
+/**
+ * What asking for a GHL token can end in besides a token. Whether the caller should try again later
+ * is in the class: `GhlTokenUnavailableError` is temporary (GHL or the network failed, another process
+ * is still refreshing); the others need a person (re-install, fix a setting or a key).
+ */
+
+/** No token is stored for this location or company: the app was never installed there (or it was removed). */
+export class GhlNotInstalledError extends BaseError {
+  override name = 'GhlNotInstalledError'
+}
+
+/** GHL refused the refresh token (`invalid_grant`), or the token was revoked: the location must install the app again. */
+export class GhlReauthRequiredError extends BaseError {
+  override name = 'GhlReauthRequiredError'
+}
+
+/** GHL could not be asked right now (timeout, network, 5xx, 429), or another process's refresh did not finish in time. Try again later. */
+export class GhlTokenUnavailableError extends BaseError {
+  override name = 'GhlTokenUnavailableError'
+}
+
+/**
+ * GHL refused a token request for a reason that is ours to fix (wrong client id or secret, a
+ * redirect URI it does not know, a code already used): `error` is GHL's code, when it sent one.
+ */
+export class GhlOAuthRejectedError extends BaseError {
+  override name = 'GhlOAuthRejectedError'
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly error: string | undefined,
+  ) {
+    super(message)
+  }
+}
+
+/** A stored token cannot be decrypted with the configured keys (a key removed or changed, a row altered). */
+export class GhlTokenDecryptError extends BaseError {
+  override name = 'GhlTokenDecryptError'
+}

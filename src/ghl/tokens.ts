@@ -1,0 +1,311 @@
+import { randomBytes } from 'node:crypto'
+import type { Logger } from '../observe/logger.js'
+import type { Metrics } from '../observe/metrics.js'
+import type {
+  GhlTokenCiphertexts,
+  GhlTokenLease,
+  GhlTokenOwner,
+  GhlTokenRow,
+  GhlTokenStore,
+  GhlUserType,
+} from '../store/types.js'
+import {
+  GhlNotInstalledError,
+  GhlOAuthRejectedError,
+  GhlReauthRequiredError,
+  GhlTokenUnavailableError,
+} from './errors.js'
+import type { GhlGrant, GhlOAuthClient } from './oauth-client.js'
+import { decryptToken, encryptToken } from './token-cipher.js'
+import type { TokenKeyRing } from './token-keys.js'
+
+/**
+ * The token engine: a valid access token for a location or company, refreshed under a lease every
+ * process on the database shares, so one refresh token is sent to GHL once however many processes
+ * and callers want a token at the same moment.
+ *
+ * `accessToken(owner)` reads the row. A token with more than `refreshMarginMs` left (and not
+ * invalidated after a 401) is returned as it is. Otherwise the caller takes the row's lease (one
+ * conditional UPDATE: exactly one process wins) and decides again from the row the lease returned —
+ * another process may have refreshed in between — then posts the refresh token, encrypts the new
+ * pair with the current key and saves it with a compare-and-swap on the version the lease gave it.
+ * A caller that loses the race uses the current token while it is still valid, else waits for the
+ * holder (polling the row) until the pair changes or the lease expires.
+ *
+ * Crashes: GHL rotates the pair when it answers, and for 30 s answers the old refresh token with the
+ * same new pair. The lease (12 s) is longer than the token request's timeout (8 s) and much shorter
+ * than 30 s, so a holder that died after GHL rotated leaves an expired lease behind, and whoever comes
+ * next — a caller, or the sweep every running process makes every few seconds (`start()`) — posts the
+ * old refresh token again in time and stores the same new pair. A timeout or a 5xx leaves the lease
+ * the same way (`interrupted`): GHL may have rotated.
+ */
+
+export interface GhlTokensOptions {
+  store: GhlTokenStore
+  keys: TokenKeyRing
+  oauth: GhlOAuthClient
+  appId: string
+  logger: Logger
+  metrics?: Pick<Metrics, 'ghlTokenRefreshes'>
+  /** This process, as the lease names it. @default a random id */
+  holder?: string
+  /** @default Date.now */
+  now?: () => number
+  /** Refresh when less than this is left. @default 5 minutes */
+  refreshMarginMs?: number
+  /** How long a refresh may hold the row; longer than the token request's timeout, well under GHL's 30 s. @default 12 s */
+  leaseMs?: number
+  /** How often a caller waiting for another process's refresh reads the row again. @default 100 ms */
+  pollMs?: number
+  /** How often `start()` looks for interrupted refreshes. @default 3 s */
+  sweepMs?: number
+}
+
+/** GHL's grace for a reused refresh token: what the lease and the sweep must stay well inside. */
+const GHL_GRACE_MS = 30_000
+
+export class GhlTokens {
+  readonly #o: Required<Omit<GhlTokensOptions, 'metrics'>> & Pick<GhlTokensOptions, 'metrics'>
+  /** One lookup per owner at a time in this process; concurrent callers share it. */
+  readonly #pending = new Map<string, Promise<string>>()
+  /** Access tokens a caller saw answered with 401, by owner: refreshed at the next request. */
+  readonly #rejected = new Map<string, string>()
+  /** Which owner an access token handed out belongs to (for `invalidate(token)`). */
+  readonly #ownerOf = new Map<string, GhlTokenOwner>()
+  readonly #tokenOf = new Map<string, string>()
+  #sweep: NodeJS.Timeout | undefined
+
+  constructor(options: GhlTokensOptions) {
+    this.#o = {
+      holder: `${process.pid}:${randomBytes(6).toString('hex')}`,
+      now: Date.now,
+      refreshMarginMs: 5 * 60_000,
+      leaseMs: 12_000,
+      pollMs: 100,
+      sweepMs: 3000,
+      // An option given as undefined keeps its default.
+      ...(Object.fromEntries(
+        Object.entries(options).filter(([, value]) => value !== undefined),
+      ) as GhlTokensOptions),
+    }
+    const { leaseMs } = this.#o
+    if (
+      !(
+        leaseMs > options.oauth.timeoutMs &&
+        leaseMs + this.#o.sweepMs < GHL_GRACE_MS - options.oauth.timeoutMs
+      )
+    ) {
+      throw new RangeError(
+        `the refresh lease (${leaseMs} ms) must outlast the token request (${options.oauth.timeoutMs} ms) and, with the sweep, end well inside GHL's 30 s grace`,
+      )
+    }
+  }
+
+  /** The owner of a location token (a string), or of the given user type. */
+  owner(id: string, userType: GhlUserType = 'Location'): GhlTokenOwner {
+    return { appId: this.#o.appId, userType, ownerId: id }
+  }
+
+  /** A valid access token for a location (a string) or an owner. */
+  accessToken(target: string | GhlTokenOwner): Promise<string> {
+    const owner = typeof target === 'string' ? this.owner(target) : target
+    const key = ownerKey(owner)
+    let pending = this.#pending.get(key)
+    if (!pending) {
+      pending = this.#resolve(owner).finally(() => this.#pending.delete(key))
+      this.#pending.set(key, pending)
+    }
+    return pending
+  }
+
+  /** GHL answered 401 to this access token: the next `accessToken` for its owner refreshes (once). */
+  invalidate(token: string): void {
+    const owner = this.#ownerOf.get(token)
+    if (owner) this.#rejected.set(ownerKey(owner), token)
+  }
+
+  /** Stores a pair from a code exchange (an install): encrypted with the current key, the row active. */
+  async saveGrant(
+    owner: GhlTokenOwner,
+    grant: GhlGrant,
+    companyId: string | null = null,
+  ): Promise<GhlTokenRow> {
+    const now = this.#o.now()
+    return this.#o.store.putGhlToken(owner, { ...this.#seal(owner, grant, now), companyId }, now)
+  }
+
+  /** Looks for interrupted refreshes every `sweepMs` (and at once) and finishes them. Idempotent. */
+  start(): void {
+    if (this.#sweep) return
+    const run = () => {
+      this.recoverInterrupted().catch((error: unknown) =>
+        this.#o.logger.warn(
+          { err: error },
+          'looking for interrupted GHL token refreshes failed; trying again',
+        ),
+      )
+    }
+    this.#sweep = setInterval(run, this.#o.sweepMs)
+    this.#sweep.unref()
+    run()
+  }
+
+  stop(): void {
+    clearInterval(this.#sweep)
+    this.#sweep = undefined
+  }
+
+  /** Finishes refreshes left interrupted by a crash or a lost answer; returns how many it finished. */
+  async recoverInterrupted(): Promise<number> {
+    const owners = await this.#o.store.interruptedGhlTokens(20, this.#o.now())
+    let finished = 0
+    for (const owner of owners) {
+      if (owner.appId !== this.#o.appId) continue
+      const leased = await this.#o.store.leaseGhlToken(owner, this.#o.holder, this.#o.leaseMs, this.#o.now())
+      if (!leased) continue
+      this.#o.logger.warn(
+        { userType: owner.userType, ownerId: owner.ownerId },
+        'finishing an interrupted GHL token refresh',
+      )
+      await this.#refresh(owner, leased).then(
+        () => finished++,
+        () => {},
+      )
+    }
+    return finished
+  }
+
+  async #resolve(owner: GhlTokenOwner): Promise<string> {
+    const { store, now, leaseMs, pollMs, holder } = this.#o
+    const deadline = now() + leaseMs + this.#o.oauth.timeoutMs
+    for (;;) {
+      const row = await store.getGhlToken(owner)
+      const current = this.#usable(owner, row)
+      if (current.fresh) return this.#handOut(owner, current.token)
+      const leased = await store.leaseGhlToken(owner, holder, leaseMs, now())
+      if (leased) {
+        // The re-read: another process may have refreshed since `row` was read.
+        const again = this.#usable(owner, leased)
+        if (again.fresh) {
+          await store.endGhlTokenLease(owner, lease(leased, holder), 'free', now())
+          return this.#handOut(owner, again.token)
+        }
+        return this.#handOut(owner, await this.#refresh(owner, leased))
+      }
+      // Another process holds the lease: its refresh is under way.
+      if (current.valid) return this.#handOut(owner, current.token)
+      if (now() >= deadline) {
+        throw new GhlTokenUnavailableError(
+          `the GHL token of ${describe(owner)} is being refreshed by another process, which did not finish in time; try again`,
+        )
+      }
+      await new Promise((resolve) => setTimeout(resolve, pollMs))
+    }
+  }
+
+  /** Whether a row's access token can be used: `fresh` (no refresh needed) or at least `valid`. */
+  #usable(
+    owner: GhlTokenOwner,
+    row: GhlTokenRow | undefined,
+  ): { token: string; fresh: boolean; valid: boolean } {
+    if (!row)
+      throw new GhlNotInstalledError(
+        `no GHL token is stored for ${describe(owner)}: the app is not installed there`,
+      )
+    if (row.status !== 'active') {
+      throw new GhlReauthRequiredError(
+        `the GHL token of ${describe(owner)} is ${row.status}${row.statusReason ? ` (${row.statusReason})` : ''}: install the app there again`,
+      )
+    }
+    const token = decryptToken(row.accessToken, owner, 'access', row.keyId, this.#o.keys)
+    const left = row.expiresAt === null ? Number.POSITIVE_INFINITY : row.expiresAt - this.#o.now()
+    const rejected = this.#rejected.get(ownerKey(owner)) === token
+    return { token, fresh: !rejected && left > this.#o.refreshMarginMs, valid: !rejected && left > 0 }
+  }
+
+  /** Posts the refresh token of a leased row and stores what GHL answers. */
+  async #refresh(owner: GhlTokenOwner, leased: GhlTokenRow): Promise<string> {
+    const { store, oauth, logger, metrics, now, holder } = this.#o
+    const held = lease(leased, holder)
+    const where = { userType: owner.userType, ownerId: owner.ownerId }
+    if (leased.refreshToken === null) {
+      await store.setGhlTokenStatus(owner, 'needs_reauth', 'the token cannot be refreshed', now(), held)
+      throw new GhlReauthRequiredError(`the GHL token of ${describe(owner)} expired and cannot be refreshed`)
+    }
+    let refreshToken: string
+    try {
+      refreshToken = decryptToken(leased.refreshToken, owner, 'refresh', leased.keyId, this.#o.keys)
+    } catch (error) {
+      await store.endGhlTokenLease(owner, held, 'free', now())
+      throw error
+    }
+    let grant: GhlGrant
+    try {
+      grant = await oauth.refresh(refreshToken, owner.userType)
+    } catch (error) {
+      if (error instanceof GhlReauthRequiredError) {
+        await store.setGhlTokenStatus(owner, 'needs_reauth', error.message, now(), held)
+        metrics?.ghlTokenRefreshes.inc({ outcome: 'invalid_grant' })
+        logger.error(
+          where,
+          `GHL refused the refresh token of ${describe(owner)} (invalid_grant): it needs the app installed again`,
+        )
+        throw error
+      }
+      // A refusal rotated nothing: the lease is simply freed. Anything else may have: interrupted.
+      const end = error instanceof GhlOAuthRejectedError ? 'free' : 'interrupted'
+      await store.endGhlTokenLease(owner, held, end, now())
+      metrics?.ghlTokenRefreshes.inc({ outcome: 'failed' })
+      logger.warn({ ...where, err: error }, `refreshing the GHL token of ${describe(owner)} failed`)
+      throw error
+    }
+    const at = now()
+    const saved = await store.saveRefreshedGhlToken(owner, held, this.#seal(owner, grant, at), at)
+    metrics?.ghlTokenRefreshes.inc({ outcome: 'refreshed' })
+    if (!saved) {
+      // Our lease was taken over (we were too slow) or a re-install replaced the row: the pair GHL
+      // gave us is valid, but the row's is the one to keep.
+      logger.warn(
+        where,
+        `the refreshed GHL token of ${describe(owner)} was not stored: the row changed meanwhile`,
+      )
+    }
+    this.#rejected.delete(ownerKey(owner))
+    return grant.accessToken
+  }
+
+  #seal(owner: GhlTokenOwner, grant: GhlGrant, now: number): GhlTokenCiphertexts {
+    const key = this.#o.keys.current
+    return {
+      keyId: key.id,
+      accessToken: encryptToken(grant.accessToken, owner, 'access', key),
+      refreshToken: encryptToken(grant.refreshToken, owner, 'refresh', key),
+      expiresAt: now + grant.expiresIn * 1000,
+      scopes: grant.scope,
+    }
+  }
+
+  #handOut(owner: GhlTokenOwner, token: string): string {
+    // One entry per owner: its previous token is forgotten.
+    const key = ownerKey(owner)
+    const previous = this.#tokenOf.get(key)
+    if (previous !== token) {
+      if (previous !== undefined) this.#ownerOf.delete(previous)
+      this.#tokenOf.set(key, token)
+      this.#ownerOf.set(token, owner)
+    }
+    return token
+  }
+}
+
+function lease(row: GhlTokenRow, holder: string): GhlTokenLease {
+  return { holder, version: row.version }
+}
+
+function ownerKey(owner: GhlTokenOwner): string {
+  return `${owner.appId}\u0000${owner.userType}\u0000${owner.ownerId}`
+}
+
+function describe(owner: GhlTokenOwner): string {
+  return `${owner.userType.toLowerCase()} ${owner.ownerId}`
+}
