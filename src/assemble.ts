@@ -195,7 +195,13 @@ export async function open(assembly: Assembly): Promise<string> {
   const { config, logger, store, worker, app } = assembly
   await app.fastify.listen({ port: config.PORT, host: config.HOST })
   const stopListening = store.listenForWork(
-    () => worker.wake(),
+    (topic) => {
+      if (topic === 'deliveries') worker.wake()
+      else
+        assembly.destinations
+          .reload()
+          .catch((error: unknown) => logger.warn({ err: error }, 'reloading destinations failed'))
+    },
     (error) => logger.warn({ err: error }, 'lost the LISTEN connection; reconnecting (polling meanwhile)'),
   )
   assembly.hold('work notifications', stopListening)
