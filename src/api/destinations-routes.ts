@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { freshFixture, type GhlEventName, type TypeMapper } from '../catalog/index.js'
 import type { DestinationSet } from '../destinations/destination-set.js'
+import type { CircuitSnapshot } from '../destinations/http/circuit-breaker.js'
 import { redactSecrets } from '../destinations/redact.js'
 import { GatewayError } from '../errors.js'
 import { newId } from '../ids.js'
@@ -12,6 +13,7 @@ import { noBodyIsEmpty } from './contract.js'
 import { deliveryJson } from './deliveries-routes.js'
 import {
   type DestinationJson,
+  type DestinationProbeAnswerJson,
   type DestinationTestAnswerJson,
   destinationsRoutesSchema as schema,
 } from './schemas/destinations.js'
@@ -28,7 +30,7 @@ export interface DestinationsRoutesOptions {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
 /**
- * /api/destinations — CRUD, pause/resume, a synchronous test send, and each destination's
+ * /api/destinations — CRUD, pause/resume, "probe now", a synchronous test send, and each destination's
  * deliveries; behind the admin token. Bodies are validated with the config file's schema; secrets
  * come back as `***` (send `***` in a PUT to keep a stored secret). Each destination shows whether
  * it is `orphaned` (src/destinations/config-claims.ts) and its `openDeliveries`.
@@ -41,6 +43,12 @@ export async function destinationsRoutes(
   const now = options.now ?? Date.now
   const api = app.withTypeProvider<ZodTypeProvider>()
   api.addHook('onRequest', requireAdmin(options.access))
+
+  const circuitJson = (snapshot: CircuitSnapshot) => ({
+    ...snapshot,
+    openedAt: iso(snapshot.openedAt),
+    probeAt: iso(snapshot.probeAt),
+  })
 
   const view = (row: StoredDestination, open: ReadonlyMap<string, number>): DestinationJson => {
     const runtime = destinations.runtime(row.id)
@@ -59,9 +67,7 @@ export async function destinationsRoutes(
       process: runtime
         ? {
             running: true,
-            circuit: circuit
-              ? { ...circuit, openedAt: iso(circuit.openedAt), probeAt: iso(circuit.probeAt) }
-              : null,
+            circuit: circuit ? circuitJson(circuit) : null,
             rateLimit: runtime.bucket
               ? {
                   perSecond: runtime.bucket.perSecond,
@@ -113,6 +119,17 @@ export async function destinationsRoutes(
   api.post('/api/destinations/:id/resume', { schema: schema.resume }, async (request) =>
     one(await destinations.admin.resume(request.params.id)),
   )
+
+  api.post('/api/destinations/:id/probe', { schema: schema.probe }, async (request, reply) => {
+    const row = await destinations.admin.probe(request.params.id)
+    const circuit = destinations.runtime(row.id)?.breaker?.snapshot(now())
+    const answer: DestinationProbeAnswerJson = {
+      destination: row.id,
+      requestedAt: new Date(row.probeRequestedAt ?? now()).toISOString(),
+      circuit: circuit ? circuitJson(circuit) : null,
+    }
+    return reply.status(202).send(answer)
+  })
 
   api.post(
     '/api/destinations/:id/test',

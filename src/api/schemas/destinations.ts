@@ -106,6 +106,16 @@ export const testAnswerSchema = z
   })
   .meta({ id: 'DestinationTestAnswer' })
 
+export const probeAnswerSchema = z
+  .object({
+    destination: z.string(),
+    requestedAt: isoTime,
+    circuit: circuitSchema.nullable().meta({
+      description: 'The circuit in the process that answered, after the request (null: none here).',
+    }),
+  })
+  .meta({ id: 'DestinationProbeAnswer' })
+
 export const deleteAnswerSchema = z.object({
   deleted: z.boolean(),
   deadLettered: count.meta({ description: 'Open deliveries moved to the dead-letter queue.' }),
@@ -166,6 +176,17 @@ export const destinationsRoutesSchema = {
       ...errorResponses('invalid_request', 'conflict', ...BODY_CODES, ...WRITE_CODES),
     },
   },
+  probe: {
+    summary: 'Probe now: an open circuit becomes half-open at once, in every process',
+    description:
+      'Recorded in the store and applied by every gateway process (at once on PostgreSQL, else at its next destination reload): where the circuit is open, the next due delivery is the probe — its success closes the circuit, its failure reopens it with the same cooldown. A closed circuit stays closed. A paused, disabled or orphaned destination answers `conflict`.',
+    tags,
+    params: idParams,
+    response: {
+      202: answer('The request is recorded', probeAnswerSchema),
+      ...errorResponses('conflict', ...WRITE_CODES),
+    },
+  },
   deliveries: {
     summary: "A destination's deliveries, newest first",
     tags,
@@ -181,4 +202,5 @@ export const destinationsRoutesSchema = {
 export type DestinationJson = z.infer<typeof destinationViewSchema>
 export type DestinationListJson = z.infer<typeof destinationListSchema>
 export type DestinationTestAnswerJson = z.infer<typeof testAnswerSchema>
+export type DestinationProbeAnswerJson = z.infer<typeof probeAnswerSchema>
 export type DestinationDeleteAnswerJson = z.infer<typeof deleteAnswerSchema>
