@@ -120,7 +120,9 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
     expect((await call('PUT', '/api/destinations/{id}', '/api/destinations/from-file', {})).status).toBe(409)
     await call('POST', '/api/destinations/{id}/pause', '/api/destinations/crm/pause')
     await call('POST', '/api/destinations/{id}/resume', '/api/destinations/crm/resume', {})
-    expect((await call('POST', '/api/destinations/{id}/probe', '/api/destinations/crm/probe')).status).toBe(202)
+    expect((await call('POST', '/api/destinations/{id}/probe', '/api/destinations/crm/probe')).status).toBe(
+      202,
+    )
 
     const eventId = await engine.send()
     await engine.drain()
