@@ -1,5 +1,5 @@
 import type { RowDecoding } from '../event-columns.js'
-import { type Param, type Rendered, render, type Sql, sql } from './sql.js'
+import { type Param, type Rendered, raw, render, type Sql, sql } from './sql.js'
 
 /**
  * What differs between SQLite and PostgreSQL for the operations both stores share (this folder):
@@ -27,6 +27,8 @@ export interface Dialect {
    * Buffer), byte for byte: no wildcards, no case folding, no decoding (a raw body may not be UTF-8).
    */
   bytesContain(bytes: Sql, needle: Param): Sql
+  /** A number at the top level of a JSON column (`key` is a literal of ours), or NULL. */
+  jsonNumber(column: Sql, key: string): Sql
 }
 
 /**
@@ -51,6 +53,7 @@ export const sqliteDialect: Dialect = {
   position: (text, needle) => sql`instr(${text}, ${needle})`,
   // Both arguments BLOBs: instr compares bytes (a TEXT needle would make it compare characters).
   bytesContain: (bytes, needle) => sql`instr(${bytes}, ${needle}) > 0`,
+  jsonNumber: (column, key) => sql`json_extract(${column}, ${raw(`'$.${key}'`)})`,
 }
 
 export const postgresDialect: Dialect = {
@@ -64,4 +67,5 @@ export const postgresDialect: Dialect = {
   position: (text, needle) => sql`strpos(${text}, ${needle})`,
   // strpos is for text; position() takes bytea.
   bytesContain: (bytes, needle) => sql`position(${needle}::bytea IN ${bytes}) > 0`,
+  jsonNumber: (column, key) => sql`(${column} ->> ${raw(`'${key}'`)})::double precision`,
 }
