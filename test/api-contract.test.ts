@@ -153,6 +153,7 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
         .status,
     ).toBe(200)
     await call('GET', '/api/destinations/{id}/deliveries', '/api/destinations/crm/deliveries?limit=5')
+    await call('GET', '/api/destinations/{id}/attempts', '/api/destinations/crm/attempts?limit=5')
     await call('GET', '/api/catalog', '/api/catalog')
     await call('GET', '/api/catalog/{name}', '/api/catalog/ContactCreate')
     await call('DELETE', '/api/destinations/{id}', '/api/destinations/crm')

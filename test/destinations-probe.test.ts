@@ -92,6 +92,13 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('probing a destination on %s', 
     expect(await engine.drain()).toBe(1)
     expect((await engine.deliveries(waiting))[0]!.state).toBe('succeeded')
     expect(circuitOf(engine)).toMatchObject({ state: 'closed' })
+    // The page's figures: two failures that opened it, the probe that closed it.
+    const stats = (await engine.api('GET', '/api/destinations/breaker/attempts?limit=2')).json
+    expect(stats).toMatchObject({ scanned: 5000, attempts: 3, successRate: 1 / 3 })
+    expect(stats.data.map((a: { status: number; outcome: string }) => [a.status, a.outcome])).toEqual([
+      [200, 'succeeded'],
+      [503, 'dead'],
+    ])
     const counted = (await engine.metrics.destinationProbeRequests.get()).values
     expect(counted).toContainEqual(
       expect.objectContaining({ labels: { destination: 'breaker', reason: 'manual' } }),

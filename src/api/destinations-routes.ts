@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { freshFixture, type GhlEventName, type TypeMapper } from '../catalog/index.js'
+import { attemptStats } from '../destinations/attempt-stats.js'
 import type { DestinationSet } from '../destinations/destination-set.js'
 import type { CircuitSnapshot } from '../destinations/http/circuit-breaker.js'
 import { redactSecrets } from '../destinations/redact.js'
@@ -12,6 +13,7 @@ import { type AdminAccess, requireAdmin } from './auth.js'
 import { noBodyIsEmpty } from './contract.js'
 import { deliveryJson } from './deliveries-routes.js'
 import {
+  type DestinationAttemptStatsJson,
   type DestinationJson,
   type DestinationProbeAnswerJson,
   type DestinationTestAnswerJson,
@@ -26,6 +28,13 @@ export interface DestinationsRoutesOptions {
   types: TypeMapper
   now?: () => number
 }
+
+/**
+ * The destination page's figures: over its last `STATS_ATTEMPTS` attempts among the gateway's last
+ * `STATS_SCAN` (one bounded read: src/store/sql/recent-subscriber-attempts.ts).
+ */
+const STATS_ATTEMPTS = 200
+const STATS_SCAN = 5000
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
@@ -175,6 +184,24 @@ export async function destinationsRoutes(
       }
     },
   )
+
+  api.get('/api/destinations/:id/attempts', { schema: schema.attempts }, async (request) => {
+    await destinations.admin.get(request.params.id)
+    const recent = await store.recentSubscriberAttempts(request.params.id, STATS_ATTEMPTS, STATS_SCAN)
+    const stats = attemptStats(recent)
+    const answer: DestinationAttemptStatsJson = {
+      scanned: STATS_SCAN,
+      attempts: stats.attempts,
+      successRate: stats.successRate,
+      p50Ms: stats.p50Ms,
+      p95Ms: stats.p95Ms,
+      since: iso(stats.since),
+      data: recent
+        .slice(0, request.query.limit)
+        .map((a) => ({ ...a, startedAt: new Date(a.startedAt).toISOString() })),
+    }
+    return answer
+  })
 
   api.get('/api/destinations/:id/deliveries', { schema: schema.deliveries }, async (request) => {
     const { query } = request
