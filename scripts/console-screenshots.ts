@@ -130,7 +130,8 @@ try {
       await page.screenshot({ path: join(OUT, 'dlq.png') })
       await page.goto(`${base}/ui/destinations/crm-sync`)
       await page.getByRole('button', { name: 'Pause' }).waitFor()
-      await page.screenshot({ path: join(OUT, 'destination.png') })
+      await page.getByRole('region', { name: 'Recent attempts' }).getByRole('table').waitFor()
+      await page.screenshot({ path: join(OUT, 'destination.png'), fullPage: true })
     }
     await context.close()
   }

@@ -1,12 +1,7 @@
 import { useEffect, useState } from 'preact/hooks'
-import type {
-  DeliveryPageJson,
-  DestinationJson,
-  DestinationListJson,
-  DestinationTestAnswerJson,
-} from '../../../src/api/schemas/index.js'
+import type { DestinationJson, DestinationListJson } from '../../../src/api/schemas/index.js'
 import { api, messageOf } from '../api.js'
-import { ErrorNote, Facts, Loading, Notice, StateBadge, TextBlock } from '../components/common.js'
+import { ErrorNote, Loading, StateBadge, TextBlock } from '../components/common.js'
 import { href, Link } from '../router.js'
 import { Time } from '../time.js'
 
