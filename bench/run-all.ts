@@ -89,6 +89,12 @@ const SUITES: Suite[] = [
     quickArgs: ['--events', '20000', '--runs', '5'],
   },
   {
+    name: 'destination-attempts',
+    file: 'destination-attempts.ts',
+    args: [],
+    quickArgs: ['--events', '20000', '--runs', '5'],
+  },
+  {
     name: 'scale-out',
     file: 'scale-out.ts',
     args: [],

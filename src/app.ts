@@ -184,6 +184,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     types,
     registry,
     onWork,
+    onReplayed: deps.destinations?.admin.probeAfterReplay.bind(deps.destinations.admin),
     now: deps.now,
   })
   void fastify.register(locationsRoutes, { store, access, types, now: deps.now })

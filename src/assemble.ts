@@ -18,7 +18,7 @@ import { createMetrics, type Metrics } from './observe/metrics.js'
 import { ReleaseStack } from './release-stack.js'
 import { DatabaseUnavailableError, databaseProblem } from './store/database-problem.js'
 import { openStore } from './store/open-store.js'
-import type { Store } from './store/types.js'
+import type { Store, WorkTopic } from './store/types.js'
 import { ed25519Backend } from './verify/ed25519-check.mjs'
 import { VERSION } from './version.js'
 
@@ -203,9 +203,8 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
 export async function open(assembly: Assembly): Promise<string> {
   const { config, logger, store, worker, app } = assembly
   await app.fastify.listen({ port: config.PORT, host: config.HOST })
-  const stopListening = store.listenForWork(
-    () => worker.wake(),
-    (error) => logger.warn({ err: error }, 'lost the LISTEN connection; reconnecting (polling meanwhile)'),
+  const stopListening = store.listenForWork(onAnnouncement(assembly), (error) =>
+    logger.warn({ err: error }, 'lost the LISTEN connection; reconnecting (polling meanwhile)'),
   )
   assembly.hold('work notifications', stopListening)
   if (config.RETENTION !== null) {
@@ -236,6 +235,24 @@ function buildGhlTokens(
   const oauth = createGhlOAuthClient(app)
   held.hold('GHL OAuth client', () => oauth.close())
   return new GhlTokens({ store, keys: app.keys, oauth, appId: app.appId, logger, metrics, holder })
+}
+
+/**
+ * What another process's announcement (`store.announceWork`) does here: deliveries may be due →
+ * wake the worker; destinations changed (a probe request) → reload them now.
+ */
+export function onAnnouncement({
+  worker,
+  destinations,
+  logger,
+}: Pick<Assembly, 'worker' | 'destinations' | 'logger'>): (topic: WorkTopic) => void {
+  return (topic) => {
+    if (topic === 'deliveries') worker.wake()
+    else
+      destinations
+        .reload()
+        .catch((error: unknown) => logger.warn({ err: error }, 'reloading destinations failed'))
+  }
 }
 
 async function migrate(store: Store, logger: Logger): Promise<void> {

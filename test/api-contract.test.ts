@@ -120,6 +120,9 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
     expect((await call('PUT', '/api/destinations/{id}', '/api/destinations/from-file', {})).status).toBe(409)
     await call('POST', '/api/destinations/{id}/pause', '/api/destinations/crm/pause')
     await call('POST', '/api/destinations/{id}/resume', '/api/destinations/crm/resume', {})
+    expect((await call('POST', '/api/destinations/{id}/probe', '/api/destinations/crm/probe')).status).toBe(
+      202,
+    )
 
     const eventId = await engine.send()
     await engine.drain()
@@ -157,6 +160,7 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
         .status,
     ).toBe(200)
     await call('GET', '/api/destinations/{id}/deliveries', '/api/destinations/crm/deliveries?limit=5')
+    await call('GET', '/api/destinations/{id}/attempts', '/api/destinations/crm/attempts?limit=5')
     await call('GET', '/api/catalog', '/api/catalog')
     await call('GET', '/api/catalog/{name}', '/api/catalog/ContactCreate')
     const tenants = await call('GET', '/api/locations', '/api/locations?window=7d')

@@ -26,6 +26,11 @@ export interface DeliveriesRoutesOptions {
   registry: SubscriberRegistry
   /** Replayed deliveries are due now: wake the workers. */
   onWork: () => void
+  /**
+   * Deliveries were replayed into these subscribers (undefined: any): a destination whose circuit
+   * is open probes at once instead of holding them for its cooldown (DestinationAdmin.probeAfterReplay).
+   */
+  onReplayed?: (subscriberIds: readonly string[] | undefined) => Promise<void>
   now?: () => number
 }
 
@@ -128,6 +133,7 @@ export async function deliveriesRoutes(
     const { body } = request
     let replayed = 0
     let added = 0
+    let into: readonly string[] | undefined
     if ('deliveryId' in body) {
       const delivery = await store.getDelivery(body.deliveryId)
       if (!delivery) throw new GatewayError('not_found', `no delivery ${body.deliveryId}`)
@@ -136,6 +142,7 @@ export async function deliveriesRoutes(
         now(),
         1,
       )
+      into = [delivery.subscriberId]
     } else if ('eventId' in body) {
       const event = await store.getEvent(body.eventId)
       if (!event) throw new GatewayError('not_found', `no event ${body.eventId}`)
@@ -152,14 +159,19 @@ export async function deliveriesRoutes(
         now(),
       )
       added = await store.addDeliveries(event.id, planned, now())
+      into = (await store.eventDeliveries(event.id)).map((d) => d.subscriberId)
     } else {
       replayed = await store.replayDeliveries(
         { ...toFilter(body.filter), states: body.filter.states ?? ['dead'] },
         now(),
         body.limit,
       )
+      into = body.filter.subscriber === undefined ? undefined : [body.filter.subscriber]
     }
-    if (replayed + added > 0) options.onWork()
+    if (replayed + added > 0) {
+      options.onWork()
+      await options.onReplayed?.(into)
+    }
     return { replayed, added }
   })
 }

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { freshFixture, type GhlEventName, type TypeMapper } from '../catalog/index.js'
+import { attemptStats } from '../destinations/attempt-stats.js'
 import type { DestinationSet } from '../destinations/destination-set.js'
+import type { CircuitSnapshot } from '../destinations/http/circuit-breaker.js'
 import { redactSecrets } from '../destinations/redact.js'
 import { GatewayError } from '../errors.js'
 import { newId } from '../ids.js'
@@ -11,7 +13,9 @@ import { type AdminAccess, requireAdmin } from './auth.js'
 import { noBodyIsEmpty } from './contract.js'
 import { deliveryJson } from './deliveries-routes.js'
 import {
+  type DestinationAttemptStatsJson,
   type DestinationJson,
+  type DestinationProbeAnswerJson,
   type DestinationTestAnswerJson,
   destinationsRoutesSchema as schema,
 } from './schemas/destinations.js'
@@ -25,10 +29,17 @@ export interface DestinationsRoutesOptions {
   now?: () => number
 }
 
+/**
+ * The destination page's figures: over its last `STATS_ATTEMPTS` attempts among the gateway's last
+ * `STATS_SCAN` (one bounded read: src/store/sql/recent-subscriber-attempts.ts).
+ */
+const STATS_ATTEMPTS = 200
+const STATS_SCAN = 5000
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
 /**
- * /api/destinations — CRUD, pause/resume, a synchronous test send, and each destination's
+ * /api/destinations — CRUD, pause/resume, "probe now", a synchronous test send, and each destination's
  * deliveries; behind the admin token. Bodies are validated with the config file's schema; secrets
  * come back as `***` (send `***` in a PUT to keep a stored secret). Each destination shows whether
  * it is `orphaned` (src/destinations/config-claims.ts) and its `openDeliveries`.
@@ -41,6 +52,12 @@ export async function destinationsRoutes(
   const now = options.now ?? Date.now
   const api = app.withTypeProvider<ZodTypeProvider>()
   api.addHook('onRequest', requireAdmin(options.access))
+
+  const circuitJson = (snapshot: CircuitSnapshot) => ({
+    ...snapshot,
+    openedAt: iso(snapshot.openedAt),
+    probeAt: iso(snapshot.probeAt),
+  })
 
   const view = (row: StoredDestination, open: ReadonlyMap<string, number>): DestinationJson => {
     const runtime = destinations.runtime(row.id)
@@ -59,9 +76,7 @@ export async function destinationsRoutes(
       process: runtime
         ? {
             running: true,
-            circuit: circuit
-              ? { ...circuit, openedAt: iso(circuit.openedAt), probeAt: iso(circuit.probeAt) }
-              : null,
+            circuit: circuit ? circuitJson(circuit) : null,
             rateLimit: runtime.bucket
               ? {
                   perSecond: runtime.bucket.perSecond,
@@ -114,6 +129,17 @@ export async function destinationsRoutes(
     one(await destinations.admin.resume(request.params.id)),
   )
 
+  api.post('/api/destinations/:id/probe', { schema: schema.probe }, async (request, reply) => {
+    const row = await destinations.admin.probe(request.params.id)
+    const circuit = destinations.runtime(row.id)?.breaker?.snapshot(now())
+    const answer: DestinationProbeAnswerJson = {
+      destination: row.id,
+      requestedAt: new Date(row.probeRequestedAt ?? now()).toISOString(),
+      circuit: circuit ? circuitJson(circuit) : null,
+    }
+    return reply.status(202).send(answer)
+  })
+
   api.post(
     '/api/destinations/:id/test',
     { schema: schema.test, preValidation: noBodyIsEmpty },
@@ -158,6 +184,24 @@ export async function destinationsRoutes(
       }
     },
   )
+
+  api.get('/api/destinations/:id/attempts', { schema: schema.attempts }, async (request) => {
+    await destinations.admin.get(request.params.id)
+    const recent = await store.recentSubscriberAttempts(request.params.id, STATS_ATTEMPTS, STATS_SCAN)
+    const stats = attemptStats(recent)
+    const answer: DestinationAttemptStatsJson = {
+      scanned: STATS_SCAN,
+      attempts: stats.attempts,
+      successRate: stats.successRate,
+      p50Ms: stats.p50Ms,
+      p95Ms: stats.p95Ms,
+      since: iso(stats.since),
+      data: recent
+        .slice(0, request.query.limit)
+        .map((a) => ({ ...a, startedAt: new Date(a.startedAt).toISOString() })),
+    }
+    return answer
+  })
 
   api.get('/api/destinations/:id/deliveries', { schema: schema.deliveries }, async (request) => {
     const { query } = request

@@ -4,6 +4,7 @@ import type { SubscriberRegistry } from '../dispatch/registry.js'
 import { type Env, substituteEnv } from '../env-substitution.js'
 import { coerceError, GatewayError } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
+import type { Metrics } from '../observe/metrics.js'
 import type { Store, StoredDestination } from '../store/types.js'
 import { formatIssues } from '../zod-issues.js'
 import { ORPHAN_REASON } from './config-claims.js'
@@ -20,8 +21,9 @@ export interface DestinationAdminDeps {
   now: () => number
   wake: () => void
   logger: Logger
+  metrics: Metrics
   /** This process's destinations: a change made here applies at once. */
-  set: { applyRow(row: StoredDestination): boolean; forget(id: string): void }
+  set: { applyRow(row: StoredDestination): boolean; forget(id: string): void; probeNow(id: string): boolean }
 }
 
 /**
@@ -170,6 +172,61 @@ export class DestinationAdmin {
     }
     await this.#d.store.setDestinationState(id, 'active', null, this.#d.now(), ['paused', 'active'])
     return this.#refresh(id)
+  }
+
+  /**
+   * "Probe now": records the request in the store, applies it here at once (an open circuit
+   * becomes half-open: the next due delivery is the probe) and asks the other processes to reload
+   * now (PostgreSQL NOTIFY; they also see it at their next reload). A closed circuit stays closed —
+   * the request still tells the processes whose circuit is open. A paused, disabled or orphaned
+   * destination sends nothing, so there is nothing to probe: `conflict`.
+   */
+  async probe(id: string): Promise<StoredDestination> {
+    const row = await this.get(id)
+    if (row.state !== 'active') {
+      throw new GatewayError(
+        'conflict',
+        row.orphanedAt !== null
+          ? `destination ${id} is orphaned: no running gateway can send for it, so there is nothing to probe`
+          : `destination ${id} is ${row.state}: it sends nothing, so there is nothing to probe; ${row.state === 'paused' ? `resume it (POST /api/destinations/${id}/resume)` : 'enable it in its definition'} first`,
+      )
+    }
+    const probed = await this.#requestProbes([id], 'manual')
+    return probed[0] ?? row
+  }
+
+  /**
+   * Deliveries were replayed into these subscribers (undefined: into any): each active destination
+   * among them gets a probe request, so one whose circuit is open tries at once instead of sitting
+   * out its cooldown with the replayed deliveries waiting. Never fails the replay: logged.
+   */
+  async probeAfterReplay(subscriberIds: readonly string[] | undefined): Promise<void> {
+    try {
+      const wanted = subscriberIds && new Set(subscriberIds)
+      const rows = await this.#d.store.listDestinations()
+      const ids = rows.filter((r) => r.state === 'active' && (!wanted || wanted.has(r.id))).map((r) => r.id)
+      if (ids.length) await this.#requestProbes(ids, 'replay')
+    } catch (error) {
+      this.#d.logger.warn({ err: error }, 'could not ask for a probe of the destinations replayed into')
+    }
+  }
+
+  async #requestProbes(ids: readonly string[], reason: 'manual' | 'replay'): Promise<StoredDestination[]> {
+    const { store, metrics } = this.#d
+    const rows: StoredDestination[] = []
+    for (const id of ids) {
+      const row = await store.requestDestinationProbe(id, this.#d.now())
+      if (!row) continue
+      metrics.destinationProbeRequests.inc({ destination: id, reason })
+      // applyRow notes the request as seen; probeNow acts on it even when an earlier request had
+      // the same value (two in one millisecond: the others act once, which is all they need).
+      this.#d.set.applyRow(row)
+      this.#d.set.probeNow(id)
+      rows.push(row)
+    }
+    this.#d.wake()
+    if (store.traits.crossProcessWakeups) await store.announceWork('destinations')
+    return rows
   }
 
   /** Applies this process's own change at once (others pick it up at their next reload). */

@@ -66,6 +66,8 @@ interface Installed {
   key: string
   /** Built from an orphan's stored definition: it only collects deliveries, never sends. */
   orphan: boolean
+  /** The row's `probeRequestedAt` this runtime last acted on; undefined until its first row. */
+  probeSeen?: number | null
 }
 
 export class DestinationSet {
@@ -100,6 +102,7 @@ export class DestinationSet {
     })
     this.admin = new DestinationAdmin({
       store: options.store,
+      metrics: options.metrics,
       registry: options.registry,
       env: options.env ?? process.env,
       types: options.types,
@@ -189,8 +192,39 @@ export class DestinationSet {
     if (changed) this.#o.wake?.()
   }
 
-  /** Installs, rebuilds or updates one destination from its row; true when something changed. */
+  /**
+   * Installs, rebuilds or updates one destination from its row, and acts on a new probe request
+   * (its open circuit becomes half-open at once); true when something changed.
+   */
   applyRow(row: StoredDestination): boolean {
+    const changed = this.#applyRow(row)
+    return this.#takeProbe(row) || changed
+  }
+
+  /**
+   * A probe request this runtime has not seen: once per reload, never per delivery. A runtime
+   * built from this row starts with a closed circuit, so it only notes the value.
+   */
+  #takeProbe(row: StoredDestination): boolean {
+    const installed = this.#installed.get(row.id)
+    if (!installed || installed.orphan || installed.probeSeen === row.probeRequestedAt) return false
+    const fresh = installed.probeSeen === undefined
+    installed.probeSeen = row.probeRequestedAt
+    if (fresh || !installed.runtime.breaker?.probeNow(this.#now())) return false
+    this.#o.logger.info(
+      { destination: row.id, circuit: 'half_open' },
+      `destination ${row.id}: probe requested; circuit half-open, the next due delivery is the probe`,
+    )
+    return true
+  }
+
+  /** Probe now in this process: an open circuit becomes half-open; true when it did. */
+  probeNow(id: string): boolean {
+    const runtime = this.runtime(id)
+    return runtime?.breaker?.probeNow(this.#now()) ?? false
+  }
+
+  #applyRow(row: StoredDestination): boolean {
     const current = this.#installed.get(row.id)
     const state = { state: row.state, reason: row.stateReason }
     if (row.origin === 'config') {

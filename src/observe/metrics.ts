@@ -109,6 +109,12 @@ export function createMetrics() {
       labelNames: ['destination'] as const,
       registers: [registry],
     }),
+    destinationProbeRequests: new Counter({
+      name: 'ghl_gateway_destination_probe_requests_total',
+      help: 'Probe requests for a destination circuit breaker made through this process: manual ("probe now") or replay (deliveries replayed into it).',
+      labelNames: ['destination', 'reason'] as const,
+      registers: [registry],
+    }),
     destinationState: new Gauge({
       name: 'ghl_gateway_destination_state',
       help: 'Destinations by state: 1 for the state each is in (active, paused, disabled), 0 for the others.',

@@ -293,6 +293,7 @@ describe.each(STORE_HARNESSES)('Store conformance: %s', (_name, makeHarness) => 
       stateReason: null,
       configSeenAt: null,
       orphanedAt: null,
+      probeRequestedAt: null,
       createdAt: 1000,
       updatedAt: 1000,
     })
@@ -506,6 +507,21 @@ describe.each(STORE_HARNESSES)('Store conformance: %s', (_name, makeHarness) => 
       state: 'dead',
       lastError: 'the orphan gone was deleted',
     })
+  })
+
+  it('records a probe request on the destination, leaving its definition, state and updatedAt', async () => {
+    await store.insertDestination({ id: 'crm', origin: 'api', definition: { v: 1 }, enabled: true }, 1000)
+    await store.setDestinationState('crm', 'paused', 'operator', 1500)
+    expect(await store.requestDestinationProbe('crm', 2000)).toMatchObject({
+      id: 'crm',
+      state: 'paused',
+      probeRequestedAt: 2000,
+      updatedAt: 1500,
+    })
+    // A clock behind the last request still records its own value (processes compare by inequality).
+    await store.requestDestinationProbe('crm', 1800)
+    expect((await store.listDestinations())[0]!.probeRequestedAt).toBe(1800)
+    expect(await store.requestDestinationProbe('nope', 2000)).toBeUndefined()
   })
 
   it('tells storage outages from row errors', () => {

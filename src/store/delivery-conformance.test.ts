@@ -324,4 +324,46 @@ describe.each(STORE_HARNESSES)('Delivery state machine: %s', (_name, makeHarness
     })
     expect((await store.processingStats(T + 20)).oldestDueAt).toBeNull()
   })
+  it('reads a subscriber’s recent attempts newest first, with the answered status, within the last `scan` attempts', async () => {
+    const [crm, other] = [planned('crm'), planned('other')]
+    const [event] = await insert([crm, other])
+    const report = async (d: NewDelivery, now: number, status: number, next: AttemptResult['next']) => {
+      expect(await claimedIds('w', now, { [d.subscriberId]: 1 })).toEqual([d.id])
+      const attempt = {
+        id: newId('att', now),
+        number: 1,
+        cycle: 0,
+        startedAt: now,
+        durationMs: status === 200 ? 12 : 30,
+        errorClass: status === 200 ? null : 'HttpStatusError',
+        errorMessage: status === 200 ? null : `answered ${status}`,
+        errorStack: 'never read here',
+        response: { status, durationMs: 12, headers: {}, body: 'x'.repeat(100) },
+      }
+      expect(await store.finishAttempts([{ deliveryId: d.id, worker: 'w', attempt, next }], now + 1)).toEqual(
+        [true],
+      )
+    }
+    await report(crm, T + 10, 503, { state: 'retry_scheduled', runAt: T + 20, error: 'answered 503' })
+    await report(crm, T + 20, 200, { state: 'succeeded' })
+    await report(other, T + 30, 200, { state: 'succeeded' })
+
+    const recent = await store.recentSubscriberAttempts('crm', 10, 100)
+    expect(recent.map((a) => [a.status, a.outcome, a.durationMs])).toEqual([
+      [200, 'succeeded', 12],
+      [503, 'retry', 30],
+    ])
+    expect(recent[1]).toMatchObject({
+      deliveryId: crm.id,
+      eventId: event!.id,
+      number: 1,
+      startedAt: T + 10,
+      errorClass: 'HttpStatusError',
+      errorMessage: 'answered 503',
+    })
+    expect(await store.recentSubscriberAttempts('crm', 1, 100)).toHaveLength(1)
+    // Bounded: the gateway's last attempt is `other`'s, so a scan of one finds none of crm's.
+    expect(await store.recentSubscriberAttempts('crm', 10, 1)).toEqual([])
+    expect(await store.recentSubscriberAttempts('nobody', 10, 100)).toEqual([])
+  })
 })

@@ -79,6 +79,22 @@ export interface Attempt {
   response: Record<string, unknown> | null
 }
 
+/** One of a destination's recent attempts (`recentSubscriberAttempts`): no stack, no saved body. */
+export interface RecentAttempt {
+  id: string
+  deliveryId: string
+  eventId: string
+  number: number
+  cycle: number
+  startedAt: number
+  durationMs: number
+  outcome: AttemptOutcome
+  /** The HTTP status the destination answered, or null (no answer, or a handler). */
+  status: number | null
+  errorClass: string | null
+  errorMessage: string | null
+}
+
 /** The end of one attempt, reported by the lease holder. */
 export interface AttemptResult {
   deliveryId: string
@@ -151,6 +167,11 @@ export interface DeliveryStore {
    * matching the filter that are not open. Returns how many.
    */
   replayDeliveries(filter: DeliveryFilter, now: number, limit: number): Promise<number>
+  /**
+   * A subscriber's most recent attempts, newest first: at most `limit`, found among the gateway's
+   * last `scan` attempts (a bounded read: src/store/sql/recent-subscriber-attempts.ts says why).
+   */
+  recentSubscriberAttempts(subscriberId: string, limit: number, scan: number): Promise<RecentAttempt[]>
   /** Adds deliveries to an existing event (replaying it to a subscriber it never had). */
   addDeliveries(eventId: string, deliveries: readonly NewDelivery[], now: number): Promise<number>
   /** Dead → discarded. Returns how many. */

@@ -3,7 +3,7 @@ import type { DestinationState, StoredDestination } from './types.js'
 
 /** Destination rows → objects, shared by both stores (`decode` converts their time and JSON types). */
 export const DESTINATION_COLUMNS =
-  'id, origin, definition, state, state_reason, config_seen_at, orphaned_at, created_at, updated_at'
+  'id, origin, definition, state, state_reason, config_seen_at, orphaned_at, probe_requested_at, created_at, updated_at'
 
 type Row = Record<string, unknown>
 
@@ -17,6 +17,7 @@ export function rowToDestination(row: Row, decode: RowDecoding): StoredDestinati
     stateReason: row.state_reason as string | null,
     configSeenAt: timeOrNull(row.config_seen_at),
     orphanedAt: timeOrNull(row.orphaned_at),
+    probeRequestedAt: timeOrNull(row.probe_requested_at),
     createdAt: decode.time(row.created_at),
     updatedAt: decode.time(row.updated_at),
   }

@@ -32,6 +32,11 @@ export interface StoredDestination {
    * paused; null when it is not. It is never deleted for that: only explicitly (src/destinations/config-claims.ts).
    */
   orphanedAt: number | null
+  /**
+   * When a probe of its circuit breaker was last asked for ("probe now", a replay into it); null
+   * if never. Each process acts once on each new value (src/destinations/destination-set.ts).
+   */
+  probeRequestedAt: number | null
   createdAt: number
   updatedAt: number
 }
@@ -76,6 +81,11 @@ export interface DestinationStore {
    * `reason`. Returns the ids it orphaned, in id order.
    */
   orphanConfigDestinations(seenBefore: number, now: number, reason: string): Promise<string[]>
+  /**
+   * Records that a probe of the destination's circuit breaker is asked for (`probeRequestedAt =
+   * now`); the updated row, or undefined when there is no such destination.
+   */
+  requestDestinationProbe(id: string, now: number): Promise<StoredDestination | undefined>
   /** How many open deliveries each of `subscriberIds` has (ids with none are absent). */
   countOpenDeliveries(subscriberIds: readonly string[]): Promise<Map<string, number>>
   /**

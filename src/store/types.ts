@@ -84,6 +84,9 @@ export interface CheckpointStats {
   readonly failures: number
 }
 
+/** What a cross-process announcement is about (`announceWork`). @default 'deliveries' */
+export type WorkTopic = 'deliveries' | 'destinations'
+
 /** A running gateway process, as recorded by `heartbeat`. */
 export interface GatewayInstance {
   /** `host:pid:startMs` — unique per process start. */
@@ -106,10 +109,13 @@ export interface Store
   /** Reads the applied migrations and compares them with this code's; applies nothing. */
   migrationStatus(): Promise<MigrationStatus>
 
-  /** Tells other gateway processes that deliveries may be due (PostgreSQL NOTIFY; SQLite: nothing). */
-  announceWork(): Promise<void>
+  /**
+   * Tells other gateway processes that deliveries may be due, or (`destinations`) that they should
+   * reload their destinations now (a probe request) — PostgreSQL NOTIFY; SQLite: nothing.
+   */
+  announceWork(topic?: WorkTopic): Promise<void>
   /** Calls `onWork` when another process announces work; returns a function that stops listening. */
-  listenForWork(onWork: () => void, onError: (error: Error) => void): () => Promise<void>
+  listenForWork(onWork: (topic: WorkTopic) => void, onError: (error: Error) => void): () => Promise<void>
 
   /**
    * Proves the database takes writes: records this process as alive (one tiny upsert). Rejects

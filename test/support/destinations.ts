@@ -7,7 +7,7 @@ import { type DestinationInput, destinationSchema } from '../../src/destinations
 import type { SubscriberRegistry } from '../../src/dispatch/registry.js'
 import type { Metrics } from '../../src/observe/metrics.js'
 import type { Delivery, Store } from '../../src/store/types.js'
-import { assembleForTest } from './assembly.js'
+import { assembleForTest, type TestAssembly } from './assembly.js'
 import { adminApi, drainWorker } from './harness.js'
 import { ed25519Signature, type LogCapture, type StoreKind, testEd25519Key } from './test-app.js'
 
@@ -33,6 +33,8 @@ export interface DestinationEngine {
   metrics: Metrics
   logs: LogCapture
   clock: { now: number; advance(ms: number): void }
+  /** The assembly itself (what `open()` would wire, e.g. cross-process announcements). */
+  assembly: TestAssembly
   /** Sends a signed GHL webhook (ContactCreate unless the body says otherwise); returns its event id. */
   send(body?: Record<string, unknown>): Promise<string>
   /** Posts these exact bytes, signed, to /webhooks/ghl; returns the answer whatever it is. */
@@ -114,6 +116,7 @@ export async function createDestinationEngine(
     metrics,
     logs,
     clock,
+    assembly,
     async send(body = {}) {
       const payload = JSON.stringify({
         type: 'ContactCreate',

@@ -106,6 +106,60 @@ export const testAnswerSchema = z
   })
   .meta({ id: 'DestinationTestAnswer' })
 
+export const probeAnswerSchema = z
+  .object({
+    destination: z.string(),
+    requestedAt: isoTime,
+    circuit: circuitSchema.nullable().meta({
+      description: 'The circuit in the process that answered, after the request (null: none here).',
+    }),
+  })
+  .meta({ id: 'DestinationProbeAnswer' })
+
+export const recentAttemptSchema = z.object({
+  id: z.string(),
+  deliveryId: z.string(),
+  eventId: z.string(),
+  number: count,
+  cycle: count,
+  startedAt: isoTime,
+  durationMs: z.number(),
+  outcome: z.enum(['succeeded', 'retry', 'dead', 'lease_lost']),
+  status: z.number().nullable().meta({ description: 'The HTTP status answered, or null (no answer).' }),
+  errorClass: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+})
+
+export const attemptStatsSchema = z
+  .object({
+    scanned: count.meta({
+      description:
+        "How many of the gateway's most recent attempts (all destinations) were looked at: the window these figures cover.",
+    }),
+    attempts: count.meta({
+      description: "This destination's attempts in that window (lost leases excluded).",
+    }),
+    successRate: z
+      .number()
+      .nullable()
+      .meta({ description: 'Succeeded / attempts, 0–1; null without attempts.' }),
+    p50Ms: z.number().nullable(),
+    p95Ms: z.number().nullable(),
+    since: isoTime.nullable().meta({ description: 'When the oldest of those attempts started.' }),
+    data: z.array(recentAttemptSchema).meta({ description: 'The most recent ones, newest first.' }),
+  })
+  .meta({ id: 'DestinationAttemptStats' })
+
+export const attemptStatsQuery = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(20)
+    .meta({ description: 'Attempts listed in `data`.' }),
+})
+
 export const deleteAnswerSchema = z.object({
   deleted: z.boolean(),
   deadLettered: count.meta({ description: 'Open deliveries moved to the dead-letter queue.' }),
@@ -166,6 +220,27 @@ export const destinationsRoutesSchema = {
       ...errorResponses('invalid_request', 'conflict', ...BODY_CODES, ...WRITE_CODES),
     },
   },
+  probe: {
+    summary: 'Probe now: an open circuit becomes half-open at once, in every process',
+    description:
+      'Recorded in the store and applied by every gateway process (at once on PostgreSQL, else at its next destination reload): where the circuit is open, the next due delivery is the probe — its success closes the circuit, its failure reopens it with the same cooldown. A closed circuit stays closed. A paused, disabled or orphaned destination answers `conflict`.',
+    tags,
+    params: idParams,
+    response: {
+      202: answer('The request is recorded', probeAnswerSchema),
+      ...errorResponses('conflict', ...WRITE_CODES),
+    },
+  },
+  attempts: {
+    summary: "A destination's recent attempts: success rate, latency (p50/p95) and the attempts themselves",
+    tags,
+    params: idParams,
+    querystring: attemptStatsQuery,
+    response: {
+      200: answer('Figures over its recent attempts, and the latest ones', attemptStatsSchema),
+      ...errorResponses('invalid_request'),
+    },
+  },
   deliveries: {
     summary: "A destination's deliveries, newest first",
     tags,
@@ -181,4 +256,6 @@ export const destinationsRoutesSchema = {
 export type DestinationJson = z.infer<typeof destinationViewSchema>
 export type DestinationListJson = z.infer<typeof destinationListSchema>
 export type DestinationTestAnswerJson = z.infer<typeof testAnswerSchema>
+export type DestinationAttemptStatsJson = z.infer<typeof attemptStatsSchema>
+export type DestinationProbeAnswerJson = z.infer<typeof probeAnswerSchema>
 export type DestinationDeleteAnswerJson = z.infer<typeof deleteAnswerSchema>

@@ -12,9 +12,11 @@ export type {
   ReplayRequestJson,
 } from './deliveries.js'
 export type {
+  DestinationAttemptStatsJson,
   DestinationDeleteAnswerJson,
   DestinationJson,
   DestinationListJson,
+  DestinationProbeAnswerJson,
   DestinationTestAnswerJson,
 } from './destinations.js'
 export type { FieldChangeJson, TimelineItemJson, TimelinePageJson } from './entities.js'

@@ -64,6 +64,49 @@ describe('CircuitBreaker', () => {
   })
 })
 
+describe('CircuitBreaker.probeNow', () => {
+  const open = () => {
+    const breaker = new CircuitBreaker(options)
+    for (let i = 0; i < 4; i++) breaker.onResult(i, breaker.onStart(i), false)
+    return breaker
+  }
+
+  it('moves an open circuit to half-open at once: the next delivery is the probe, its success closes', () => {
+    const breaker = open()
+    expect(breaker.available(100)).toBe(0)
+    expect(breaker.probeNow(100)).toBe(true)
+    expect(breaker.snapshot(100)).toMatchObject({ state: 'half_open', probeAt: null })
+    expect(breaker.available(100)).toBe(1)
+    const probe = breaker.onStart(101)
+    expect(probe.probe).toBe(true)
+    expect(breaker.available(101)).toBe(0)
+    breaker.onResult(150, probe, true)
+    expect(breaker.state(150)).toBe('closed')
+  })
+
+  it('a failed forced probe reopens with the same cooldown (not doubled), counted from the failure', () => {
+    const breaker = open()
+    breaker.probeNow(100)
+    breaker.onResult(200, breaker.onStart(100), false)
+    expect(breaker.snapshot(200)).toMatchObject({ state: 'open', cooldownMs: 10_000, probeAt: 10_200 })
+    // The automatic probe after it still doubles on failure.
+    breaker.onResult(10_300, breaker.onStart(10_200), false)
+    expect(breaker.snapshot(10_300)).toMatchObject({ state: 'open', cooldownMs: 20_000 })
+  })
+
+  it('does nothing on a closed or half-open circuit', () => {
+    const closed = new CircuitBreaker(options)
+    expect(closed.probeNow(0)).toBe(false)
+    expect(closed.state(0)).toBe('closed')
+    const breaker = open()
+    breaker.probeNow(100)
+    const probe = breaker.onStart(100)
+    expect(breaker.probeNow(120)).toBe(false) // the probe in flight keeps its ticket
+    breaker.onResult(130, probe, true)
+    expect(breaker.state(130)).toBe('closed')
+  })
+})
+
 describe('TokenBucket', () => {
   it('starts with its burst, refills at perSecond, and never saves more than the burst', () => {
     const bucket = new TokenBucket(20, undefined, 0)

@@ -18,6 +18,9 @@ import type { CircuitBreakerConfig } from '../schema.js'
  * - open: no delivery starts (`available` is 0) until the cooldown has passed.
  * - half_open: exactly one delivery (the probe) may start; its result decides. Results of
  *   attempts started before the circuit opened do not count.
+ * - probe now (`probeNow`: an operator's "probe now", a replay into the destination): open moves
+ *   to half_open at once instead of at the end of the cooldown. A failed forced probe reopens the
+ *   circuit with the cooldown it had (an operator's question does not lengthen the schedule).
  *
  * Time comes from the caller (the worker's clock), so tests move it by hand.
  */
@@ -49,6 +52,8 @@ export class CircuitBreaker {
   #openedAt: number | null = null
   #cooldownMs: number
   #probeInFlight = false
+  /** The half-open state was forced (`probeNow`): its failure does not double the cooldown. */
+  #forced = false
   /** Bumped on every transition: attempts started in an earlier generation do not count. */
   #generation = 0
   readonly #onChange: ((state: CircuitState) => void) | undefined
@@ -84,6 +89,17 @@ export class CircuitBreaker {
     }
   }
 
+  /**
+   * Probe now: an open circuit becomes half-open at once, so the next due delivery is the probe.
+   * Closed or already half-open: nothing to do. Returns whether the state changed.
+   */
+  probeNow(now: number): boolean {
+    if (this.state(now) !== 'open') return false
+    this.#transition('half_open')
+    this.#forced = true
+    return true
+  }
+
   /** Milliseconds until a probe may run (0 unless open). */
   msUntilProbe(now: number): number {
     if (this.state(now) !== 'open' || this.#openedAt === null) return 0
@@ -108,7 +124,8 @@ export class CircuitBreaker {
         this.#openedAt = null
         this.#transition('closed')
       } else {
-        this.#cooldownMs = Math.min(this.#cooldownMs * 2, Math.max(this.#o.maxCooldown, this.#o.cooldown))
+        if (!this.#forced)
+          this.#cooldownMs = Math.min(this.#cooldownMs * 2, Math.max(this.#o.maxCooldown, this.#o.cooldown))
         this.#open(now)
       }
       return
@@ -140,6 +157,7 @@ export class CircuitBreaker {
     this.#state = state
     this.#generation++
     this.#probeInFlight = false
+    this.#forced = false
     this.#onChange?.(state)
   }
 

@@ -240,8 +240,9 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...sharedGhlTokens(runner),
     ...postgresDestinations(pool),
 
-    async announceWork() {
-      await pool.query(`SELECT pg_notify('${WORK_CHANNEL}', '')`)
+    async announceWork(topic = 'deliveries') {
+      // The payload names the topic; deliveries keep the empty payload older releases send.
+      await pool.query(`SELECT pg_notify('${WORK_CHANNEL}', '${topic === 'destinations' ? topic : ''}')`)
     },
 
     listenForWork(onWork, onError) {

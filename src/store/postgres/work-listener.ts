@@ -1,4 +1,5 @@
 import pg from 'pg'
+import type { WorkTopic } from '../types.js'
 
 export const WORK_CHANNEL = 'ghl_gateway_work'
 
@@ -6,11 +7,12 @@ export const WORK_CHANNEL = 'ghl_gateway_work'
  * LISTEN on a dedicated connection (a pooled one would lose the subscription when released).
  * When the connection breaks — PostgreSQL restarted, a network blip — it reconnects with capped
  * backoff by itself, and wakes the worker on reconnect, since notifications sent while it was
- * away are lost (the poll would find that work too, only later).
+ * away are lost (the poll would find that work too, only later). The payload names the topic:
+ * empty for deliveries, `destinations` for "reload your destinations now" (a probe request).
  */
 export function listenForWork(
   url: string,
-  onWork: () => void,
+  onWork: (topic: WorkTopic) => void,
   onError: (error: Error) => void,
 ): () => Promise<void> {
   let client: pg.Client | undefined
@@ -36,13 +38,16 @@ export function listenForWork(
     }
     next.on('error', reconnect)
     next.on('end', () => reconnect(new Error('the LISTEN connection closed')))
-    next.on('notification', () => onWork())
+    next.on('notification', (message) =>
+      onWork(message.payload === 'destinations' ? 'destinations' : 'deliveries'),
+    )
     client = next
     try {
       await next.connect()
       await next.query(`LISTEN ${WORK_CHANNEL}`)
       retryMs = 250
-      onWork()
+      onWork('deliveries')
+      onWork('destinations')
     } catch (error) {
       reconnect(error as Error)
     }

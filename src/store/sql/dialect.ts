@@ -34,6 +34,8 @@ export interface Dialect {
   leaseClock(ms: number): Sql
   /** `time` plus `ms` (a Param holding milliseconds), as a time column takes it. */
   plusMs(time: Sql, ms: Param): Sql
+  /** A number at the top level of a JSON column (`key` is a literal of ours), or NULL. */
+  jsonNumber(column: Sql, key: string): Sql
 }
 
 /**
@@ -60,6 +62,7 @@ export const sqliteDialect: Dialect = {
   bytesContain: (bytes, needle) => sql`instr(${bytes}, ${needle}) > 0`,
   leaseClock: (ms) => sql`${param(ms)}`,
   plusMs: (time, ms) => sql`(${time} + ${ms})`,
+  jsonNumber: (column, key) => sql`json_extract(${column}, ${raw(`'$.${key}'`)})`,
 }
 
 export const postgresDialect: Dialect = {
@@ -75,4 +78,5 @@ export const postgresDialect: Dialect = {
   bytesContain: (bytes, needle) => sql`position(${needle}::bytea IN ${bytes}) > 0`,
   leaseClock: () => raw('now()'),
   plusMs: (time, ms) => sql`(${time} + ${ms}::integer * interval '1 millisecond')`,
+  jsonNumber: (column, key) => sql`(${column} ->> ${raw(`'${key}'`)})::double precision`,
 }

@@ -6,6 +6,7 @@ import { getDelivery } from './get-delivery.js'
 import { listDeliveries } from './list-deliveries.js'
 import { onceResult, recordOnce } from './once-results.js'
 import { processingStats } from './processing-stats.js'
+import { recentSubscriberAttempts } from './recent-subscriber-attempts.js'
 import { replayDeliveries } from './replay-deliveries.js'
 import type { SqlRunner } from './runner.js'
 
@@ -35,5 +36,7 @@ export function sharedDeliveries(db: SqlRunner): Omit<DeliveryStore, OwnDelivery
     onceResult: (deliveryId, key) => onceResult(db, deliveryId, key),
     recordOnce: db.write((deliveryId, key, result, now) => recordOnce(db, deliveryId, key, result, now)),
     processingStats: (now) => processingStats(db, now),
+    recentSubscriberAttempts: (subscriberId, limit, scan) =>
+      recentSubscriberAttempts(db, subscriberId, limit, scan),
   }
 }

@@ -2,6 +2,7 @@ import type { DestinationStore } from '../types.js'
 import { insertDestination } from './insert-destination.js'
 import { getDestination, listDestinations } from './list-destinations.js'
 import { orphanConfigDestinations } from './orphan-config-destinations.js'
+import { requestDestinationProbe } from './request-destination-probe.js'
 import type { SqlRunner } from './runner.js'
 
 /**
@@ -27,5 +28,6 @@ export function sharedDestinations(db: SqlRunner): Omit<DestinationStore, OwnDes
     orphanConfigDestinations: db.write((seenBefore, now, reason) =>
       orphanConfigDestinations(db, seenBefore, now, reason),
     ),
+    requestDestinationProbe: db.write((id, now) => requestDestinationProbe(db, id, now)),
   }
 }

@@ -136,6 +136,8 @@ const CALLS: { [K in StoreMethod]: Call } = {
     writes: true,
     call: (s) => s.orphanConfigDestinations(NOW + 1, NOW, 'orphaned'),
   },
+  requestDestinationProbe: { writes: true, call: (s) => s.requestDestinationProbe('api', NOW) },
+  recentSubscriberAttempts: { writes: false, call: (s) => s.recentSubscriberAttempts('s', 10, 100) },
   countOpenDeliveries: { writes: false, call: (s) => s.countOpenDeliveries(['s']) },
   deleteDestination: { writes: true, call: (s) => s.deleteDestination('api', NOW, 'deleted') },
   pruneEvents: { writes: true, call: (s) => s.pruneEvents(NOW, 10) },
