@@ -27,6 +27,8 @@ export interface Dialect {
    * Buffer), byte for byte: no wildcards, no case folding, no decoding (a raw body may not be UTF-8).
    */
   bytesContain(bytes: Sql, needle: Param): Sql
+  /** Which `width`-ms bucket counted from `origin` (epoch ms) a time column falls in: 0, 1, … */
+  bucketOf(time: Sql, origin: Param, width: Param): Sql
 }
 
 /**
@@ -51,6 +53,9 @@ export const sqliteDialect: Dialect = {
   position: (text, needle) => sql`instr(${text}, ${needle})`,
   // Both arguments BLOBs: instr compares bytes (a TEXT needle would make it compare characters).
   bytesContain: (bytes, needle) => sql`instr(${bytes}, ${needle}) > 0`,
+  // INTEGER columns and casts: integer division, which truncates (floor for times ≥ origin).
+  bucketOf: (time, origin, width) =>
+    sql`((${time} - CAST(${origin} AS INTEGER)) / CAST(${width} AS INTEGER))`,
 }
 
 export const postgresDialect: Dialect = {
@@ -64,4 +69,6 @@ export const postgresDialect: Dialect = {
   position: (text, needle) => sql`strpos(${text}, ${needle})`,
   // strpos is for text; position() takes bytea.
   bytesContain: (bytes, needle) => sql`position(${needle}::bytea IN ${bytes}) > 0`,
+  bucketOf: (time, origin, width) =>
+    sql`floor((extract(epoch FROM ${time}) * 1000 - ${origin}::bigint) / ${width}::bigint)::int`,
 }

@@ -8,6 +8,7 @@ import { onceResult, recordOnce } from './once-results.js'
 import { processingStats } from './processing-stats.js'
 import { replayDeliveries } from './replay-deliveries.js'
 import type { SqlRunner } from './runner.js'
+import { statsSeries } from './stats-series.js'
 
 /**
  * What each store writes its own way, and why:
@@ -35,5 +36,6 @@ export function sharedDeliveries(db: SqlRunner): Omit<DeliveryStore, OwnDelivery
     onceResult: (deliveryId, key) => onceResult(db, deliveryId, key),
     recordOnce: db.write((deliveryId, key, result, now) => recordOnce(db, deliveryId, key, result, now)),
     processingStats: (now) => processingStats(db, now),
+    statsSeries: (range) => statsSeries(db, range),
   }
 }
