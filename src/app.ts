@@ -12,6 +12,7 @@ import { destinationsRoutes } from './api/destinations-routes.js'
 import { eventsRoutes } from './api/events-routes.js'
 import { healthRoutes } from './api/health-routes.js'
 import { registerOpenApi } from './api/openapi.js'
+import { overviewRoutes } from './api/overview-routes.js'
 import { sessionRoutes } from './api/session-routes.js'
 import { streamRoutes } from './api/stream-routes.js'
 import type { TypeMapper } from './catalog/index.js'
@@ -184,6 +185,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     now: deps.now,
   })
   void fastify.register(streamRoutes, { liveStream, access })
+  void fastify.register(overviewRoutes, { store, destinations: deps.destinations, access, now: deps.now })
   if (deps.destinations) {
     void fastify.register(destinationsRoutes, {
       destinations: deps.destinations,

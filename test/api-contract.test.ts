@@ -152,6 +152,10 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
     await call('GET', '/api/destinations/{id}/deliveries', '/api/destinations/crm/deliveries?limit=5')
     await call('GET', '/api/catalog', '/api/catalog')
     await call('GET', '/api/catalog/{name}', '/api/catalog/ContactCreate')
+    expect((await call('GET', '/api/overview', '/api/overview')).json.destinations.total).toBe(2)
+    expect(
+      (await call('GET', '/api/stats/series', '/api/stats/series?window=24h')).json.received,
+    ).toHaveLength(60)
     await call('DELETE', '/api/destinations/{id}', '/api/destinations/crm')
     expect((await call('POST', '/api/session', '/api/session', { token: ADMIN })).json).toEqual({
       expiresAt: expect.any(String),
@@ -191,6 +195,8 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
     const badStream = await call('GET', '/api/stream', '/api/stream?kind=everything')
     expect(badStream.json.error.message).toMatch(/^invalid query: kind: /)
     expect((await call('GET', '/api/dlq', '/api/dlq?cursor=nope')).status).toBe(400)
+    const badWindow = await call('GET', '/api/stats/series', '/api/stats/series?window=2h')
+    expect(badWindow.json.error.message).toMatch(/^invalid query: window: /)
     expect((await call('GET', '/api/deliveries', '/api/deliveries?since=yesterday')).status).toBe(400)
 
     // The stream's 200 is an endless text/event-stream: open it on a real socket, read its first line.

@@ -25,4 +25,5 @@ export type {
   EventPageJson,
   EventSummaryJson,
 } from './events.js'
+export type { HealthSummaryJson, OverviewJson, StatsSeriesJson } from './overview.js'
 export type { LoginAnswerJson, LoginRequestJson, SessionStateJson } from './session.js'

@@ -79,6 +79,10 @@ const CALLS: { [K in StoreMethod]: Call } = {
   onceResult: { writes: false, call: (s) => s.onceResult(DEAD, 'k') },
   recordOnce: { writes: true, call: (s) => s.recordOnce(DEAD, 'k', { sent: true }, NOW) },
   processingStats: { writes: false, call: (s) => s.processingStats(NOW) },
+  statsSeries: {
+    writes: false,
+    call: (s) => s.statsSeries({ start: NOW - 60_000, bucketMs: 1000, buckets: 60 }),
+  },
   takeRateTokens: {
     writes: true,
     call: (s) => s.takeRateTokens('bucket', 1, { perSecond: 1, burst: 5 }, NOW),
