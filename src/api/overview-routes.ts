@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { DestinationSet } from '../destinations/destination-set.js'
 import { healthSummary } from '../observe/health-summary.js'
-import { type StatsWindow, statsRange } from '../observe/stats-windows.js'
+import { statsRange } from '../observe/stats-windows.js'
 import type { Store } from '../store/types.js'
 import { type AdminAccess, requireAdmin } from './auth.js'
 import {
@@ -10,6 +10,7 @@ import {
   type StatsSeriesJson,
   overviewRoutesSchema as schema,
 } from './schemas/overview.js'
+import { SeriesCache } from './series-cache.js'
 
 export interface OverviewRoutesOptions {
   store: Store
@@ -23,7 +24,8 @@ export interface OverviewRoutesOptions {
 /**
  * The console's landing page. /api/overview: the health summary GET /health computes (the same
  * function over the same store call) with the destinations' states; /api/stats/series: the charts
- * over a window, one store operation (store/sql/stats-series.ts).
+ * over a window, one store operation (store/sql/stats-series.ts) asked bucket by bucket, settled
+ * buckets kept (series-cache.ts).
  */
 export async function overviewRoutes(app: FastifyInstance, options: OverviewRoutesOptions): Promise<void> {
   const { store, destinations } = options
@@ -59,34 +61,21 @@ export async function overviewRoutes(app: FastifyInstance, options: OverviewRout
     return { health: healthSummary(stats, at), destinations: states }
   })
 
-  /**
-   * A window's answer is reused for 1/60 of its bucket (1 s over an hour, 2.8 min over a week),
-   * and callers asking meanwhile share the one in flight: every console open on the overview
-   * refreshes every 10 s, and a week's series reads every row of the week (docs/benchmarks.md).
-   */
-  const cache = new Map<StatsWindow, { at: number; start: number; answer: Promise<StatsSeriesJson> }>()
-  const series = (window: StatsWindow): Promise<StatsSeriesJson> => {
-    const at = now()
-    const range = statsRange(window, at)
-    const kept = cache.get(window)
-    if (kept && kept.start === range.start && at - kept.at < Math.max(1000, range.bucketMs / 60))
-      return kept.answer
-    const answer = store.statsSeries(range).then((s) => ({
-      window,
-      start: new Date(s.start).toISOString(),
-      bucketSeconds: s.bucketMs / 1000,
-      received: s.received,
-      delivered: s.delivered,
-      failed: s.failed,
-      backlog: s.backlog,
-      dead: s.dead,
-    }))
-    cache.set(window, { at, start: range.start, answer })
-    answer.catch(() => {
-      if (cache.get(window)?.answer === answer) cache.delete(window)
-    })
-    return answer
-  }
+  const cache = new SeriesCache(store)
 
-  api.get('/api/stats/series', { schema: schema.series }, async (request) => series(request.query.window))
+  api.get('/api/stats/series', { schema: schema.series }, async (request): Promise<StatsSeriesJson> => {
+    const { window } = request.query
+    const at = now()
+    const series = await cache.series(statsRange(window, at), at)
+    return {
+      window,
+      start: new Date(series.start).toISOString(),
+      bucketSeconds: series.bucketMs / 1000,
+      received: series.received,
+      delivered: series.delivered,
+      failed: series.failed,
+      backlog: series.backlog,
+      dead: series.dead,
+    }
+  })
 }
