@@ -69,6 +69,8 @@ export const postgresDialect: Dialect = {
   position: (text, needle) => sql`strpos(${text}, ${needle})`,
   // strpos is for text; position() takes bytea.
   bytesContain: (bytes, needle) => sql`position(${needle}::bytea IN ${bytes}) > 0`,
+  // date_part, not extract: extract answers numeric (PostgreSQL 14+), several times slower per row
+  // than date_part's double precision, which is exact for whole milliseconds at today's epoch.
   bucketOf: (time, origin, width) =>
-    sql`floor((extract(epoch FROM ${time}) * 1000 - ${origin}::bigint) / ${width}::bigint)::int`,
+    sql`floor((date_part('epoch', ${time}) * 1000 - ${origin}::float8) / ${width}::float8)::int`,
 }

@@ -14,45 +14,56 @@ export interface SeriesRow {
 }
 
 /**
- * The console's charts over time, in one statement of grouped counts (at most a few hundred rows
- * come back) folded into arrays here. Each part reads an index range that starts at the range's
- * start, so the work grows with the traffic in the window, never with the tables:
+ * The console's charts over time, as grouped counts (a few rows per bucket) folded into arrays
+ * here. One statement per bucket, each reading only the rows of its bucket's time slice through an
+ * index (on SQLite a statement holds the event loop, ingest included, so none may read a week), and
+ * one for the deliveries open now and the DLQ's size:
  * - received: `events_received_at`, covering on both stores;
- * - delivered / failed: attempts by outcome, `attempts_started` (plus the row for `outcome`);
+ * - delivered / failed: attempts by outcome, `attempts_started (started_at, outcome)`, covering
+ *   (migration 0007);
  * - backlog and DLQ size at the end of each bucket are not stored as history; they follow from each
- *   delivery's current cycle: open from `cycle_started_at` until `completed_at` (now, if still
- *   open), and in the DLQ from `completed_at` on while its state is `dead`. The deliveries finished
- *   since the start come from `deliveries_completed` (migration 0007: partial, covering); the open
- *   ones from `deliveries_due`, and the DLQ's total from `deliveries_dead`, as /health counts them.
- *   What this cannot tell: a replayed delivery's earlier cycles, and the time a discarded one spent
- *   in the DLQ before it was purged.
- * Measured at 1M events, 1M deliveries and 1M attempts spread over 7 days (bench/series.ts, 2 busy
- * cores): see docs/benchmarks.md ("Console charts").
+ *   delivery's current cycle: open from `cycle_started_at` until `completed_at` (or now), and in the
+ *   DLQ from `completed_at` on while its state is `dead`. So a bucket's slice counts the deliveries
+ *   that finished in it, by the bucket their cycle started in (`deliveries_completed`, partial and
+ *   covering, migration 0007); the open ones come from `deliveries_due`, the DLQ's total from
+ *   `deliveries_dead`, as /health counts them. Nothing a later bucket needs is read twice: the
+ *   work is one pass over the range's rows, whatever its length.
+ *   What this cannot tell: a replayed delivery's earlier cycles, the time a purged one spent in the
+ *   DLQ; and a delivery finishing while the statements run may be missed once (±1).
+ * The range must end after now (the route's do): a delivery finishing after its end would be missed.
+ * Measured at 1M events, deliveries and attempts over 7 days (bench/series.ts, 2 busy cores): see
+ * docs/benchmarks.md ("Console charts at 1,000,000 events").
  */
 export async function statsSeries(db: SqlRunner, range: StatsRange): Promise<StatsSeries> {
   const { bucketOf, time, int } = db.dialect
-  const origin = param(range.start)
-  const width = param(range.bucketMs)
-  const start = param(time(range.start))
-  const bucket = (column: string) => bucketOf(raw(column), origin, width)
   const count = int(raw('count(*)'))
-  const rows = await db.all<SeriesRow>(sql`
-    SELECT 'received' AS series, ${bucket('received_at')} AS a, -1 AS b, ${count} AS n
-      FROM events WHERE received_at >= ${start} GROUP BY 2
-    UNION ALL
-    SELECT 'attempt:' || outcome, ${bucket('started_at')}, -1, ${count}
-      FROM attempts WHERE started_at >= ${start} GROUP BY 1, 2
-    UNION ALL
-    SELECT 'open', CASE WHEN cycle_started_at < ${start} THEN -1 ELSE ${bucket('cycle_started_at')} END,
-      -1, ${count}
-      FROM deliveries WHERE state IN ${raw(OPEN_STATES_SQL)} GROUP BY 2
-    UNION ALL
-    SELECT 'closed:' || state,
-      CASE WHEN cycle_started_at < ${start} THEN -1 ELSE ${bucket('cycle_started_at')} END,
-      ${bucket('completed_at')}, ${count}
-      FROM deliveries WHERE completed_at >= ${start} GROUP BY 1, 2, 3
-    UNION ALL
-    SELECT 'dead', -1, -1, ${count} FROM deliveries WHERE state = 'dead'`)
+  const start = param(time(range.start))
+  const startBucket = (column: string) =>
+    sql`CASE WHEN ${raw(column)} < ${start} THEN -1 ELSE ${bucketOf(raw(column), param(range.start), param(range.bucketMs))} END`
+  const rows: SeriesRow[] = []
+  for (let i = 0; i < range.buckets; i++) {
+    const bucket = param(i)
+    const from = param(time(range.start + i * range.bucketMs))
+    const to = param(time(range.start + (i + 1) * range.bucketMs))
+    rows.push(
+      ...(await db.all<SeriesRow>(sql`
+        SELECT 'received' AS series, ${int(sql`${bucket}`)} AS a, -1 AS b, ${count} AS n
+          FROM events WHERE received_at >= ${from} AND received_at < ${to}
+        UNION ALL
+        SELECT 'attempt:' || outcome, ${int(sql`${bucket}`)}, -1, ${count}
+          FROM attempts WHERE started_at >= ${from} AND started_at < ${to} GROUP BY outcome
+        UNION ALL
+        SELECT 'closed:' || state, ${startBucket('cycle_started_at')}, ${int(sql`${bucket}`)}, ${count}
+          FROM deliveries WHERE completed_at >= ${from} AND completed_at < ${to} GROUP BY 1, 2`)),
+    )
+  }
+  rows.push(
+    ...(await db.all<SeriesRow>(sql`
+      SELECT 'open' AS series, ${startBucket('cycle_started_at')} AS a, -1 AS b, ${count} AS n
+        FROM deliveries WHERE state IN ${raw(OPEN_STATES_SQL)} GROUP BY 2
+      UNION ALL
+      SELECT 'dead', -1, -1, ${count} FROM deliveries WHERE state = 'dead'`)),
+  )
   return foldSeries(range, rows)
 }
 
