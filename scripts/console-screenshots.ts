@@ -131,6 +131,9 @@ try {
       await page.goto(`${base}/ui/destinations/crm-sync`)
       await page.getByRole('button', { name: 'Pause' }).waitFor()
       await page.screenshot({ path: join(OUT, 'destination.png') })
+      await page.goto(`${base}/ui/overview?window=1h`)
+      await page.locator('figure.chart.received figcaption').getByText(/[1-9]\d* received in this window/).waitFor()
+      await page.screenshot({ path: join(OUT, 'overview.png'), fullPage: true })
     }
     await context.close()
   }

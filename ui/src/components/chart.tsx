@@ -23,16 +23,18 @@ export interface ChartProps {
   tone: string
   /** How a number reads in the summary, the axis and the table. */
   format: (value: number) => string
+  /** Whole numbers only (counts): the axis goes up to at least 2, so its middle line is whole. */
+  whole?: boolean
   /** The sentence under the title: "now 0.2/s, peak 1.5/s". */
   summary: string
 }
 
 const WIDTH = 600
-const HEIGHT = 170
-const LEFT = 48
-const RIGHT = 8
-const TOP = 8
-const BOTTOM = 24
+const HEIGHT = 180
+const LEFT = 56
+const RIGHT = 10
+const TOP = 10
+const BOTTOM = 30
 const PLOT_W = WIDTH - LEFT - RIGHT
 const PLOT_H = HEIGHT - TOP - BOTTOM
 
@@ -61,7 +63,7 @@ export function Chart(props: ChartProps) {
   const { zone } = usePrefs()
   const { values, start, bucketMs, format } = props
   const count = values.length
-  const top = niceCeiling(Math.max(0, ...values))
+  const top = Math.max(props.whole ? 2 : 0, niceCeiling(Math.max(0, ...values)))
   const withDate = bucketMs * count > 24 * 3_600_000
   const x = (i: number) => LEFT + (i / count) * PLOT_W
   const y = (value: number) => TOP + PLOT_H - (value / top) * PLOT_H
@@ -89,7 +91,7 @@ export function Chart(props: ChartProps) {
         {[0, 0.5, 1].map((f) => (
           <g key={f}>
             <line class="grid" x1={LEFT} x2={WIDTH - RIGHT} y1={y(top * f)} y2={y(top * f)} />
-            <text class="axis" x={LEFT - 6} y={y(top * f) + 4} text-anchor="end">
+            <text class="axis" x={LEFT - 6} y={y(top * f) + 5} text-anchor="end">
               {format(top * f)}
             </text>
           </g>
@@ -119,7 +121,7 @@ export function Chart(props: ChartProps) {
             <text
               class="axis"
               x={x(i)}
-              y={HEIGHT - 6}
+              y={HEIGHT - 8}
               text-anchor={i === 0 ? 'start' : i === count ? 'end' : 'middle'}
             >
               {axisTime(start + i * bucketMs, zone, withDate)}

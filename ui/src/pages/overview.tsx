@@ -157,6 +157,7 @@ function Charts({ series }: { series: StatsSeriesJson }) {
         shape="bars"
         tone="failed"
         format={whole}
+        whole
         summary={`${total(series.failed)} failed attempts in this window`}
       />
       <Chart
@@ -168,6 +169,7 @@ function Charts({ series }: { series: StatsSeriesJson }) {
         shape="level"
         tone="backlog"
         format={whole}
+        whole
         summary={`${last(series.backlog)} open now, peak ${peak(series.backlog)}`}
       />
       <Chart
@@ -179,6 +181,7 @@ function Charts({ series }: { series: StatsSeriesJson }) {
         shape="level"
         tone="dead"
         format={whole}
+        whole
         summary={`${last(series.dead)} now, peak ${peak(series.dead)}`}
       />
     </div>
