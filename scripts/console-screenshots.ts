@@ -132,7 +132,10 @@ try {
       await page.getByRole('button', { name: 'Pause' }).waitFor()
       await page.screenshot({ path: join(OUT, 'destination.png') })
       await page.goto(`${base}/ui/overview?window=1h`)
-      await page.locator('figure.chart.received figcaption').getByText(/[1-9]\d* received in this window/).waitFor()
+      await page
+        .locator('figure.chart.received figcaption')
+        .getByText(/[1-9]\d* received in this window/)
+        .waitFor()
       await page.screenshot({ path: join(OUT, 'overview.png'), fullPage: true })
     }
     await context.close()
