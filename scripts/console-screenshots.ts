@@ -179,6 +179,12 @@ try {
       await page.goto(`${base}/ui/locations/${locations[0]}`)
       await page.getByRole('table', { name: /Ordered lanes/ }).waitFor()
       await page.screenshot({ path: join(OUT, 'locations.png'), fullPage: true })
+      await page.goto(`${base}/ui/overview?window=1h`)
+      await page
+        .locator('figure.chart.received figcaption')
+        .getByText(/[1-9]\d* received in this window/)
+        .waitFor()
+      await page.screenshot({ path: join(OUT, 'overview.png'), fullPage: true })
     }
     await context.close()
   }

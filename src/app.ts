@@ -14,6 +14,7 @@ import { eventsRoutes } from './api/events-routes.js'
 import { healthRoutes } from './api/health-routes.js'
 import { locationsRoutes } from './api/locations-routes.js'
 import { registerOpenApi } from './api/openapi.js'
+import { overviewRoutes } from './api/overview-routes.js'
 import { sessionRoutes } from './api/session-routes.js'
 import { streamRoutes } from './api/stream-routes.js'
 import type { TypeMapper } from './catalog/index.js'
@@ -189,6 +190,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
   })
   void fastify.register(locationsRoutes, { store, access, types, now: deps.now })
   void fastify.register(streamRoutes, { liveStream, access })
+  void fastify.register(overviewRoutes, { store, destinations: deps.destinations, access, now: deps.now })
   if (deps.destinations) {
     void fastify.register(destinationsRoutes, {
       destinations: deps.destinations,

@@ -167,6 +167,10 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
     await call('GET', '/api/locations/{id}', `/api/locations/${tenants.json.data[0].id}`)
     expect((await call('GET', '/api/locations', '/api/locations?window=2d')).status).toBe(400)
     expect((await call('GET', '/api/locations/{id}', '/api/locations/x?window=2d')).status).toBe(400)
+    expect((await call('GET', '/api/overview', '/api/overview')).json.destinations.total).toBe(2)
+    expect(
+      (await call('GET', '/api/stats/series', '/api/stats/series?window=24h')).json.received,
+    ).toHaveLength(60)
     await call('DELETE', '/api/destinations/{id}', '/api/destinations/crm')
     expect((await call('POST', '/api/session', '/api/session', { token: ADMIN })).json).toEqual({
       expiresAt: expect.any(String),
@@ -207,6 +211,8 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
     const badStream = await call('GET', '/api/stream', '/api/stream?kind=everything')
     expect(badStream.json.error.message).toMatch(/^invalid query: kind: /)
     expect((await call('GET', '/api/dlq', '/api/dlq?cursor=nope')).status).toBe(400)
+    const badWindow = await call('GET', '/api/stats/series', '/api/stats/series?window=2h')
+    expect(badWindow.json.error.message).toMatch(/^invalid query: window: /)
     expect((await call('GET', '/api/deliveries', '/api/deliveries?since=yesterday')).status).toBe(400)
 
     // The stream's 200 is an endless text/event-stream: open it on a real socket, read its first line.

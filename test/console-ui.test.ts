@@ -63,8 +63,9 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the web console at /ui, in Chr
 
     await w.page.getByLabel('Admin token').fill(TOKEN)
     await w.page.getByRole('button', { name: 'Sign in' }).click()
-    await w.page.getByRole('heading', { name: 'Events', exact: true }).waitFor()
-    // The first test runs before any webhook: the empty list teaches where to send them.
+    // `/ui/` lands on the overview (test/console-overview.test.ts).
+    await w.page.getByRole('heading', { name: 'Overview', exact: true }).waitFor()
+    // The first test runs before any webhook: the empty state teaches where to send them.
     await w.page.getByRole('heading', { name: 'No events yet' }).waitFor()
     expect(await w.page.locator('.empty').textContent()).toContain(`${c.base}/webhooks/ghl`)
     const [cookie] = await w.context.cookies()

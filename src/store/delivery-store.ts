@@ -144,6 +144,27 @@ export interface ProcessingStats {
   oldestDueAt: number | null
 }
 
+/** Equal buckets of time: `buckets` of `bucketMs` each, the first starting at `start` (epoch ms). */
+export interface StatsRange {
+  start: number
+  bucketMs: number
+  buckets: number
+}
+
+/** The console's charts over a StatsRange: one number per bucket in each array. */
+export interface StatsSeries extends StatsRange {
+  /** Events received in the bucket. */
+  received: number[]
+  /** Attempts that succeeded, by start time. */
+  delivered: number[]
+  /** Attempts that failed (retried or dead-lettered after it), by start time. */
+  failed: number[]
+  /** Open deliveries at the end of the bucket (see stats-series.ts for what history can tell). */
+  backlog: number[]
+  /** Dead-letter queue size at the end of the bucket (same). */
+  dead: number[]
+}
+
 export interface DeliveryStore {
   /** Work not yet done (open deliveries): the backlog back-pressure watches. */
   countBacklog(): Promise<number>
@@ -181,4 +202,6 @@ export interface DeliveryStore {
   /** Records a result unless one exists; returns the one that is recorded (first writer wins). */
   recordOnce(deliveryId: string, key: string, result: unknown, now: number): Promise<unknown>
   processingStats(now: number): Promise<ProcessingStats>
+  /** The console's charts: received, delivered, failed, backlog and DLQ size per bucket. */
+  statsSeries(range: StatsRange): Promise<StatsSeries>
 }

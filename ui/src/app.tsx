@@ -12,6 +12,7 @@ import { EventDetailPage } from './pages/event-detail.js'
 import { EventsPage } from './pages/events.js'
 import { LocationPage, LocationsPage } from './pages/locations.js'
 import { AdminDisabled, Login } from './pages/login.js'
+import { OverviewPage } from './pages/overview.js'
 import { setPrefs, type Theme, usePrefs } from './prefs.js'
 import { href, Link, navigate, type Place, segments, usePlace } from './router.js'
 
@@ -46,7 +47,7 @@ export function App() {
 function Layout({ onLogout }: { onLogout: () => void }) {
   const place = usePlace()
   const prefs = usePrefs()
-  const section = place.path.split('/')[0] || 'events'
+  const section = place.path.split('/')[0] || 'overview'
 
   const logout = async () => {
     try {
@@ -67,11 +68,12 @@ function Layout({ onLogout }: { onLogout: () => void }) {
   return (
     <>
       <header class="top">
-        <Link class="brand" href={href('events')}>
+        <Link class="brand" href={href('')}>
           ghl-gateway
         </Link>
         <nav aria-label="Main">
           <ul>
+            {nav('overview', 'Overview')}
             {nav('events', 'Events')}
             {nav('dlq', 'Dead letters')}
             {nav('destinations', 'Destinations')}
@@ -118,6 +120,9 @@ function Page({ place }: { place: Place }) {
   if (rest.length === 0) {
     switch (section) {
       case '':
+      case 'overview':
+        if (!id) return <OverviewPage query={place.query} />
+        break
       case 'events':
         return id ? <EventDetailPage id={id} /> : <EventsPage query={place.query} />
       case 'deliveries':

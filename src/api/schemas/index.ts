@@ -29,4 +29,5 @@ export type {
   EventSummaryJson,
 } from './events.js'
 export type { BlockedLaneJson, LocationDetailJson, LocationJson, LocationPageJson } from './locations.js'
+export type { HealthSummaryJson, OverviewJson, StatsSeriesJson } from './overview.js'
 export type { LoginAnswerJson, LoginRequestJson, SessionStateJson } from './session.js'

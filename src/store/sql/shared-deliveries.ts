@@ -9,6 +9,7 @@ import { processingStats } from './processing-stats.js'
 import { recentSubscriberAttempts } from './recent-subscriber-attempts.js'
 import { replayDeliveries } from './replay-deliveries.js'
 import type { SqlRunner } from './runner.js'
+import { statsSeries } from './stats-series.js'
 
 /**
  * What each store writes its own way, and why:
@@ -38,5 +39,6 @@ export function sharedDeliveries(db: SqlRunner): Omit<DeliveryStore, OwnDelivery
     processingStats: (now) => processingStats(db, now),
     recentSubscriberAttempts: (subscriberId, limit, scan) =>
       recentSubscriberAttempts(db, subscriberId, limit, scan),
+    statsSeries: (range) => statsSeries(db, range),
   }
 }

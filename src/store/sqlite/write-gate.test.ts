@@ -94,6 +94,10 @@ const CALLS: { [K in StoreMethod]: Call } = {
   listLocations: { writes: false, call: (s) => s.listLocations({ since: 0, limit: 10 }) },
   getLocation: { writes: false, call: (s) => s.getLocation('loc', 0) },
   blockedLanes: { writes: false, call: (s) => s.blockedLanes('loc', 10) },
+  statsSeries: {
+    writes: false,
+    call: (s) => s.statsSeries({ start: NOW - 60_000, bucketMs: 1000, buckets: 60 }),
+  },
   takeRateTokens: {
     writes: true,
     call: (s) => s.takeRateTokens('bucket', 1, { perSecond: 1, burst: 5 }, NOW),
