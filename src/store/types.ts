@@ -15,11 +15,13 @@
 
 import type { DeliveryStore } from './delivery-store.js'
 import type { DestinationStore } from './destination-store.js'
+import type { DlqJobStore } from './dlq-job-store.js'
 import type { EventStore } from './event-store.js'
 import type { RateBucketStore } from './rate-bucket-store.js'
 
 export type * from './delivery-store.js'
 export type * from './destination-store.js'
+export type * from './dlq-job-store.js'
 export type * from './event-store.js'
 export type * from './page.js'
 export type * from './rate-bucket-store.js'
@@ -88,7 +90,7 @@ export interface GatewayInstance {
   startedAt: number
 }
 
-export interface Store extends EventStore, DeliveryStore, DestinationStore, RateBucketStore {
+export interface Store extends EventStore, DeliveryStore, DestinationStore, RateBucketStore, DlqJobStore {
   readonly traits: StoreTraits
   /** Where the data lives, safe to log (passwords removed). */
   readonly location: string

@@ -3,12 +3,14 @@ import { EVENT_COLUMNS, INSERT_COLUMNS, rowToEvent } from '../event-columns.js'
 import { loadMigrations, migrationLabel, planMigrations, statusOf } from '../migrations.js'
 import { postgresDialect } from '../sql/dialect.js'
 import { sharedDestinations } from '../sql/shared-destinations.js'
+import { sharedDlqJobs } from '../sql/shared-dlq-jobs.js'
 import { sharedEvents } from '../sql/shared-events.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
 import { postgresDeliveries } from './postgres-deliveries.js'
 import { postgresDestinations } from './postgres-destinations.js'
 import { postgresRateBuckets } from './postgres-rate-buckets.js'
 import { postgresRunner } from './postgres-runner.js'
+import { postgresRunDlqJobBatch } from './run-dlq-job-batch.js'
 import { listenForWork, WORK_CHANNEL } from './work-listener.js'
 
 export interface PostgresStoreOptions {
@@ -235,6 +237,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...postgresRateBuckets(pool),
     ...sharedDestinations(runner),
     ...postgresDestinations(pool),
+    ...sharedDlqJobs(runner),
+    runDlqJobBatch: postgresRunDlqJobBatch(pool),
 
     async announceWork() {
       await pool.query(`SELECT pg_notify('${WORK_CHANNEL}', '')`)
