@@ -9,6 +9,7 @@ import { catalogRoutes } from './api/catalog-routes.js'
 import { consoleRoutes } from './api/console-routes.js'
 import { deliveriesRoutes } from './api/deliveries-routes.js'
 import { destinationsRoutes } from './api/destinations-routes.js'
+import { dlqJobsRoutes } from './api/dlq-jobs-routes.js'
 import { eventsRoutes } from './api/events-routes.js'
 import { healthRoutes } from './api/health-routes.js'
 import { registerOpenApi } from './api/openapi.js'
@@ -57,6 +58,8 @@ export interface AppDeps {
   checkResponses?: boolean
   /** The built web console served at /ui. @default this package's dist/ui */
   consoleDir?: string
+  /** A bulk dead-letter job was created: the job runner looks now. @default nothing (it polls) */
+  onDlqJob?: () => void
 }
 
 export interface GatewayApp {
@@ -181,6 +184,13 @@ export function buildApp(deps: AppDeps): GatewayApp {
     types,
     registry,
     onWork,
+    now: deps.now,
+  })
+  void fastify.register(dlqJobsRoutes, {
+    store,
+    access,
+    types,
+    onJob: deps.onDlqJob ?? (() => {}),
     now: deps.now,
   })
   void fastify.register(streamRoutes, { liveStream, access })

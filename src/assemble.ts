@@ -3,6 +3,7 @@ import { buildApp, type GatewayApp } from './app.js'
 import { createTypeMapper, type TypeMapper } from './catalog/index.js'
 import { coalesced } from './coalesced.js'
 import { configFileText, type GatewayConfig } from './config/index.js'
+import { createDlqJobRunner, type DlqJobRunner } from './deliver/dlq-job-runner.js'
 import { startRetention } from './deliver/retention.js'
 import { Worker } from './deliver/worker.js'
 import { DestinationSet, type DestinationSetOptions } from './destinations/destination-set.js'
@@ -55,6 +56,8 @@ export interface Assembly {
   /** Canonical event types → published types (the config file's renames). */
   types: TypeMapper
   worker: Worker
+  /** Runs bulk dead-letter jobs; started by `open` next to the worker. */
+  dlqJobs: DlqJobRunner
   destinations: DestinationSet
   app: GatewayApp
   /** Adds something started later (by `open`) to what `release` gives back; it goes back first. */
@@ -142,6 +145,13 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
     // Attempts in flight still send through the destinations: stopped before them.
     held.hold('worker', () => worker.stop(config.SHUTDOWN_TIMEOUT))
     const announce = coalesced(() => store.announceWork())
+    const onWork = () => {
+      worker.wake()
+      if (store.traits.crossProcessWakeups) announce().catch(() => {})
+    }
+    const dlqJobs = createDlqJobRunner({ store, logger, owner: instanceId, onWork, now: options.now })
+    // Released before the store: a batch in flight commits (or rolls back) while it is still open.
+    held.hold('dlq jobs', () => dlqJobs.stop())
     const app = buildApp({
       config,
       store,
@@ -150,10 +160,8 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       registry,
       now: options.now,
       instance: { id: instanceId, version: VERSION, startedAt: Date.now() },
-      onWork: () => {
-        worker.wake()
-        if (store.traits.crossProcessWakeups) announce().catch(() => {})
-      },
+      onWork,
+      onDlqJob: () => dlqJobs.wake(),
       liveStream,
       destinations,
       types,
@@ -175,6 +183,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       metrics,
       types,
       worker,
+      dlqJobs,
       destinations,
       app,
       hold: (name, release) => held.hold(name, release),
@@ -204,7 +213,10 @@ export async function open(assembly: Assembly): Promise<string> {
     assembly.hold('retention', () => retention.stop())
   }
   // ROLE=ingest: deliveries are planned and stored here, and run by the worker processes.
-  if (config.ROLE !== 'ingest') worker.start()
+  if (config.ROLE !== 'ingest') {
+    worker.start()
+    assembly.dlqJobs.start()
+  }
   const url = urlOf(app)
   logBoot(assembly, url)
   return url

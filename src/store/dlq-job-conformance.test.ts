@@ -109,7 +109,7 @@ describe.each(STORE_HARNESSES)('Bulk dead-letter jobs: %s', (_name, makeHarness)
     const audit = await dead('audit', 25, (i) => `timeout after ${i} ms`)
     const other = await dead('crm', 4, () => 'HTTP 500')
     const created = await job('replay', { subscriberId: 'audit' })
-    expect(created).toMatchObject({ state: 'queued', done: 0, cursor: 0, deadBefore: T + 1000 })
+    expect(created).toMatchObject({ state: 'queued', done: 0, cursor: 0, deadBefore: T + 1001 })
     expect(await store.claimDlqJob('r1', T + 2000, 1000)).toBe(created.id)
     // 29 dead deliveries in windows of 10: 10 + 10 + 5 audit ones (the crm ones are in the last windows).
     expect(await runToEnd(created.id)).toEqual(['progress:10', 'progress:10', 'progress:5', 'succeeded:0'])

@@ -17,6 +17,14 @@ export type {
   DestinationListJson,
   DestinationTestAnswerJson,
 } from './destinations.js'
+export type {
+  DlqCountJson,
+  DlqGroupJson,
+  DlqGroupsJson,
+  DlqJobJson,
+  DlqJobListJson,
+  DlqJobRequestJson,
+} from './dlq-jobs.js'
 export type { ErrorBodyJson } from './errors.js'
 export type {
   EventDeliveryJson,

@@ -15,7 +15,8 @@ const OPEN = `('queued', 'running')`
 export async function createDlqJob(db: SqlRunner, job: NewDlqJob): Promise<DlqJob> {
   const { dialect } = db
   const at = param(dialect.time(job.now))
-  const deadBefore = Math.min(job.now, job.filter.until ?? job.now)
+  // Dead at or before the creation's millisecond (`until` is exclusive), or the filter's earlier `until`.
+  const deadBefore = Math.min(job.now + 1, job.filter.until ?? job.now + 1)
   const [row] = await db.all(
     sql`INSERT INTO dlq_jobs (id, action, filter, dead_before, state, total, total_capped, created_at, updated_at)
     VALUES (${param(job.id)}, ${param(job.action)}, ${dialect.json(param(dialect.encodeJson(job.filter)))},
