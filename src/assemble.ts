@@ -64,7 +64,8 @@ export interface Assembly {
   hold(name: string, release: () => unknown): void
   /**
    * Gives back everything assembled and opened, last taken first: cross-process wake-ups and
-   * retention; HTTP (new webhooks get 503, the last batch commits); running attempts (up to
+   * retention; HTTP (new webhooks get 503, the last batch commits); the bulk DLQ job runner (its
+   * batch in flight commits); running attempts (up to
    * SHUTDOWN_TIMEOUT); destinations (their claims, while the store is open); the store.
    * Idempotent.
    */
@@ -150,7 +151,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       if (store.traits.crossProcessWakeups) announce().catch(() => {})
     }
     const dlqJobs = createDlqJobRunner({ store, logger, owner: instanceId, onWork, now: options.now })
-    // Released before the store: a batch in flight commits (or rolls back) while it is still open.
+    // Released after HTTP, before the worker and the store: a batch in flight commits (or rolls back).
     held.hold('dlq jobs', () => dlqJobs.stop())
     const app = buildApp({
       config,
