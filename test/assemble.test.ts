@@ -25,7 +25,13 @@ describe('assemble() and listen()', () => {
     const t = await assembleForTest('sqlite', { LOG_LEVEL: 'silent' })
     cleanups.push(() => t.close())
     expect(t.app.fastify.server.listening).toBe(false)
-    expect(stackOf(t.store.location)?.held).toEqual(['http server', 'dlq jobs', 'worker', 'destinations', 'store'])
+    expect(stackOf(t.store.location)?.held).toEqual([
+      'http server',
+      'dlq jobs',
+      'worker',
+      'destinations',
+      'store',
+    ])
     await t.release()
     await t.release()
     expect(stackOf(t.store.location)).toBeUndefined()
