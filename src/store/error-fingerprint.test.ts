@@ -21,6 +21,10 @@ describe('errorFingerprint', () => {
       'HTTP 500 Internal Server Error after # ms',
     )
     expect(errorFingerprint('HTTP 500')).not.toBe(errorFingerprint('HTTP 502'))
+    expect(errorFingerprint('the service answered 422 after 3 tries')).toBe(
+      'the service answered 422 after # tries',
+    )
+    expect(errorFingerprint('status 12345')).toBe('status #')
     expect(errorFingerprint('timeout after 5003 ms')).not.toBe(errorFingerprint('refused after 5003 ms'))
   })
 

@@ -20,8 +20,11 @@ const REPLACEMENTS: readonly [RegExp, string][] = [
   [/\s+/g, ' '],
 ]
 
-/** Numbers become `#`, except an HTTP status after "HTTP" or "status": a 500 and a 404 are different failures. */
-const NUMBER = /(\b(?:HTTP|status)\s+)?\d+(?:\.\d+)?/gi
+/**
+ * Numbers become `#`, except an HTTP status after a word that introduces one ("HTTP 500", "status
+ * 404", "answered 422"): a 500 and a 404 are different failures.
+ */
+const NUMBER = /(\b(?:HTTP|status|code|answered|returned|responded)\s+(?=[1-5]\d\d\b))?\d+(?:\.\d+)?/gi
 
 export function errorFingerprint(message: string): string {
   let text = message.slice(0, 4 * FINGERPRINT_MAX)
