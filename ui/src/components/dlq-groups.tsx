@@ -49,7 +49,7 @@ export function DlqGroups({
       {progress}
       <p class="muted">
         {answer.complete
-          ? `All ${answer.scanned.toLocaleString('en-US')} matching dead deliveries, grouped.`
+          ? `All ${answer.scanned.toLocaleString('en-US')} matching dead ${answer.scanned === 1 ? 'delivery' : 'deliveries'}, grouped.`
           : `The newest ${answer.scanned.toLocaleString('en-US')} matching dead deliveries, grouped; older ones are not counted here.`}
       </p>
       <table class="dlq-groups">
