@@ -9,6 +9,7 @@ import { catalogRoutes } from './api/catalog-routes.js'
 import { consoleRoutes } from './api/console-routes.js'
 import { deliveriesRoutes } from './api/deliveries-routes.js'
 import { destinationsRoutes } from './api/destinations-routes.js'
+import { dlqJobsRoutes } from './api/dlq-jobs-routes.js'
 import { entitiesRoutes } from './api/entities-routes.js'
 import { eventsRoutes } from './api/events-routes.js'
 import { healthRoutes } from './api/health-routes.js'
@@ -60,6 +61,8 @@ export interface AppDeps {
   checkResponses?: boolean
   /** The built web console served at /ui. @default this package's dist/ui */
   consoleDir?: string
+  /** A bulk dead-letter job was created: the job runner looks now. @default nothing (it polls) */
+  onDlqJob?: () => void
 }
 
 export interface GatewayApp {
@@ -189,6 +192,14 @@ export function buildApp(deps: AppDeps): GatewayApp {
     now: deps.now,
   })
   void fastify.register(locationsRoutes, { store, access, types, now: deps.now })
+  void fastify.register(dlqJobsRoutes, {
+    store,
+    access,
+    types,
+    onJob: deps.onDlqJob ?? (() => {}),
+    onReplayed: deps.destinations?.admin.probeAfterReplay.bind(deps.destinations.admin),
+    now: deps.now,
+  })
   void fastify.register(streamRoutes, { liveStream, access })
   void fastify.register(overviewRoutes, { store, destinations: deps.destinations, access, now: deps.now })
   if (deps.destinations) {

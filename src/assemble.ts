@@ -3,6 +3,7 @@ import { buildApp, type GatewayApp } from './app.js'
 import { createTypeMapper, type TypeMapper } from './catalog/index.js'
 import { coalesced } from './coalesced.js'
 import { configFileText, type GatewayConfig, ghlAppSettings } from './config/index.js'
+import { createDlqJobRunner, type DlqJobRunner } from './deliver/dlq-job-runner.js'
 import { startRetention } from './deliver/retention.js'
 import { Worker } from './deliver/worker.js'
 import { DestinationSet, type DestinationSetOptions } from './destinations/destination-set.js'
@@ -58,6 +59,8 @@ export interface Assembly {
   /** Canonical event types → published types (the config file's renames). */
   types: TypeMapper
   worker: Worker
+  /** Runs bulk dead-letter jobs; started by `open` next to the worker. */
+  dlqJobs: DlqJobRunner
   destinations: DestinationSet
   app: GatewayApp
   /** The GHL token engine, when a GHL app is configured (docs/ghl-apps.md). */
@@ -66,7 +69,8 @@ export interface Assembly {
   hold(name: string, release: () => unknown): void
   /**
    * Gives back everything assembled and opened, last taken first: cross-process wake-ups and
-   * retention; HTTP (new webhooks get 503, the last batch commits); running attempts (up to
+   * retention; HTTP (new webhooks get 503, the last batch commits); the bulk DLQ job runner (its
+   * batch in flight commits); running attempts (up to
    * SHUTDOWN_TIMEOUT); destinations (their claims, while the store is open); the store.
    * Idempotent.
    */
@@ -150,6 +154,13 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
     // Attempts in flight still send through the destinations: stopped before them.
     held.hold('worker', () => worker.stop(config.SHUTDOWN_TIMEOUT))
     const announce = coalesced(() => store.announceWork())
+    const onWork = () => {
+      worker.wake()
+      if (store.traits.crossProcessWakeups) announce().catch(() => {})
+    }
+    const dlqJobs = createDlqJobRunner({ store, logger, owner: instanceId, onWork, now: options.now })
+    // Released after HTTP, before the worker and the store: a batch in flight commits (or rolls back).
+    held.hold('dlq jobs', () => dlqJobs.stop())
     const app = buildApp({
       config,
       store,
@@ -158,10 +169,8 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       registry,
       now: options.now,
       instance: { id: instanceId, version: VERSION, startedAt: Date.now() },
-      onWork: () => {
-        worker.wake()
-        if (store.traits.crossProcessWakeups) announce().catch(() => {})
-      },
+      onWork,
+      onDlqJob: () => dlqJobs.wake(),
       liveStream,
       destinations,
       types,
@@ -183,6 +192,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       metrics,
       types,
       worker,
+      dlqJobs,
       destinations,
       app,
       ghlTokens,
@@ -216,7 +226,10 @@ export async function open(assembly: Assembly): Promise<string> {
     assembly.hold('GHL token sweep', () => assembly.ghlTokens?.stop())
   }
   // ROLE=ingest: deliveries are planned and stored here, and run by the worker processes.
-  if (config.ROLE !== 'ingest') worker.start()
+  if (config.ROLE !== 'ingest') {
+    worker.start()
+    assembly.dlqJobs.start()
+  }
   const url = urlOf(app)
   logBoot(assembly, url)
   return url

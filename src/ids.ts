@@ -8,7 +8,7 @@ import { randomFillSync } from 'node:crypto'
  * is incremented), so the receive order of events is the sort order of their ids. Across processes
  * the order is by millisecond only; code that needs a total order uses the store's sequence.
  */
-export type IdPrefix = 'evt' | 'dlv' | 'att' | 'req' | 'rpl' | 'dst'
+export type IdPrefix = 'evt' | 'dlv' | 'att' | 'req' | 'rpl' | 'dst' | 'job'
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 const POOL_SIZE = 10 * 1024

@@ -139,6 +139,16 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
     const page = await call('GET', '/api/deliveries', '/api/deliveries?state=dead')
     const deliveryId = page.json.data[0].id
     await call('GET', '/api/dlq', '/api/dlq')
+    expect((await call('GET', '/api/dlq/count', '/api/dlq/count?subscriber=crm')).json.count).toBe(1)
+    await call('GET', '/api/dlq/groups', '/api/dlq/groups')
+    const job = await call('POST', '/api/dlq/jobs', '/api/dlq/jobs', {
+      action: 'purge',
+      filter: { subscriber: 'x' },
+    })
+    await call('GET', '/api/dlq/jobs', '/api/dlq/jobs')
+    await call('GET', '/api/dlq/jobs/{id}', `/api/dlq/jobs/${job.json.id}`)
+    await call('DELETE', '/api/dlq/jobs/{id}', `/api/dlq/jobs/${job.json.id}`)
+    expect((await call('DELETE', '/api/dlq/jobs/{id}', `/api/dlq/jobs/${job.json.id}`)).status).toBe(409)
     await call('GET', '/api/deliveries/{id}', `/api/deliveries/${deliveryId}`)
     expect((await call('POST', '/api/replay', '/api/replay', { deliveryId })).json).toEqual({
       replayed: 1,

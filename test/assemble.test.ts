@@ -21,11 +21,17 @@ describe('assemble() and listen()', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
   })
 
-  it('assembles without listening; release gives back HTTP, then attempts, destinations, the store', async () => {
+  it('assembles without listening; release gives back HTTP, then bulk DLQ jobs, attempts, destinations, the store', async () => {
     const t = await assembleForTest('sqlite', { LOG_LEVEL: 'silent' })
     cleanups.push(() => t.close())
     expect(t.app.fastify.server.listening).toBe(false)
-    expect(stackOf(t.store.location)?.held).toEqual(['http server', 'worker', 'destinations', 'store'])
+    expect(stackOf(t.store.location)?.held).toEqual([
+      'http server',
+      'dlq jobs',
+      'worker',
+      'destinations',
+      'store',
+    ])
     await t.release()
     await t.release()
     expect(stackOf(t.store.location)).toBeUndefined()
@@ -45,6 +51,7 @@ describe('assemble() and listen()', () => {
       'retention',
       'work notifications',
       'http server',
+      'dlq jobs',
       'worker',
       'destinations',
       'store',

@@ -149,6 +149,18 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('probing a destination on %s', 
     expect(circuitOf(engine).state).toBe('closed')
   })
 
+  it("a background replay job (the console's bulk replay) into an open circuit probes when it is created", async () => {
+    const target = await flaky()
+    const engine = await open({ configured: [breaker(target.sink.url)] })
+    await openCircuit(engine)
+    const job = await engine.api('POST', '/api/dlq/jobs', {
+      action: 'replay',
+      filter: { subscriber: 'breaker' },
+    })
+    expect(job.status).toBe(202)
+    expect(circuitOf(engine).state).toBe('half_open')
+  })
+
   it.runIf(kind === 'postgres')(
     'a probe asked of one process reaches another on the same database at once (NOTIFY), not at its next reload',
     async () => {

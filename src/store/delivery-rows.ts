@@ -99,5 +99,9 @@ export function deliveryConditions(filter: DeliveryFilter, dialect: Dialect): Sq
     conditions.push(sql`${dialect.position(raw('d.last_error'), param(filter.error))} > 0`)
   if (filter.since !== undefined) conditions.push(sql`d.updated_at >= ${param(dialect.time(filter.since))}`)
   if (filter.until !== undefined) conditions.push(sql`d.updated_at < ${param(dialect.time(filter.until))}`)
+  if (filter.fingerprint !== undefined)
+    conditions.push(sql`d.error_fingerprint = ${param(filter.fingerprint)}`)
+  if (filter.seqAfter !== undefined) conditions.push(sql`d.seq > ${param(filter.seqAfter)}`)
+  if (filter.seqThrough !== undefined) conditions.push(sql`d.seq <= ${param(filter.seqThrough)}`)
   return conditions
 }

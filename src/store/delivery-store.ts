@@ -119,6 +119,11 @@ export interface DeliveryFilter {
   since?: number
   /** Updated before, ms. */
   until?: number
+  /** The error fingerprint a delivery got when it died (error-fingerprint.ts). */
+  fingerprint?: string
+  /** A range of `seq`, (seqAfter, seqThrough]: one batch of a bulk job. */
+  seqAfter?: number
+  seqThrough?: number
 }
 
 export interface DeliverySummary extends Delivery {

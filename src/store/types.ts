@@ -15,6 +15,7 @@
 
 import type { DeliveryStore } from './delivery-store.js'
 import type { DestinationStore } from './destination-store.js'
+import type { DlqJobStore } from './dlq-job-store.js'
 import type { EventStore } from './event-store.js'
 import type { GhlTokenStore } from './ghl-token-store.js'
 import type { LocationStore } from './location-store.js'
@@ -22,6 +23,7 @@ import type { RateBucketStore } from './rate-bucket-store.js'
 
 export type * from './delivery-store.js'
 export type * from './destination-store.js'
+export type * from './dlq-job-store.js'
 export type * from './event-store.js'
 export type * from './ghl-token-store.js'
 export type * from './location-store.js'
@@ -101,7 +103,8 @@ export interface Store
     DestinationStore,
     RateBucketStore,
     LocationStore,
-    GhlTokenStore {
+    GhlTokenStore,
+    DlqJobStore {
   readonly traits: StoreTraits
   /** Where the data lives, safe to log (passwords removed). */
   readonly location: string

@@ -217,4 +217,36 @@ describe('replay and dlq', () => {
       'succeeded',
     ])
   })
+
+  it('dlq replay --all and purge --all hand the work to a gateway job (counted and confirmed first); --wait follows it; dlq jobs lists them', async () => {
+    writeFileSync(failFile, '')
+    const sent = await cli('send', 'ContactCreate', '--count', '3', '--json')
+    expect(sent.code, sent.stderr).toBe(0)
+    await waitForState('dead', 3)
+
+    const refused = await cli('dlq', 'purge', '--all')
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(
+      /purge 3 dead deliveries \(in the background, on the gateway\): pass --yes/,
+    )
+
+    const purged = await cli('dlq', 'purge', '--all', '--subscriber', 'sink', '--yes', '--wait', '--json')
+    expect(purged.code, purged.stderr).toBe(0)
+    const purgeJob = JSON.parse(purged.stdout)
+    expect(purgeJob).toMatchObject({ action: 'purge', state: 'succeeded', done: 3, total: 3 })
+    expect(await deliveries('state=dead')).toHaveLength(0)
+
+    rmSync(failFile)
+    await cli('replay', '--filter', '--state', 'discarded', '--yes')
+    await waitForState('succeeded', 7)
+    const nothing = await cli('dlq', 'replay', '--all', '--yes')
+    expect(nothing.stdout.trim()).toBe('no dead deliveries match; nothing to replay')
+
+    const jobs = await cli('dlq', 'jobs')
+    expect(jobs.code, jobs.stderr).toBe(0)
+    expect(jobs.stdout).toContain(`${purgeJob.id}  purge  succeeded  3 of 3  subscriber=sink`)
+    const cancel = await cli('dlq', 'jobs', purgeJob.id, '--cancel')
+    expect(cancel.code).toBe(1)
+    expect(cancel.stderr).toMatch(/409 conflict: dlq job .* is succeeded/)
+  })
 })

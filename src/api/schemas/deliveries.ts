@@ -11,7 +11,7 @@ import { answer, count, idParams, isoTime, pageOf, tenantSchema } from './shared
  * is shared by listings, replay and purge.
  */
 
-const filterFields = {
+export const filterFields = {
   type: text.optional().meta({ description: 'Published type of the event, or a GHL doc name.' }),
   subscriber: text.optional().meta({ description: 'Handler or destination id.' }),
   tenant: text.optional().meta({ description: 'GHL locationId or companyId.' }),

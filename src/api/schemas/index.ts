@@ -19,6 +19,14 @@ export type {
   DestinationProbeAnswerJson,
   DestinationTestAnswerJson,
 } from './destinations.js'
+export type {
+  DlqCountJson,
+  DlqGroupJson,
+  DlqGroupsJson,
+  DlqJobJson,
+  DlqJobListJson,
+  DlqJobRequestJson,
+} from './dlq-jobs.js'
 export type { FieldChangeJson, TimelineItemJson, TimelinePageJson } from './entities.js'
 export type { ErrorBodyJson } from './errors.js'
 export type {

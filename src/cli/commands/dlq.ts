@@ -15,6 +15,7 @@ import {
   printDeliveries,
   withDeliveryFilters,
 } from './deliveries-shared.js'
+import { type JobFlags, showDlqJobs, startDlqJob } from './dlq-jobs.js'
 import { replayMatching } from './replay.js'
 
 /** `dlq list|show|replay|purge`: the dead-letter queue through GET /api/dlq and friends. */
@@ -79,12 +80,15 @@ export function registerDlq(program: Command): void {
     .argument('[deliveryId]', 'one delivery (dlv_…); without it, the filters select (all dead ones if none)')
     .option('-y, --yes', 'do not ask for confirmation (needed without a terminal)')
     .option('--json', 'print {replayed, added, matched} as JSON')
+    .option('--all', 'every dead delivery matching, however many: a background job on the gateway')
+    .option('--wait', 'with --all: follow the job until it ends (a progress bar on a terminal)')
     .addHelpText(
       'after',
-      `\nA replay starts a new cycle of attempts; the history is kept. Bulk replays count first and ask.\n\nExamples:\n  $ ghl-gateway dlq replay dlv_01J9Z…\n  $ ghl-gateway dlq replay --subscriber crm --since 2h\n  $ ghl-gateway dlq replay --yes\n\n${ENV_HELP}`,
+      `\nA replay starts a new cycle of attempts; the history is kept. Bulk replays count first and ask.\n\nExamples:\n  $ ghl-gateway dlq replay dlv_01J9Z…\n  $ ghl-gateway dlq replay --subscriber crm --since 2h\n  $ ghl-gateway dlq replay --yes\n  $ ghl-gateway dlq replay --all --subscriber crm --wait\n\n${ENV_HELP}`,
     )
-    .action(async (id: string | undefined, flags: ConnectionFlags & DeliveryFilterFlags & ActionFlags) => {
+    .action(async (id: string | undefined, flags: ConnectionFlags & JobFlags & { all?: boolean }) => {
       const api = clientFor(flags)
+      if (id === undefined && flags.all) return startDlqJob(api, 'replay', flags)
       if (id === undefined) return replayMatching(api, flags, 'dead')
       const answer = await api.post<ReplayAnswerJson>('/api/replay', { deliveryId: id })
       if (flags.json) return console.log(JSON.stringify(answer))
@@ -98,6 +102,8 @@ export function registerDlq(program: Command): void {
     .argument('[deliveryId]', 'one delivery (dlv_…); without it, the filters select (all dead ones if none)')
     .option('-y, --yes', 'do not ask for confirmation (needed without a terminal)')
     .option('--json', 'print {purged, skipped} as JSON')
+    .option('--all', 'every dead delivery matching, however many: a background job on the gateway')
+    .option('--wait', 'with --all: follow the job until it ends (a progress bar on a terminal)')
     .addHelpText(
       'after',
       `
@@ -105,17 +111,20 @@ Purged deliveries are marked discarded, not deleted: they leave the queue, keep 
 can still be replayed (replay --filter --state discarded). A bulk purge lists the matching deliveries,
 asks, then purges exactly those, one DELETE /api/dlq/:id each (a progress bar on a terminal), so a
 delivery that died after you confirmed is never purged unseen. One that was replayed meanwhile is
-skipped.
+skipped. With --all the gateway purges everything matching (dead when the job starts) as a
+background job, in batches; --wait follows it.
 
 Examples:
   $ ghl-gateway dlq purge dlv_01J9Z…
   $ ghl-gateway dlq purge --subscriber old-crm --yes
   $ ghl-gateway dlq purge --until 30d
+  $ ghl-gateway dlq purge --all --subscriber old-crm --yes --wait
 
 ${ENV_HELP}`,
     )
-    .action(async (id: string | undefined, flags: ConnectionFlags & DeliveryFilterFlags & ActionFlags) => {
+    .action(async (id: string | undefined, flags: ConnectionFlags & JobFlags & { all?: boolean }) => {
       const api = clientFor(flags)
+      if (id === undefined && flags.all) return startDlqJob(api, 'purge', flags)
       if (id !== undefined) {
         await api.delete(`/api/dlq/${encodeURIComponent(id)}`)
         if (flags.json) return console.log(JSON.stringify({ purged: 1, skipped: 0 }))
@@ -123,6 +132,17 @@ ${ENV_HELP}`,
       }
       await purgeMatching(api, flags)
     })
+
+  withConnection(dlq.command('jobs'))
+    .description(
+      'Bulk jobs (replay --all, purge --all, the console): the recent ones, or one; --cancel stops it.',
+    )
+    .argument('[jobId]', 'one job (job_…)')
+    .option('--cancel', 'cancel the job (what it did stays done)')
+    .option('--json', "print the API's JSON")
+    .action(async (id: string | undefined, flags: ConnectionFlags & { cancel?: boolean; json?: boolean }) =>
+      showDlqJobs(clientFor(flags), id, flags),
+    )
 }
 
 interface ActionFlags {

@@ -7,11 +7,11 @@ import type { AttemptResult } from '../types.js'
  * still the reporting worker's) and record every attempt — `lease_lost` where nothing moved.
  */
 const FINISH = `WITH r AS (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::timestamptz[])
-      AS r(id, worker, state, run_at, error, completed_at)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::timestamptz[],
+      $20::text[]) AS r(id, worker, state, run_at, error, completed_at, fingerprint)
   ), moved AS (
     UPDATE deliveries d SET state = r.state, run_at = r.run_at, lease_owner = NULL, last_error = r.error,
-      updated_at = $7, completed_at = r.completed_at
+      error_fingerprint = r.fingerprint, updated_at = $7, completed_at = r.completed_at
     FROM r WHERE d.id = r.id AND d.state = 'leased' AND d.lease_owner = r.worker
     RETURNING d.id
   )
@@ -58,6 +58,7 @@ export async function finishAttempts(
       results.map((r) => r.attempt.errorStack),
       results.map((r) => (r.attempt.response ? JSON.stringify(r.attempt.response) : null)),
       results.map((r) => r.attempt.cycle),
+      ends.map((end) => end.errorFingerprint),
     ],
   })
   const lost = new Set(rows.filter((row) => row.outcome === 'lease_lost').map((row) => row.delivery_id))

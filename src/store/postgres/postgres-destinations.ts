@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { errorFingerprint } from '../error-fingerprint.js'
 import { OPEN_STATES_SQL } from '../sql/delivery-states-sql.js'
 import { postgresDialect } from '../sql/dialect.js'
 import type { OwnDestinationOperations } from '../sql/shared-destinations.js'
@@ -95,9 +96,9 @@ export function postgresDestinations(pool: pg.Pool): Pick<DestinationStore, OwnD
         if (removed.rowCount === 1) {
           const moved = await client.query(
             `UPDATE deliveries SET state = 'dead', lease_owner = NULL, last_error = $2, updated_at = $3,
-               completed_at = $3
+               completed_at = $3, error_fingerprint = $4
              WHERE subscriber_id = $1 AND state IN ${OPEN_STATES_SQL}`,
-            [id, reason, at(now)],
+            [id, reason, at(now), errorFingerprint(reason)],
           )
           deadLettered = moved.rowCount ?? 0
         }

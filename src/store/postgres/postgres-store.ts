@@ -3,6 +3,7 @@ import { EVENT_COLUMNS, INSERT_COLUMNS, rowToEvent } from '../event-columns.js'
 import { loadMigrations, migrationLabel, planMigrations, statusOf } from '../migrations.js'
 import { postgresDialect } from '../sql/dialect.js'
 import { sharedDestinations } from '../sql/shared-destinations.js'
+import { sharedDlqJobs } from '../sql/shared-dlq-jobs.js'
 import { sharedEvents } from '../sql/shared-events.js'
 import { sharedGhlTokens } from '../sql/shared-ghl-tokens.js'
 import { sharedLocations } from '../sql/shared-locations.js'
@@ -11,6 +12,7 @@ import { postgresDeliveries } from './postgres-deliveries.js'
 import { postgresDestinations } from './postgres-destinations.js'
 import { postgresRateBuckets } from './postgres-rate-buckets.js'
 import { postgresRunner } from './postgres-runner.js'
+import { postgresRunDlqJobBatch } from './run-dlq-job-batch.js'
 import { listenForWork, WORK_CHANNEL } from './work-listener.js'
 
 export interface PostgresStoreOptions {
@@ -239,6 +241,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...sharedLocations(runner),
     ...sharedGhlTokens(runner),
     ...postgresDestinations(pool),
+    ...sharedDlqJobs(runner),
+    runDlqJobBatch: postgresRunDlqJobBatch(pool),
 
     async announceWork(topic = 'deliveries') {
       // The payload names the topic; deliveries keep the empty payload older releases send.

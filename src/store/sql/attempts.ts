@@ -1,5 +1,6 @@
 import { newId } from '../../ids.js'
 import type { AttemptOutcome } from '../delivery-states.js'
+import { errorFingerprint } from '../error-fingerprint.js'
 import type { Attempt, AttemptResult } from '../types.js'
 
 /** What both stores write when an attempt ends: the delivery's next columns and the attempt's outcome. */
@@ -9,6 +10,8 @@ export function attemptEnd(next: AttemptResult['next'], now: number) {
     /** A retry waits for its time; a finished delivery keeps `now` (nothing reads it). */
     runAt: next.state === 'retry_scheduled' ? next.runAt : now,
     lastError: next.state === 'succeeded' ? null : next.error,
+    /** Only when the delivery dies: the dead-letter queue groups by it (error-fingerprint.ts). */
+    errorFingerprint: next.state === 'dead' ? errorFingerprint(next.error) : null,
     completedAt: next.state === 'retry_scheduled' ? null : now,
     /** Recorded only when the lease was still held; otherwise the attempt is `lease_lost`. */
     outcome: outcomeOf(next.state),

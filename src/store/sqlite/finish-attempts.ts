@@ -4,8 +4,8 @@ import type { Attempt, AttemptResult } from '../types.js'
 import { lazyStatement } from './sqlite-runner.js'
 
 /** Moves a leased delivery on — only while the lease is still the reporting worker's. */
-const FINISH = `UPDATE deliveries SET state = ?, run_at = ?, lease_owner = NULL, last_error = ?, updated_at = ?,
-  completed_at = ? WHERE id = ? AND state = 'leased' AND lease_owner = ?`
+const FINISH = `UPDATE deliveries SET state = ?, run_at = ?, lease_owner = NULL, last_error = ?, error_fingerprint = ?,
+  updated_at = ?, completed_at = ? WHERE id = ? AND state = 'leased' AND lease_owner = ?`
 
 /**
  * The SQLite finish: one transaction (the caller runs it with BEGIN IMMEDIATE) of one update and
@@ -20,8 +20,16 @@ export function sqliteFinish(
     results.map((r) => {
       const end = attemptEnd(r.next, now)
       const applied =
-        finish().run(end.state, end.runAt, end.lastError, now, end.completedAt, r.deliveryId, r.worker)
-          .changes === 1
+        finish().run(
+          end.state,
+          end.runAt,
+          end.lastError,
+          end.errorFingerprint,
+          now,
+          end.completedAt,
+          r.deliveryId,
+          r.worker,
+        ).changes === 1
       recordAttempt({
         ...r.attempt,
         deliveryId: r.deliveryId,

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3'
 import { DESTINATION_COLUMNS } from '../destination-rows.js'
+import { errorFingerprint } from '../error-fingerprint.js'
 import { OPEN_STATES_SQL } from '../sql/delivery-states-sql.js'
 import type { WriteGate } from '../sql/runner.js'
 import type { OwnDestinationOperations } from '../sql/shared-destinations.js'
@@ -46,9 +47,8 @@ export function sqliteDestinations(db: Database.Database, write: WriteGate) {
     remove: db.prepare(
       `DELETE FROM destinations WHERE id = ? AND (origin = 'api' OR orphaned_at IS NOT NULL)`,
     ),
-    deadLetter:
-      db.prepare(`UPDATE deliveries SET state = 'dead', lease_owner = NULL, last_error = ?, updated_at = ?,
-        completed_at = ? WHERE subscriber_id = ? AND state IN ${OPEN_STATES_SQL}`),
+    deadLetter: db.prepare(`UPDATE deliveries SET state = 'dead', lease_owner = NULL, last_error = ?,
+        error_fingerprint = ?, updated_at = ?, completed_at = ? WHERE subscriber_id = ? AND state IN ${OPEN_STATES_SQL}`),
   })
   let prepared: ReturnType<typeof statements> | undefined
   const s = () => {
@@ -58,7 +58,9 @@ export function sqliteDestinations(db: Database.Database, write: WriteGate) {
 
   const remove = db.transaction((id: string, now: number, reason: string) => {
     const deleted = s().remove.run(id).changes === 1
-    const deadLettered = deleted ? s().deadLetter.run(reason, now, now, id).changes : 0
+    const deadLettered = deleted
+      ? s().deadLetter.run(reason, errorFingerprint(reason), now, now, id).changes
+      : 0
     return { deleted, deadLettered }
   })
 

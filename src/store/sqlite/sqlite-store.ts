@@ -5,11 +5,13 @@ import { EVENT_COLUMNS, INSERT_COLUMNS, rowToEvent } from '../event-columns.js'
 import { loadMigrations, migrationLabel, planMigrations, statusOf } from '../migrations.js'
 import { sqliteDialect } from '../sql/dialect.js'
 import { sharedDestinations } from '../sql/shared-destinations.js'
+import { sharedDlqJobs } from '../sql/shared-dlq-jobs.js'
 import { sharedEvents } from '../sql/shared-events.js'
 import { sharedGhlTokens } from '../sql/shared-ghl-tokens.js'
 import { sharedLocations } from '../sql/shared-locations.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
 import { Checkpointer } from './checkpointer.js'
+import { sqliteRunDlqJobBatch } from './run-dlq-job-batch.js'
 import { sqliteDeliveries } from './sqlite-deliveries.js'
 import { sqliteDestinations } from './sqlite-destinations.js'
 import { sqliteRateBuckets } from './sqlite-rate-buckets.js'
@@ -201,6 +203,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...sharedLocations(runner),
     ...sharedGhlTokens(runner),
     ...destinations.methods,
+    ...sharedDlqJobs(runner),
+    runDlqJobBatch: sqliteRunDlqJobBatch(db, write),
 
     // One process owns a SQLite file in practice; others sharing it rely on the worker's poll.
     async announceWork() {},

@@ -41,6 +41,14 @@ const planned = (subscriberId: string, id = newId('dlv')) => ({
   orderingKey: null,
   runAt: NOW,
 })
+const job = (id: string) => ({
+  id,
+  action: 'replay' as const,
+  filter: {},
+  total: 0,
+  totalCapped: false,
+  now: NOW,
+})
 const event = sampleEvent({ deliveries: [planned('s'), planned('s2')] })
 const OWNER = { appId: 'app', userType: 'Location', ownerId: 'loc' } as const
 const CIPHERTEXTS = {
@@ -156,6 +164,29 @@ const CALLS: { [K in StoreMethod]: Call } = {
   },
   heartbeat: { writes: true, call: (s) => s.heartbeat({ id: 'host:1:0', version: 'test', startedAt: NOW }) },
   isUnavailableError: { writes: false, call: (s) => s.isUnavailableError(new Error('x')) },
+  countDead: { writes: false, call: (s) => s.countDead({}, 10) },
+  deadGroups: { writes: false, call: (s) => s.deadGroups({}, 10) },
+  createDlqJob: { writes: true, call: (s) => s.createDlqJob(job('job_a')) },
+  getDlqJob: { writes: false, call: (s) => s.getDlqJob('job_a') },
+  listDlqJobs: { writes: false, call: (s) => s.listDlqJobs(10) },
+  cancelDlqJob: { writes: true, call: (s) => s.cancelDlqJob('job_a', NOW) },
+  // Each needs a job of its own (its first write waits at the gate like the rest).
+  claimDlqJob: {
+    writes: true,
+    call: async (s) => {
+      await s.createDlqJob(job('job_b'))
+      return s.claimDlqJob('w', NOW, 1000)
+    },
+  },
+  failDlqJob: { writes: true, call: (s) => s.failDlqJob('job_b', 'w', 'broken', NOW) },
+  runDlqJobBatch: {
+    writes: true,
+    call: async (s) => {
+      await s.createDlqJob(job('job_c'))
+      await s.claimDlqJob('w', NOW, 1000)
+      return s.runDlqJobBatch('job_c', 'w', NOW, { leaseMs: 1000, window: 10 })
+    },
+  },
 }
 
 describe('SQLite write gate', () => {

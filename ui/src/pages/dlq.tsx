@@ -2,20 +2,20 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import type { DeliveryJson, DeliveryPageJson, ReplayAnswerJson } from '../../../src/api/schemas/index.js'
 import { api, messageOf } from '../api.js'
 import { ErrorNote, Loading, Notice } from '../components/common.js'
+import { BulkActions, RecentJobs } from '../components/dlq-bulk.js'
+import { DlqGroups } from '../components/dlq-groups.js'
 import { href, Link, navigate } from '../router.js'
 import { Time } from '../time.js'
 
 /**
  * /ui/dlq — the dead-letter queue: dead deliveries newest first, filtered by the query string;
- * replay or purge one, or replay everything the filter matches (counted first).
+ * replay or purge one; replay or purge everything the filter matches as a background job (counted
+ * first, progress, cancel: components/dlq-bulk.tsx); or the same queue grouped by error
+ * (`?view=groups`, components/dlq-groups.tsx).
  */
 
 const DLQ_FILTERS = ['type', 'subscriber', 'tenant', 'error', 'since', 'until'] as const
 type Filters = Partial<Record<(typeof DLQ_FILTERS)[number], string>>
-
-/** Counted page by page up to the most one bulk replay starts. */
-const REPLAY_LIMIT = 10_000
-const COUNT_PAGE = 500
 
 export function DlqPage({ query }: { query: URLSearchParams }) {
   const filters: Filters = {}
@@ -30,7 +30,8 @@ export function DlqPage({ query }: { query: URLSearchParams }) {
   const [error, setError] = useState<string | null>(null)
   const [notice, setNotice] = useState<string | null>(null)
   const [version, setVersion] = useState(0)
-  const [bulk, setBulk] = useState<{ count: number; more: boolean } | null>(null)
+  const view = query.get('view') === 'groups' ? 'groups' : 'deliveries'
+  const reloadAll = () => setVersion((v) => v + 1)
 
   useEffect(() => {
     let current = true
@@ -46,8 +47,6 @@ export function DlqPage({ query }: { query: URLSearchParams }) {
       current = false
     }
   }, [key, version])
-
-  useEffect(() => setBulk(null), [key])
 
   const run = async (what: () => Promise<string>) => {
     setError(null)
@@ -71,123 +70,110 @@ export function DlqPage({ query }: { query: URLSearchParams }) {
       return `Purged ${row.id}: discarded, and still replayable from its event.`
     })
 
-  const countMatching = () =>
-    run(async () => {
-      let count = 0
-      let after: string | undefined
-      do {
-        const page = await api<DeliveryPageJson>('dlq', {
-          query: { ...filters, cursor: after, limit: COUNT_PAGE },
-        })
-        count += page.data.length
-        after = page.nextCursor ?? undefined
-      } while (after && count < REPLAY_LIMIT)
-      setBulk({ count: Math.min(count, REPLAY_LIMIT), more: after !== undefined })
-      return ''
-    })
-  const replayMatching = () =>
-    run(async () => {
-      const answer = await api<ReplayAnswerJson>('replay', {
-        method: 'POST',
-        body: { filter: { ...filters, states: ['dead'] }, limit: REPLAY_LIMIT },
-      })
-      setBulk(null)
-      return `Replayed ${answer.replayed} dead ${answer.replayed === 1 ? 'delivery' : 'deliveries'}.`
-    })
-
   return (
     <section>
       <h1>Dead letters</h1>
       <DlqFilterForm filters={filters} />
       <ErrorNote message={error} />
       <Notice message={notice} />
-      <div class="actions">
-        {bulk === null ? (
-          <button type="button" onClick={countMatching} disabled={!rows || rows.length === 0}>
-            Replay all matching…
-          </button>
-        ) : (
-          <>
-            <span role="status">
-              {bulk.count}
-              {bulk.more ? '+' : ''} dead {bulk.count === 1 ? 'delivery matches' : 'deliveries match'}
-              {bulk.more ? ` (one replay starts at most ${REPLAY_LIMIT})` : ''}.
-            </span>
-            <button type="button" onClick={replayMatching} disabled={bulk.count === 0}>
-              Replay {bulk.count}
-            </button>
-            <button type="button" class="secondary" onClick={() => setBulk(null)}>
-              Cancel
-            </button>
-          </>
-        )}
-      </div>
-      {rows === null && !error && <Loading />}
-      {rows !== null && rows.length === 0 && (
-        <p class="empty">
-          {Object.keys(filters).length
-            ? 'No dead delivery matches these filters.'
-            : 'The dead-letter queue is empty: every delivery succeeded or is still being retried.'}
-        </p>
-      )}
-      {rows !== null && rows.length > 0 && (
-        <table class="dlq">
-          <caption class="offscreen">Dead deliveries, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Died</th>
-              <th scope="col">Delivery</th>
-              <th scope="col">Subscriber</th>
-              <th scope="col">Event</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Last error</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr key={row.id}>
-                <td>
-                  <Time iso={row.completedAt ?? row.updatedAt} />
-                </td>
-                <th scope="row">
-                  <Link href={href(`deliveries/${encodeURIComponent(row.id)}`)}>{row.id}</Link>
-                </th>
-                <td>{row.subscriber}</td>
-                <td>
-                  <Link href={href(`events/${encodeURIComponent(row.eventId)}`)}>{row.name ?? row.type}</Link>
-                </td>
-                <td>{row.totalAttempts}</td>
-                <td class="wrap">{row.lastError ?? '—'}</td>
-                <td class="row-actions">
-                  <button
-                    type="button"
-                    class="small"
-                    onClick={() => replayOne(row)}
-                    aria-label={`Replay ${row.id}`}
-                  >
-                    Replay
-                  </button>
-                  <button
-                    type="button"
-                    class="small danger"
-                    onClick={() => purgeOne(row)}
-                    aria-label={`Purge ${row.id}`}
-                  >
-                    Purge
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      <nav class="pager" aria-label="Pages">
-        {cursor && <Link href={href('dlq', filters)}>Newest</Link>}
-        {nextCursor && <Link href={href('dlq', { ...filters, cursor: nextCursor })}>Next page</Link>}
+      <nav class="tabs" aria-label="Views">
+        <Link
+          class="tab"
+          href={href('dlq', filters)}
+          aria-current={view === 'deliveries' ? 'page' : undefined}
+        >
+          Deliveries
+        </Link>
+        <Link
+          class="tab"
+          href={href('dlq', { ...filters, view: 'groups' })}
+          aria-current={view === 'groups' ? 'page' : undefined}
+        >
+          By error
+        </Link>
       </nav>
+      {view === 'groups' ? (
+        <DlqGroups filter={filters} version={version} onJob={reloadAll} />
+      ) : (
+        deliveriesView()
+      )}
+      <RecentJobs version={version} />
     </section>
   )
+
+  function deliveriesView() {
+    return (
+      <>
+        <BulkActions filter={filters} what="all matching" onJob={reloadAll} />
+        {rows === null && !error && <Loading />}
+        {rows !== null && rows.length === 0 && (
+          <p class="empty">
+            {Object.keys(filters).length
+              ? 'No dead delivery matches these filters.'
+              : 'The dead-letter queue is empty: every delivery succeeded or is still being retried.'}
+          </p>
+        )}
+        {rows !== null && rows.length > 0 && (
+          <table class="dlq">
+            <caption class="offscreen">Dead deliveries, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Died</th>
+                <th scope="col">Delivery</th>
+                <th scope="col">Subscriber</th>
+                <th scope="col">Event</th>
+                <th scope="col">Attempts</th>
+                <th scope="col">Last error</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((row) => (
+                <tr key={row.id}>
+                  <td>
+                    <Time iso={row.completedAt ?? row.updatedAt} />
+                  </td>
+                  <th scope="row">
+                    <Link href={href(`deliveries/${encodeURIComponent(row.id)}`)}>{row.id}</Link>
+                  </th>
+                  <td>{row.subscriber}</td>
+                  <td>
+                    <Link href={href(`events/${encodeURIComponent(row.eventId)}`)}>
+                      {row.name ?? row.type}
+                    </Link>
+                  </td>
+                  <td>{row.totalAttempts}</td>
+                  <td class="wrap">{row.lastError ?? '—'}</td>
+                  <td class="row-actions">
+                    <button
+                      type="button"
+                      class="small"
+                      onClick={() => replayOne(row)}
+                      aria-label={`Replay ${row.id}`}
+                    >
+                      Replay
+                    </button>
+                    <button
+                      type="button"
+                      class="small danger"
+                      onClick={() => purgeOne(row)}
+                      aria-label={`Purge ${row.id}`}
+                    >
+                      Purge
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <nav class="pager" aria-label="Pages">
+          {cursor && <Link href={href('dlq', filters)}>Newest</Link>}
+          {nextCursor && <Link href={href('dlq', { ...filters, cursor: nextCursor })}>Next page</Link>}
+        </nav>
+      </>
+    )
+  }
 }
 
 function DlqFilterForm({ filters }: { filters: Filters }) {
