@@ -144,6 +144,27 @@ export interface ScanBudget {
   fewDeliveries: number
 }
 
+/** Traffic of one stored event type (sql/event-type-stats.ts). */
+export interface EventTypeStats {
+  /** The stored type (for GHL: the canonical name before renames). */
+  eventType: string
+  /** When the newest event of this type was received (ms), at any time; null when none is stored. */
+  lastSeenAt: number | null
+  /** Events received in the last 24 hours. */
+  lastDay: number
+  /** Events received in the last 7 days. */
+  lastWeek: number
+  /** Of those, how many drifted from the documented schema (see `driftLimitReached`). */
+  driftLastWeek: number
+}
+
+export interface EventTypeStatsAnswer {
+  /** One per requested type, in no particular order. */
+  types: EventTypeStats[]
+  /** The week held more drifted events than one call reads: the drift counts are lower bounds. */
+  driftLimitReached: boolean
+}
+
 export interface EventStore {
   /**
    * Commits a batch of events in one transaction and reports, in order, whether each was new or a
@@ -158,6 +179,11 @@ export interface EventStore {
    * MAX_SEARCH_LENGTH, or empty, with `invalid_request`.
    */
   listEvents(filter: EventFilter, page: PageRequest, budget?: Partial<ScanBudget>): Promise<EventPage>
+  /**
+   * Traffic per stored event type, all the given types in one bounded statement: last seen, the
+   * last 24 h and 7 d, drift in the last 7 d. `now` is ms since the epoch.
+   */
+  eventTypeStats(eventTypes: readonly string[], now: number): Promise<EventTypeStatsAnswer>
   /**
    * Deletes up to `limit` events received before `before` whose deliveries are all succeeded or
    * discarded (dead ones are kept until replayed or purged), with their deliveries and attempts.

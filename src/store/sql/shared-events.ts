@@ -1,4 +1,5 @@
 import type { EventStore } from '../types.js'
+import { eventTypeStats } from './event-type-stats.js'
 import { listEvents } from './list-events.js'
 import { pruneEvents } from './prune-events.js'
 import type { SqlRunner } from './runner.js'
@@ -12,6 +13,7 @@ export type OwnEventOperations = 'insertEvents' | 'getEvent'
 
 export function sharedEvents(db: SqlRunner): Omit<EventStore, OwnEventOperations> {
   return {
+    eventTypeStats: (eventTypes, now) => eventTypeStats(db, eventTypes, now),
     listEvents: (filter, page, budget) => listEvents(db, filter, page, budget),
     pruneEvents: db.write((before, limit) => pruneEvents(db, before, limit)),
   }

@@ -51,6 +51,7 @@ const CALLS: { [K in StoreMethod]: Call } = {
   insertEvents: { writes: true, call: (s) => s.insertEvents([event]) },
   getEvent: { writes: false, call: (s) => s.getEvent(event.id) },
   listEvents: { writes: false, call: (s) => s.listEvents({}, { limit: 10 }) },
+  eventTypeStats: { writes: false, call: (s) => s.eventTypeStats(['contact.created'], Date.now()) },
   countBacklog: { writes: false, call: (s) => s.countBacklog() },
   claimDeliveries: {
     writes: true,
