@@ -150,9 +150,9 @@ export interface EventTypeStats {
   eventType: string
   /** When the newest event of this type was received (ms), at any time; null when none is stored. */
   lastSeenAt: number | null
-  /** Events received in the last 24 hours. */
+  /** Events received in the last 24 hours, counted up to VOLUME_COUNT_LIMIT (sql/event-type-stats.ts). */
   lastDay: number
-  /** Events received in the last 7 days. */
+  /** Events received in the last 7 days, counted up to VOLUME_COUNT_LIMIT. */
   lastWeek: number
   /** Of those, how many drifted from the documented schema (see `driftLimitReached`). */
   driftLastWeek: number

@@ -5,6 +5,12 @@ import { join, param, raw, sql } from './sql.js'
 const DAY_MS = 86_400_000
 const WEEK_MS = 7 * DAY_MS
 
+/**
+ * Events counted per type and window: the work per call stays bounded (77 types × 2 windows × this
+ * many index entries at most) however busy a type is; a count that reaches it means "at least".
+ */
+export const VOLUME_COUNT_LIMIT = 10_000
+
 /** Drifted events read per call: drift is rare, but a GHL schema change can make every event drift. */
 export const DRIFT_READ_LIMIT = 10_000
 
@@ -18,7 +24,7 @@ export const DRIFT_READ_LIMIT = 10_000
  *   of order at the edge may be counted on the wrong side of it);
  * - per type, last seen is `max(seq)` on `events_type (event_type, seq)` — one seek — and its
  *   received_at by primary key; the counts are index-only range scans of `events_type` above each
- *   window's seq;
+ *   window's seq, stopped at VOLUME_COUNT_LIMIT;
  * - drift: the newest DRIFT_READ_LIMIT drifted events of the week through the partial index
  *   `events_schema` (the repeated IN list is what lets SQLite use it), grouped by type;
  *   `driftLimitReached` says the counts stopped there.
@@ -38,6 +44,7 @@ export async function eventTypeStats(
   const count = int(raw('count(*)'))
   // Past every seq: a window without events counts nothing.
   const none = param(Number.MAX_SAFE_INTEGER)
+  const cap = param(VOLUME_COUNT_LIMIT)
   const firstSince = (ms: number) =>
     sql`coalesce((SELECT seq FROM events WHERE received_at >= ${param(time(ms))} ORDER BY received_at LIMIT 1), ${none})`
   const rows = await db.all<Record<string, unknown>>(sql`
@@ -56,8 +63,10 @@ export async function eventTypeStats(
     SELECT t.event_type,
       (SELECT received_at FROM events WHERE seq =
         (SELECT max(seq) FROM events e WHERE e.event_type = t.event_type)) AS last_seen,
-      (SELECT ${count} FROM events e WHERE e.event_type = t.event_type AND e.seq >= s.day) AS day,
-      (SELECT ${count} FROM events e WHERE e.event_type = t.event_type AND e.seq >= s.week) AS week,
+      (SELECT ${count} FROM (SELECT 1 AS one FROM events e WHERE e.event_type = t.event_type
+        AND e.seq >= s.day LIMIT ${cap}) x) AS day,
+      (SELECT ${count} FROM (SELECT 1 AS one FROM events e WHERE e.event_type = t.event_type
+        AND e.seq >= s.week LIMIT ${cap}) x) AS week,
       coalesce(d.n, 0) AS drift,
       (SELECT ${count} FROM drifted) AS drift_read
     FROM types t CROSS JOIN since s LEFT JOIN drift d ON d.event_type = t.event_type`)
