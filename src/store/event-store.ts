@@ -161,6 +161,8 @@ export interface EventTypeStats {
 export interface EventTypeStatsAnswer {
   /** One per requested type, in no particular order. */
   types: EventTypeStats[]
+  /** Counts stop here (VOLUME_COUNT_LIMIT): a count equal to it means at least that many. */
+  countLimit: number
   /** The week held more drifted events than one call reads: the drift counts are lower bounds. */
   driftLimitReached: boolean
 }

@@ -82,7 +82,11 @@ describe.each([
     await store.insertEvents([sampleEvent({ receivedAt: NOW - 10 * DAY, eventType: 'contact.created' })])
     const [only] = (await store.eventTypeStats(['contact.created'], NOW)).types
     expect(only).toMatchObject({ lastSeenAt: NOW - 10 * DAY, lastDay: 0, lastWeek: 0 })
-    expect(await store.eventTypeStats([], NOW)).toEqual({ types: [], driftLimitReached: false })
+    expect(await store.eventTypeStats([], NOW)).toEqual({
+      types: [],
+      countLimit: VOLUME_COUNT_LIMIT,
+      driftLimitReached: false,
+    })
   })
 
   it('reads at most DRIFT_READ_LIMIT drifted events, and says when the counts stopped there', async () => {

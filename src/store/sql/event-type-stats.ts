@@ -39,7 +39,7 @@ export async function eventTypeStats(
   eventTypes: readonly string[],
   now: number,
 ): Promise<EventTypeStatsAnswer> {
-  if (eventTypes.length === 0) return { types: [], driftLimitReached: false }
+  if (eventTypes.length === 0) return { types: [], countLimit: VOLUME_COUNT_LIMIT, driftLimitReached: false }
   const { int, time, decode } = db.dialect
   const count = int(raw('count(*)'))
   // Past every seq: a window without events counts nothing.
@@ -77,5 +77,9 @@ export async function eventTypeStats(
     lastWeek: Number(row.week),
     driftLastWeek: Number(row.drift),
   }))
-  return { types, driftLimitReached: Number(rows[0]?.drift_read ?? 0) > DRIFT_READ_LIMIT }
+  return {
+    types,
+    countLimit: VOLUME_COUNT_LIMIT,
+    driftLimitReached: Number(rows[0]?.drift_read ?? 0) > DRIFT_READ_LIMIT,
+  }
 }
