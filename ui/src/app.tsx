@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks'
 import type { SessionStateJson } from '../../src/api/schemas/index.js'
 import { ApiError, api, whenUnauthorized } from './api.js'
 import { Loading } from './components/common.js'
+import { CatalogEventPage, CatalogPage } from './pages/catalog.js'
 import { DeliveryPage } from './pages/delivery.js'
 import { DestinationPage, DestinationsPage } from './pages/destinations.js'
 import { DlqPage } from './pages/dlq.js'
@@ -71,6 +72,7 @@ function Layout({ onLogout }: { onLogout: () => void }) {
             {nav('events', 'Events')}
             {nav('dlq', 'Dead letters')}
             {nav('destinations', 'Destinations')}
+            {nav('catalog', 'Catalog')}
           </ul>
         </nav>
         <div class="controls">
@@ -120,6 +122,8 @@ function Page({ place }: { place: Place }) {
         break
       case 'destinations':
         return id ? <DestinationPage id={id} /> : <DestinationsPage />
+      case 'catalog':
+        return id ? <CatalogEventPage name={id} /> : <CatalogPage query={place.query} />
     }
   }
   return (
