@@ -131,6 +131,9 @@ try {
       await page.goto(`${base}/ui/destinations/crm-sync`)
       await page.getByRole('button', { name: 'Pause' }).waitFor()
       await page.screenshot({ path: join(OUT, 'destination.png') })
+      await page.goto(`${base}/ui/catalog?sort=volume`)
+      await page.locator('table.catalog').waitFor()
+      await page.screenshot({ path: join(OUT, 'catalog.png') })
     }
     await context.close()
   }
