@@ -1,14 +1,11 @@
-import { useState } from 'preact/hooks'
 import type {
   CatalogEntryDetailJson,
   CatalogEntryJson,
   CatalogListJson,
-  CatalogSendAnswerJson,
-  CatalogStatsJson,
 } from '../../../src/api/schemas/index.js'
-import { api, messageOf } from '../api.js'
 import { ErrorNote, Facts, Loading, TextBlock } from '../components/common.js'
 import { CopyButton } from '../components/copy.js'
+import { SendSample } from '../components/send-sample.js'
 import { useResource } from '../resource.js'
 import { href, Link, navigate } from '../router.js'
 import { Time } from '../time.js'
@@ -203,22 +200,16 @@ export function CatalogPage({ query }: { query: URLSearchParams }) {
   )
 }
 
-function StatsFacts({
-  stats,
-  limit,
-  entry,
-}: {
-  stats: CatalogStatsJson
-  limit: number
-  entry: CatalogEntryJson
-}) {
+function StatsFacts({ entry }: { entry: CatalogEntryDetailJson }) {
+  const { stats, countLimit: limit } = entry
+  const driftMore = entry.driftLimitReached && stats.driftLastWeek > 0 ? '+' : ''
   return (
     <Facts
       rows={[
         ['Last seen', stats.lastSeenAt ? <Time key="s" iso={stats.lastSeenAt} /> : 'never on this gateway'],
         ['Last 24 hours', countText(stats.lastDay, limit)],
         ['Last 7 days', countText(stats.lastWeek, limit)],
-        ['Drifted (7 d)', countText(stats.driftLastWeek, limit)],
+        ['Drifted (7 d)', `${countText(stats.driftLastWeek, limit)}${driftMore}`],
         [
           'Events',
           <Link key="e" href={eventsOfType(entry)}>
@@ -257,7 +248,7 @@ export function CatalogEventPage({ name }: { name: string }) {
         ]}
       />
       <h2>Traffic on this gateway</h2>
-      <StatsFacts stats={data.stats} limit={data.countLimit} entry={data} />
+      <StatsFacts entry={data} />
       <h2>Sample payload</h2>
       <div class="actions">
         <CopyButton text={sample} label="Copy sample" />
@@ -270,55 +261,5 @@ export function CatalogEventPage({ name }: { name: string }) {
         <TextBlock label="JSON Schema" text={JSON.stringify(data.schema, null, 2)} />
       </details>
     </article>
-  )
-}
-
-function SendSample({ name, sending }: { name: string; sending: CatalogEntryDetailJson['sampleSending'] }) {
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<string | null>(null)
-  if (!sending.enabled) {
-    return (
-      <div class="empty">
-        <p>
-          To send this sample to this gateway from here, set <code>CONSOLE_SAMPLE_SIGNING_KEY</code> to a
-          private key file whose public key the gateway trusts, and restart. For example:
-        </p>
-        <TextBlock
-          label="Enabling sample sends"
-          text={
-            'ghl-gateway keys generate\n' +
-            'GHL_ED25519_PUBLIC_KEYS=.ghl-gateway/keys/ed25519.pub.pem \\\n' +
-            'CONSOLE_SAMPLE_SIGNING_KEY=.ghl-gateway/keys/ed25519.pem ghl-gateway serve'
-          }
-        />
-        <p>
-          Or from a shell, without it: <code>ghl-gateway send {name}</code>
-        </p>
-      </div>
-    )
-  }
-  const send = async () => {
-    setBusy(true)
-    setError(null)
-    try {
-      const answer = await api<CatalogSendAnswerJson>(`catalog/${encodeURIComponent(name)}/send`, {
-        method: 'POST',
-      })
-      navigate(href(`events/${encodeURIComponent(answer.eventId)}`))
-    } catch (caught) {
-      setError(messageOf(caught))
-      setBusy(false)
-    }
-  }
-  return (
-    <div class="actions">
-      <ErrorNote message={error} />
-      <button type="button" onClick={send} disabled={busy}>
-        Send this sample to this gateway
-      </button>
-      <span class="muted">
-        Signed with {sending.keyId}, with a new webhookId; verified, stored and delivered like any webhook.
-      </span>
-    </div>
   )
 }
