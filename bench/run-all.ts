@@ -95,6 +95,12 @@ const SUITES: Suite[] = [
     quickArgs: ['--events', '20000', '--runs', '5'],
   },
   {
+    name: 'catalog-stats',
+    file: 'catalog-stats.ts',
+    args: [],
+    quickArgs: ['--events', '20000', '--runs', '5'],
+  },
+  {
     name: 'scale-out',
     file: 'scale-out.ts',
     args: [],

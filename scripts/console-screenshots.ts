@@ -189,6 +189,9 @@ try {
         .getByText(/[1-9]\d* received in this window/)
         .waitFor()
       await page.screenshot({ path: join(OUT, 'overview.png'), fullPage: true })
+      await page.goto(`${base}/ui/catalog?sort=volume`)
+      await page.locator('table.catalog').waitFor()
+      await page.screenshot({ path: join(OUT, 'catalog.png') })
     }
     await context.close()
   }

@@ -34,6 +34,7 @@ import { buildSources, type SourceRuntime } from './receive/sources.js'
 import { clientErrorHandler, frameworkError } from './receive/transport-errors.js'
 import { webhookRoutes } from './receive/webhook-routes.js'
 import type { GatewayInstance, Store } from './store/types.js'
+import { readGhlSigner } from './verify/index.js'
 
 /** What the app is built from; the composition root (`src/assemble.ts`) supplies it. */
 export interface AppDeps {
@@ -181,7 +182,15 @@ export function buildApp(deps: AppDeps): GatewayApp {
   void fastify.register(sessionRoutes, { access, logger })
   void fastify.register(eventsRoutes, { store, access, types })
   void fastify.register(entitiesRoutes, { store, access, types })
-  void fastify.register(catalogRoutes, { access, types })
+  void fastify.register(catalogRoutes, {
+    access,
+    types,
+    store,
+    now: deps.now,
+    sampleSigner: config.CONSOLE_SAMPLE_SIGNING_KEY
+      ? readGhlSigner(config.CONSOLE_SAMPLE_SIGNING_KEY, 'CONSOLE_SAMPLE_SIGNING_KEY')
+      : undefined,
+  })
   void fastify.register(deliveriesRoutes, {
     store,
     access,

@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   method_not_allowed: 405,
   request_timeout: 408,
   conflict: 409,
+  // The console's "send this sample" with no CONSOLE_SAMPLE_SIGNING_KEY set.
+  sample_key_not_configured: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   expectation_failed: 417,

@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
@@ -8,6 +10,7 @@ import { registerOpenApi } from '../src/api/openapi.js'
 import { ERROR_CODES } from '../src/errors.js'
 import { ADMIN, createDestinationEngine, type DestinationEngine } from './support/destinations.js'
 import { type Sink, startSink } from './support/sink.js'
+import { testEd25519Key } from './support/test-app.js'
 
 /**
  * The admin API as a contract (src/api/schemas/, docs/openapi.json). The harness builds the app
@@ -25,6 +28,14 @@ type Document = {
 }
 
 const COMMITTED = new URL('../docs/openapi.json', import.meta.url)
+
+/** CONSOLE_SAMPLE_SIGNING_KEY and the trust it needs, so the catalog's send answers 200. */
+function sampleSigningEnv(): Record<string, string> {
+  const key = testEd25519Key()
+  const file = join(mkdtempSync(join(tmpdir(), 'ghl-gateway-contract-')), 'sample.pem')
+  writeFileSync(file, key.privateKey.export({ format: 'pem', type: 'pkcs8' }))
+  return { CONSOLE_SAMPLE_SIGNING_KEY: file, GHL_ED25519_PUBLIC_KEYS: key.spki }
+}
 
 describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (kind) => {
   let engine: DestinationEngine
@@ -51,6 +62,7 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
     sink = await startSink(() => ({ status: 503, headers: { 'retry-after': '1' }, body: 'busy' }))
     engine = await createDestinationEngine(kind, {
       configured: [{ id: 'from-file', url: sink.url, events: ['invoice.*'] }],
+      env: sampleSigningEnv(),
     })
     document = (await engine.api('GET', '/api/openapi.json')).json
   })
@@ -181,6 +193,7 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
     expect(
       (await call('GET', '/api/stats/series', '/api/stats/series?window=24h')).json.received,
     ).toHaveLength(60)
+    await call('POST', '/api/catalog/{name}/send', '/api/catalog/InvoicePaid/send')
     await call('DELETE', '/api/destinations/{id}', '/api/destinations/crm')
     expect((await call('POST', '/api/session', '/api/session', { token: ADMIN })).json).toEqual({
       expiresAt: expect.any(String),

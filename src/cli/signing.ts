@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject, sign } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
-import { keyId } from '../verify/index.js'
+import { GHL_SIGNATURE_HEADER, keyId } from '../verify/index.js'
 import { UsageError } from './errors.js'
 
 /**
@@ -24,10 +24,7 @@ export const KEY_FILES: Record<KeyKind, { privateKey: string; publicKey: string 
   rsa: { privateKey: 'rsa.pem', publicKey: 'rsa.pub.pem' },
 }
 
-export const SIGNATURE_HEADER: Record<KeyKind, string> = {
-  ed25519: 'x-ghl-signature',
-  rsa: 'x-wh-signature',
-}
+export const SIGNATURE_HEADER: Record<KeyKind, string> = GHL_SIGNATURE_HEADER
 
 export interface Signer {
   scheme: SignScheme

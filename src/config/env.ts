@@ -4,6 +4,7 @@ import { isAllowEntry } from '../destinations/egress.js'
 import { formatDuration, parseDuration } from '../duration.js'
 import { parseTokenKeys, type TokenKeyRing } from '../ghl/token-keys.js'
 import { parseDatabaseUrl } from '../store/database-url.js'
+import { readGhlSigner } from '../verify/index.js'
 
 /**
  * Every environment variable the gateway reads, with its default, validated once at boot.
@@ -153,6 +154,20 @@ export const envSchema = z.object({
    * this is the only way one ends besides changing ADMIN_TOKEN). @default 12h
    */
   CONSOLE_SESSION_TTL: durationWithin('CONSOLE_SESSION_TTL', 60_000, 30 * 86_400_000, 12 * 3_600_000),
+  /**
+   * A private key file (PEM, Ed25519 or RSA, as `ghl-gateway keys generate` writes) the web console's
+   * catalog signs sample payloads with, to send them through this gateway's own receive path. Its
+   * public key must be trusted (GHL_ED25519_PUBLIC_KEYS / GHL_RSA_PUBLIC_KEYS): checked at boot.
+   * For test and staging gateways. @default none (the console offers no "send this sample")
+   */
+  CONSOLE_SAMPLE_SIGNING_KEY: nonEmpty.superRefine((path, ctx) => {
+    if (path === undefined) return
+    try {
+      readGhlSigner(path, 'CONSOLE_SAMPLE_SIGNING_KEY')
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message })
+    }
+  }),
   /** pino level. @default info */
   LOG_LEVEL: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   /**

@@ -3,6 +3,7 @@ import { createTypeMapper, type TypeMapper } from '../catalog/rename.js'
 import { ConfigError } from '../config-error.js'
 import type { Env } from '../env-substitution.js'
 import { coerceError } from '../errors.js'
+import { ghlTrustedKeys, keyId, readGhlSigner } from '../verify/index.js'
 import { formatIssues } from '../zod-issues.js'
 import { type EnvConfig, envSchema } from './env.js'
 import { type FileConfig, findConfigFile, loadConfigFile } from './file.js'
@@ -49,6 +50,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
   if (!parsed.success) throw new ConfigError(`invalid environment: ${formatIssues(parsed.error.issues)}`)
   const ghlProblems = ghlSettingProblems(parsed.data)
   if (ghlProblems.length) throw new ConfigError(`invalid environment: ${ghlProblems.join('; ')}`)
+  untrustedSampleKey(parsed.data)
   const configSearchDir = options.cwd ?? process.cwd()
   const configFile = findConfigFile(parsed.data.GATEWAY_CONFIG, configSearchDir)
   const file = loadConfigFile(configFile, env)
@@ -64,4 +66,23 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
   if (misspelt.length) throw new ConfigError(`config file ${configFile}: ${misspelt.join('; ')}`)
   const warnings = [...envWarnings(env), ...sourceWarnings(file.sources)]
   return { ...parsed.data, configFile, configSearchDir, file, warnings }
+}
+
+/**
+ * The console sends its samples through this gateway's own signature check: a key it does not
+ * trust would have every send refused, so the gateway does not start with one.
+ */
+function untrustedSampleKey(env: EnvConfig): void {
+  if (env.CONSOLE_SAMPLE_SIGNING_KEY === undefined) return
+  try {
+    const signer = readGhlSigner(env.CONSOLE_SAMPLE_SIGNING_KEY, 'CONSOLE_SAMPLE_SIGNING_KEY')
+    if (ghlTrustedKeys(env)[signer.kind].some((key) => keyId(signer.kind, key.key) === signer.keyId)) return
+    const list = signer.kind === 'rsa' ? 'GHL_RSA_PUBLIC_KEYS' : 'GHL_ED25519_PUBLIC_KEYS'
+    throw new ConfigError(
+      `CONSOLE_SAMPLE_SIGNING_KEY signs as ${signer.keyId}, which this gateway does not trust: add its public key to ${list}`,
+    )
+  } catch (error) {
+    if (error instanceof ConfigError) throw error
+    throw new ConfigError(`invalid environment: ${coerceError(error).message}`)
+  }
 }

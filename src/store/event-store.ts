@@ -153,6 +153,29 @@ export interface EntityEventsRequest {
   limit: number
 }
 
+/** Traffic of one stored event type (sql/event-type-stats.ts). */
+export interface EventTypeStats {
+  /** The stored type (for GHL: the canonical name before renames). */
+  eventType: string
+  /** When the newest event of this type was received (ms), at any time; null when none is stored. */
+  lastSeenAt: number | null
+  /** Events received in the last 24 hours, counted up to VOLUME_COUNT_LIMIT (sql/event-type-stats.ts). */
+  lastDay: number
+  /** Events received in the last 7 days, counted up to VOLUME_COUNT_LIMIT. */
+  lastWeek: number
+  /** Of those, how many drifted from the documented schema (see `driftLimitReached`). */
+  driftLastWeek: number
+}
+
+export interface EventTypeStatsAnswer {
+  /** One per requested type, in no particular order. */
+  types: EventTypeStats[]
+  /** Counts stop here (VOLUME_COUNT_LIMIT): a count equal to it means at least that many. */
+  countLimit: number
+  /** The week held more drifted events than one call reads: the drift counts are lower bounds. */
+  driftLimitReached: boolean
+}
+
 export interface EventStore {
   /**
    * Commits a batch of events in one transaction and reports, in order, whether each was new or a
@@ -169,6 +192,11 @@ export interface EventStore {
   listEvents(filter: EventFilter, page: PageRequest, budget?: Partial<ScanBudget>): Promise<EventPage>
   /** One entity's events with bodies, oldest first (receive order): the entity timeline. */
   entityEvents(request: EntityEventsRequest): Promise<StoredEvent[]>
+  /**
+   * Traffic per stored event type, all the given types in one bounded statement: last seen, the
+   * last 24 h and 7 d, drift in the last 7 d. `now` is ms since the epoch.
+   */
+  eventTypeStats(eventTypes: readonly string[], now: number): Promise<EventTypeStatsAnswer>
   /**
    * Deletes up to `limit` events received before `before` whose deliveries are all succeeded or
    * discarded (dead ones are kept until replayed or purged), with their deliveries and attempts.

@@ -20,7 +20,7 @@ import { ed25519Signature, type StoreKind, testEd25519Key } from './test-app.js'
 export const CONSOLE_TOKEN = 'console-ui-admin-token'
 
 export interface ConsoleGatewayOptions {
-  /** Extra settings (ADMIN_TOKEN, the signing key, HOST, PORT and EGRESS_ALLOW are set). */
+  /** Extra settings (ADMIN_TOKEN, the signing key, HOST, PORT and EGRESS_ALLOW are set; GHL_ED25519_PUBLIC_KEYS adds to the harness's key). */
   env?: Record<string, string>
   /** How the sink answers. @default 200 "ok" */
   sinkResponder?: SinkResponder
@@ -103,12 +103,13 @@ export function useConsoleGateway(kind: StoreKind, options: ConsoleGatewayOption
     harness.sink = await startSink(options.sinkResponder)
     harness.gateway = await assembleForTest(kind, {
       ADMIN_TOKEN: CONSOLE_TOKEN,
-      GHL_ED25519_PUBLIC_KEYS: key.spki,
       HOST: '127.0.0.1',
       PORT: '0',
       EGRESS_ALLOW: '127.0.0.1',
       SHUTDOWN_TIMEOUT: '1s',
       ...options.env,
+      // Keys a test file adds are trusted beside the harness's own, which send() signs with.
+      GHL_ED25519_PUBLIC_KEYS: [key.spki, options.env?.GHL_ED25519_PUBLIC_KEYS].filter(Boolean).join(','),
     })
     await options.setup?.(harness.gateway)
     harness.base = await open(harness.gateway)

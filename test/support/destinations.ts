@@ -82,7 +82,6 @@ export async function createDestinationEngine(
   const assembly = await assembleForTest(
     kind,
     {
-      GHL_ED25519_PUBLIC_KEYS: key.spki,
       ADMIN_TOKEN: ADMIN,
       LOG_LEVEL: 'info',
       WORKER_LEASE_GRACE: '1s',
@@ -90,6 +89,8 @@ export async function createDestinationEngine(
       WORKER_POLL_INTERVAL: String(options.pollIntervalMs ?? 200),
       SHUTDOWN_TIMEOUT: '1s',
       ...options.env,
+      // Keys a test adds are trusted beside the engine's own, which send() signs with.
+      GHL_ED25519_PUBLIC_KEYS: [key.spki, options.env?.GHL_ED25519_PUBLIC_KEYS].filter(Boolean).join(','),
     },
     {
       database: options.database,

@@ -3,6 +3,7 @@ import type { SessionStateJson } from '../../src/api/schemas/index.js'
 import { ApiError, api, whenUnauthorized } from './api.js'
 import { Loading } from './components/common.js'
 import { Shortcuts } from './components/shortcuts.js'
+import { CatalogEventPage, CatalogPage } from './pages/catalog.js'
 import { DeliveryPage } from './pages/delivery.js'
 import { DestinationPage } from './pages/destination.js'
 import { DestinationsPage } from './pages/destinations.js'
@@ -78,6 +79,7 @@ function Layout({ onLogout }: { onLogout: () => void }) {
             {nav('dlq', 'Dead letters')}
             {nav('destinations', 'Destinations')}
             {nav('locations', 'Locations')}
+            {nav('catalog', 'Catalog')}
           </ul>
         </nav>
         <div class="controls">
@@ -135,6 +137,8 @@ function Page({ place }: { place: Place }) {
         return id ? <DestinationPage id={id} /> : <DestinationsPage />
       case 'locations':
         return id ? <LocationPage id={id} query={place.query} /> : <LocationsPage query={place.query} />
+      case 'catalog':
+        return id ? <CatalogEventPage name={id} /> : <CatalogPage query={place.query} />
     }
   }
   return (

@@ -3,7 +3,13 @@
  * validate and document with: what the CLI (and any client in this repository) compiles against.
  */
 export type { AttemptJson, SavedResponseJson } from './attempts.js'
-export type { CatalogEntryDetailJson, CatalogEntryJson } from './catalog.js'
+export type {
+  CatalogEntryDetailJson,
+  CatalogEntryJson,
+  CatalogListJson,
+  CatalogSendAnswerJson,
+  CatalogStatsJson,
+} from './catalog.js'
 export type {
   DeliveryDetailJson,
   DeliveryJson,

@@ -71,6 +71,7 @@ const CALLS: { [K in StoreMethod]: Call } = {
     writes: false,
     call: (s) => s.entityEvents({ entityKind: 'contact', entityId: 'c1', limit: 10 }),
   },
+  eventTypeStats: { writes: false, call: (s) => s.eventTypeStats(['contact.created'], Date.now()) },
   countBacklog: { writes: false, call: (s) => s.countBacklog() },
   claimDeliveries: {
     writes: true,
