@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import type {
   DeliveryPageJson,
   DestinationAttemptStatsJson,
@@ -23,6 +23,8 @@ import { Time } from '../time.js'
 type Circuit = NonNullable<Extract<DestinationJson['process'], { running: true }>['circuit']>
 
 const REFRESH_MS = 2000
+/** Refreshes after the circuit closed, so the probe's attempt shows. */
+const AFTER_CLOSING_REFRESHES = 3
 
 const circuitLabel = (state: Circuit['state']) => state.replace('_', '-')
 
@@ -43,11 +45,17 @@ export function DestinationPage({ id }: { id: string }) {
   const running = d?.process.running ? d.process : null
   const circuit = running?.circuit ?? null
   const settling = circuit !== null && circuit.state !== 'closed'
+  const wasSettling = useRef(false)
 
-  // Not closed: keep looking until it is (a probe lands within a delivery's time).
+  // Not closed: keep looking until it is (a probe lands within a delivery's time), and a few
+  // times after: the breaker closes when the probe answers, its attempt is committed just after.
   useEffect(() => {
-    if (!settling) return
+    let after = settling ? Number.POSITIVE_INFINITY : 0
+    if (!settling && !wasSettling.current) return
+    wasSettling.current = settling
+    if (!settling) after = AFTER_CLOSING_REFRESHES
     const timer = setInterval(() => {
+      if (after-- <= 0) return clearInterval(timer)
       destination.reload()
       attempts.reload()
       deliveries.reload()
