@@ -11,6 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { CANONICAL_EVENT_NAMES } from '../src/catalog/index.js'
@@ -51,22 +52,29 @@ async function measure(store: Store) {
   for (let i = 0; i < 3; i++) await call()
   const times: number[] = []
   let last = await call()
+  // How long the event loop (ingest, on SQLite) was held at a time: the longest statement.
+  const held = monitorEventLoopDelay({ resolution: 1 })
+  held.enable()
   for (let i = 0; i < o.runs; i++) {
     const started = performance.now()
     last = await call()
     times.push(performance.now() - started)
+    // A turn of the loop between calls: the monitor's timer records a block only when it runs.
+    await new Promise((resolve) => setTimeout(resolve, 5))
   }
+  held.disable()
   const sorted = [...times].sort((a, b) => a - b)
   const p95 = sorted[Math.max(0, Math.ceil(0.95 * sorted.length) - 1)]!
   const week = last.types.reduce((sum, t) => sum + t.lastWeek, 0)
   const day = last.types.reduce((sum, t) => sum + t.lastDay, 0)
-  return { p50: percentiles(times).p50, p95, week, day }
+  return { p50: percentiles(times).p50, p95, week, day, heldMs: held.max / 1e6 }
 }
 
 function report(kind: StoreKind, m: Awaited<ReturnType<typeof measure>>) {
   console.log(
     `${kind}: ${N.toLocaleString('en-US')} events, 77 types: median ${num(m.p50, 1)} ms, p95 ${num(m.p95, 1)} ms ` +
-      `(counted ${m.week.toLocaleString('en-US')} in 7 d, ${m.day.toLocaleString('en-US')} in 24 h)`,
+      `(counted ${m.week.toLocaleString('en-US')} in 7 d, ${m.day.toLocaleString('en-US')} in 24 h); ` +
+      `event loop held at most ${num(m.heldMs, 1)} ms at a time`,
   )
 }
 
@@ -144,9 +152,10 @@ async function statementOf(dialect: Dialect) {
   let captured: Sql | undefined
   const recorder = {
     dialect,
+    // The plan shown is one slice's statement (the counts; the others are single seeks).
     all: async (query: Sql) => {
-      captured = query
-      return []
+      if (!captured && dialect.render(query).text.includes('WITH types')) captured = query
+      return [{ day: 0, week: 0 }]
     },
   } as unknown as SqlRunner
   await eventTypeStats(recorder, TYPES, now + 1000)
