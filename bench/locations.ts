@@ -114,6 +114,12 @@ async function cases(kind: StoreKind, db: SqlRunner, exec: (text: string) => Pro
       rows,
     )
   }
+  // A smaller examine budget, for choosing the default (the last case's data: 10,000 retrying).
+  await measure(
+    'blockedLanes loc_7, 10,000 retrying, examine budget 2,000',
+    () => blockedLanes(db, 'loc_7', 50, { examine: 2_000 }),
+    rows,
+  )
   console.log(`\n## ${kind}: ${N.toLocaleString('en-US')} events, ${o.runs} runs per case\n`)
   console.log(formatTable(rows))
   console.log(`\n${markdownTable(rows)}\n`)
