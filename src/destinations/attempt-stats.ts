@@ -1,3 +1,4 @@
+import { nearestRank } from '../percentile.js'
 import type { RecentAttempt } from '../store/types.js'
 
 /**
@@ -19,12 +20,11 @@ export function attemptStats(recent: readonly RecentAttempt[]): AttemptStats {
   const counted = recent.filter((a) => a.outcome !== 'lease_lost')
   if (counted.length === 0) return { attempts: 0, successRate: null, p50Ms: null, p95Ms: null, since: null }
   const durations = counted.map((a) => a.durationMs).sort((x, y) => x - y)
-  const rank = (p: number) => durations[Math.max(0, Math.ceil(p * durations.length) - 1)]!
   return {
     attempts: counted.length,
     successRate: counted.filter((a) => a.outcome === 'succeeded').length / counted.length,
-    p50Ms: rank(0.5),
-    p95Ms: rank(0.95),
+    p50Ms: nearestRank(durations, 0.5),
+    p95Ms: nearestRank(durations, 0.95),
     since: Math.min(...counted.map((a) => a.startedAt)),
   }
 }

@@ -1,3 +1,4 @@
+import { nearestRank } from '../percentile.js'
 import type { ProcessingStats } from '../store/types.js'
 
 /**
@@ -37,9 +38,7 @@ export function healthSummary(stats: ProcessingStats, now: number, t = HEALTH_TH
   const successRate = stats.attemptsLastHour === 0 ? null : stats.succeededLastHour / stats.attemptsLastHour
   const durations = [...stats.recentDurationsMs].sort((a, b) => a - b)
   const avg = durations.length ? durations.reduce((sum, d) => sum + d, 0) / durations.length : null
-  const p95 = durations.length
-    ? durations[Math.min(durations.length - 1, Math.floor(durations.length * 0.95))]!
-    : null
+  const p95 = nearestRank(durations, 0.95)
   const waited = stats.oldestDueAt === null ? 0 : Math.max(0, (now - stats.oldestDueAt) / 1000)
   const rated = successRate !== null && stats.attemptsLastHour >= t.minAttemptsForRate
 
