@@ -40,3 +40,18 @@ export class GhlOAuthRejectedError extends BaseError {
 export class GhlTokenDecryptError extends BaseError {
   override name = 'GhlTokenDecryptError'
 }
+
+/**
+ * A GHL call may not be sent now: this location's (or company's) calls in the last 10 s, or today,
+ * reached GHL's limit, or GHL answered 429. `retryAfterMs` says when a slot frees up.
+ */
+export class GhlRateLimitedError extends BaseError {
+  override name = 'GhlRateLimitedError'
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+    readonly window: 'burst' | 'daily',
+  ) {
+    super(message)
+  }
+}
