@@ -10,6 +10,7 @@ import { DestinationSet, type DestinationSetOptions } from './destinations/desti
 import { refuseMisspeltHandlers } from './dispatch/misspelt-handlers.js'
 import { SubscriberRegistry } from './dispatch/registry.js'
 import type { Env } from './env-substitution.js'
+import { GhlApi } from './ghl/api-client.js'
 import { checkStoredTokenKeys } from './ghl/check-token-keys.js'
 import { createGhlOAuthClient } from './ghl/oauth-client.js'
 import { GhlTokens } from './ghl/tokens.js'
@@ -65,6 +66,8 @@ export interface Assembly {
   app: GatewayApp
   /** The GHL token engine, when a GHL app is configured (docs/ghl-apps.md). */
   ghlTokens: GhlTokens | undefined
+  /** GHL's API (`ctx.ghl`, `gw.ghl()`), when a GHL app is configured. */
+  ghlApi: GhlApi | undefined
   /** Adds something started later (by `open`) to what `release` gives back; it goes back first. */
   hold(name: string, release: () => unknown): void
   /**
@@ -110,6 +113,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
     const instanceId = `${hostname()}:${process.pid}:${Date.now()}${assembled > 1 ? `:${assembled}` : ''}`
     const metrics = createMetrics()
     const ghlTokens = buildGhlTokens(config, store, logger, metrics, instanceId, held)
+    const ghlApi = ghlTokens && buildGhlApi(config, ghlTokens, metrics, held)
     const liveStream = new LiveStream({
       onListenerError: (error) => logger.warn({ err: error }, 'a live stream client failed'),
     })
@@ -196,6 +200,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       destinations,
       app,
       ghlTokens,
+      ghlApi,
       hold: (name, release) => held.hold(name, release),
       release: () => held.release(),
     }
@@ -248,6 +253,12 @@ function buildGhlTokens(
   const oauth = createGhlOAuthClient(app)
   held.hold('GHL OAuth client', () => oauth.close())
   return new GhlTokens({ store, keys: app.keys, oauth, appId: app.appId, logger, metrics, holder })
+}
+
+function buildGhlApi(config: GatewayConfig, tokens: GhlTokens, metrics: Metrics, held: ReleaseStack): GhlApi {
+  const api = new GhlApi({ apiUrl: config.GHL_API_URL, tokens, metrics })
+  held.hold('GHL API client', () => api.close())
+  return api
 }
 
 /**
