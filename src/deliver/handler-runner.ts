@@ -59,10 +59,6 @@ export function handlerRunner(options: {
     // Filled only when the handler calls GHL: nothing is built for handlers that do not.
     let ghl: GhlClient | undefined
     let ghlCalls: GhlCallRecord[] | undefined
-    const onCall = (call: GhlCallRecord) => {
-      ghlCalls ??= []
-      if (ghlCalls.push(call) > MAX_GHL_CALLS_SAVED) ghlCalls.shift()
-    }
     const ctx: HandlerContext = {
       attempt: delivery.attempts,
       cycle: delivery.cycle,
@@ -79,7 +75,10 @@ export function handlerRunner(options: {
         return (await store.recordOnce(delivery.id, key, value, now())) as T
       },
       get ghl() {
-        ghl ??= ghlClientFor(options.ghl, delivery.event, signal, onCall)
+        ghl ??= ghlClientFor(options.ghl, delivery.event, signal, (call) => {
+          ghlCalls ??= []
+          if (ghlCalls.push(call) > MAX_GHL_CALLS_SAVED) ghlCalls.shift()
+        })
         return ghl
       },
     }
