@@ -260,6 +260,23 @@ describe.each<Kind>(['sqlite', 'postgres'])('GHL API calls (%s)', (kind) => {
     expect(dead.lastError).toMatch(/PermanentError: GhlReauthRequiredError: the GHL token of .* is revoked/)
   })
 
+  it('a handler that never touches ctx.ghl costs no token lookup; the attempt log keeps the last 20 calls', async () => {
+    // The default handler does nothing.
+    await start()
+    // No install: a token lookup would fail the delivery.
+    const quiet = await settled(await send({ locationId: 'loc_never_installed' }), 'succeeded')
+    expect(quiet.attemptHistory[0]!.response).toBeNull()
+    expect(fake.api.log).toHaveLength(0)
+
+    await install()
+    handler = async (ctx) => {
+      for (let i = 1; i <= 25; i++) await ctx.ghl.request({ method: 'GET', path: `/contacts/c${i}` })
+    }
+    const busy = await settled(await send({ locationId: LOCATION }), 'succeeded')
+    const calls = ghlCallsOf(busy.attemptHistory[0]!)
+    expect(calls.map((c) => c.path)).toEqual(Array.from({ length: 20 }, (_, i) => `/contacts/c${i + 6}`))
+  })
+
   it('an event without a location: using ctx.ghl dead-letters it with a clear message', async () => {
     handler = async (ctx) => {
       await ctx.ghl.contacts.get('c1')
