@@ -2,7 +2,7 @@ import { hostname } from 'node:os'
 import { buildApp, type GatewayApp } from './app.js'
 import { createTypeMapper, type TypeMapper } from './catalog/index.js'
 import { coalesced } from './coalesced.js'
-import { configFileText, type GatewayConfig, ghlAppSettings } from './config/index.js'
+import { configFileText, type GatewayConfig, ghlTokenSettings } from './config/index.js'
 import { createDlqJobRunner, type DlqJobRunner } from './deliver/dlq-job-runner.js'
 import { startRetention } from './deliver/retention.js'
 import { Worker } from './deliver/worker.js'
@@ -12,6 +12,7 @@ import { SubscriberRegistry } from './dispatch/registry.js'
 import type { Env } from './env-substitution.js'
 import { checkStoredTokenKeys } from './ghl/check-token-keys.js'
 import { createGhlOAuthClient } from './ghl/oauth-client.js'
+import { storeEnvPrivateToken } from './ghl/private-tokens.js'
 import { GhlTokens } from './ghl/tokens.js'
 import { LiveStream, liveDelivery } from './observe/live-stream.js'
 import { createLogger, type Logger } from './observe/logger.js'
@@ -63,7 +64,10 @@ export interface Assembly {
   dlqJobs: DlqJobRunner
   destinations: DestinationSet
   app: GatewayApp
-  /** The GHL token engine, when a GHL app is configured (docs/ghl-apps.md). */
+  /**
+   * The GHL token engine, when GHL_TOKEN_KEY is set: an OAuth app's tokens and/or Private
+   * Integration Tokens (docs/ghl-apps.md).
+   */
   ghlTokens: GhlTokens | undefined
   /** Adds something started later (by `open`) to what `release` gives back; it goes back first. */
   hold(name: string, release: () => unknown): void
@@ -109,7 +113,8 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
     // Lease owner and heartbeat id; a second gateway in one process gets its own.
     const instanceId = `${hostname()}:${process.pid}:${Date.now()}${assembled > 1 ? `:${assembled}` : ''}`
     const metrics = createMetrics()
-    const ghlTokens = buildGhlTokens(config, store, logger, metrics, instanceId, held)
+    const ghlTokens = await buildGhlTokens(config, store, logger, metrics, instanceId, held)
+    metrics.ghlTokenStatusSource.current = () => store.countGhlTokensByStatus()
     const liveStream = new LiveStream({
       onListenerError: (error) => logger.warn({ err: error }, 'a live stream client failed'),
     })
@@ -177,6 +182,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       acceptWebhooks: config.ROLE !== 'worker',
       checkResponses: options.checkResponses,
       consoleDir: options.consoleDir,
+      ghlTokens,
     })
     // Released first: new webhooks get 503 and the last batch commits before attempts are stopped.
     held.hold('http server', () => {
@@ -232,22 +238,47 @@ export async function open(assembly: Assembly): Promise<string> {
   }
   const url = urlOf(app)
   logBoot(assembly, url)
+  await logTokensNeedingReauth(assembly).catch((error: unknown) =>
+    logger.warn({ err: error }, 'could not count GHL tokens needing re-authorisation'),
+  )
   return url
 }
 
-function buildGhlTokens(
+/** The token engine whenever GHL_TOKEN_KEY is set: with an OAuth app, or Private Integration Tokens only. */
+async function buildGhlTokens(
   config: GatewayConfig,
   store: Store,
   logger: Logger,
   metrics: Metrics,
   holder: string,
   held: ReleaseStack,
-): GhlTokens | undefined {
-  const app = ghlAppSettings(config)
-  if (!app) return undefined
-  const oauth = createGhlOAuthClient(app)
-  held.hold('GHL OAuth client', () => oauth.close())
-  return new GhlTokens({ store, keys: app.keys, oauth, appId: app.appId, logger, metrics, holder })
+): Promise<GhlTokens | undefined> {
+  const settings = ghlTokenSettings(config)
+  if (!settings) return undefined
+  const { app, keys, appId, envPrivateToken } = settings
+  const oauth = app && createGhlOAuthClient(app)
+  if (oauth) held.hold('GHL OAuth client', () => oauth.close())
+  if (envPrivateToken) {
+    const { locationId, token } = envPrivateToken
+    await storeEnvPrivateToken(store, keys, locationId, token, logger, Date.now())
+  }
+  const refreshIdleMs = settings.refreshIdleMs
+  return new GhlTokens({ store, keys, oauth, appId, logger, metrics, holder, refreshIdleMs })
+}
+
+/** Once at boot: locations whose GHL token needs a person (docs/ghl-apps.md, re-authorising). */
+async function logTokensNeedingReauth({ store, logger }: Assembly): Promise<void> {
+  const page = await store.listGhlTokens({ status: 'needs_reauth', limit: 5 })
+  if (!page.items.length) return
+  const { needs_reauth: count } = await store.countGhlTokensByStatus()
+  const first = page.items.map((row) => `${row.userType.toLowerCase()} ${row.ownerId}`).join(', ')
+  logger.warn(
+    {
+      count,
+      first: page.items.map((row) => ({ appId: row.appId, userType: row.userType, ownerId: row.ownerId })),
+    },
+    `${count} GHL token${count === 1 ? ' needs' : 's need'} re-authorising (${first}${count > page.items.length ? ', …' : ''}): install the app there again, or set a new Private Integration Token; GET /api/ghl/tokens?status=needs_reauth lists them`,
+  )
 }
 
 /**

@@ -42,6 +42,12 @@ export type {
   EventPageJson,
   EventSummaryJson,
 } from './events.js'
+export type {
+  GhlTokenJson,
+  GhlTokenPageJson,
+  PrivateTokenBodyJson,
+  PrivateTokenSetJson,
+} from './ghl-tokens.js'
 export type { BlockedLaneJson, LocationDetailJson, LocationJson, LocationPageJson } from './locations.js'
 export type { HealthSummaryJson, OverviewJson, StatsSeriesJson } from './overview.js'
 export type { LoginAnswerJson, LoginRequestJson, SessionStateJson } from './session.js'
