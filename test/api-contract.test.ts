@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -62,7 +63,8 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
     sink = await startSink(() => ({ status: 503, headers: { 'retry-after': '1' }, body: 'busy' }))
     engine = await createDestinationEngine(kind, {
       configured: [{ id: 'from-file', url: sink.url, events: ['invoice.*'] }],
-      env: sampleSigningEnv(),
+      // GHL_TOKEN_KEY: Private Integration Tokens can be stored (/api/ghl/private-tokens).
+      env: { ...sampleSigningEnv(), GHL_TOKEN_KEY: randomBytes(32).toString('base64') },
     })
     document = (await engine.api('GET', '/api/openapi.json')).json
   })
@@ -237,6 +239,18 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
     const badWindow = await call('GET', '/api/stats/series', '/api/stats/series?window=2h')
     expect(badWindow.json.error.message).toMatch(/^invalid query: window: /)
     expect((await call('GET', '/api/deliveries', '/api/deliveries?since=yesterday')).status).toBe(400)
+
+    // Private Integration Tokens and the token listing (g-pit): the token is never answered.
+    const pit = '/api/ghl/private-tokens/{kind}/{id}'
+    const pitUrl = '/api/ghl/private-tokens/location/loc_contract'
+    expect((await call('PUT', pit, pitUrl, { token: 'pit-contract-1' })).status).toBe(201)
+    expect((await call('PUT', pit, pitUrl, { token: 'pit-contract-2' })).status).toBe(204)
+    expect((await call('PUT', pit, pitUrl, { token: '' })).status).toBe(400)
+    const tokens = await call('GET', '/api/ghl/tokens', '/api/ghl/tokens?status=active')
+    expect(tokens.json.data).toEqual([expect.objectContaining({ kind: 'private', ownerId: 'loc_contract' })])
+    expect(JSON.stringify(tokens.json)).not.toContain('pit-contract')
+    expect((await call('DELETE', pit, pitUrl)).status).toBe(204)
+    expect((await call('DELETE', pit, pitUrl)).status).toBe(404)
 
     // The stream's 200 is an endless text/event-stream: open it on a real socket, read its first line.
     const { port } = await listening(engine)
