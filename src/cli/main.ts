@@ -9,6 +9,7 @@ import { registerDev } from './commands/dev.js'
 import { registerDlq } from './commands/dlq.js'
 import { registerDoctor } from './commands/doctor.js'
 import { registerEvents } from './commands/events.js'
+import { registerGhlPrivateToken } from './commands/ghl-private-token.js'
 import { registerKeys } from './commands/keys.js'
 import { registerMigrate } from './commands/migrate.js'
 import { registerReplay } from './commands/replay.js'
@@ -63,6 +64,7 @@ registerReplay(program)
 registerDlq(program)
 registerDestinations(program)
 registerDoctor(program)
+registerGhlPrivateToken(program)
 registerDev(program)
 hintAfterErrors(program)
 
