@@ -164,7 +164,7 @@ describe.each(['sqlite', 'postgres'] as const)('GHL Private Integration Tokens: 
 
     const listed = await api(gw, 'GET', '/api/ghl/tokens?status=active')
     expect(listed.status).toBe(200)
-    expect(listed.json.counts).toEqual({ active: 2, needs_reauth: 0, revoked: 0 })
+    expect(listed.json).toMatchObject({ count: 2, countCapped: false })
     expect(listed.json.data).toEqual([
       expect.objectContaining({ kind: 'private', appId: 'private', userType: 'Company', ownerId: 'comp_1' }),
       expect.objectContaining({ kind: 'private', appId: 'private', userType: 'Location', ownerId: 'loc_1' }),
@@ -272,7 +272,8 @@ describe.each(['sqlite', 'postgres'] as const)('GHL Private Integration Tokens: 
     ])
     const listed = await api(gw, 'GET', '/api/ghl/tokens?status=needs_reauth')
     expect(listed.json).toMatchObject({
-      counts: { needs_reauth: 1 },
+      count: 1,
+      countCapped: false,
       nextCursor: null,
       data: [{ kind: 'private', ownerId: 'loc_1', status: 'needs_reauth', statusReason: row!.statusReason }],
     })

@@ -6,6 +6,7 @@ import { PRIVATE_TOKEN_APP_ID } from '../store/ghl-token-store.js'
 import type { GhlTokenSummary, GhlUserType, Store } from '../store/types.js'
 import { type AdminAccess, requireAdmin } from './auth.js'
 import {
+  GHL_TOKEN_COUNT_CAP,
   type GhlTokenJson,
   type PrivateTokenKind,
   ghlTokenRoutesSchema as schema,
@@ -56,11 +57,16 @@ export async function ghlTokenRoutes(app: FastifyInstance, options: GhlTokenRout
 
   api.get('/api/ghl/tokens', { schema: schema.list }, async (request) => {
     const { status, limit, cursor } = request.query
-    const [page, counts] = await Promise.all([
+    const [page, counted] = await Promise.all([
       store.listGhlTokens({ status, limit, cursor }),
-      store.countGhlTokensByStatus(),
+      store.countGhlTokens(status, GHL_TOKEN_COUNT_CAP + 1),
     ])
-    return { data: page.items.map(tokenJson), nextCursor: page.nextCursor, counts }
+    return {
+      data: page.items.map(tokenJson),
+      nextCursor: page.nextCursor,
+      count: Math.min(counted, GHL_TOKEN_COUNT_CAP),
+      countCapped: counted > GHL_TOKEN_COUNT_CAP,
+    }
   })
 
   api.put('/api/ghl/private-tokens/:kind/:id', { schema: schema.put }, async (request, reply) => {

@@ -165,6 +165,9 @@ describe.each(STORE_HARNESSES)('GHL token store: %s', (_name, makeHarness) => {
     await store.setGhlTokenStatus(owner('c'), 'needs_reauth', 'invalid_grant', NOW)
     await store.setGhlTokenStatus(owner('d'), 'revoked', 'uninstalled', NOW)
     expect(await store.countGhlTokensByStatus()).toEqual({ active: 1, needs_reauth: 2, revoked: 1 })
+    expect(await store.countGhlTokens('needs_reauth', 10)).toBe(2)
+    expect(await store.countGhlTokens('needs_reauth', 1)).toBe(1)
+    expect(await store.countGhlTokens('revoked', 10)).toBe(1)
   })
 
   it('lists the rows of one status in key order, paged, without their ciphertexts', async () => {

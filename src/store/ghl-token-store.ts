@@ -155,6 +155,8 @@ export interface GhlTokenStore {
   interruptedGhlTokens(limit: number, now: number): Promise<GhlTokenOwner[]>
   /** Rows per status, every status present (0 when none): the gauge, doctor, the console. */
   countGhlTokensByStatus(): Promise<Record<GhlTokenStatus, number>>
+  /** Rows of one status, counted up to `cap`: bounded work for a page load. */
+  countGhlTokens(status: GhlTokenStatus, cap: number): Promise<number>
   /** Rows of one status in key order (app, user type, owner id), without ciphertexts. */
   listGhlTokens(query: GhlTokenQuery): Promise<Page<GhlTokenSummary>>
   /**

@@ -73,10 +73,16 @@ export const ghlTokenSchema = z
   })
   .meta({ id: 'GhlToken' })
 
+/** The count of a listing's status stops here (the answer then says `countCapped`). */
+export const GHL_TOKEN_COUNT_CAP = 10_000
+
 export const ghlTokenPageSchema = pageOf(ghlTokenSchema, 'GhlTokenPage', {
-  counts: z
-    .object({ active: count, needs_reauth: count, revoked: count })
-    .meta({ description: 'Tokens per status (all of them, not this page).' }),
+  count: count.meta({
+    description: `Tokens of this status (all pages), counted up to ${GHL_TOKEN_COUNT_CAP.toLocaleString('en-US')}.`,
+  }),
+  countCapped: z
+    .boolean()
+    .meta({ description: 'There are more than `count`: the count stopped at its cap.' }),
 })
 
 export const privateTokenSetSchema = z

@@ -1,5 +1,6 @@
 import type { GhlTokenStore } from '../types.js'
 import { agedGhlTokens } from './aged-ghl-tokens.js'
+import { countGhlTokens } from './count-ghl-tokens.js'
 import { countGhlTokensByStatus } from './count-ghl-tokens-by-status.js'
 import { deleteGhlToken } from './delete-ghl-token.js'
 import { endGhlTokenLease } from './end-ghl-token-lease.js'
@@ -29,6 +30,7 @@ export function sharedGhlTokens(db: SqlRunner): GhlTokenStore {
     sampleGhlTokensByKey: () => sampleGhlTokensByKey(db),
     interruptedGhlTokens: (limit, now) => interruptedGhlTokens(db, limit, now),
     countGhlTokensByStatus: () => countGhlTokensByStatus(db),
+    countGhlTokens: (status, cap) => countGhlTokens(db, status, cap),
     listGhlTokens: (query) => listGhlTokens(db, query),
     agedGhlTokens: (before, limit) => agedGhlTokens(db, before, limit),
     deleteGhlToken: db.write((owner) => deleteGhlToken(db, owner)),
