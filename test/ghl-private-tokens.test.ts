@@ -109,6 +109,7 @@ describe.each(['sqlite', 'postgres'] as const)('GHL Private Integration Tokens: 
     method: 'GET' | 'PUT' | 'DELETE',
     url: string,
     body?: unknown,
+    // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
   ): Promise<{ status: number; text: string; json: any }> => {
     const answer = await gw.app.fastify.inject({
       method,
