@@ -13,6 +13,7 @@ import type { Env } from './env-substitution.js'
 import { checkStoredTokenKeys } from './ghl/check-token-keys.js'
 import { createGhlOAuthClient } from './ghl/oauth-client.js'
 import { storeEnvPrivateToken } from './ghl/private-tokens.js'
+import { logTokensNeedingReauth } from './ghl/reauth-report.js'
 import { GhlTokens } from './ghl/tokens.js'
 import { LiveStream, liveDelivery } from './observe/live-stream.js'
 import { createLogger, type Logger } from './observe/logger.js'
@@ -238,7 +239,7 @@ export async function open(assembly: Assembly): Promise<string> {
   }
   const url = urlOf(app)
   logBoot(assembly, url)
-  await logTokensNeedingReauth(assembly).catch((error: unknown) =>
+  await logTokensNeedingReauth(store, logger).catch((error: unknown) =>
     logger.warn({ err: error }, 'could not count GHL tokens needing re-authorisation'),
   )
   return url
@@ -264,21 +265,6 @@ async function buildGhlTokens(
   }
   const refreshIdleMs = settings.refreshIdleMs
   return new GhlTokens({ store, keys, oauth, appId, logger, metrics, holder, refreshIdleMs })
-}
-
-/** Once at boot: locations whose GHL token needs a person (docs/ghl-apps.md, re-authorising). */
-async function logTokensNeedingReauth({ store, logger }: Assembly): Promise<void> {
-  const page = await store.listGhlTokens({ status: 'needs_reauth', limit: 5 })
-  if (!page.items.length) return
-  const { needs_reauth: count } = await store.countGhlTokensByStatus()
-  const first = page.items.map((row) => `${row.userType.toLowerCase()} ${row.ownerId}`).join(', ')
-  logger.warn(
-    {
-      count,
-      first: page.items.map((row) => ({ appId: row.appId, userType: row.userType, ownerId: row.ownerId })),
-    },
-    `${count} GHL token${count === 1 ? ' needs' : 's need'} re-authorising (${first}${count > page.items.length ? ', …' : ''}): install the app there again, or set a new Private Integration Token; GET /api/ghl/tokens?status=needs_reauth lists them`,
-  )
 }
 
 /**

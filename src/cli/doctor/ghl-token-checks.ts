@@ -1,13 +1,11 @@
 import { existsSync } from 'node:fs'
 import type { GatewayConfig } from '../../config/index.js'
 import { coerceError } from '../../errors.js'
+import { REAUTH_NAMED } from '../../ghl/reauth-report.js'
 import { PRIVATE_TOKEN_APP_ID } from '../../store/ghl-token-store.js'
 import { openStore } from '../../store/open-store.js'
 import type { Check } from './check.js'
 import { sqlitePath } from './system-checks.js'
-
-/** Owners named in the message; the rest are counted (GET /api/ghl/tokens lists them all). */
-const NAMED = 5
 
 /**
  * Doctor: GHL tokens that need a person — the app installed again on a location whose refresh token
@@ -27,7 +25,7 @@ export async function checkGhlTokens(config: GatewayConfig, cwd: string): Promis
         { name: 'ghl tokens', status: 'ok', message: `${counts.active} active, none needs re-authorising` },
       ]
     }
-    const page = await store.listGhlTokens({ status: 'needs_reauth', limit: NAMED })
+    const page = await store.listGhlTokens({ status: 'needs_reauth', limit: REAUTH_NAMED })
     const named = page.items.map(
       (row) =>
         `${row.userType.toLowerCase()} ${row.ownerId}${row.appId === PRIVATE_TOKEN_APP_ID ? ' (private token)' : ''}`,
