@@ -271,6 +271,8 @@ describe.each(['sqlite', 'postgres'] as const)('GHL Private Integration Tokens: 
       'ghl_gateway_ghl_tokens{status="needs_reauth"} 1',
       'ghl_gateway_ghl_tokens{status="revoked"} 0',
     ])
+    const health = await api(gw, 'GET', '/health')
+    expect(health).toMatchObject({ status: 200, json: { status: 'healthy', ghlTokensNeedingReauth: 1 } })
     const listed = await api(gw, 'GET', '/api/ghl/tokens?status=needs_reauth')
     expect(listed.json).toMatchObject({
       count: 1,
