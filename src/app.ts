@@ -13,6 +13,7 @@ import { dlqJobsRoutes } from './api/dlq-jobs-routes.js'
 import { entitiesRoutes } from './api/entities-routes.js'
 import { eventsRoutes } from './api/events-routes.js'
 import { ghlRoutes } from './api/ghl-routes.js'
+import { ghlTokenRoutes } from './api/ghl-token-routes.js'
 import { healthRoutes } from './api/health-routes.js'
 import { locationsRoutes } from './api/locations-routes.js'
 import { registerOpenApi } from './api/openapi.js'
@@ -26,6 +27,7 @@ import type { SubscriberRegistry } from './dispatch/registry.js'
 import { sendError, toGatewayError } from './error-replies.js'
 import { GatewayError } from './errors.js'
 import type { GhlApi } from './ghl/api-client.js'
+import type { GhlTokens } from './ghl/tokens.js'
 import { newId } from './ids.js'
 import type { LiveStream } from './observe/live-stream.js'
 import type { Logger } from './observe/logger.js'
@@ -68,6 +70,8 @@ export interface AppDeps {
   consoleDir?: string
   /** A bulk dead-letter job was created: the job runner looks now. @default nothing (it polls) */
   onDlqJob?: () => void
+  /** The GHL token engine (Private Integration Tokens are set through it); undefined without GHL_TOKEN_KEY. */
+  ghlTokens?: GhlTokens
 }
 
 export interface GatewayApp {
@@ -214,6 +218,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     now: deps.now,
   })
   void fastify.register(streamRoutes, { liveStream, access })
+  void fastify.register(ghlTokenRoutes, { store, access, ghlTokens: deps.ghlTokens })
   void fastify.register(overviewRoutes, { store, destinations: deps.destinations, access, now: deps.now })
   if (deps.destinations) {
     void fastify.register(destinationsRoutes, {

@@ -2,7 +2,7 @@ import { hostname } from 'node:os'
 import { buildApp, type GatewayApp } from './app.js'
 import { createTypeMapper, type TypeMapper } from './catalog/index.js'
 import { coalesced } from './coalesced.js'
-import { configFileText, type GatewayConfig, ghlAppSettings } from './config/index.js'
+import { configFileText, type GatewayConfig, ghlTokenSettings } from './config/index.js'
 import { createDlqJobRunner, type DlqJobRunner } from './deliver/dlq-job-runner.js'
 import { startRetention } from './deliver/retention.js'
 import { Worker } from './deliver/worker.js'
@@ -13,6 +13,8 @@ import type { Env } from './env-substitution.js'
 import { GhlApi } from './ghl/api-client.js'
 import { checkStoredTokenKeys } from './ghl/check-token-keys.js'
 import { createGhlOAuthClient } from './ghl/oauth-client.js'
+import { storeEnvPrivateToken } from './ghl/private-tokens.js'
+import { logTokensNeedingReauth } from './ghl/reauth-report.js'
 import { GhlTokens } from './ghl/tokens.js'
 import { LiveStream, liveDelivery } from './observe/live-stream.js'
 import { createLogger, type Logger } from './observe/logger.js'
@@ -64,7 +66,10 @@ export interface Assembly {
   dlqJobs: DlqJobRunner
   destinations: DestinationSet
   app: GatewayApp
-  /** The GHL token engine, when a GHL app is configured (docs/ghl-apps.md). */
+  /**
+   * The GHL token engine, when GHL_TOKEN_KEY is set: an OAuth app's tokens and/or Private
+   * Integration Tokens (docs/ghl-apps.md).
+   */
   ghlTokens: GhlTokens | undefined
   /** GHL's API (`ctx.ghl`, `gw.ghl()`), when a GHL app is configured. */
   ghlApi: GhlApi | undefined
@@ -112,8 +117,9 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
     // Lease owner and heartbeat id; a second gateway in one process gets its own.
     const instanceId = `${hostname()}:${process.pid}:${Date.now()}${assembled > 1 ? `:${assembled}` : ''}`
     const metrics = createMetrics()
-    const ghlTokens = buildGhlTokens(config, store, logger, metrics, instanceId, held)
+    const ghlTokens = await buildGhlTokens(config, store, logger, metrics, instanceId, held)
     const ghlApi = ghlTokens && buildGhlApi(config, ghlTokens, metrics, held)
+    metrics.ghlTokenStatusSource.current = () => store.countGhlTokensByStatus()
     const liveStream = new LiveStream({
       onListenerError: (error) => logger.warn({ err: error }, 'a live stream client failed'),
     })
@@ -182,6 +188,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       acceptWebhooks: config.ROLE !== 'worker',
       checkResponses: options.checkResponses,
       consoleDir: options.consoleDir,
+      ghlTokens,
     })
     // Released first: new webhooks get 503 and the last batch commits before attempts are stopped.
     held.hold('http server', () => {
@@ -238,22 +245,32 @@ export async function open(assembly: Assembly): Promise<string> {
   }
   const url = urlOf(app)
   logBoot(assembly, url)
+  await logTokensNeedingReauth(store, logger).catch((error: unknown) =>
+    logger.warn({ err: error }, 'could not count GHL tokens needing re-authorisation'),
+  )
   return url
 }
 
-function buildGhlTokens(
+/** The token engine whenever GHL_TOKEN_KEY is set: with an OAuth app, or Private Integration Tokens only. */
+async function buildGhlTokens(
   config: GatewayConfig,
   store: Store,
   logger: Logger,
   metrics: Metrics,
   holder: string,
   held: ReleaseStack,
-): GhlTokens | undefined {
-  const app = ghlAppSettings(config)
-  if (!app) return undefined
-  const oauth = createGhlOAuthClient(app)
-  held.hold('GHL OAuth client', () => oauth.close())
-  return new GhlTokens({ store, keys: app.keys, oauth, appId: app.appId, logger, metrics, holder })
+): Promise<GhlTokens | undefined> {
+  const settings = ghlTokenSettings(config)
+  if (!settings) return undefined
+  const { app, keys, appId, envPrivateToken } = settings
+  const oauth = app && createGhlOAuthClient(app)
+  if (oauth) held.hold('GHL OAuth client', () => oauth.close())
+  if (envPrivateToken) {
+    const { locationId, token } = envPrivateToken
+    await storeEnvPrivateToken(store, keys, locationId, token, logger, Date.now())
+  }
+  const refreshIdleMs = settings.refreshIdleMs
+  return new GhlTokens({ store, keys, oauth, appId, logger, metrics, holder, refreshIdleMs })
 }
 
 function buildGhlApi(config: GatewayConfig, tokens: GhlTokens, metrics: Metrics, held: ReleaseStack): GhlApi {

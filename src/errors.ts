@@ -24,6 +24,8 @@ export const ERROR_CODES = {
   conflict: 409,
   // The console's "send this sample" with no CONSOLE_SAMPLE_SIGNING_KEY set.
   sample_key_not_configured: 409,
+  // Private Integration Tokens (g-pit): setting one on a gateway without GHL_TOKEN_KEY, which stores tokens encrypted.
+  ghl_token_key_not_configured: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   expectation_failed: 417,

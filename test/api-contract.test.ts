@@ -247,6 +247,18 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
     expect(badWindow.json.error.message).toMatch(/^invalid query: window: /)
     expect((await call('GET', '/api/deliveries', '/api/deliveries?since=yesterday')).status).toBe(400)
 
+    // Private Integration Tokens and the token listing (g-pit): the token is never answered.
+    const pit = '/api/ghl/private-tokens/{kind}/{id}'
+    const pitUrl = '/api/ghl/private-tokens/location/loc_contract'
+    expect((await call('PUT', pit, pitUrl, { token: 'pit-contract-1' })).status).toBe(201)
+    expect((await call('PUT', pit, pitUrl, { token: 'pit-contract-2' })).status).toBe(204)
+    expect((await call('PUT', pit, pitUrl, { token: '' })).status).toBe(400)
+    const tokens = await call('GET', '/api/ghl/tokens', '/api/ghl/tokens?status=active')
+    expect(tokens.json.data).toEqual([expect.objectContaining({ kind: 'private', ownerId: 'loc_contract' })])
+    expect(JSON.stringify(tokens.json)).not.toContain('pit-contract')
+    expect((await call('DELETE', pit, pitUrl)).status).toBe(204)
+    expect((await call('DELETE', pit, pitUrl)).status).toBe(404)
+
     // The stream's 200 is an endless text/event-stream: open it on a real socket, read its first line.
     const { port } = await listening(engine)
     expect(await firstStreamLine(port)).toBe(': connected')

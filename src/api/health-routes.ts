@@ -69,8 +69,19 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
   // The processing summary: counts of business activity, so behind the admin token.
   app.get('/health', { onRequest: requireAdmin(options.access) }, async (_request, reply) => {
     const now = (options.now ?? Date.now)()
-    const summary = healthSummary(await options.store.processingStats(now), now)
+    const [stats, needsReauth] = await Promise.all([
+      options.store.processingStats(now),
+      // Locations whose GHL calls fail until a person re-authorises them: a detail, not a health
+      // status (the gateway itself is fine). Counted up to 10,000 from an index (0.1 ms).
+      options.store.countGhlTokens('needs_reauth', 10_000),
+    ])
+    const summary = healthSummary(stats, now)
     reply.status(summary.status === 'unhealthy' ? 503 : 200)
-    return { ...summary, version: VERSION, draining: options.isDraining() }
+    return {
+      ...summary,
+      version: VERSION,
+      draining: options.isDraining(),
+      ghlTokensNeedingReauth: needsReauth,
+    }
   })
 }

@@ -14,6 +14,8 @@ export interface AdminClient {
   readonly baseUrl: string
   get<T>(path: string, query?: Query): Promise<T>
   post<T>(path: string, body: unknown): Promise<T>
+  /** A 204 (no content) resolves with undefined. */
+  put<T>(path: string, body: unknown): Promise<T | undefined>
   delete<T>(path: string): Promise<T>
   /**
    * Opens a long-lived GET (`/api/stream`): resolves with the answer once a 200 arrives (read it
@@ -93,6 +95,7 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     } catch (error) {
       throw unreachable(error)
     }
+    if (response.status === 204) return undefined as T
     const parsed = parseJson(response.text)
     if (response.status >= 200 && response.status < 300 && parsed !== undefined) return parsed as T
     throw answerError(response.status, response.text, parsed, url, baseUrl)
@@ -102,6 +105,7 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     baseUrl,
     get: (path, query) => call('GET', urlFor(path, query)),
     post: (path, body) => call('POST', urlFor(path), body),
+    put: (path, body) => call('PUT', urlFor(path), body),
     delete: (path) => call('DELETE', urlFor(path)),
     openStream(path, query) {
       const url = urlFor(path, query)

@@ -10,6 +10,7 @@ import { registerDlq } from './commands/dlq.js'
 import { registerDoctor } from './commands/doctor.js'
 import { registerEvents } from './commands/events.js'
 import { registerGhl } from './commands/ghl.js'
+import { registerGhlPrivateToken } from './commands/ghl-private-token.js'
 import { registerKeys } from './commands/keys.js'
 import { registerMigrate } from './commands/migrate.js'
 import { registerReplay } from './commands/replay.js'
@@ -64,6 +65,7 @@ registerReplay(program)
 registerDlq(program)
 registerDestinations(program)
 registerDoctor(program)
+registerGhlPrivateToken(program)
 registerDev(program)
 registerGhl(program)
 hintAfterErrors(program)

@@ -2,6 +2,7 @@ import { isIP } from 'node:net'
 import { z } from 'zod'
 import { isAllowEntry } from '../destinations/egress.js'
 import { formatDuration, parseDuration } from '../duration.js'
+import { privateTokenProblem } from '../ghl/private-tokens.js'
 import { parseTokenKeys, type TokenKeyRing } from '../ghl/token-keys.js'
 import { parseDatabaseUrl } from '../store/database-url.js'
 import { readGhlSigner } from '../verify/index.js'
@@ -103,6 +104,21 @@ const tokenKeys = z
     ctx.addIssue({ code: 'custom', message: parsed.problem })
     return z.NEVER
   })
+
+/** GHL_PRIVATE_TOKEN: a secret, so its sentence never quotes it (private-tokens.ts). */
+const privateToken = z
+  .string()
+  .optional()
+  .transform((text, ctx): string | undefined => {
+    if (text === undefined || text.trim() === '') return undefined
+    const problem = privateTokenProblem(text.trim(), 'GHL_PRIVATE_TOKEN')
+    if (problem === undefined) return text.trim()
+    ctx.addIssue({ code: 'custom', message: problem })
+    return z.NEVER
+  })
+
+/** A GHL location or company id as the gateway accepts one (GHL's are 20 letters and digits). */
+export const GHL_OWNER_ID = /^[A-Za-z0-9_-]{1,100}$/
 
 export const DEFAULT_GHL_API_URL = 'https://services.leadconnectorhq.com'
 
@@ -264,6 +280,22 @@ export const envSchema = z.object({
       .trim()
       .regex(/^[A-Za-z0-9_-]{1,100}$/),
     undefined,
+  ),
+  /** A Private Integration Token for one location (with GHL_PRIVATE_TOKEN_LOCATION_ID). Never logged. */
+  GHL_PRIVATE_TOKEN: privateToken,
+  /** The location GHL_PRIVATE_TOKEN belongs to. */
+  GHL_PRIVATE_TOKEN_LOCATION_ID: variable(
+    'GHL_PRIVATE_TOKEN_LOCATION_ID',
+    'a GHL location id: letters, digits, "_" or "-" (at most 100)',
+    z.string().trim().regex(GHL_OWNER_ID),
+    undefined,
+  ),
+  /** Refresh a GHL refresh token left unused this long (GHL's die after a year unused). @default 300d */
+  GHL_REFRESH_TOKEN_MAX_IDLE: durationWithin(
+    'GHL_REFRESH_TOKEN_MAX_IDLE',
+    86_400_000,
+    360 * 86_400_000,
+    300 * 86_400_000,
   ),
   /** Processed events (and their deliveries and attempts) are deleted after this; dead ones are kept. @default 30d */
   RETENTION: variable('RETENTION', '"off" or a duration such as 30d', offOrDuration, 30 * 86_400_000),

@@ -3,7 +3,7 @@ import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { ConfigError } from '../config-error.js'
 import { tokenKeyId } from '../ghl/token-keys.js'
-import { envWarnings, ghlAppSettings, loadConfig } from './index.js'
+import { envWarnings, ghlAppSettings, ghlTokenSettings, loadConfig } from './index.js'
 
 /** The GHL app's settings: validated at boot with sentences that say what to fix, never quoting a secret. */
 
@@ -133,5 +133,40 @@ describe('GHL app settings', () => {
       expect.stringContaining('did you mean "GHL_CLIENT_SECRET"?'),
       expect.stringContaining('did you mean "GHL_TOKEN_KEY"?'),
     ])
+  })
+
+  it('the token engine needs only GHL_TOKEN_KEY: Private Integration Tokens without an app, app id "private"', () => {
+    expect(ghlTokenSettings(loadConfig({ env: {}, cwd: '/nonexistent' }))).toBeUndefined()
+    const env = {
+      GHL_TOKEN_KEY: APP.GHL_TOKEN_KEY,
+      GHL_PRIVATE_TOKEN: ' pit-0123 ',
+      GHL_PRIVATE_TOKEN_LOCATION_ID: 'loc_1',
+    }
+    const settings = ghlTokenSettings(loadConfig({ env, cwd: '/nonexistent' }))!
+    expect(settings).toMatchObject({
+      appId: 'private',
+      app: undefined,
+      envPrivateToken: { locationId: 'loc_1', token: 'pit-0123' },
+      refreshIdleMs: 300 * 86_400_000,
+    })
+    expect(
+      ghlTokenSettings(loadConfig({ env: { ...APP, GHL_APP_ID: 'myapp' }, cwd: '/nonexistent' })),
+    ).toMatchObject({
+      appId: 'myapp',
+    })
+  })
+
+  it.each([
+    [
+      { ...APP, GHL_APP_ID: 'private' },
+      'the GHL app id "private" is reserved for Private Integration Tokens',
+    ],
+    [
+      { GHL_TOKEN_KEY: APP.GHL_TOKEN_KEY, GHL_REFRESH_TOKEN_MAX_IDLE: '400d' },
+      'GHL_REFRESH_TOKEN_MAX_IDLE must be from 1d to 360d (got 400d)',
+    ],
+    [{ GHL_PRIVATE_TOKEN_LOCATION_ID: 'loc 1' }, 'GHL_PRIVATE_TOKEN_LOCATION_ID must be a GHL location id'],
+  ])('refuses %o: %s', (env, message) => {
+    expect(failure(env as Record<string, string>)).toContain(message)
   })
 })

@@ -12,7 +12,12 @@ import { type ConfigWarning, envWarnings, sourceWarnings } from './warnings.js'
 
 export { DEFAULT_DATABASE_URL, type EnvConfig } from './env.js'
 export { configFileText, type FileConfig, type SourceConfig, type VerifyConfig } from './file.js'
-export { type GhlAppSettings, ghlAppSettings } from './ghl-settings.js'
+export {
+  type GhlAppSettings,
+  type GhlTokenSettings,
+  ghlAppSettings,
+  ghlTokenSettings,
+} from './ghl-settings.js'
 export { type ConfigWarning, envWarnings } from './warnings.js'
 
 /** Everything the gateway needs to start, validated once. */

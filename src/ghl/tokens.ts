@@ -16,6 +16,12 @@ import {
   GhlTokenUnavailableError,
 } from './errors.js'
 import type { GhlGrant, GhlOAuthClient } from './oauth-client.js'
+import {
+  isPrivateToken,
+  privateTokenOwner,
+  privateTokenRefused,
+  storePrivateToken,
+} from './private-tokens.js'
 import { decryptToken, encryptToken } from './token-cipher.js'
 import type { TokenKeyRing } from './token-keys.js'
 
@@ -38,12 +44,23 @@ import type { TokenKeyRing } from './token-keys.js'
  * next — a caller, or the sweep every running process makes every few seconds (`start()`) — posts the
  * old refresh token again in time and stores the same new pair. A timeout or a 5xx leaves the lease
  * the same way (`interrupted`): GHL may have rotated.
+ *
+ * Private Integration Tokens (private-tokens.ts) come out of `accessToken` the same way: a location
+ * without the app's own token gets its PIT. They never expire, so they are handed out as stored until
+ * `invalidate` reports a 401, which takes the same lease and, finding no refresh token, marks the row
+ * needs_reauth. Refresh tokens GHL would let die after a year unused are refreshed by `refreshAged`
+ * (hourly from `start()`), also under the lease.
+ *
+ * This file is over 300 lines because the lease protocol (resolve, refresh, recover, aged) is one
+ * state machine whose steps must be read together.
  */
 
 export interface GhlTokensOptions {
   store: GhlTokenStore
   keys: TokenKeyRing
-  oauth: GhlOAuthClient
+  /** GHL's token endpoint; absent when no GHL app is configured (Private Integration Tokens only). */
+  oauth?: GhlOAuthClient
+  /** The GHL app (GHL_APP_ID); `private` when none is configured. */
   appId: string
   logger: Logger
   metrics?: Pick<Metrics, 'ghlTokenRefreshes'>
@@ -59,13 +76,20 @@ export interface GhlTokensOptions {
   pollMs?: number
   /** How often `start()` looks for interrupted refreshes. @default 3 s */
   sweepMs?: number
+  /** Refresh a refresh token left unused this long (GHL's die after a year unused). @default 300 days */
+  refreshIdleMs?: number
+  /** How often `start()` looks for such refresh tokens. @default 1 hour */
+  agedSweepMs?: number
+  /** Refresh tokens one look refreshes at most (the next look takes the rest). @default 50 */
+  agedBatch?: number
 }
 
 /** GHL's grace for a reused refresh token: what the lease and the sweep must stay well inside. */
 const GHL_GRACE_MS = 30_000
 
 export class GhlTokens {
-  readonly #o: Required<Omit<GhlTokensOptions, 'metrics'>> & Pick<GhlTokensOptions, 'metrics'>
+  readonly #o: Required<Omit<GhlTokensOptions, 'metrics' | 'oauth'>> &
+    Pick<GhlTokensOptions, 'metrics' | 'oauth'>
   /** One lookup per owner at a time in this process; concurrent callers share it. */
   readonly #pending = new Map<string, Promise<string>>()
   /** Access tokens a caller saw answered with 401, by owner: refreshed at the next request. */
@@ -74,6 +98,7 @@ export class GhlTokens {
   readonly #ownerOf = new Map<string, GhlTokenOwner>()
   readonly #tokenOf = new Map<string, string>()
   #sweep: NodeJS.Timeout | undefined
+  #agedSweep: NodeJS.Timeout | undefined
 
   constructor(options: GhlTokensOptions) {
     this.#o = {
@@ -83,20 +108,19 @@ export class GhlTokens {
       leaseMs: 12_000,
       pollMs: 100,
       sweepMs: 3000,
+      refreshIdleMs: 300 * 86_400_000,
+      agedSweepMs: 3_600_000,
+      agedBatch: 50,
       // An option given as undefined keeps its default.
       ...(Object.fromEntries(
         Object.entries(options).filter(([, value]) => value !== undefined),
       ) as GhlTokensOptions),
     }
     const { leaseMs } = this.#o
-    if (
-      !(
-        leaseMs > options.oauth.timeoutMs &&
-        leaseMs + this.#o.sweepMs < GHL_GRACE_MS - options.oauth.timeoutMs
-      )
-    ) {
+    const requestMs = options.oauth?.timeoutMs ?? 0
+    if (!(leaseMs > requestMs && leaseMs + this.#o.sweepMs < GHL_GRACE_MS - requestMs)) {
       throw new RangeError(
-        `the refresh lease (${leaseMs} ms) must outlast the token request (${options.oauth.timeoutMs} ms) and, with the sweep, end well inside GHL's 30 s grace`,
+        `the refresh lease (${leaseMs} ms) must outlast the token request (${requestMs} ms) and, with the sweep, end well inside GHL's 30 s grace`,
       )
     }
   }
@@ -112,16 +136,37 @@ export class GhlTokens {
     const key = ownerKey(owner)
     let pending = this.#pending.get(key)
     if (!pending) {
-      pending = this.#resolve(owner).finally(() => this.#pending.delete(key))
+      pending = this.#lookUp(owner).finally(() => this.#pending.delete(key))
       this.#pending.set(key, pending)
     }
     return pending
   }
 
-  /** GHL answered 401 to this access token: the next `accessToken` for its owner refreshes (once). */
+  /**
+   * GHL answered 401 to this access token: the next `accessToken` for its owner refreshes (once). A
+   * Private Integration Token cannot be refreshed: its row becomes needs_reauth now, for every process.
+   */
   invalidate(token: string): void {
     const owner = this.#ownerOf.get(token)
-    if (owner) this.#rejected.set(ownerKey(owner), token)
+    if (!owner) return
+    this.#rejected.set(ownerKey(owner), token)
+    if (isPrivateToken(owner)) this.accessToken(owner).catch(() => {})
+  }
+
+  /** Stores a Private Integration Token for a location or company (private-tokens.ts). */
+  setPrivateToken(userType: GhlUserType, ownerId: string, token: string): Promise<{ created: boolean }> {
+    return storePrivateToken(
+      this.#o.store,
+      this.#o.keys,
+      privateTokenOwner(userType, ownerId),
+      token,
+      this.#o.now(),
+    )
+  }
+
+  /** Removes a Private Integration Token; false when none was set. */
+  removePrivateToken(userType: GhlUserType, ownerId: string): Promise<boolean> {
+    return this.#o.store.deleteGhlToken(privateTokenOwner(userType, ownerId))
   }
 
   /** Stores a pair from a code exchange (an install): encrypted with the current key, the row active. */
@@ -148,11 +193,56 @@ export class GhlTokens {
     this.#sweep = setInterval(run, this.#o.sweepMs)
     this.#sweep.unref()
     run()
+    const aged = () => {
+      this.refreshAged().catch((error: unknown) =>
+        this.#o.logger.warn(
+          { err: error },
+          'looking for GHL refresh tokens close to expiry failed; trying again',
+        ),
+      )
+    }
+    this.#agedSweep = setInterval(aged, this.#o.agedSweepMs)
+    this.#agedSweep.unref()
+    aged()
   }
 
   stop(): void {
     clearInterval(this.#sweep)
+    clearInterval(this.#agedSweep)
     this.#sweep = undefined
+    this.#agedSweep = undefined
+  }
+
+  /**
+   * Refreshes refresh tokens left unused for `refreshIdleMs` (GHL's die after a year unused), at
+   * most `agedBatch` per call, oldest first; returns how many it refreshed. Each goes through the
+   * lease like any refresh, and is decided again from the row the lease returns: a caller or another
+   * process that refreshed it meanwhile leaves nothing to do, so no refresh token is sent twice.
+   */
+  async refreshAged(): Promise<number> {
+    const { store, now, holder, leaseMs, refreshIdleMs, logger } = this.#o
+    if (!this.#o.oauth) return 0
+    const owners = await store.agedGhlTokens(now() - refreshIdleMs, this.#o.agedBatch)
+    let refreshed = 0
+    for (const owner of owners) {
+      if (owner.appId !== this.#o.appId) continue
+      const leased = await store.leaseGhlToken(owner, holder, leaseMs, now())
+      if (!leased) continue
+      const lastUsed = leased.refreshedAt ?? leased.createdAt
+      if (leased.refreshToken === null || lastUsed >= now() - refreshIdleMs) {
+        await store.endGhlTokenLease(owner, lease(leased, holder), 'free', now())
+        continue
+      }
+      logger.info(
+        { userType: owner.userType, ownerId: owner.ownerId, lastUsedAt: new Date(lastUsed).toISOString() },
+        `refreshing the GHL token of ${describe(owner)}: its refresh token was last used ${Math.floor((now() - lastUsed) / 86_400_000)} days ago`,
+      )
+      await this.#refresh(owner, leased).then(
+        () => refreshed++,
+        () => {},
+      )
+    }
+    return refreshed
   }
 
   /** Finishes refreshes left interrupted by a crash or a lost answer; returns how many it finished. */
@@ -175,9 +265,30 @@ export class GhlTokens {
     return finished
   }
 
+  /**
+   * The app's own token of the owner; when the app has none there (no row), the owner's Private
+   * Integration Token. An app row that is needs_reauth or revoked does not fall through: it says so.
+   */
+  async #lookUp(owner: GhlTokenOwner): Promise<string> {
+    if (isPrivateToken(owner)) return this.#resolve(owner)
+    try {
+      return await this.#resolve(owner)
+    } catch (error) {
+      if (!(error instanceof GhlNotInstalledError)) throw error
+      const pit = privateTokenOwner(owner.userType, owner.ownerId)
+      return await this.#resolve(pit).catch((second: unknown) => {
+        throw second instanceof GhlNotInstalledError
+          ? new GhlNotInstalledError(
+              `no GHL token is stored for ${describe(owner)}: the app is not installed there and no Private Integration Token is set for it`,
+            )
+          : second
+      })
+    }
+  }
+
   async #resolve(owner: GhlTokenOwner): Promise<string> {
     const { store, now, leaseMs, pollMs, holder } = this.#o
-    const deadline = now() + leaseMs + this.#o.oauth.timeoutMs
+    const deadline = now() + leaseMs + (this.#o.oauth?.timeoutMs ?? 0)
     for (;;) {
       const row = await store.getGhlToken(owner)
       const current = this.#usable(owner, row)
@@ -208,13 +319,19 @@ export class GhlTokens {
     owner: GhlTokenOwner,
     row: GhlTokenRow | undefined,
   ): { token: string; fresh: boolean; valid: boolean } {
-    if (!row)
+    if (!row) {
       throw new GhlNotInstalledError(
-        `no GHL token is stored for ${describe(owner)}: the app is not installed there`,
+        isPrivateToken(owner)
+          ? `no Private Integration Token is set for ${describe(owner)}`
+          : `no GHL token is stored for ${describe(owner)}: the app is not installed there`,
       )
+    }
     if (row.status !== 'active') {
+      const fix = isPrivateToken(owner)
+        ? 'set a new Private Integration Token for it'
+        : 'install the app there again'
       throw new GhlReauthRequiredError(
-        `the GHL token of ${describe(owner)} is ${row.status}${row.statusReason ? ` (${row.statusReason})` : ''}: install the app there again`,
+        `the GHL token of ${describe(owner)} is ${row.status}${row.statusReason ? ` (${row.statusReason})` : ''}: ${fix}`,
       )
     }
     const token = decryptToken(row.accessToken, owner, 'access', row.keyId, this.#o.keys)
@@ -228,9 +345,14 @@ export class GhlTokens {
     const { store, oauth, logger, metrics, now, holder } = this.#o
     const held = lease(leased, holder)
     const where = { userType: owner.userType, ownerId: owner.ownerId }
-    if (leased.refreshToken === null) {
-      await store.setGhlTokenStatus(owner, 'needs_reauth', 'the token cannot be refreshed', now(), held)
-      throw new GhlReauthRequiredError(`the GHL token of ${describe(owner)} expired and cannot be refreshed`)
+    if (leased.refreshToken === null || !oauth) {
+      // A Private Integration Token GHL refused (or, without an app configured, a token nobody can refresh).
+      const reason = isPrivateToken(owner)
+        ? privateTokenRefused(owner)
+        : `the GHL token of ${describe(owner)} expired and cannot be refreshed${oauth ? '' : ' (no GHL app is configured: GHL_CLIENT_ID)'}`
+      await store.setGhlTokenStatus(owner, 'needs_reauth', reason, now(), held)
+      logger.error(where, reason)
+      throw new GhlReauthRequiredError(reason)
     }
     let refreshToken: string
     try {

@@ -14,6 +14,8 @@ export function createMetrics() {
   } = {}
   /** The HTTP server's connection tracker (receive/connections.ts): open connections. */
   const connectionsSource: { current?: () => number } = {}
+  /** GHL tokens per status (store.countGhlTokensByStatus), when the store is there. */
+  const ghlTokenStatusSource: { current?: () => Promise<Record<string, number>> } = {}
   // Counters fed from the checkpointer's running totals: each scrape adds what is new.
   const seen = { pauseMs: 0, failures: 0 }
   collectDefaultMetrics({ register: registry, prefix: 'ghl_gateway_' })
@@ -24,6 +26,8 @@ export function createMetrics() {
     if (!cached || Date.now() - cached.at > 1000) cached = { at: Date.now(), stats: statsSource.current() }
     return cached.stats
   }
+
+  let ghlTokenCounts: { at: number; counts: Promise<Record<string, number>> } | undefined
 
   const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
 
@@ -215,6 +219,30 @@ export function createMetrics() {
       buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
       registers: [registry],
     }),
+    // GHL tokens by status (g-pit). One GROUP BY over ghl_tokens (a row per installed location, not
+    // per event) read from the covering index ghl_tokens_status; cached 5 s so scrapes from several
+    // Prometheus servers cost one. Measured in docs/ghl-apps.md ("When a location needs re-authorising").
+    ghlTokens: new Gauge({
+      name: 'ghl_gateway_ghl_tokens',
+      help: 'GHL tokens (OAuth and Private Integration) by status: active; needs_reauth (a location must install the app again, or set a new Private Integration Token); revoked (uninstalled).',
+      labelNames: ['status'] as const,
+      registers: [registry],
+      collect() {
+        const source = ghlTokenStatusSource.current
+        if (!source) return
+        if (!ghlTokenCounts || Date.now() - ghlTokenCounts.at > 5000)
+          ghlTokenCounts = { at: Date.now(), counts: source() }
+        // A database outage must not fail the whole scrape: the gauge keeps its last values.
+        return ghlTokenCounts.counts.then(
+          (counts) => {
+            for (const [status, n] of Object.entries(counts)) this.set({ status }, n)
+          },
+          () => {},
+        )
+      },
+    }),
+    /** Where the GHL token gauge reads from on each scrape. */
+    ghlTokenStatusSource,
     /** Where the dead and oldest-due gauges read from on each scrape. */
     statsSource,
     /** Where the SQLite checkpoint metrics read from on each scrape. */

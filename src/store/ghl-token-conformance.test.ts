@@ -156,4 +156,90 @@ describe.each(STORE_HARNESSES)('GHL token store: %s', (_name, makeHarness) => {
     const sample = await store.sampleGhlTokensByKey()
     expect(sample.map((row) => row.keyId).sort()).toEqual(['key_1', 'key_2'])
   })
+
+  it('counts rows by status, every status present', async () => {
+    expect(await store.countGhlTokensByStatus()).toEqual({ active: 0, needs_reauth: 0, revoked: 0 })
+    for (const id of ['a', 'b', 'c', 'd'])
+      await store.putGhlToken(owner(id), { ...pair(id), companyId: null }, NOW)
+    await store.setGhlTokenStatus(owner('b'), 'needs_reauth', 'invalid_grant', NOW)
+    await store.setGhlTokenStatus(owner('c'), 'needs_reauth', 'invalid_grant', NOW)
+    await store.setGhlTokenStatus(owner('d'), 'revoked', 'uninstalled', NOW)
+    expect(await store.countGhlTokensByStatus()).toEqual({ active: 1, needs_reauth: 2, revoked: 1 })
+    expect(await store.countGhlTokens('needs_reauth', 10)).toBe(2)
+    expect(await store.countGhlTokens('needs_reauth', 1)).toBe(1)
+    expect(await store.countGhlTokens('revoked', 10)).toBe(1)
+  })
+
+  it('lists the rows of one status in key order, paged, without their ciphertexts', async () => {
+    const company = { appId: 'app_1', userType: 'Company', ownerId: 'comp_9' } as const
+    const pit = { appId: 'private', userType: 'Location', ownerId: 'loc_p' } as const
+    for (const who of [owner('c'), owner('a'), owner('b'), company, pit, owner('active')]) {
+      await store.putGhlToken(who, { ...pair(who.ownerId), companyId: null }, NOW)
+      if (who.ownerId !== 'active')
+        await store.setGhlTokenStatus(who, 'needs_reauth', `why ${who.ownerId}`, NOW + 1)
+    }
+    await store.putGhlToken(pit, { ...pair('p'), refreshToken: null, expiresAt: null, companyId: null }, NOW)
+    await store.setGhlTokenStatus(pit, 'needs_reauth', 'GHL answered 401', NOW + 1)
+    const first = await store.listGhlTokens({ status: 'needs_reauth', limit: 3 })
+    expect(first.items.map((row) => [row.appId, row.userType, row.ownerId])).toEqual([
+      ['app_1', 'Company', 'comp_9'],
+      ['app_1', 'Location', 'a'],
+      ['app_1', 'Location', 'b'],
+    ])
+    expect(first.items[1]).toEqual({
+      ...owner('a'),
+      companyId: null,
+      status: 'needs_reauth',
+      statusReason: 'why a',
+      refreshable: true,
+      refreshedAt: NOW,
+      createdAt: NOW,
+      updatedAt: NOW + 1,
+    })
+    expect(first.nextCursor).not.toBeNull()
+    const second = await store.listGhlTokens({ status: 'needs_reauth', limit: 3, cursor: first.nextCursor! })
+    expect(second.items.map((row) => row.ownerId)).toEqual(['c', 'loc_p'])
+    expect(second.items[1]).toMatchObject({ refreshable: false, statusReason: 'GHL answered 401' })
+    expect(second.nextCursor).toBeNull()
+    expect((await store.listGhlTokens({ status: 'active', limit: 10 })).items.map((r) => r.ownerId)).toEqual([
+      'active',
+    ])
+    expect(await store.listGhlTokens({ status: 'revoked', limit: 10 })).toEqual({
+      items: [],
+      nextCursor: null,
+    })
+  })
+
+  it('aged rows: active, refreshable, refreshed before the cut-off, oldest first, bounded', async () => {
+    const day = 86_400_000
+    await store.putGhlToken(owner('old'), { ...pair('old'), companyId: null }, NOW - 320 * day)
+    await store.putGhlToken(owner('older'), { ...pair('older'), companyId: null }, NOW - 350 * day)
+    await store.putGhlToken(owner('young'), { ...pair('young'), companyId: null }, NOW - 10 * day)
+    await store.putGhlToken(owner('dead'), { ...pair('dead'), companyId: null }, NOW - 360 * day)
+    await store.setGhlTokenStatus(owner('dead'), 'needs_reauth', 'invalid_grant', NOW)
+    await store.putGhlToken(
+      owner('pit'),
+      { ...pair('pit'), refreshToken: null, expiresAt: null, companyId: null },
+      NOW - 360 * day,
+    )
+    const cutOff = NOW - 300 * day
+    expect(await store.agedGhlTokens(cutOff, 10)).toEqual([owner('older'), owner('old')])
+    expect(await store.agedGhlTokens(cutOff, 1)).toEqual([owner('older')])
+    // A refresh makes it young.
+    const lease = await store.leaseGhlToken(owner('older'), 'p1', 10_000, NOW)
+    await store.saveRefreshedGhlToken(
+      owner('older'),
+      { holder: 'p1', version: lease!.version },
+      pair('n'),
+      NOW,
+    )
+    expect(await store.agedGhlTokens(cutOff, 10)).toEqual([owner('old')])
+  })
+
+  it('deletes a row, once', async () => {
+    await store.putGhlToken(owner(), { ...pair('1'), companyId: null }, NOW)
+    expect(await store.deleteGhlToken(owner())).toBe(true)
+    expect(await store.getGhlToken(owner())).toBeUndefined()
+    expect(await store.deleteGhlToken(owner())).toBe(false)
+  })
 })

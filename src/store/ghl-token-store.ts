@@ -1,3 +1,5 @@
+import type { Page } from './page.js'
+
 /**
  * OAuth tokens of the GHL app: one row per installed location or company (table `ghl_tokens`), the
  * tokens encrypted by src/ghl/ before they get here — the store only ever sees ciphertexts.
@@ -8,6 +10,11 @@
  * - active → needs_reauth: GHL refused the refresh token (`invalid_grant`; `setGhlTokenStatus`).
  * - active | needs_reauth → revoked: the app was uninstalled (`setGhlTokenStatus`).
  * - any → active: the location installs the app again (`putGhlToken`).
+ * - any → (none): a Private Integration Token is removed (`deleteGhlToken`).
+ *
+ * A Private Integration Token (docs/ghl-apps.md) is a row of app `private` (PRIVATE_TOKEN_APP_ID)
+ * with no refresh token and no expiry; GHL refusing it (401) is active → needs_reauth, and setting
+ * a new one is `putGhlToken` again.
  *
  * The lease: whoever refreshes a row first takes its lease (`leaseGhlToken`: holder and expiry, one
  * conditional UPDATE), which every process on the database sees; it ends with the new pair saved,
@@ -21,6 +28,9 @@
 
 export const GHL_TOKEN_STATUSES = ['active', 'needs_reauth', 'revoked'] as const
 export type GhlTokenStatus = (typeof GHL_TOKEN_STATUSES)[number]
+
+/** The app id of Private Integration Tokens' rows: they belong to no marketplace app. */
+export const PRIVATE_TOKEN_APP_ID = 'private'
 
 export const GHL_USER_TYPES = ['Location', 'Company'] as const
 /** GHL's `userType`: a location (sub-account) token or a company (agency) token. */
@@ -60,6 +70,25 @@ export interface GhlTokenRow extends GhlTokenOwner, GhlTokenCiphertexts {
   refreshedAt: number | null
   createdAt: number
   updatedAt: number
+}
+
+/** A row as listings show it: no ciphertexts. */
+export interface GhlTokenSummary extends GhlTokenOwner {
+  companyId: string | null
+  status: GhlTokenStatus
+  statusReason: string | null
+  /** Whether it has a refresh token (false: a Private Integration Token). */
+  refreshable: boolean
+  refreshedAt: number | null
+  createdAt: number
+  updatedAt: number
+}
+
+export interface GhlTokenQuery {
+  status: GhlTokenStatus
+  limit: number
+  /** Opaque cursor from a previous page (ghl-token-cursor.ts). */
+  cursor?: string
 }
 
 /** A lease as its holder knows it: the writes it makes under it check both. */
@@ -124,4 +153,17 @@ export interface GhlTokenStore {
   sampleGhlTokensByKey(): Promise<GhlTokenRow[]>
   /** Active rows whose refresh was interrupted (a holder, its lease expired), at most `limit`. */
   interruptedGhlTokens(limit: number, now: number): Promise<GhlTokenOwner[]>
+  /** Rows per status, every status present (0 when none): the gauge, doctor, the console. */
+  countGhlTokensByStatus(): Promise<Record<GhlTokenStatus, number>>
+  /** Rows of one status, counted up to `cap`: bounded work for a page load. */
+  countGhlTokens(status: GhlTokenStatus, cap: number): Promise<number>
+  /** Rows of one status in key order (app, user type, owner id), without ciphertexts. */
+  listGhlTokens(query: GhlTokenQuery): Promise<Page<GhlTokenSummary>>
+  /**
+   * Active rows with a refresh token last refreshed (or installed) before `before`, oldest first, at
+   * most `limit`: refresh tokens GHL would let die after a year unused.
+   */
+  agedGhlTokens(before: number, limit: number): Promise<GhlTokenOwner[]>
+  /** Deletes a row (a Private Integration Token removed); false when there was none. */
+  deleteGhlToken(owner: GhlTokenOwner): Promise<boolean>
 }

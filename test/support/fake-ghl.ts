@@ -72,6 +72,8 @@ export interface FakeGhl {
   current(ownerId: string): Pair | undefined
   /** Faults for the coming token requests, in order. */
   fault(...faults: Fault[]): void
+  /** Private Integration Tokens this GHL accepts, and its one endpoint that checks them (g-pit). */
+  readonly privateIntegrations: FakePrivateIntegrations
   /** Resolves when a refresh with this token has rotated the pair (before any slow answer is sent). */
   rotated(refreshToken: string): Promise<Pair>
   /** The API endpoints (contacts, notes, opportunities, rate limits, API faults): fake-ghl-api.ts. */
@@ -162,6 +164,7 @@ export async function startFakeGhl(options: FakeGhlOptions = {}): Promise<FakeGh
     return { status: 400, body: { error: 'unsupported_grant_type' } }
   }
 
+  const privateIntegrations = fakePrivateIntegrations()
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -172,6 +175,7 @@ export async function startFakeGhl(options: FakeGhlOptions = {}): Promise<FakeGh
         res.end(JSON.stringify(body))
       }
       if (api.handle(req, res, Buffer.concat(chunks))) return
+      if (privateIntegrations.answer(req, send)) return
       if (req.method !== 'POST' || req.url !== '/oauth/token') return send(404, { message: 'Not Found' })
       if (!req.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) {
         return send(415, { message: 'form-encoded bodies only' })
@@ -228,10 +232,48 @@ export async function startFakeGhl(options: FakeGhlOptions = {}): Promise<FakeGh
         waiters.set(token, list)
       }),
     api,
+    privateIntegrations,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()
         server.close(() => resolve())
       }),
+  }
+}
+
+/**
+ * Private Integration Tokens (g-pit), kept apart from the API endpoints: tokens a sub-account
+ * "created" (`create`) and "deleted" (`remove`), and `GET /private-integration/check` answering 200
+ * to a bearer it holds and 401 otherwise, counting every request (`requests`).
+ */
+export interface FakePrivateIntegrations {
+  create(): string
+  remove(token: string): void
+  readonly requests: number
+  /** Answers the request when it is this endpoint's; false otherwise. */
+  answer(req: http.IncomingMessage, send: (status: number, body: unknown) => void): boolean
+}
+
+function fakePrivateIntegrations(): FakePrivateIntegrations {
+  const tokens = new Set<string>()
+  let requests = 0
+  return {
+    create() {
+      const token = `pit-${randomBytes(16).toString('hex')}`
+      tokens.add(token)
+      return token
+    },
+    remove: (token) => void tokens.delete(token),
+    get requests() {
+      return requests
+    },
+    answer(req, send) {
+      if (req.method !== 'GET' || req.url !== '/private-integration/check') return false
+      requests += 1
+      const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]
+      if (bearer && tokens.has(bearer)) send(200, { ok: true })
+      else send(401, { statusCode: 401, message: 'Invalid JWT' })
+      return true
+    },
   }
 }

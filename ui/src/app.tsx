@@ -14,6 +14,7 @@ import { EventsPage } from './pages/events.js'
 import { LocationPage, LocationsPage } from './pages/locations.js'
 import { AdminDisabled, Login } from './pages/login.js'
 import { OverviewPage } from './pages/overview.js'
+import { ReauthPage } from './pages/reauth.js'
 import { setPrefs, type Theme, usePrefs } from './prefs.js'
 import { href, Link, navigate, type Place, segments, usePlace } from './router.js'
 
@@ -139,6 +140,9 @@ function Page({ place }: { place: Place }) {
         return id ? <LocationPage id={id} query={place.query} /> : <LocationsPage query={place.query} />
       case 'catalog':
         return id ? <CatalogEventPage name={id} /> : <CatalogPage query={place.query} />
+      case 'ghl-tokens':
+        if (!id) return <ReauthPage query={place.query} />
+        break
     }
   }
   return (

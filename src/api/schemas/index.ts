@@ -43,6 +43,12 @@ export type {
   EventSummaryJson,
 } from './events.js'
 export type { GhlCallAnswerJson, GhlCallRequestJson } from './ghl.js'
+export type {
+  GhlTokenJson,
+  GhlTokenPageJson,
+  PrivateTokenBodyJson,
+  PrivateTokenSetJson,
+} from './ghl-tokens.js'
 export type { BlockedLaneJson, LocationDetailJson, LocationJson, LocationPageJson } from './locations.js'
 export type { HealthSummaryJson, OverviewJson, StatsSeriesJson } from './overview.js'
 export type { LoginAnswerJson, LoginRequestJson, SessionStateJson } from './session.js'

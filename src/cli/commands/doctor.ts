@@ -36,7 +36,8 @@ does, compares the database's applied migrations with this version's (applies no
 fail the check: run \`ghl-gateway migrate\`), warns about each orphaned destination (a config-file
 destination no running gateway's config file defines: paused, its deliveries kept), checks free
 disk space where the SQLite file lives, tries to bind PORT on HOST (and names where a running gateway
-is bound), reports ADMIN_TOKEN, and shows the warnings serve logs at boot (GHL_SIGNATURE_MODE=off,
+is bound), reports GHL tokens that need re-authorising (a location must install the app again, or
+set a new Private Integration Token), reports ADMIN_TOKEN, and shows the warnings serve logs at boot (GHL_SIGNATURE_MODE=off,
 sources open to replays or to anyone, misspelt GHL_/WORKER_/… variables).
 Exit code 1 when a check fails (warnings do not fail), 2 for usage errors.
 
@@ -49,12 +50,17 @@ GHL_ED25519_PUBLIC_KEYS, GHL_RSA_PUBLIC_KEYS, ADMIN_TOKEN, GATEWAY_CONFIG, …).
     )
     .action(async (flags: DoctorFlags) => {
       // Loaded here: the other commands do not need the store's modules.
-      const [{ checkAdminToken, checkConfig, checkKeys, checkWarnings }, system, { checkDestinations }] =
-        await Promise.all([
-          import('../doctor/config-checks.js'),
-          import('../doctor/system-checks.js'),
-          import('../doctor/destination-checks.js'),
-        ])
+      const [
+        { checkAdminToken, checkConfig, checkKeys, checkWarnings },
+        system,
+        { checkDestinations },
+        { checkGhlTokens },
+      ] = await Promise.all([
+        import('../doctor/config-checks.js'),
+        import('../doctor/system-checks.js'),
+        import('../doctor/destination-checks.js'),
+        import('../doctor/ghl-token-checks.js'),
+      ])
       const { checkClock, checkDatabase, checkDisk, checkPort } = system
       const cwd = process.cwd()
       const checks: Check[] = []
@@ -68,7 +74,7 @@ GHL_ED25519_PUBLIC_KEYS, GHL_RSA_PUBLIC_KEYS, ADMIN_TOKEN, GATEWAY_CONFIG, …).
         const database = await checkDatabase(config, cwd)
         checks.push(database)
         if (database.status === 'ok' || database.status === 'warn')
-          checks.push(...(await checkDestinations(config, cwd)))
+          checks.push(...(await checkDestinations(config, cwd)), ...(await checkGhlTokens(config, cwd)))
         checks.push(checkDisk(config, cwd))
         checks.push(await checkPort(config))
         checks.push(checkAdminToken(config))

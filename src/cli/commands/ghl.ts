@@ -15,10 +15,20 @@ interface CallFlags extends ConnectionFlags {
   json?: boolean
 }
 
+/** The `ghl` command group: `ghl call` here, `ghl private-token` (ghl-private-token.ts). */
+export function ghlCommand(program: Command): Command {
+  return (
+    program.commands.find((command) => command.name() === 'ghl') ??
+    program
+      .command('ghl')
+      .description(
+        "GHL's API through the gateway's tokens and limits, and Private Integration Tokens (needs ADMIN_TOKEN).",
+      )
+  )
+}
+
 export function registerGhl(program: Command): void {
-  const ghl = program
-    .command('ghl')
-    .description("GHL's API through the gateway's tokens and limits (needs ADMIN_TOKEN).")
+  const ghl = ghlCommand(program)
 
   withConnection(ghl.command('call'))
     .description("Call GHL's API as a location (or --company): prints GHL's answer.")

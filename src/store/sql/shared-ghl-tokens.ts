@@ -1,8 +1,13 @@
 import type { GhlTokenStore } from '../types.js'
+import { agedGhlTokens } from './aged-ghl-tokens.js'
+import { countGhlTokens } from './count-ghl-tokens.js'
+import { countGhlTokensByStatus } from './count-ghl-tokens-by-status.js'
+import { deleteGhlToken } from './delete-ghl-token.js'
 import { endGhlTokenLease } from './end-ghl-token-lease.js'
 import { getGhlToken } from './get-ghl-token.js'
 import { interruptedGhlTokens } from './interrupted-ghl-tokens.js'
 import { leaseGhlToken } from './lease-ghl-token.js'
+import { listGhlTokens } from './list-ghl-tokens.js'
 import { putGhlToken } from './put-ghl-token.js'
 import type { SqlRunner } from './runner.js'
 import { sampleGhlTokensByKey } from './sample-ghl-tokens-by-key.js'
@@ -24,5 +29,10 @@ export function sharedGhlTokens(db: SqlRunner): GhlTokenStore {
     ),
     sampleGhlTokensByKey: () => sampleGhlTokensByKey(db),
     interruptedGhlTokens: (limit, now) => interruptedGhlTokens(db, limit, now),
+    countGhlTokensByStatus: () => countGhlTokensByStatus(db),
+    countGhlTokens: (status, cap) => countGhlTokens(db, status, cap),
+    listGhlTokens: (query) => listGhlTokens(db, query),
+    agedGhlTokens: (before, limit) => agedGhlTokens(db, before, limit),
+    deleteGhlToken: db.write((owner) => deleteGhlToken(db, owner)),
   }
 }

@@ -129,6 +129,11 @@ const CALLS: { [K in StoreMethod]: Call } = {
   },
   setGhlTokenStatus: { writes: true, call: (s) => s.setGhlTokenStatus(OWNER, 'revoked', 'x', NOW) },
   sampleGhlTokensByKey: { writes: false, call: (s) => s.sampleGhlTokensByKey() },
+  countGhlTokensByStatus: { writes: false, call: (s) => s.countGhlTokensByStatus() },
+  countGhlTokens: { writes: false, call: (s) => s.countGhlTokens('active', 10) },
+  listGhlTokens: { writes: false, call: (s) => s.listGhlTokens({ status: 'active', limit: 5 }) },
+  agedGhlTokens: { writes: false, call: (s) => s.agedGhlTokens(NOW, 5) },
+  deleteGhlToken: { writes: true, call: (s) => s.deleteGhlToken(OWNER) },
   listDestinations: { writes: false, call: (s) => s.listDestinations() },
   getDestination: { writes: false, call: (s) => s.getDestination('api') },
   insertDestination: {

@@ -10,6 +10,7 @@ import { ErrorNote, Facts, Loading, StateBadge } from '../components/common.js'
 import { useResource } from '../resource.js'
 import { href, Link, navigate } from '../router.js'
 import { Time } from '../time.js'
+import { ReauthNotice } from './reauth.js'
 
 /**
  * /ui/locations and /ui/locations/:id — the GHL tenants (sub-account locations, agency companies)
@@ -72,6 +73,7 @@ export function LocationsPage({ query }: { query: URLSearchParams }) {
   return (
     <section>
       <h1>Locations</h1>
+      <ReauthNotice />
       <form ref={form} class="filters" onSubmit={submit} aria-label="Locations filters">
         <label>
           Starting at id
