@@ -254,7 +254,9 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
     expect((await call('PUT', pit, pitUrl, { token: 'pit-contract-2' })).status).toBe(204)
     expect((await call('PUT', pit, pitUrl, { token: '' })).status).toBe(400)
     const tokens = await call('GET', '/api/ghl/tokens', '/api/ghl/tokens?status=active')
-    expect(tokens.json.data).toEqual([expect.objectContaining({ kind: 'private', ownerId: 'loc_contract' })])
+    expect(tokens.json.data).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'private', ownerId: 'loc_contract' })]),
+    )
     expect(JSON.stringify(tokens.json)).not.toContain('pit-contract')
     expect((await call('DELETE', pit, pitUrl)).status).toBe(204)
     expect((await call('DELETE', pit, pitUrl)).status).toBe(404)
