@@ -101,6 +101,7 @@ describe.each(STORE_HARNESSES)('GHL installation store: %s', (_name, makeHarness
     await store.uninstallGhlInstallation(location('loc_b'), NOW + 1)
     await store.putGhlToken(location('loc_c'), { ...pair, companyId: 'comp_1' }, NOW)
     await store.setGhlTokenStatus(location('loc_c'), 'needs_reauth', 'invalid_grant', NOW)
+    expect((await store.getGhlInstallation(company('comp_2')))!.companyId).toBe('comp_2')
     // A row of another app is never listed.
     await store.recordGhlInstall(
       { ...location('loc_0'), appId: 'other' },

@@ -29,7 +29,7 @@ export interface GhlInstallationToken {
 }
 
 export interface GhlInstallation extends GhlTokenOwner {
-  /** The agency a location belongs to (null for a company, or when GHL did not say). */
+  /** The agency: a location's parent (null when GHL did not say), a company's own id. */
   companyId: string | null
   installedAt: number
   /** null while installed. */

@@ -6,7 +6,7 @@ import { param, sql } from './sql.js'
  * An install, as an upsert on the primary key (one statement). Recorded again while installed (the
  * AppInstall webhook after the callback, a second callback) it keeps `installed_at` and a bulk flag
  * already set; after an uninstall it is a new install: its own time and flag. A company GHL names
- * now fills one it had not named. SET expressions read the row as it was before the statement, on
+ * now fills one it had not named; a company's own row names the company itself. SET expressions read the row as it was before the statement, on
  * both databases. The caller reads the row back (get-ghl-installation.ts).
  */
 export async function recordGhlInstall(
@@ -16,10 +16,12 @@ export async function recordGhlInstall(
   now: number,
 ): Promise<void> {
   const at = param(db.dialect.time(now))
+  // A company's row names itself as the company: its locations and it are one index range.
+  const companyId = owner.userType === 'Company' ? owner.ownerId : install.companyId
   await db.run(
     sql`INSERT INTO ghl_installations (app_id, user_type, owner_id, company_id, installed_at, uninstalled_at,
         bulk, tenant_id, updated_at)
-      VALUES (${param(owner.appId)}, ${param(owner.userType)}, ${param(owner.ownerId)}, ${param(install.companyId)},
+      VALUES (${param(owner.appId)}, ${param(owner.userType)}, ${param(owner.ownerId)}, ${param(companyId)},
         ${at}, NULL, ${param(install.bulk ? 1 : 0)}, NULL, ${at})
       ON CONFLICT (app_id, user_type, owner_id) DO UPDATE SET
         company_id = coalesce(excluded.company_id, ghl_installations.company_id),

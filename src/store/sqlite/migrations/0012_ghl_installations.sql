@@ -15,5 +15,13 @@ CREATE TABLE ghl_installations (
 -- The locations of one agency: the company filter and the agency-uninstall cascade.
 CREATE INDEX ghl_installations_company ON ghl_installations (app_id, company_id, user_type, owner_id)
   WHERE company_id IS NOT NULL;
+-- The uninstalled ones: the status filter and what every process keeps in memory (normally few rows).
+CREATE INDEX ghl_installations_uninstalled ON ghl_installations (app_id, user_type, owner_id)
+  WHERE uninstalled_at IS NOT NULL;
+-- Locations with a tenant id: what every process keeps in memory for the envelope.
+CREATE INDEX ghl_installations_tenant ON ghl_installations (app_id, user_type, owner_id)
+  WHERE tenant_id IS NOT NULL;
+-- Tokens GHL refused: the needs-re-auth filter (normally few rows).
+CREATE INDEX ghl_tokens_needs_reauth ON ghl_tokens (app_id, user_type, owner_id) WHERE status = 'needs_reauth';
 -- An agency uninstall revokes every location token of the company (sql/revoke-ghl-company-tokens.ts).
 CREATE INDEX ghl_tokens_company ON ghl_tokens (app_id, company_id) WHERE company_id IS NOT NULL;
