@@ -13,17 +13,19 @@ import { dlqJobsRoutes } from './api/dlq-jobs-routes.js'
 import { entitiesRoutes } from './api/entities-routes.js'
 import { eventsRoutes } from './api/events-routes.js'
 import { healthRoutes } from './api/health-routes.js'
+import { installRoutes } from './api/install-routes.js'
 import { locationsRoutes } from './api/locations-routes.js'
 import { registerOpenApi } from './api/openapi.js'
 import { overviewRoutes } from './api/overview-routes.js'
 import { sessionRoutes } from './api/session-routes.js'
 import { streamRoutes } from './api/stream-routes.js'
 import type { TypeMapper } from './catalog/index.js'
-import type { GatewayConfig } from './config/index.js'
+import type { GatewayConfig, GhlAppSettings } from './config/index.js'
 import type { DestinationSet } from './destinations/destination-set.js'
 import type { SubscriberRegistry } from './dispatch/registry.js'
 import { sendError, toGatewayError } from './error-replies.js'
 import { GatewayError } from './errors.js'
+import type { GhlInstalls } from './ghl/installs.js'
 import { newId } from './ids.js'
 import type { LiveStream } from './observe/live-stream.js'
 import type { Logger } from './observe/logger.js'
@@ -64,6 +66,8 @@ export interface AppDeps {
   consoleDir?: string
   /** A bulk dead-letter job was created: the job runner looks now. @default nothing (it polls) */
   onDlqJob?: () => void
+  /** The GHL app, when one is configured: its install routes (/oauth/install, /oauth/callback). */
+  ghl?: { settings: GhlAppSettings; installs: GhlInstalls }
 }
 
 export interface GatewayApp {
@@ -221,6 +225,10 @@ export function buildApp(deps: AppDeps): GatewayApp {
     })
   }
   void fastify.register(consoleRoutes, { dir: deps.consoleDir })
+  if (deps.ghl) {
+    const { settings, installs } = deps.ghl
+    void fastify.register(installRoutes, { ...settings, installs, logger, now: deps.now })
+  }
   void fastify.register(async (scope) => {
     scope.addHook('onRequest', requireAdmin(access))
     scope.get('/metrics', async (_request, reply) => {

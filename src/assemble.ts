@@ -10,7 +10,10 @@ import { DestinationSet, type DestinationSetOptions } from './destinations/desti
 import { refuseMisspeltHandlers } from './dispatch/misspelt-handlers.js'
 import { SubscriberRegistry } from './dispatch/registry.js'
 import type { Env } from './env-substitution.js'
+import { createGhlAgencyClient } from './ghl/agency-client.js'
 import { checkStoredTokenKeys } from './ghl/check-token-keys.js'
+import { GhlInstalls } from './ghl/installs.js'
+import { createGhlLocationMinter } from './ghl/location-minter.js'
 import { createGhlOAuthClient } from './ghl/oauth-client.js'
 import { GhlTokens } from './ghl/tokens.js'
 import { LiveStream, liveDelivery } from './observe/live-stream.js'
@@ -65,6 +68,8 @@ export interface Assembly {
   app: GatewayApp
   /** The GHL token engine, when a GHL app is configured (docs/ghl-apps.md). */
   ghlTokens: GhlTokens | undefined
+  /** Installs of the GHL app (code exchange, installations registry), when one is configured. */
+  ghlInstalls: GhlInstalls | undefined
   /** Adds something started later (by `open`) to what `release` gives back; it goes back first. */
   hold(name: string, release: () => unknown): void
   /**
@@ -109,7 +114,8 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
     // Lease owner and heartbeat id; a second gateway in one process gets its own.
     const instanceId = `${hostname()}:${process.pid}:${Date.now()}${assembled > 1 ? `:${assembled}` : ''}`
     const metrics = createMetrics()
-    const ghlTokens = buildGhlTokens(config, store, logger, metrics, instanceId, held)
+    const ghl = buildGhl(config, store, logger, metrics, instanceId, held, options.now)
+    const ghlTokens = ghl?.tokens
     const liveStream = new LiveStream({
       onListenerError: (error) => logger.warn({ err: error }, 'a live stream client failed'),
     })
@@ -177,6 +183,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       acceptWebhooks: config.ROLE !== 'worker',
       checkResponses: options.checkResponses,
       consoleDir: options.consoleDir,
+      ghl: ghl && { settings: ghl.settings, installs: ghl.installs },
     })
     // Released first: new webhooks get 503 and the last batch commits before attempts are stopped.
     held.hold('http server', () => {
@@ -196,6 +203,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       destinations,
       app,
       ghlTokens,
+      ghlInstalls: ghl?.installs,
       hold: (name, release) => held.hold(name, release),
       release: () => held.release(),
     }
@@ -235,19 +243,41 @@ export async function open(assembly: Assembly): Promise<string> {
   return url
 }
 
-function buildGhlTokens(
+function buildGhl(
   config: GatewayConfig,
   store: Store,
   logger: Logger,
   metrics: Metrics,
   holder: string,
   held: ReleaseStack,
-): GhlTokens | undefined {
-  const app = ghlAppSettings(config)
-  if (!app) return undefined
-  const oauth = createGhlOAuthClient(app)
+  now: (() => number) | undefined,
+) {
+  const settings = ghlAppSettings(config)
+  if (!settings) return undefined
+  const oauth = createGhlOAuthClient(settings)
   held.hold('GHL OAuth client', () => oauth.close())
-  return new GhlTokens({ store, keys: app.keys, oauth, appId: app.appId, logger, metrics, holder })
+  const agency = createGhlAgencyClient({ apiUrl: settings.apiUrl, appId: settings.appId })
+  held.hold('GHL agency client', () => agency.close())
+  // The minter asks the engine for company tokens, and the engine asks the minter for location tokens.
+  const minter = createGhlLocationMinter({
+    store,
+    agency,
+    appId: settings.appId,
+    companyToken: (companyId) => tokens.accessToken(tokens.owner(companyId, 'Company')),
+    invalidate: (token) => tokens.invalidate(token),
+  })
+  const tokens: GhlTokens = new GhlTokens({
+    store,
+    keys: settings.keys,
+    oauth,
+    appId: settings.appId,
+    logger,
+    metrics,
+    holder,
+    locationMinter: minter,
+  })
+  const installs = new GhlInstalls({ store, tokens, oauth, agency, appId: settings.appId, logger, now })
+  return { settings, tokens, installs }
 }
 
 /**
