@@ -32,6 +32,7 @@ import type { Logger } from './observe/logger.js'
 import type { Metrics } from './observe/metrics.js'
 import { setUpTransport, transportOptions } from './receive/http-server.js'
 import { createIngestor, type Ingestor } from './receive/ingestor.js'
+import type { UninstalledLocations } from './receive/new-event.js'
 import { buildSources, type SourceRuntime } from './receive/sources.js'
 import { clientErrorHandler, frameworkError } from './receive/transport-errors.js'
 import { webhookRoutes } from './receive/webhook-routes.js'
@@ -67,7 +68,7 @@ export interface AppDeps {
   /** A bulk dead-letter job was created: the job runner looks now. @default nothing (it polls) */
   onDlqJob?: () => void
   /** The GHL app, when one is configured: its install routes (/oauth/install, /oauth/callback). */
-  ghl?: { settings: GhlAppSettings; installs: GhlInstalls }
+  ghl?: { settings: GhlAppSettings; installs: GhlInstalls; uninstalled: UninstalledLocations }
 }
 
 export interface GatewayApp {
@@ -179,6 +180,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
       logger,
       maxBodyBytes: config.MAX_BODY_BYTES,
       ghlTimestampWindowMs: config.GHL_TIMESTAMP_WINDOW,
+      ghlUninstalled: deps.ghl?.uninstalled,
       isDraining,
       now: deps.now,
       liveStream,

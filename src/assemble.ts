@@ -4,6 +4,7 @@ import { createTypeMapper, type TypeMapper } from './catalog/index.js'
 import { coalesced } from './coalesced.js'
 import { configFileText, type GatewayConfig, ghlAppSettings } from './config/index.js'
 import { createDlqJobRunner, type DlqJobRunner } from './deliver/dlq-job-runner.js'
+import { GHL_LIFECYCLE_SUBSCRIBER, ghlLifecycleSubscriber } from './deliver/ghl-lifecycle.js'
 import { startRetention } from './deliver/retention.js'
 import { Worker } from './deliver/worker.js'
 import { DestinationSet, type DestinationSetOptions } from './destinations/destination-set.js'
@@ -13,6 +14,7 @@ import type { Env } from './env-substitution.js'
 import { createGhlAgencyClient } from './ghl/agency-client.js'
 import { checkStoredTokenKeys } from './ghl/check-token-keys.js'
 import { GhlInstalls } from './ghl/installs.js'
+import { GhlLocationFacts } from './ghl/location-facts.js'
 import { createGhlLocationMinter } from './ghl/location-minter.js'
 import { createGhlOAuthClient } from './ghl/oauth-client.js'
 import { GhlTokens } from './ghl/tokens.js'
@@ -116,6 +118,13 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
     const metrics = createMetrics()
     const ghl = buildGhl(config, store, logger, metrics, instanceId, held, options.now)
     const ghlTokens = ghl?.tokens
+    if (ghl) {
+      await ghl.facts.start()
+      held.hold('GHL location facts', () => ghl.facts.stop())
+      // The gateway's own subscriber to AppInstall/AppUninstall (a failed listen may be retried).
+      registry.remove(GHL_LIFECYCLE_SUBSCRIBER)
+      registry.add(ghlLifecycleSubscriber({ store, ...ghl, appId: ghl.settings.appId }))
+    }
     const liveStream = new LiveStream({
       onListenerError: (error) => logger.warn({ err: error }, 'a live stream client failed'),
     })
@@ -183,7 +192,15 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       acceptWebhooks: config.ROLE !== 'worker',
       checkResponses: options.checkResponses,
       consoleDir: options.consoleDir,
-      ghl: ghl && { settings: ghl.settings, installs: ghl.installs },
+      ghl: ghl && {
+        settings: ghl.settings,
+        installs: ghl.installs,
+        uninstalled: {
+          has: (locationId) => ghl.facts.isUninstalled(locationId),
+          deliver: config.GHL_UNINSTALLED_EVENTS === 'deliver',
+          keep: GHL_LIFECYCLE_SUBSCRIBER,
+        },
+      },
     })
     // Released first: new webhooks get 503 and the last batch commits before attempts are stopped.
     held.hold('http server', () => {
@@ -277,7 +294,8 @@ function buildGhl(
     locationMinter: minter,
   })
   const installs = new GhlInstalls({ store, tokens, oauth, agency, appId: settings.appId, logger, now })
-  return { settings, tokens, installs }
+  const facts = new GhlLocationFacts({ store, appId: settings.appId, logger })
+  return { settings, tokens, installs, facts }
 }
 
 /**

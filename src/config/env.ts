@@ -298,6 +298,12 @@ export const envSchema = z.object({
     httpUrl,
     'https://marketplace.gohighlevel.com',
   ),
+  /**
+   * Events of a location that uninstalled the GHL app (GHL keeps sending retries and stragglers):
+   * always stored and flagged `location_uninstalled`; `skip` plans no deliveries for them (but the
+   * gateway's own install tracking), `deliver` delivers them like any other. @default skip
+   */
+  GHL_UNINSTALLED_EVENTS: oneOf('GHL_UNINSTALLED_EVENTS', ['skip', 'deliver'], 'skip'),
   /** Processed events (and their deliveries and attempts) are deleted after this; dead ones are kept. @default 30d */
   RETENTION: variable('RETENTION', '"off" or a duration such as 30d', offOrDuration, 30 * 86_400_000),
 })
