@@ -14,6 +14,7 @@ import { entitiesRoutes } from './api/entities-routes.js'
 import { eventsRoutes } from './api/events-routes.js'
 import { healthRoutes } from './api/health-routes.js'
 import { installRoutes } from './api/install-routes.js'
+import { installsRoutes } from './api/installs-routes.js'
 import { locationsRoutes } from './api/locations-routes.js'
 import { registerOpenApi } from './api/openapi.js'
 import { overviewRoutes } from './api/overview-routes.js'
@@ -68,7 +69,12 @@ export interface AppDeps {
   /** A bulk dead-letter job was created: the job runner looks now. @default nothing (it polls) */
   onDlqJob?: () => void
   /** The GHL app, when one is configured: its install routes (/oauth/install, /oauth/callback). */
-  ghl?: { settings: GhlAppSettings; installs: GhlInstalls; uninstalled: UninstalledLocations }
+  ghl?: {
+    settings: GhlAppSettings
+    installs: GhlInstalls
+    uninstalled: UninstalledLocations
+    onTenantChanged: () => void
+  }
 }
 
 export interface GatewayApp {
@@ -216,6 +222,13 @@ export function buildApp(deps: AppDeps): GatewayApp {
     now: deps.now,
   })
   void fastify.register(streamRoutes, { liveStream, access })
+  void fastify.register(installsRoutes, {
+    store,
+    access,
+    appId: deps.ghl?.settings.appId,
+    onTenantChanged: deps.ghl?.onTenantChanged,
+    now: deps.now,
+  })
   void fastify.register(overviewRoutes, { store, destinations: deps.destinations, access, now: deps.now })
   if (deps.destinations) {
     void fastify.register(destinationsRoutes, {

@@ -200,6 +200,11 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
           deliver: config.GHL_UNINSTALLED_EVENTS === 'deliver',
           keep: GHL_LIFECYCLE_SUBSCRIBER,
         },
+        onTenantChanged: () => {
+          ghl.facts
+            .refresh()
+            .catch((error: unknown) => logger.warn({ err: error }, 'reading tenant ids failed'))
+        },
       },
     })
     // Released first: new webhooks get 503 and the last batch commits before attempts are stopped.

@@ -200,9 +200,16 @@ describe.each(['sqlite', 'postgres'] as const)('GHL installs: %s', (kind) => {
   })
 
   it('without a GHL app there are no install routes', async () => {
-    gateway = await assembleForTest(kind, {})
+    gateway = await assembleForTest(kind, { ADMIN_TOKEN: 'admin-token-admin-token' })
     expect((await get('/oauth/install')).statusCode).toBe(404)
     expect((await get('/oauth/callback?code=x')).statusCode).toBe(404)
+    const api = await gateway.app.fastify.inject({
+      method: 'GET',
+      url: '/api/installs',
+      headers: { authorization: 'Bearer admin-token-admin-token' },
+    })
+    expect(api.statusCode).toBe(404)
+    expect(api.json().error.message).toMatch(/^no GHL app is configured/)
   })
 
   it('a location with no token and no agency token to mint from is not installed; a revoked one needs re-auth', async () => {
