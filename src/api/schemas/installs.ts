@@ -37,14 +37,9 @@ export const locationParams = z.object({ id: text.meta({ description: 'The GHL l
 
 export const setTenantBody = named(
   z.strictObject({
-    tenantId: z
-      .string()
-      .min(1)
-      .max(200)
-      .nullable()
-      .meta({
-        description: 'The location’s id in your own system (at most 200 characters); null clears it.',
-      }),
+    tenantId: z.string().min(1).max(200).nullable().meta({
+      description: 'The location’s id in your own system (at most 200 characters); null clears it.',
+    }),
   }),
   'tenant request',
 )
