@@ -14,6 +14,7 @@ export interface AdminClient {
   readonly baseUrl: string
   get<T>(path: string, query?: Query): Promise<T>
   post<T>(path: string, body: unknown): Promise<T>
+  patch<T>(path: string, body: unknown): Promise<T>
   delete<T>(path: string): Promise<T>
   /**
    * Opens a long-lived GET (`/api/stream`): resolves with the answer once a 200 arrives (read it
@@ -102,6 +103,7 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     baseUrl,
     get: (path, query) => call('GET', urlFor(path, query)),
     post: (path, body) => call('POST', urlFor(path), body),
+    patch: (path, body) => call('PATCH', urlFor(path), body),
     delete: (path) => call('DELETE', urlFor(path)),
     openStream(path, query) {
       const url = urlFor(path, query)

@@ -9,6 +9,7 @@ import { registerDev } from './commands/dev.js'
 import { registerDlq } from './commands/dlq.js'
 import { registerDoctor } from './commands/doctor.js'
 import { registerEvents } from './commands/events.js'
+import { registerInstalls } from './commands/installs.js'
 import { registerKeys } from './commands/keys.js'
 import { registerMigrate } from './commands/migrate.js'
 import { registerReplay } from './commands/replay.js'
@@ -62,6 +63,7 @@ registerTail(program)
 registerReplay(program)
 registerDlq(program)
 registerDestinations(program)
+registerInstalls(program)
 registerDoctor(program)
 registerDev(program)
 hintAfterErrors(program)
