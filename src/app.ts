@@ -73,7 +73,7 @@ export interface AppDeps {
     settings: GhlAppSettings
     installs: GhlInstalls
     uninstalled: UninstalledLocations
-    onTenantChanged: () => void
+    onTenantChanged: () => Promise<void>
   }
 }
 

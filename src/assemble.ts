@@ -72,6 +72,8 @@ export interface Assembly {
   ghlTokens: GhlTokens | undefined
   /** Installs of the GHL app (code exchange, installations registry), when one is configured. */
   ghlInstalls: GhlInstalls | undefined
+  /** A location's tenant id from the installations (in memory), when a GHL app is configured. */
+  tenantOf: ((locationId: string) => string | undefined) | undefined
   /** Adds something started later (by `open`) to what `release` gives back; it goes back first. */
   hold(name: string, release: () => unknown): void
   /**
@@ -200,11 +202,8 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
           deliver: config.GHL_UNINSTALLED_EVENTS === 'deliver',
           keep: GHL_LIFECYCLE_SUBSCRIBER,
         },
-        onTenantChanged: () => {
-          ghl.facts
-            .refresh()
-            .catch((error: unknown) => logger.warn({ err: error }, 'reading tenant ids failed'))
-        },
+        // Awaited by the PATCH: this process's next envelope carries the new id.
+        onTenantChanged: () => ghl.facts.refresh(),
       },
     })
     // Released first: new webhooks get 503 and the last batch commits before attempts are stopped.
@@ -226,6 +225,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       app,
       ghlTokens,
       ghlInstalls: ghl?.installs,
+      tenantOf: ghl && ((locationId) => ghl.facts.tenantOf(locationId)),
       hold: (name, release) => held.hold(name, release),
       release: () => held.release(),
     }

@@ -195,7 +195,12 @@ export function handlerSubscriber(
   events: string[],
   handler: Handler,
   options: HandlerOptions,
-  bind: () => { store: Store; types: GatewayApp['types']; logger: Logger },
+  bind: () => {
+    store: Store
+    types: GatewayApp['types']
+    logger: Logger
+    tenantOf?: (locationId: string) => string | undefined
+  },
 ): Subscriber {
   const timeoutMs = options.timeout === undefined ? 30_000 : toMilliseconds(options.timeout)
   if (timeoutMs === undefined || timeoutMs <= 0)

@@ -1,8 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Tenant } from '../src/catalog/tenant.js'
 import { GHL_LIFECYCLE_SUBSCRIBER } from '../src/deliver/ghl-lifecycle.js'
 import { SubscriberRegistry } from '../src/dispatch/registry.js'
 import { retryPolicy } from '../src/dispatch/retry-policy.js'
+import { handlerSubscriber } from '../src/gateway.js'
 import { GhlReauthRequiredError } from '../src/ghl/errors.js'
 import { assembleForTest, type TestAssembly } from './support/assembly.js'
 import { type FakeGhl, startFakeGhl } from './support/fake-ghl.js'
@@ -18,12 +20,15 @@ import { ed25519Signature, testEd25519Key } from './support/test-app.js'
 const APP = 'app_life'
 const KEY = randomBytes(32).toString('base64')
 const ed = testEd25519Key()
+const ADMIN_TOKEN = 'lifecycle-admin-token-0123456789'
 
 describe.each(['sqlite', 'postgres'] as const)('GHL app lifecycle: %s', (kind) => {
   let fake: FakeGhl
   let gateway: TestAssembly | undefined
   let clock = Date.now()
   const handled: string[] = []
+  /** What a library handler saw as `event.tenant`, in order. */
+  const tenants: Tenant[] = []
 
   const open = async () => {
     const registry = new SubscriberRegistry()
@@ -39,6 +44,17 @@ describe.each(['sqlite', 'postgres'] as const)('GHL app lifecycle: %s', (kind) =
         return { outcome: 'success' }
       },
     })
+    registry.add(
+      handlerSubscriber(
+        'tenant-handler',
+        ['ContactCreate'],
+        (event) => {
+          tenants.push(event.tenant)
+        },
+        {},
+        () => gateway!,
+      ),
+    )
     gateway = await assembleForTest(
       kind,
       {
@@ -48,6 +64,7 @@ describe.each(['sqlite', 'postgres'] as const)('GHL app lifecycle: %s', (kind) =
         GHL_TOKEN_KEY: KEY,
         GHL_APP_ID: APP,
         GHL_ED25519_PUBLIC_KEYS: ed.spki,
+        ADMIN_TOKEN,
       },
       { registry, now: () => clock },
     )
@@ -194,5 +211,28 @@ describe.each(['sqlite', 'postgres'] as const)('GHL app lifecycle: %s', (kind) =
       uninstalledAt: null,
       token: { status: 'active' },
     })
+  })
+
+  it('a tenant id set over the admin API is on the next handler’s envelope (tenant.tenantId)', async () => {
+    const { worker } = await open()
+    await callback(fake.authorize({ ownerId: 'loc_t', companyId: 'comp_t' }))
+    tenants.length = 0
+    await send({ type: 'ContactCreate', locationId: 'loc_t', id: 'contact_t1' })
+    await worker.runDue()
+    expect(tenants).toEqual([{ locationId: 'loc_t' }])
+    const patched = await gateway!.app.fastify.inject({
+      method: 'PATCH',
+      url: '/api/installs/location/loc_t',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ tenantId: 'acme-7' }),
+    })
+    expect(patched.statusCode, patched.body).toBe(200)
+    await send({ type: 'ContactCreate', locationId: 'loc_t', id: 'contact_t2' })
+    await send({ type: 'ContactCreate', locationId: 'loc_other', id: 'contact_t3' })
+    await worker.runDue()
+    expect(tenants.slice(1)).toEqual(
+      expect.arrayContaining([{ locationId: 'loc_t', tenantId: 'acme-7' }, { locationId: 'loc_other' }]),
+    )
+    expect(tenants).toHaveLength(3)
   })
 })

@@ -17,7 +17,7 @@ export interface InstallsRoutesOptions {
   /** The GHL app's id; undefined when no app is configured. */
   appId: string | undefined
   /** A tenant id changed: the in-memory copy (envelopes) reads again. */
-  onTenantChanged?: () => void
+  onTenantChanged?: () => Promise<void>
   now?: () => number
 }
 
@@ -96,7 +96,7 @@ export async function installsRoutes(app: FastifyInstance, options: InstallsRout
         `the GHL app was never installed on location ${request.params.id}; GET /api/installs lists the installations`,
       )
     }
-    options.onTenantChanged?.()
+    await options.onTenantChanged?.()
     return installJson(row)
   })
 }

@@ -40,8 +40,10 @@ export function handlerRunner(options: {
   store: Store
   types: TypeMapper
   logger?: Logger
+  /** A location's tenant id (`envelope.tenant.tenantId`), when a GHL app is configured. */
+  tenantOf?: (locationId: string) => string | undefined
 }): RunAttempt {
-  const { handler, store, types } = options
+  const { handler, store, types, tenantOf } = options
   return async (delivery, { signal, logger, now }) => {
     const ctx: HandlerContext = {
       attempt: delivery.attempts,
@@ -60,7 +62,7 @@ export function handlerRunner(options: {
       },
     }
     try {
-      await handler(envelopeOf(delivery.event, types), ctx)
+      await handler(envelopeOf(delivery.event, types, tenantOf), ctx)
       return { outcome: 'success' }
     } catch (thrown) {
       return reportFor(coerceError(thrown))
