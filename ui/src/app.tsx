@@ -11,6 +11,7 @@ import { DlqPage } from './pages/dlq.js'
 import { EntityTimelinePage } from './pages/entity-timeline.js'
 import { EventDetailPage } from './pages/event-detail.js'
 import { EventsPage } from './pages/events.js'
+import { InstallPage, InstallsPage } from './pages/installs.js'
 import { LocationPage, LocationsPage } from './pages/locations.js'
 import { AdminDisabled, Login } from './pages/login.js'
 import { OverviewPage } from './pages/overview.js'
@@ -79,6 +80,7 @@ function Layout({ onLogout }: { onLogout: () => void }) {
             {nav('dlq', 'Dead letters')}
             {nav('destinations', 'Destinations')}
             {nav('locations', 'Locations')}
+            {nav('installs', 'Installs')}
             {nav('catalog', 'Catalog')}
           </ul>
         </nav>
@@ -119,6 +121,7 @@ function Page({ place }: { place: Place }) {
   const [section, id, ...rest] = segments(place)
   if (section === 'entities' && id && rest.length === 1)
     return <EntityTimelinePage kind={id} id={rest[0]!} query={place.query} />
+  if (section === 'installs' && id && rest.length === 1) return <InstallPage kind={id} id={rest[0]!} />
   if (rest.length === 0) {
     switch (section) {
       case '':
@@ -139,6 +142,9 @@ function Page({ place }: { place: Place }) {
         return id ? <LocationPage id={id} query={place.query} /> : <LocationsPage query={place.query} />
       case 'catalog':
         return id ? <CatalogEventPage name={id} /> : <CatalogPage query={place.query} />
+      case 'installs':
+        if (!id) return <InstallsPage query={place.query} />
+        break
     }
   }
   return (
