@@ -4,7 +4,11 @@ import { createTypeMapper, type TypeMapper } from './catalog/index.js'
 import { coalesced } from './coalesced.js'
 import { configFileText, type GatewayConfig, ghlAppSettings } from './config/index.js'
 import { createDlqJobRunner, type DlqJobRunner } from './deliver/dlq-job-runner.js'
-import { GHL_LIFECYCLE_SUBSCRIBER, ghlLifecycleSubscriber } from './deliver/ghl-lifecycle.js'
+import {
+  GHL_LIFECYCLE_SUBSCRIBER,
+  ghlLifecycleSubscriber,
+  isGhlLifecycleSubscriber,
+} from './deliver/ghl-lifecycle.js'
 import { startRetention } from './deliver/retention.js'
 import { Worker } from './deliver/worker.js'
 import { DestinationSet, type DestinationSetOptions } from './destinations/destination-set.js'
@@ -124,6 +128,12 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       await ghl.facts.start()
       held.hold('GHL location facts', () => ghl.facts.stop())
       // The gateway's own subscriber to AppInstall/AppUninstall (a failed listen may be retried).
+      const existing = registry.get(GHL_LIFECYCLE_SUBSCRIBER)
+      if (existing && !isGhlLifecycleSubscriber(existing)) {
+        throw new Error(
+          `the handler id "${GHL_LIFECYCLE_SUBSCRIBER}" is the gateway's own (GHL installs); give your handler another id`,
+        )
+      }
       registry.remove(GHL_LIFECYCLE_SUBSCRIBER)
       registry.add(ghlLifecycleSubscriber({ store, ...ghl, appId: ghl.settings.appId }))
     }

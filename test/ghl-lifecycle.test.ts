@@ -8,6 +8,7 @@ import { handlerSubscriber } from '../src/gateway.js'
 import { GhlReauthRequiredError } from '../src/ghl/errors.js'
 import { assembleForTest, type TestAssembly } from './support/assembly.js'
 import { type FakeGhl, startFakeGhl } from './support/fake-ghl.js'
+import { drainWorker } from './support/harness.js'
 import { ed25519Signature, testEd25519Key } from './support/test-app.js'
 
 /**
@@ -109,7 +110,7 @@ describe.each(['sqlite', 'postgres'] as const)('GHL app lifecycle: %s', (kind) =
   it('install race: an INSTALL that beats the code exchange is retried, and succeeds once the callback stored the token', async () => {
     const { worker, store, ghlTokens } = await open()
     const eventId = await send({ type: 'INSTALL', locationId: 'loc_race', companyId: 'comp_race' })
-    await worker.runDue()
+    await drainWorker(worker)
     const waiting = await lifecycleDelivery(eventId)
     expect(waiting.state).toBe('retry_scheduled')
     expect(waiting.attemptHistory.at(-1)!.errorMessage).toContain('install race')
@@ -121,7 +122,7 @@ describe.each(['sqlite', 'postgres'] as const)('GHL app lifecycle: %s', (kind) =
     const page = await callback(fake.authorize({ ownerId: 'loc_race', companyId: 'comp_race' }))
     expect(page.statusCode).toBe(200)
     clock += 31_000
-    await worker.runDue()
+    await drainWorker(worker)
     const done = await lifecycleDelivery(eventId)
     expect(done.state).toBe('succeeded')
     expect(done.attemptHistory).toHaveLength(2)
@@ -134,7 +135,7 @@ describe.each(['sqlite', 'postgres'] as const)('GHL app lifecycle: %s', (kind) =
     fake.installs.setLocations('comp_m', ['loc_m1'])
     await callback(fake.authorize({ userType: 'Company', ownerId: 'comp_m', companyId: 'comp_m' }))
     const eventId = await send({ type: 'INSTALL', locationId: 'loc_m1', companyId: 'comp_m' })
-    await worker.runDue()
+    await drainWorker(worker)
     expect((await lifecycleDelivery(eventId)).state).toBe('succeeded')
     expect(fake.installs.mints('loc_m1')).toBe(1)
     expect(await store.getGhlToken({ appId: APP, userType: 'Location', ownerId: 'loc_m1' })).toMatchObject({
@@ -156,7 +157,7 @@ describe.each(['sqlite', 'postgres'] as const)('GHL app lifecycle: %s', (kind) =
     await ghlTokens!.accessToken('loc_u3')
 
     const uninstall = await send({ type: 'UNINSTALL', companyId: 'comp_u' })
-    await worker.runDue()
+    await drainWorker(worker)
     expect((await lifecycleDelivery(uninstall)).state).toBe('succeeded')
     for (const [userType, ownerId] of [
       ['Company', 'comp_u'],
@@ -184,7 +185,7 @@ describe.each(['sqlite', 'postgres'] as const)('GHL app lifecycle: %s', (kind) =
     expect(await store.eventDeliveries(late)).toEqual([])
     // Another location's events are delivered as always.
     const other = await send({ type: 'ContactCreate', locationId: 'loc_other', id: 'contact_2' })
-    await worker.runDue()
+    await drainWorker(worker)
     expect(handled).toEqual([other])
   })
 
@@ -196,7 +197,7 @@ describe.each(['sqlite', 'postgres'] as const)('GHL app lifecycle: %s', (kind) =
     // GHL promises no order, nor does the worker: whichever runs first, an INSTALL received before
     // the uninstall was applied is older news and leaves the location uninstalled.
     clock += 1
-    await worker.runDue()
+    await drainWorker(worker)
     const owner = { appId: APP, userType: 'Location' as const, ownerId: 'loc_l' }
     expect(await store.getGhlToken(owner)).toMatchObject({ status: 'revoked' })
     await expect(ghlTokens!.accessToken('loc_l')).rejects.toBeInstanceOf(GhlReauthRequiredError)
@@ -205,7 +206,7 @@ describe.each(['sqlite', 'postgres'] as const)('GHL app lifecycle: %s', (kind) =
     clock += 1000
     await callback(fake.authorize({ ownerId: 'loc_l', companyId: 'comp_l' }))
     const again = await send({ type: 'INSTALL', locationId: 'loc_l', companyId: 'comp_l' })
-    await worker.runDue()
+    await drainWorker(worker)
     expect((await lifecycleDelivery(again)).state).toBe('succeeded')
     expect(await store.getGhlInstallation(owner)).toMatchObject({
       uninstalledAt: null,
@@ -218,7 +219,7 @@ describe.each(['sqlite', 'postgres'] as const)('GHL app lifecycle: %s', (kind) =
     await callback(fake.authorize({ ownerId: 'loc_t', companyId: 'comp_t' }))
     tenants.length = 0
     await send({ type: 'ContactCreate', locationId: 'loc_t', id: 'contact_t1' })
-    await worker.runDue()
+    await drainWorker(worker)
     expect(tenants).toEqual([{ locationId: 'loc_t' }])
     const patched = await gateway!.app.fastify.inject({
       method: 'PATCH',
@@ -229,10 +230,36 @@ describe.each(['sqlite', 'postgres'] as const)('GHL app lifecycle: %s', (kind) =
     expect(patched.statusCode, patched.body).toBe(200)
     await send({ type: 'ContactCreate', locationId: 'loc_t', id: 'contact_t2' })
     await send({ type: 'ContactCreate', locationId: 'loc_other', id: 'contact_t3' })
-    await worker.runDue()
+    await drainWorker(worker)
     expect(tenants.slice(1)).toEqual(
       expect.arrayContaining([{ locationId: 'loc_t', tenantId: 'acme-7' }, { locationId: 'loc_other' }]),
     )
     expect(tenants).toHaveLength(3)
+  })
+
+  it('a user handler cannot take the gateway’s own subscriber id', async () => {
+    const registry = new SubscriberRegistry()
+    registry.add({
+      id: GHL_LIFECYCLE_SUBSCRIBER,
+      kind: 'handler',
+      events: ['*'],
+      retry: retryPolicy(),
+      concurrency: 1,
+      timeoutMs: 1000,
+      run: async () => ({ outcome: 'success' }),
+    })
+    await expect(
+      assembleForTest(
+        kind,
+        {
+          GHL_CLIENT_ID: fake.clientId,
+          GHL_CLIENT_SECRET: fake.clientSecret,
+          GHL_API_URL: fake.url,
+          GHL_TOKEN_KEY: KEY,
+          GHL_APP_ID: APP,
+        },
+        { registry },
+      ),
+    ).rejects.toThrow('the handler id "ghl:installs" is the gateway\'s own')
   })
 })

@@ -17,7 +17,9 @@ import { PermanentError, RetryableError } from './errors.js'
  *   obtainable — stored by the code exchange, or minted from the agency's token. When neither is
  *   there yet (GHL sends INSTALL before, or while, the callback exchanges the code) the attempt is
  *   retried after INSTALL_RACE_DELAY: never dropped, never skipped. An INSTALL received before an
- *   uninstall this gateway already applied changes nothing (it is older news).
+ *   uninstall this gateway already applied changes nothing (it is older news; checked in the
+ *   install's own statement). One location's (or agency's) lifecycle events run one at a time, in
+ *   receive order (`ordered: 'entity'`: GHL's entity for them is the app).
  * - AppUninstall (`UNINSTALL`): a location's token is revoked and its installation marked
  *   uninstalled; an agency's (no locationId) revokes the Company token and every Location token of
  *   the company, and marks all their installations.
@@ -25,6 +27,13 @@ import { PermanentError, RetryableError } from './errors.js'
  */
 
 export const GHL_LIFECYCLE_SUBSCRIBER = 'ghl:installs'
+/** Marks the subscriber as the gateway's own (a user handler given the same id is refused). */
+const OWN = Symbol('ghl lifecycle subscriber')
+
+/** Whether a registered subscriber is this one (a registry copy keeps the mark). */
+export function isGhlLifecycleSubscriber(subscriber: object | undefined): boolean {
+  return subscriber !== undefined && OWN in subscriber
+}
 const INSTALL_RACE_DELAY = '30s'
 
 export interface GhlLifecycleOptions {
@@ -36,11 +45,14 @@ export interface GhlLifecycleOptions {
 }
 
 export function ghlLifecycleSubscriber(options: GhlLifecycleOptions): Subscriber {
-  return {
+  const subscriber: Subscriber & { [OWN]: true } = {
+    [OWN]: true,
     id: GHL_LIFECYCLE_SUBSCRIBER,
     kind: 'handler',
     events: ['AppInstall', 'AppUninstall'],
     sources: ['ghl'],
+    // One location's (or agency's) INSTALL and UNINSTALL run one at a time, in receive order.
+    ordered: 'entity',
     // An install race lasts seconds; a day of retries covers a callback that failed and was redone.
     retry: retryPolicy({ maxAge: '24h', maxAttempts: 40 }),
     concurrency: 4,
@@ -63,6 +75,7 @@ export function ghlLifecycleSubscriber(options: GhlLifecycleOptions): Subscriber
       }
     },
   }
+  return subscriber
 }
 
 async function installed(
@@ -78,8 +91,13 @@ async function installed(
       : undefined
   if (!owner) throw new PermanentError('an AppInstall without locationId or companyId: nothing to install')
   const known = await store.getGhlInstallation(owner)
-  if (known?.uninstalledAt != null && known.uninstalledAt > receivedAt) return { outcome: 'success' }
-  await store.recordGhlInstall(owner, { companyId: ids.companyId ?? null, bulk: false }, now())
+  const row = await store.recordGhlInstall(
+    owner,
+    { companyId: ids.companyId ?? null, bulk: false, asOf: receivedAt },
+    now(),
+  )
+  // Older news than an uninstall already applied: the location stays uninstalled.
+  if (row.uninstalledAt !== null) return { outcome: 'success' }
   if (known?.uninstalledAt != null) await facts.refresh()
   try {
     await tokens.accessToken(owner)

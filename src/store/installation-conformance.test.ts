@@ -76,6 +76,29 @@ describe.each(STORE_HARNESSES)('GHL installation store: %s', (_name, makeHarness
     })
   })
 
+  it('an install as of a time before the recorded uninstall changes nothing; one after it installs again', async () => {
+    await store.recordGhlInstall(location('loc_1'), { companyId: null, bulk: false }, NOW)
+    await store.uninstallGhlInstallation(location('loc_1'), NOW + 10)
+    const stale = await store.recordGhlInstall(
+      location('loc_1'),
+      { companyId: null, bulk: false, asOf: NOW + 5 },
+      NOW + 20,
+    )
+    expect(stale).toMatchObject({ uninstalledAt: NOW + 10, installedAt: NOW, updatedAt: NOW + 10 })
+    const fresh = await store.recordGhlInstall(
+      location('loc_1'),
+      { companyId: null, bulk: false, asOf: NOW + 15 },
+      NOW + 20,
+    )
+    expect(fresh).toMatchObject({ uninstalledAt: null, installedAt: NOW + 20 })
+    // A first install is recorded whatever its time.
+    expect(
+      await store.recordGhlInstall(location('loc_2'), { companyId: null, bulk: false, asOf: 0 }, NOW),
+    ).toMatchObject({
+      uninstalledAt: null,
+    })
+  })
+
   it('sets and clears a tenant id; none for a location without an installation', async () => {
     await store.recordGhlInstall(location('loc_1'), { companyId: null, bulk: false }, NOW)
     expect(await store.setGhlInstallationTenant(location('loc_1'), 'ten/ant é', NOW + 1)).toMatchObject({

@@ -59,7 +59,16 @@ export interface GhlInstallationStore {
   /** Records an install (see the transitions above); returns the row as it is now. */
   recordGhlInstall(
     owner: GhlTokenOwner,
-    install: { companyId: string | null; bulk: boolean },
+    install: {
+      companyId: string | null
+      bulk: boolean
+      /**
+       * News from this time (an AppInstall's receive time): an uninstall recorded after it wins and
+       * the row is left as it is — checked in the same statement, so a concurrent uninstall cannot
+       * slip between a read and this write.
+       */
+      asOf?: number
+    },
     now: number,
   ): Promise<GhlInstallation>
   getGhlInstallation(owner: GhlTokenOwner): Promise<GhlInstallation | undefined>

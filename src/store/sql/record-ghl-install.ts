@@ -1,6 +1,6 @@
 import type { GhlTokenOwner } from '../types.js'
 import type { SqlRunner } from './runner.js'
-import { param, sql } from './sql.js'
+import { EMPTY, param, sql } from './sql.js'
 
 /**
  * An install, as an upsert on the primary key (one statement). Recorded again while installed (the
@@ -12,12 +12,16 @@ import { param, sql } from './sql.js'
 export async function recordGhlInstall(
   db: SqlRunner,
   owner: GhlTokenOwner,
-  install: { companyId: string | null; bulk: boolean },
+  install: { companyId: string | null; bulk: boolean; asOf?: number },
   now: number,
 ): Promise<void> {
   const at = param(db.dialect.time(now))
   // A company's row names itself as the company: its locations and it are one index range.
   const companyId = owner.userType === 'Company' ? owner.ownerId : install.companyId
+  const asOf =
+    install.asOf === undefined
+      ? EMPTY
+      : sql`WHERE ghl_installations.uninstalled_at IS NULL OR ghl_installations.uninstalled_at <= ${param(db.dialect.time(install.asOf))}`
   await db.run(
     sql`INSERT INTO ghl_installations (app_id, user_type, owner_id, company_id, installed_at, uninstalled_at,
         bulk, tenant_id, updated_at)
@@ -29,6 +33,7 @@ export async function recordGhlInstall(
           THEN ghl_installations.installed_at ELSE excluded.installed_at END,
         bulk = CASE WHEN ghl_installations.uninstalled_at IS NULL AND ghl_installations.bulk = 1
           THEN 1 ELSE excluded.bulk END,
-        uninstalled_at = NULL, updated_at = excluded.updated_at`,
+        uninstalled_at = NULL, updated_at = excluded.updated_at
+      ${asOf}`,
   )
 }
