@@ -15,18 +15,21 @@ import { eventsRoutes } from './api/events-routes.js'
 import { ghlRoutes } from './api/ghl-routes.js'
 import { ghlTokenRoutes } from './api/ghl-token-routes.js'
 import { healthRoutes } from './api/health-routes.js'
+import { installRoutes } from './api/install-routes.js'
+import { installsRoutes } from './api/installs-routes.js'
 import { locationsRoutes } from './api/locations-routes.js'
 import { registerOpenApi } from './api/openapi.js'
 import { overviewRoutes } from './api/overview-routes.js'
 import { sessionRoutes } from './api/session-routes.js'
 import { streamRoutes } from './api/stream-routes.js'
 import type { TypeMapper } from './catalog/index.js'
-import type { GatewayConfig } from './config/index.js'
+import type { GatewayConfig, GhlAppSettings } from './config/index.js'
 import type { DestinationSet } from './destinations/destination-set.js'
 import type { SubscriberRegistry } from './dispatch/registry.js'
 import { sendError, toGatewayError } from './error-replies.js'
 import { GatewayError } from './errors.js'
 import type { GhlApi } from './ghl/api-client.js'
+import type { GhlInstalls } from './ghl/installs.js'
 import type { GhlTokens } from './ghl/tokens.js'
 import { newId } from './ids.js'
 import type { LiveStream } from './observe/live-stream.js'
@@ -34,6 +37,7 @@ import type { Logger } from './observe/logger.js'
 import type { Metrics } from './observe/metrics.js'
 import { setUpTransport, transportOptions } from './receive/http-server.js'
 import { createIngestor, type Ingestor } from './receive/ingestor.js'
+import type { UninstalledLocations } from './receive/new-event.js'
 import { buildSources, type SourceRuntime } from './receive/sources.js'
 import { clientErrorHandler, frameworkError } from './receive/transport-errors.js'
 import { webhookRoutes } from './receive/webhook-routes.js'
@@ -72,6 +76,13 @@ export interface AppDeps {
   onDlqJob?: () => void
   /** The GHL token engine (Private Integration Tokens are set through it); undefined without GHL_TOKEN_KEY. */
   ghlTokens?: GhlTokens
+  /** The GHL app, when one is configured: its install routes (/oauth/install, /oauth/callback). */
+  ghl?: {
+    settings: GhlAppSettings
+    installs: GhlInstalls
+    uninstalled: UninstalledLocations
+    onTenantChanged: () => Promise<void>
+  }
 }
 
 export interface GatewayApp {
@@ -183,6 +194,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
       logger,
       maxBodyBytes: config.MAX_BODY_BYTES,
       ghlTimestampWindowMs: config.GHL_TIMESTAMP_WINDOW,
+      ghlUninstalled: deps.ghl?.uninstalled,
       isDraining,
       now: deps.now,
       liveStream,
@@ -219,6 +231,13 @@ export function buildApp(deps: AppDeps): GatewayApp {
   })
   void fastify.register(streamRoutes, { liveStream, access })
   void fastify.register(ghlTokenRoutes, { store, access, ghlTokens: deps.ghlTokens })
+  void fastify.register(installsRoutes, {
+    store,
+    access,
+    appId: deps.ghl?.settings.appId,
+    onTenantChanged: deps.ghl?.onTenantChanged,
+    now: deps.now,
+  })
   void fastify.register(overviewRoutes, { store, destinations: deps.destinations, access, now: deps.now })
   if (deps.destinations) {
     void fastify.register(destinationsRoutes, {
@@ -231,6 +250,10 @@ export function buildApp(deps: AppDeps): GatewayApp {
   }
   void fastify.register(ghlRoutes, { ghlApi: deps.ghlApi, access })
   void fastify.register(consoleRoutes, { dir: deps.consoleDir })
+  if (deps.ghl) {
+    const { settings, installs } = deps.ghl
+    void fastify.register(installRoutes, { ...settings, installs, logger, now: deps.now })
+  }
   void fastify.register(async (scope) => {
     scope.addHook('onRequest', requireAdmin(access))
     scope.get('/metrics', async (_request, reply) => {

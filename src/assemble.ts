@@ -4,14 +4,23 @@ import { createTypeMapper, type TypeMapper } from './catalog/index.js'
 import { coalesced } from './coalesced.js'
 import { configFileText, type GatewayConfig, ghlTokenSettings } from './config/index.js'
 import { createDlqJobRunner, type DlqJobRunner } from './deliver/dlq-job-runner.js'
+import {
+  GHL_LIFECYCLE_SUBSCRIBER,
+  ghlLifecycleSubscriber,
+  isGhlLifecycleSubscriber,
+} from './deliver/ghl-lifecycle.js'
 import { startRetention } from './deliver/retention.js'
 import { Worker } from './deliver/worker.js'
 import { DestinationSet, type DestinationSetOptions } from './destinations/destination-set.js'
 import { refuseMisspeltHandlers } from './dispatch/misspelt-handlers.js'
 import { SubscriberRegistry } from './dispatch/registry.js'
 import type { Env } from './env-substitution.js'
+import { createGhlAgencyClient } from './ghl/agency-client.js'
 import { GhlApi } from './ghl/api-client.js'
 import { checkStoredTokenKeys } from './ghl/check-token-keys.js'
+import { GhlInstalls } from './ghl/installs.js'
+import { GhlLocationFacts } from './ghl/location-facts.js'
+import { createGhlLocationMinter } from './ghl/location-minter.js'
 import { createGhlOAuthClient } from './ghl/oauth-client.js'
 import { storeEnvPrivateToken } from './ghl/private-tokens.js'
 import { logTokensNeedingReauth } from './ghl/reauth-report.js'
@@ -73,6 +82,10 @@ export interface Assembly {
   ghlTokens: GhlTokens | undefined
   /** GHL's API (`ctx.ghl`, `gw.ghl()`), when a GHL app is configured. */
   ghlApi: GhlApi | undefined
+  /** Installs of the GHL app (code exchange, installations registry), when one is configured. */
+  ghlInstalls: GhlInstalls | undefined
+  /** A location's tenant id from the installations (in memory), when a GHL app is configured. */
+  tenantOf: ((locationId: string) => string | undefined) | undefined
   /** Adds something started later (by `open`) to what `release` gives back; it goes back first. */
   hold(name: string, release: () => unknown): void
   /**
@@ -117,9 +130,24 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
     // Lease owner and heartbeat id; a second gateway in one process gets its own.
     const instanceId = `${hostname()}:${process.pid}:${Date.now()}${assembled > 1 ? `:${assembled}` : ''}`
     const metrics = createMetrics()
-    const ghlTokens = await buildGhlTokens(config, store, logger, metrics, instanceId, held)
+    const built = await buildGhl(config, store, logger, metrics, instanceId, held, options.now)
+    const ghlTokens = built?.tokens
     const ghlApi = ghlTokens && buildGhlApi(config, ghlTokens, metrics, held)
     metrics.ghlTokenStatusSource.current = () => store.countGhlTokensByStatus()
+    const ghl = built?.app
+    if (ghl) {
+      await ghl.facts.start()
+      held.hold('GHL location facts', () => ghl.facts.stop())
+      // The gateway's own subscriber to AppInstall/AppUninstall (a failed listen may be retried).
+      const existing = registry.get(GHL_LIFECYCLE_SUBSCRIBER)
+      if (existing && !isGhlLifecycleSubscriber(existing)) {
+        throw new Error(
+          `the handler id "${GHL_LIFECYCLE_SUBSCRIBER}" is the gateway's own (GHL installs); give your handler another id`,
+        )
+      }
+      registry.remove(GHL_LIFECYCLE_SUBSCRIBER)
+      registry.add(ghlLifecycleSubscriber({ store, ...ghl, tokens: built.tokens, appId: ghl.settings.appId }))
+    }
     const liveStream = new LiveStream({
       onListenerError: (error) => logger.warn({ err: error }, 'a live stream client failed'),
     })
@@ -189,6 +217,17 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       checkResponses: options.checkResponses,
       consoleDir: options.consoleDir,
       ghlTokens,
+      ghl: ghl && {
+        settings: ghl.settings,
+        installs: ghl.installs,
+        uninstalled: {
+          has: (locationId) => ghl.facts.isUninstalled(locationId),
+          deliver: config.GHL_UNINSTALLED_EVENTS === 'deliver',
+          keep: GHL_LIFECYCLE_SUBSCRIBER,
+        },
+        // Awaited by the PATCH: this process's next envelope carries the new id.
+        onTenantChanged: () => ghl.facts.refresh(),
+      },
     })
     // Released first: new webhooks get 503 and the last batch commits before attempts are stopped.
     held.hold('http server', () => {
@@ -209,6 +248,8 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       app,
       ghlTokens,
       ghlApi,
+      ghlInstalls: ghl?.installs,
+      tenantOf: ghl && ((locationId) => ghl.facts.tenantOf(locationId)),
       hold: (name, release) => held.hold(name, release),
       release: () => held.release(),
     }
@@ -251,26 +292,45 @@ export async function open(assembly: Assembly): Promise<string> {
   return url
 }
 
-/** The token engine whenever GHL_TOKEN_KEY is set: with an OAuth app, or Private Integration Tokens only. */
-async function buildGhlTokens(
+/**
+ * The token engine whenever GHL_TOKEN_KEY is set (with an OAuth app, or Private Integration Tokens
+ * only), and with an OAuth app its installs: the code exchange, the registry, location tokens minted
+ * from agency tokens, and the in-memory facts (uninstalled locations, tenant ids).
+ */
+async function buildGhl(
   config: GatewayConfig,
   store: Store,
   logger: Logger,
   metrics: Metrics,
   holder: string,
   held: ReleaseStack,
-): Promise<GhlTokens | undefined> {
+  now: (() => number) | undefined,
+) {
   const settings = ghlTokenSettings(config)
   if (!settings) return undefined
-  const { app, keys, appId, envPrivateToken } = settings
-  const oauth = app && createGhlOAuthClient(app)
-  if (oauth) held.hold('GHL OAuth client', () => oauth.close())
+  const { app, keys, appId, envPrivateToken, refreshIdleMs } = settings
   if (envPrivateToken) {
     const { locationId, token } = envPrivateToken
     await storeEnvPrivateToken(store, keys, locationId, token, logger, Date.now())
   }
-  const refreshIdleMs = settings.refreshIdleMs
-  return new GhlTokens({ store, keys, oauth, appId, logger, metrics, holder, refreshIdleMs })
+  const engine = { store, keys, appId, logger, metrics, holder, refreshIdleMs }
+  if (!app) return { tokens: new GhlTokens(engine), app: undefined }
+  const oauth = createGhlOAuthClient(app)
+  held.hold('GHL OAuth client', () => oauth.close())
+  const agency = createGhlAgencyClient({ apiUrl: app.apiUrl, appId: app.appId })
+  held.hold('GHL agency client', () => agency.close())
+  // The minter asks the engine for company tokens, and the engine asks the minter for location tokens.
+  const minter = createGhlLocationMinter({
+    store,
+    agency,
+    appId: app.appId,
+    companyToken: (companyId) => tokens.accessToken(tokens.owner(companyId, 'Company')),
+    invalidate: (token) => tokens.invalidate(token),
+  })
+  const tokens: GhlTokens = new GhlTokens({ ...engine, oauth, locationMinter: minter })
+  const installs = new GhlInstalls({ store, tokens, oauth, agency, appId: app.appId, logger, now })
+  const facts = new GhlLocationFacts({ store, appId: app.appId, logger })
+  return { tokens, app: { settings: app, installs, facts } }
 }
 
 function buildGhlApi(config: GatewayConfig, tokens: GhlTokens, metrics: Metrics, held: ReleaseStack): GhlApi {

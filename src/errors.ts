@@ -38,12 +38,18 @@ export const ERROR_CODES = {
   ghl_not_installed: 404,
   ghl_reauth_required: 409,
   ghl_rate_limited: 429,
-  ghl_unavailable: 502,
   internal_error: 500,
   storage_unavailable: 503,
   shutting_down: 503,
   // The web console's files were not built (dist/ui); the API and webhooks work without them.
   console_not_built: 503,
+  // GHL app installs (/oauth/install, /oauth/callback: src/api/install-routes.ts).
+  ghl_install_code_missing: 400,
+  ghl_install_state_invalid: 400,
+  ghl_install_code_rejected: 400,
+  ghl_install_refused: 502,
+  ghl_unavailable: 503,
+  ghl_install_not_configured: 503,
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

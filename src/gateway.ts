@@ -208,7 +208,13 @@ export function handlerSubscriber(
   events: string[],
   handler: Handler,
   options: HandlerOptions,
-  bind: () => { store: Store; types: GatewayApp['types']; logger: Logger; ghlApi?: GhlApi | undefined },
+  bind: () => {
+    store: Store
+    types: GatewayApp['types']
+    logger: Logger
+    ghlApi?: GhlApi | undefined
+    tenantOf?: (locationId: string) => string | undefined
+  },
 ): Subscriber {
   const timeoutMs = options.timeout === undefined ? 30_000 : toMilliseconds(options.timeout)
   if (timeoutMs === undefined || timeoutMs <= 0)

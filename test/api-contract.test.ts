@@ -48,7 +48,7 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
   const seen = new Set<string>()
 
   const call = async (
-    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     route: string,
     url: string,
     body?: unknown,
@@ -195,6 +195,26 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
     const tenants = await call('GET', '/api/locations', '/api/locations?window=7d')
     await call('GET', '/api/locations/{id}', `/api/locations/${tenants.json.data[0].id}`)
     expect((await call('GET', '/api/locations', '/api/locations?window=2d')).status).toBe(400)
+
+    const owner = { appId: 'app_contract', userType: 'Location', ownerId: 'loc_inst' } as const
+    await engine.store.recordGhlInstall(owner, { companyId: 'comp_inst', bulk: true }, Date.now())
+    const installs = await call('GET', '/api/installs', '/api/installs?status=installed&company=comp_inst')
+    expect(installs.json.data).toMatchObject([{ kind: 'location', id: 'loc_inst', token: null }])
+    await call('GET', '/api/installs/{kind}/{id}', '/api/installs/location/loc_inst')
+    const tenant = await call('PATCH', '/api/installs/location/{id}', '/api/installs/location/loc_inst', {
+      tenantId: 'acme-42',
+    })
+    expect(tenant.json.tenantId).toBe('acme-42')
+    const tooLong = await call('PATCH', '/api/installs/location/{id}', '/api/installs/location/loc_inst', {
+      tenantId: 'x'.repeat(201),
+    })
+    expect(tooLong.json.error.message).toMatch(/^invalid tenant request: tenantId: /)
+    expect((await call('GET', '/api/installs', '/api/installs?needsReauth=maybe')).status).toBe(400)
+    const missing = await call('PATCH', '/api/installs/location/{id}', '/api/installs/location/loc_missing', {
+      tenantId: null,
+    })
+    expect(missing.json.error.code).toBe('not_found')
+    expect((await call('GET', '/api/installs/{kind}/{id}', '/api/installs/agency/x')).status).toBe(400)
     expect((await call('GET', '/api/locations/{id}', '/api/locations/x?window=2d')).status).toBe(400)
     expect((await call('GET', '/api/overview', '/api/overview')).json.destinations.total).toBe(2)
     expect(
@@ -221,6 +241,7 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
       ['GET', '/api/catalog/{name}', '/api/catalog/NoSuchEvent'],
       ['GET', '/api/locations/{id}', '/api/locations/loc_missing'],
       ['GET', '/api/destinations/{id}', '/api/destinations/crm'],
+      ['GET', '/api/installs/{kind}/{id}', '/api/installs/company/comp_missing'],
     ] as const)
       expect((await call(method, route, url)).json.error.code).toBe('not_found')
     const badQuery = await call('GET', '/api/events', '/api/events?limit=0&schema=maybe')

@@ -11,6 +11,11 @@ export interface Tenant {
   locationId?: string
   /** The agency (company). */
   companyId?: string
+  /**
+   * Your own id for the location (`PATCH /api/installs/location/:id`, `ghl-gateway installs
+   * set-tenant`), on envelopes handed to handlers, when the location has one.
+   */
+  tenantId?: string
 }
 
 /**

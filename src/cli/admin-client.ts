@@ -16,6 +16,7 @@ export interface AdminClient {
   post<T>(path: string, body: unknown): Promise<T>
   /** A 204 (no content) resolves with undefined. */
   put<T>(path: string, body: unknown): Promise<T | undefined>
+  patch<T>(path: string, body: unknown): Promise<T>
   delete<T>(path: string): Promise<T>
   /**
    * Opens a long-lived GET (`/api/stream`): resolves with the answer once a 200 arrives (read it
@@ -106,6 +107,7 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     get: (path, query) => call('GET', urlFor(path, query)),
     post: (path, body) => call('POST', urlFor(path), body),
     put: (path, body) => call('PUT', urlFor(path), body),
+    patch: (path, body) => call('PATCH', urlFor(path), body),
     delete: (path) => call('DELETE', urlFor(path)),
     openStream(path, query) {
       const url = urlFor(path, query)

@@ -11,6 +11,7 @@ import { registerDoctor } from './commands/doctor.js'
 import { registerEvents } from './commands/events.js'
 import { registerGhl } from './commands/ghl.js'
 import { registerGhlPrivateToken } from './commands/ghl-private-token.js'
+import { registerInstalls } from './commands/installs.js'
 import { registerKeys } from './commands/keys.js'
 import { registerMigrate } from './commands/migrate.js'
 import { registerReplay } from './commands/replay.js'
@@ -64,6 +65,7 @@ registerTail(program)
 registerReplay(program)
 registerDlq(program)
 registerDestinations(program)
+registerInstalls(program)
 registerDoctor(program)
 registerGhlPrivateToken(program)
 registerDev(program)

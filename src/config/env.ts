@@ -297,6 +297,45 @@ export const envSchema = z.object({
     360 * 86_400_000,
     300 * 86_400_000,
   ),
+  // --- GHL installs (src/api/install-routes.ts, src/ghl/installs.ts) ---
+  /**
+   * The scopes `/oauth/install` asks GHL for, space- or comma-separated (`contacts.readonly
+   * contacts.write`): the ones your app's Advanced Settings → Auth lists. Without it `/oauth/install`
+   * answers `ghl_install_not_configured`; `/oauth/callback` works either way.
+   */
+  GHL_SCOPES: variable(
+    'GHL_SCOPES',
+    'GHL scope names separated by spaces or commas, such as "contacts.readonly contacts.write"',
+    z
+      .string()
+      .trim()
+      .transform((text) => text.split(/[\s,]+/).filter(Boolean))
+      .pipe(
+        z
+          .array(z.string().regex(/^[A-Za-z][A-Za-z0-9._/-]{0,99}$/))
+          .min(1)
+          .max(200),
+      )
+      .transform((scopes) => [...new Set(scopes)].join(' ')),
+    undefined,
+  ),
+  /**
+   * GHL's marketplace, where `/oauth/install` sends the installing admin: your white-label host
+   * (`https://marketplace.leadconnectorhq.com`) if your users know that one.
+   * @default https://marketplace.gohighlevel.com
+   */
+  GHL_MARKETPLACE_URL: variable(
+    'GHL_MARKETPLACE_URL',
+    'an http(s) URL such as https://marketplace.gohighlevel.com',
+    httpUrl,
+    'https://marketplace.gohighlevel.com',
+  ),
+  /**
+   * Events of a location that uninstalled the GHL app (GHL keeps sending retries and stragglers):
+   * always stored and flagged `location_uninstalled`; `skip` plans no deliveries for them (but the
+   * gateway's own install tracking), `deliver` delivers them like any other. @default skip
+   */
+  GHL_UNINSTALLED_EVENTS: oneOf('GHL_UNINSTALLED_EVENTS', ['skip', 'deliver'], 'skip'),
   /** Processed events (and their deliveries and attempts) are deleted after this; dead ones are kept. @default 30d */
   RETENTION: variable('RETENTION', '"off" or a duration such as 30d', offOrDuration, 30 * 86_400_000),
 })

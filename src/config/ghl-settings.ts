@@ -11,6 +11,9 @@ export interface GhlAppSettings {
   apiUrl: string
   redirectUri: string | undefined
   keys: TokenKeyRing
+  /** GHL_SCOPES, space-separated; undefined: `/oauth/install` is not configured. */
+  scopes: string | undefined
+  marketplaceUrl: string
 }
 
 /**
@@ -103,5 +106,7 @@ export function ghlAppSettings(env: EnvConfig): GhlAppSettings | undefined {
     apiUrl: env.GHL_API_URL,
     redirectUri: env.GHL_REDIRECT_URI,
     keys: env.GHL_TOKEN_KEY,
+    scopes: env.GHL_SCOPES,
+    marketplaceUrl: env.GHL_MARKETPLACE_URL,
   }
 }

@@ -7,10 +7,17 @@ import type { StoredEvent } from '../store/types.js'
  * ingest (nothing is classified twice) and the original body. `data` is the body exactly as the
  * sender sent it, parsed; destinations that want the bytes use the raw body instead.
  */
-export function envelopeOf(event: StoredEvent, types: TypeMapper): AnyGhlEvent {
+export function envelopeOf(
+  event: StoredEvent,
+  types: TypeMapper,
+  /** The user's tenant id of a location (in memory: ghl/location-facts.ts), when a GHL app is configured. */
+  tenantOf?: (locationId: string) => string | undefined,
+): AnyGhlEvent {
   const tenant: AnyGhlEvent['tenant'] = {}
   if (event.locationId !== null) tenant.locationId = event.locationId
   if (event.companyId !== null) tenant.companyId = event.companyId
+  const tenantId = event.locationId === null ? undefined : tenantOf?.(event.locationId)
+  if (tenantId !== undefined) tenant.tenantId = tenantId
   return {
     id: event.id,
     source: event.source,

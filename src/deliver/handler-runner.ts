@@ -53,8 +53,10 @@ export function handlerRunner(options: {
   logger?: Logger
   /** GHL's API, when a GHL app is configured. */
   ghl?: GhlApi | undefined
+  /** A location's tenant id (`envelope.tenant.tenantId`), when a GHL app is configured. */
+  tenantOf?: (locationId: string) => string | undefined
 }): RunAttempt {
-  const { handler, store, types } = options
+  const { handler, store, types, tenantOf } = options
   return async (delivery, { signal, logger, now }) => {
     const ctx = new AttemptContext(delivery, signal, logger, options.ghl)
     ctx.once = async <T>(key: string, fn: () => T | Promise<T>): Promise<T> => {
@@ -64,7 +66,7 @@ export function handlerRunner(options: {
       return (await store.recordOnce(delivery.id, key, value, now())) as T
     }
     try {
-      await handler(envelopeOf(delivery.event, types), ctx)
+      await handler(envelopeOf(delivery.event, types, tenantOf), ctx)
       return withGhlCalls({ outcome: 'success' }, ctx.ghlCalls)
     } catch (thrown) {
       return withGhlCalls(reportFor(coerceError(thrown)), ctx.ghlCalls)

@@ -23,6 +23,8 @@ export interface GhlGrant {
   userType: GhlUserType
   locationId: string | undefined
   companyId: string | undefined
+  /** A Company grant from an agency's bulk install: its locations come from installed-locations. */
+  isBulkInstallation?: boolean
 }
 
 const grantSchema = z.looseObject({
@@ -33,6 +35,7 @@ const grantSchema = z.looseObject({
   userType: z.enum(['Location', 'Company']).optional(),
   locationId: z.string().optional(),
   companyId: z.string().optional(),
+  isBulkInstallation: z.boolean().optional().catch(undefined),
 })
 
 export interface GhlOAuthClientOptions {
@@ -94,6 +97,7 @@ export function createGhlOAuthClient(options: GhlOAuthClientOptions): GhlOAuthCl
         userType: g.userType ?? (fields.user_type === 'Company' ? 'Company' : 'Location'),
         locationId: g.locationId,
         companyId: g.companyId,
+        isBulkInstallation: g.isBulkInstallation,
       }
     }
     const error = errorCode(body)

@@ -15,6 +15,7 @@ import {
   GhlReauthRequiredError,
   GhlTokenUnavailableError,
 } from './errors.js'
+import type { GhlLocationMinter } from './location-minter.js'
 import type { GhlGrant, GhlOAuthClient } from './oauth-client.js'
 import {
   isPrivateToken,
@@ -82,14 +83,16 @@ export interface GhlTokensOptions {
   agedSweepMs?: number
   /** Refresh tokens one look refreshes at most (the next look takes the rest). @default 50 */
   agedBatch?: number
+  /** Mints Location tokens from their agency's token (bulk installs; see `#mintable`). @default none */
+  locationMinter?: GhlLocationMinter
 }
 
 /** GHL's grace for a reused refresh token: what the lease and the sweep must stay well inside. */
 const GHL_GRACE_MS = 30_000
 
 export class GhlTokens {
-  readonly #o: Required<Omit<GhlTokensOptions, 'metrics' | 'oauth'>> &
-    Pick<GhlTokensOptions, 'metrics' | 'oauth'>
+  readonly #o: Required<Omit<GhlTokensOptions, 'metrics' | 'oauth' | 'locationMinter'>> &
+    Pick<GhlTokensOptions, 'metrics' | 'oauth' | 'locationMinter'>
   /** One lookup per owner at a time in this process; concurrent callers share it. */
   readonly #pending = new Map<string, Promise<string>>()
   /** Access tokens a caller saw answered with 401, by owner: refreshed at the next request. */
@@ -291,6 +294,10 @@ export class GhlTokens {
     const deadline = now() + leaseMs + (this.#o.oauth?.timeoutMs ?? 0)
     for (;;) {
       const row = await store.getGhlToken(owner)
+      if (this.#mintable(owner, row)) {
+        const minted = await this.#mint(owner, row)
+        if (minted !== undefined) return this.#handOut(owner, minted)
+      }
       const current = this.#usable(owner, row)
       if (current.fresh) return this.#handOut(owner, current.token)
       const leased = await store.leaseGhlToken(owner, holder, leaseMs, now())
@@ -338,6 +345,36 @@ export class GhlTokens {
     const left = row.expiresAt === null ? Number.POSITIVE_INFINITY : row.expiresAt - this.#o.now()
     const rejected = this.#rejected.get(ownerKey(owner)) === token
     return { token, fresh: !rejected && left > this.#o.refreshMarginMs, valid: !rejected && left > 0 }
+  }
+
+  /**
+   * The one hook for minted Location tokens (location-minter.ts): a location with no token row (a
+   * bulk install's location; an AppInstall before anything was stored), or whose minted token (no
+   * refresh token: v2 mints carry none; an expiry: not a Private Integration Token) is due or was
+   * refused, gets a new one from its company's token. Revoked and needs_reauth rows are never minted
+   * over: an uninstall stays an uninstall. Two processes may both mint: each mint is a valid token
+   * and nothing at GHL rotates, so the last write wins and no lease is needed.
+   */
+  #mintable(owner: GhlTokenOwner, row: GhlTokenRow | undefined): boolean {
+    if (!this.#o.locationMinter || owner.userType !== 'Location') return false
+    if (!row) return true
+    return (
+      row.status === 'active' &&
+      row.refreshToken === null &&
+      row.expiresAt !== null &&
+      !this.#usable(owner, row).fresh
+    )
+  }
+
+  /** Mints and stores a Location token; undefined when no company token can mint it. */
+  async #mint(owner: GhlTokenOwner, row: GhlTokenRow | undefined): Promise<string | undefined> {
+    const minted = await this.#o.locationMinter!.mint(owner.ownerId, row?.companyId ?? null)
+    if (!minted) return undefined
+    const now = this.#o.now()
+    const sealed = this.#seal(owner, minted.token, now)
+    await this.#o.store.putGhlToken(owner, { ...sealed, companyId: minted.companyId }, now)
+    this.#rejected.delete(ownerKey(owner))
+    return minted.token.accessToken
   }
 
   /** Posts the refresh token of a leased row and stores what GHL answers. */
@@ -396,12 +433,17 @@ export class GhlTokens {
     return grant.accessToken
   }
 
-  #seal(owner: GhlTokenOwner, grant: GhlGrant, now: number): GhlTokenCiphertexts {
+  #seal(
+    owner: GhlTokenOwner,
+    grant: Pick<GhlGrant, 'accessToken' | 'expiresIn' | 'scope'> & { refreshToken: string | null },
+    now: number,
+  ): GhlTokenCiphertexts {
     const key = this.#o.keys.current
     return {
       keyId: key.id,
       accessToken: encryptToken(grant.accessToken, owner, 'access', key),
-      refreshToken: encryptToken(grant.refreshToken, owner, 'refresh', key),
+      refreshToken:
+        grant.refreshToken === null ? null : encryptToken(grant.refreshToken, owner, 'refresh', key),
       expiresAt: now + grant.expiresIn * 1000,
       scopes: grant.scope,
     }

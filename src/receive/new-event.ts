@@ -33,6 +33,19 @@ export interface NewEventContext {
   registry: SubscriberRegistry
   /** Flag GHL events whose body timestamp is further than this from now; null = off. */
   ghlTimestampWindowMs: number | null
+  /** The GHL app's uninstalled locations (in memory), when an app is configured. */
+  ghlUninstalled?: UninstalledLocations
+}
+
+/**
+ * GHL events of a location that uninstalled the app are stored and flagged `location_uninstalled`;
+ * with `deliver: false` (GHL_UNINSTALLED_EVENTS=skip) only `keep` — the gateway's own lifecycle
+ * subscriber, which must see a re-install — gets deliveries. A Set lookup: no query per event.
+ */
+export interface UninstalledLocations {
+  has(locationId: string): boolean
+  deliver: boolean
+  keep: string
 }
 
 /** The event row to commit, its deliveries planned; throws the catalog's error for a refusal. */
@@ -72,7 +85,12 @@ export function buildNewEvent(
     ...fields,
     deliveries: [],
   }
-  const subscribers = context.registry.list()
+  let subscribers = context.registry.list()
+  const gone = context.ghlUninstalled
+  if (gone && source.isGhl && event.locationId !== null && gone.has(event.locationId)) {
+    flags.push('location_uninstalled')
+    if (!gone.deliver) subscribers = subscribers.filter((s) => s.id === gone.keep)
+  }
   if (subscribers.length) {
     const type = publishedType(event, context.types)
     event.deliveries = planDeliveries({ source: source.id, type, event, body }, subscribers, receivedAt)

@@ -8,7 +8,7 @@ import type { Metrics } from '../observe/metrics.js'
 import type { InsertOutcome, NewEvent } from '../store/types.js'
 import type { Ingestor } from './ingestor.js'
 import { MEDIA_FORM, MEDIA_TYPES, mediaTypeOf } from './media-types.js'
-import { buildNewEvent, type ReceivedWebhook } from './new-event.js'
+import { buildNewEvent, type ReceivedWebhook, type UninstalledLocations } from './new-event.js'
 import type { SourceRuntime } from './sources.js'
 
 export interface WebhookRoutesOptions {
@@ -22,6 +22,8 @@ export interface WebhookRoutesOptions {
   maxBodyBytes: number
   /** Flag GHL events whose body timestamp is further than this from now; null = off. */
   ghlTimestampWindowMs: number | null
+  /** Uninstalled locations of the GHL app (new-event.ts). */
+  ghlUninstalled?: UninstalledLocations
   /** True once shutdown began: new webhooks get 503 so the sender retries elsewhere or later. */
   isDraining: () => boolean
   now?: () => number

@@ -64,7 +64,7 @@ export interface NewEvent extends EventClassification {
   /** `sha256:<hex>` of the raw body. */
   contentHash: string
   verification: Verification
-  /** Things a human should notice, e.g. `unverified`, `timestamp_outside_window`. */
+  /** Things a human should notice, e.g. `unverified`, `timestamp_outside_window`, `location_uninstalled`. */
   flags: string[]
   /** GHL event name taken from a per-event URL (`/webhooks/ghl/InvoiceCreate`), for bodies without `type`. */
   eventHint: string | null

@@ -18,6 +18,7 @@ import type { DestinationStore } from './destination-store.js'
 import type { DlqJobStore } from './dlq-job-store.js'
 import type { EventStore } from './event-store.js'
 import type { GhlTokenStore } from './ghl-token-store.js'
+import type { GhlInstallationStore } from './installation-store.js'
 import type { LocationStore } from './location-store.js'
 import type { RateBucketStore } from './rate-bucket-store.js'
 
@@ -26,6 +27,7 @@ export type * from './destination-store.js'
 export type * from './dlq-job-store.js'
 export type * from './event-store.js'
 export type * from './ghl-token-store.js'
+export type * from './installation-store.js'
 export type * from './location-store.js'
 export type * from './page.js'
 export type * from './rate-bucket-store.js'
@@ -104,6 +106,7 @@ export interface Store
     RateBucketStore,
     LocationStore,
     GhlTokenStore,
+    GhlInstallationStore,
     DlqJobStore {
   readonly traits: StoreTraits
   /** Where the data lives, safe to log (passwords removed). */

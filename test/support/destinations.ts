@@ -39,7 +39,7 @@ export interface DestinationEngine {
   send(body?: Record<string, unknown>): Promise<string>
   /** Posts these exact bytes, signed, to /webhooks/ghl; returns the answer whatever it is. */
   post(payload: string | Buffer): Promise<ApiAnswer>
-  api(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown): Promise<ApiAnswer>
+  api(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: unknown): Promise<ApiAnswer>
   /** Runs the worker until nothing more is due at the current time. */
   drain(): Promise<number>
   /** The deliveries of an event, with attempts. */

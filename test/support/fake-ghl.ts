@@ -45,6 +45,8 @@ interface Grant {
   ownerId: string
   companyId: string
   scope: string
+  /** A Company grant from a bulk install (`isBulkInstallation`). */
+  bulk?: boolean
 }
 
 interface RefreshState {
@@ -63,7 +65,10 @@ export interface FakeGhl {
     ownerId: string
     companyId?: string
     scope?: string
+    bulk?: boolean
   }): string
+  /** Installs (the OAuth additions of g-installs: location tokens, installed locations). */
+  readonly installs: FakeGhlInstalls
   /** Refresh requests made with this refresh token (all of them, grace answers included). */
   refreshes(refreshToken: string): number
   /** New pairs minted by refreshes. */
@@ -117,6 +122,7 @@ export async function startFakeGhl(options: FakeGhlOptions = {}): Promise<FakeGh
     userType: grant.userType,
     companyId: grant.companyId,
     ...(grant.userType === 'Location' ? { locationId: grant.ownerId } : {}),
+    ...(grant.bulk ? { isBulkInstallation: true } : {}),
     userId: 'user_1',
   })
 
@@ -165,6 +171,7 @@ export async function startFakeGhl(options: FakeGhlOptions = {}): Promise<FakeGh
   }
 
   const privateIntegrations = fakePrivateIntegrations()
+  const installs = fakeInstalls({ currentPairs, expiresIn })
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -176,6 +183,7 @@ export async function startFakeGhl(options: FakeGhlOptions = {}): Promise<FakeGh
       }
       if (api.handle(req, res, Buffer.concat(chunks))) return
       if (privateIntegrations.answer(req, send)) return
+      if (installs.handle(req, Buffer.concat(chunks), send)) return
       if (req.method !== 'POST' || req.url !== '/oauth/token') return send(404, { message: 'Not Found' })
       if (!req.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) {
         return send(415, { message: 'form-encoded bodies only' })
@@ -214,11 +222,13 @@ export async function startFakeGhl(options: FakeGhlOptions = {}): Promise<FakeGh
       ownerId,
       companyId = 'comp_1',
       scope = 'contacts.readonly contacts.write',
+      bulk,
     }) {
       const code = `code-${randomBytes(12).toString('hex')}`
-      codes.set(code, { userType, ownerId, companyId, scope })
+      codes.set(code, { userType, ownerId, companyId, scope, bulk })
       return code
     },
+    installs,
     refreshes: (token) => refreshCounts.get(token) ?? 0,
     get rotations() {
       return rotations
@@ -274,6 +284,102 @@ function fakePrivateIntegrations(): FakePrivateIntegrations {
       if (bearer && tokens.has(bearer)) send(200, { ok: true })
       else send(401, { statusCode: 401, message: 'Invalid JWT' })
       return true
+    },
+  }
+}
+
+// --- Installs (g-installs): POST /oauth/locationToken, GET /oauth/installedLocations -----------------
+// As GHL's apps/oauth.json describes them (v2): both take the Company token as bearer and
+// `Version: 2021-07-28`; a location token is minted only for a location installed under that company,
+// and v2's answer carries no refresh token. installedLocations pages with `skip`/`limit`.
+
+export interface FakeGhlInstalls {
+  /** The locations where the app is installed under a company (what installedLocations lists). */
+  setLocations(companyId: string, locationIds: string[]): void
+  /** Location tokens minted for a location so far. */
+  mints(locationId: string): number
+  /** The last token minted for a location. */
+  minted(locationId: string): string | undefined
+  /** installedLocations requests so far. */
+  readonly listings: number
+}
+
+type Send = (status: number, body: unknown) => void
+
+function fakeInstalls(state: {
+  currentPairs: Map<string, Pair>
+  expiresIn: number
+}): FakeGhlInstalls & { handle(req: http.IncomingMessage, body: Buffer, send: Send): boolean } {
+  const locations = new Map<string, string[]>()
+  const mintCounts = new Map<string, number>()
+  const lastMint = new Map<string, string>()
+  let listings = 0
+  /** The company whose current access token is the bearer, or an answer to send. */
+  const company = (req: http.IncomingMessage, companyId: string | null, send: Send): boolean => {
+    if (req.headers.version !== '2021-07-28') {
+      send(400, { message: 'Version header 2021-07-28 required' })
+      return false
+    }
+    const bearer = req.headers.authorization?.replace(/^Bearer /, '')
+    if (!companyId || !bearer || state.currentPairs.get(companyId)?.accessToken !== bearer) {
+      send(401, { message: 'Invalid JWT' })
+      return false
+    }
+    return true
+  }
+  return {
+    setLocations: (companyId, ids) => locations.set(companyId, [...ids]),
+    mints: (locationId) => mintCounts.get(locationId) ?? 0,
+    minted: (locationId) => lastMint.get(locationId),
+    get listings() {
+      return listings
+    },
+    handle(req, body, send) {
+      const url = new URL(req.url ?? '/', 'http://fake')
+      if (req.method === 'POST' && url.pathname === '/oauth/locationToken') {
+        const form = new URLSearchParams(body.toString('utf8'))
+        const companyId = form.get('companyId')
+        const locationId = form.get('locationId') ?? ''
+        if (!company(req, companyId, send)) return true
+        if (!locations.get(companyId!)?.includes(locationId)) {
+          send(400, { message: 'Location not found or app not installed' })
+          return true
+        }
+        const token = `at-${locationId}-minted-${randomBytes(12).toString('base64url')}`
+        mintCounts.set(locationId, (mintCounts.get(locationId) ?? 0) + 1)
+        lastMint.set(locationId, token)
+        state.currentPairs.set(locationId, { accessToken: token, refreshToken: '' })
+        send(200, {
+          access_token: token,
+          token_type: 'Bearer',
+          expires_in: state.expiresIn,
+          scope: 'contacts.readonly contacts.write',
+          locationId,
+          userId: 'user_1',
+        })
+        return true
+      }
+      if (req.method === 'GET' && url.pathname === '/oauth/installedLocations') {
+        listings += 1
+        const companyId = url.searchParams.get('companyId')
+        if (!company(req, companyId, send)) return true
+        if (!url.searchParams.get('appId')) {
+          send(422, { message: 'appId is required' })
+          return true
+        }
+        const skip = Number(url.searchParams.get('skip') ?? 0)
+        const limit = Number(url.searchParams.get('limit') ?? 20)
+        const all = locations.get(companyId!) ?? []
+        send(200, {
+          locations: all
+            .slice(skip, skip + limit)
+            .map((id) => ({ _id: id, name: id, address: '', isInstalled: true })),
+          count: all.length,
+          installToFutureLocations: false,
+        })
+        return true
+      }
+      return false
     },
   }
 }

@@ -50,7 +50,7 @@ export function apiUrl(path: string, query: Query = {}): string {
 }
 
 export interface CallOptions {
-  method?: 'GET' | 'POST' | 'PUT' | 'DELETE'
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   query?: Query
   body?: unknown
   /** Do not announce a 401 (the session check and the login form handle theirs). */

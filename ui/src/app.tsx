@@ -11,6 +11,7 @@ import { DlqPage } from './pages/dlq.js'
 import { EntityTimelinePage } from './pages/entity-timeline.js'
 import { EventDetailPage } from './pages/event-detail.js'
 import { EventsPage } from './pages/events.js'
+import { InstallPage, InstallsPage } from './pages/installs.js'
 import { LocationPage, LocationsPage } from './pages/locations.js'
 import { AdminDisabled, Login } from './pages/login.js'
 import { OverviewPage } from './pages/overview.js'
@@ -80,6 +81,7 @@ function Layout({ onLogout }: { onLogout: () => void }) {
             {nav('dlq', 'Dead letters')}
             {nav('destinations', 'Destinations')}
             {nav('locations', 'Locations')}
+            {nav('installs', 'Installs')}
             {nav('catalog', 'Catalog')}
           </ul>
         </nav>
@@ -120,6 +122,7 @@ function Page({ place }: { place: Place }) {
   const [section, id, ...rest] = segments(place)
   if (section === 'entities' && id && rest.length === 1)
     return <EntityTimelinePage kind={id} id={rest[0]!} query={place.query} />
+  if (section === 'installs' && id && rest.length === 1) return <InstallPage kind={id} id={rest[0]!} />
   if (rest.length === 0) {
     switch (section) {
       case '':
@@ -142,6 +145,9 @@ function Page({ place }: { place: Place }) {
         return id ? <CatalogEventPage name={id} /> : <CatalogPage query={place.query} />
       case 'ghl-tokens':
         if (!id) return <ReauthPage query={place.query} />
+        break
+      case 'installs':
+        if (!id) return <InstallsPage query={place.query} />
         break
     }
   }

@@ -49,6 +49,7 @@ export type {
   PrivateTokenBodyJson,
   PrivateTokenSetJson,
 } from './ghl-tokens.js'
+export type { InstallJson, InstallPageJson, SetTenantRequestJson } from './installs.js'
 export type { BlockedLaneJson, LocationDetailJson, LocationJson, LocationPageJson } from './locations.js'
 export type { HealthSummaryJson, OverviewJson, StatsSeriesJson } from './overview.js'
 export type { LoginAnswerJson, LoginRequestJson, SessionStateJson } from './session.js'

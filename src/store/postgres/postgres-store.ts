@@ -6,6 +6,7 @@ import { sharedDestinations } from '../sql/shared-destinations.js'
 import { sharedDlqJobs } from '../sql/shared-dlq-jobs.js'
 import { sharedEvents } from '../sql/shared-events.js'
 import { sharedGhlTokens } from '../sql/shared-ghl-tokens.js'
+import { sharedInstallations } from '../sql/shared-installations.js'
 import { sharedLocations } from '../sql/shared-locations.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
 import { postgresDeliveries } from './postgres-deliveries.js'
@@ -240,6 +241,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...sharedDestinations(runner),
     ...sharedLocations(runner),
     ...sharedGhlTokens(runner),
+    ...sharedInstallations(runner),
     ...postgresDestinations(pool),
     ...sharedDlqJobs(runner),
     runDlqJobBatch: postgresRunDlqJobBatch(pool),

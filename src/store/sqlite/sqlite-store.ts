@@ -8,6 +8,7 @@ import { sharedDestinations } from '../sql/shared-destinations.js'
 import { sharedDlqJobs } from '../sql/shared-dlq-jobs.js'
 import { sharedEvents } from '../sql/shared-events.js'
 import { sharedGhlTokens } from '../sql/shared-ghl-tokens.js'
+import { sharedInstallations } from '../sql/shared-installations.js'
 import { sharedLocations } from '../sql/shared-locations.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
 import { Checkpointer } from './checkpointer.js'
@@ -202,6 +203,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...sharedDestinations(runner),
     ...sharedLocations(runner),
     ...sharedGhlTokens(runner),
+    ...sharedInstallations(runner),
     ...destinations.methods,
     ...sharedDlqJobs(runner),
     runDlqJobBatch: sqliteRunDlqJobBatch(db, write),

@@ -134,6 +134,33 @@ const CALLS: { [K in StoreMethod]: Call } = {
   listGhlTokens: { writes: false, call: (s) => s.listGhlTokens({ status: 'active', limit: 5 }) },
   agedGhlTokens: { writes: false, call: (s) => s.agedGhlTokens(NOW, 5) },
   deleteGhlToken: { writes: true, call: (s) => s.deleteGhlToken(OWNER) },
+  recordGhlInstall: {
+    writes: true,
+    call: (s) => s.recordGhlInstall(OWNER, { companyId: 'comp', bulk: false }, NOW),
+  },
+  getGhlInstallation: { writes: false, call: (s) => s.getGhlInstallation(OWNER) },
+  listGhlInstallations: { writes: false, call: (s) => s.listGhlInstallations({ appId: 'app', limit: 10 }) },
+  setGhlInstallationTenant: { writes: true, call: (s) => s.setGhlInstallationTenant(OWNER, 't', NOW) },
+  ghlLocationFacts: { writes: false, call: (s) => s.ghlLocationFacts('app', 10) },
+  uninstallGhlInstallation: { writes: true, call: (s) => s.uninstallGhlInstallation(OWNER, NOW) },
+  revokeGhlCompanyTokens: {
+    writes: true,
+    call: async (s) => {
+      await s.putGhlToken(
+        { ...OWNER, userType: 'Company', ownerId: 'comp' },
+        { ...CIPHERTEXTS, companyId: null },
+        NOW,
+      )
+      return s.revokeGhlCompanyTokens('app', 'comp', 'x', NOW)
+    },
+  },
+  uninstallGhlCompany: {
+    writes: true,
+    call: async (s) => {
+      await s.recordGhlInstall(OWNER, { companyId: 'comp', bulk: false }, NOW)
+      return s.uninstallGhlCompany('app', 'comp', NOW)
+    },
+  },
   listDestinations: { writes: false, call: (s) => s.listDestinations() },
   getDestination: { writes: false, call: (s) => s.getDestination('api') },
   insertDestination: {
