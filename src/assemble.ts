@@ -12,6 +12,8 @@ import { SubscriberRegistry } from './dispatch/registry.js'
 import type { Env } from './env-substitution.js'
 import { checkStoredTokenKeys } from './ghl/check-token-keys.js'
 import { createGhlOAuthClient } from './ghl/oauth-client.js'
+import type { GhlRateLimiter } from './ghl/rate-limiter.js'
+import { SharedGhlRateLimiter } from './ghl/shared-rate-limiter.js'
 import { GhlTokens } from './ghl/tokens.js'
 import { LiveStream, liveDelivery } from './observe/live-stream.js'
 import { createLogger, type Logger } from './observe/logger.js'
@@ -65,6 +67,12 @@ export interface Assembly {
   app: GatewayApp
   /** The GHL token engine, when a GHL app is configured (docs/ghl-apps.md). */
   ghlTokens: GhlTokens | undefined
+  /**
+   * GHL's rate limits, shared through the store by every process on the database (GHL_RATE_LIMIT_*):
+   * what GHL API calls acquire before they go. Built whether or not an OAuth app is configured —
+   * Private Integration Tokens are limited the same.
+   */
+  ghlLimiter: GhlRateLimiter
   /** Adds something started later (by `open`) to what `release` gives back; it goes back first. */
   hold(name: string, release: () => unknown): void
   /**
@@ -110,6 +118,17 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
     const instanceId = `${hostname()}:${process.pid}:${Date.now()}${assembled > 1 ? `:${assembled}` : ''}`
     const metrics = createMetrics()
     const ghlTokens = buildGhlTokens(config, store, logger, metrics, instanceId, held)
+    const ghlLimiter = new SharedGhlRateLimiter({
+      store,
+      limits: {
+        burst: config.GHL_RATE_LIMIT_BURST,
+        windowMs: config.GHL_RATE_LIMIT_WINDOW,
+        daily: config.GHL_RATE_LIMIT_DAILY,
+      },
+      maxWaitMs: config.GHL_RATE_LIMIT_MAX_WAIT,
+      logger,
+      metrics,
+    })
     const liveStream = new LiveStream({
       onListenerError: (error) => logger.warn({ err: error }, 'a live stream client failed'),
     })
@@ -196,6 +215,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       destinations,
       app,
       ghlTokens,
+      ghlLimiter,
       hold: (name, release) => held.hold(name, release),
       release: () => held.release(),
     }

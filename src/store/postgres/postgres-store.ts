@@ -8,6 +8,7 @@ import { sharedEvents } from '../sql/shared-events.js'
 import { sharedGhlTokens } from '../sql/shared-ghl-tokens.js'
 import { sharedLocations } from '../sql/shared-locations.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
+import { postgresGhlRateWindows } from './ghl-rate-windows.js'
 import { postgresDeliveries } from './postgres-deliveries.js'
 import { postgresDestinations } from './postgres-destinations.js'
 import { postgresRateBuckets } from './postgres-rate-buckets.js'
@@ -240,6 +241,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...sharedDestinations(runner),
     ...sharedLocations(runner),
     ...sharedGhlTokens(runner),
+    ...postgresGhlRateWindows(pool),
     ...postgresDestinations(pool),
     ...sharedDlqJobs(runner),
     runDlqJobBatch: postgresRunDlqJobBatch(pool),

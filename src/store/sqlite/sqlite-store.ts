@@ -11,6 +11,7 @@ import { sharedGhlTokens } from '../sql/shared-ghl-tokens.js'
 import { sharedLocations } from '../sql/shared-locations.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
 import { Checkpointer } from './checkpointer.js'
+import { sqliteGhlRateWindows } from './ghl-rate-windows.js'
 import { sqliteRunDlqJobBatch } from './run-dlq-job-batch.js'
 import { sqliteDeliveries } from './sqlite-deliveries.js'
 import { sqliteDestinations } from './sqlite-destinations.js'
@@ -202,6 +203,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...sharedDestinations(runner),
     ...sharedLocations(runner),
     ...sharedGhlTokens(runner),
+    ...sqliteGhlRateWindows(db, write),
     ...destinations.methods,
     ...sharedDlqJobs(runner),
     runDlqJobBatch: sqliteRunDlqJobBatch(db, write),
