@@ -62,7 +62,11 @@ export class SharedGhlRateLimiter implements GhlRateLimiter {
           take.window,
         )
       }
-      await sleep(take.retryAfterMs, undefined, { signal })
+      // An aborted wait ends with the signal's reason (the handler's timeout), as the call would.
+      await sleep(take.retryAfterMs, undefined, { signal }).catch((error: unknown) => {
+        signal?.throwIfAborted()
+        throw error
+      })
     }
   }
 
