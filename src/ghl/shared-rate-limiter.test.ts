@@ -24,7 +24,7 @@ describe('SharedGhlRateLimiter', () => {
     file.remove()
   })
 
-  const valueOf = async (metrics: ReturnType<typeof createMetrics>, name: string) =>
+  const metricValues = async (metrics: ReturnType<typeof createMetrics>, name: string) =>
     (await metrics.registry.getSingleMetric(name)!.get()).values
 
   it('waits for a slot that frees within maxWaitMs, and rejects at once with the wait when it frees later', async () => {
@@ -54,7 +54,7 @@ describe('SharedGhlRateLimiter', () => {
     expect(error).toMatchObject({ window: 'burst' })
     expect((error as GhlRateLimitedError).retryAfterMs).toBeGreaterThan(4000)
     expect((error as GhlRateLimitedError).retryAfterMs).toBeLessThanOrEqual(5000)
-    expect(await valueOf(metrics, 'ghl_gateway_ghl_rate_limit_waits_total')).toEqual([
+    expect(await metricValues(metrics, 'ghl_gateway_ghl_rate_limit_waits_total')).toEqual([
       expect.objectContaining({ labels: { window: 'burst' }, value: 2 }),
     ])
   })
@@ -104,7 +104,7 @@ describe('SharedGhlRateLimiter', () => {
       const refused = (await two.acquire(daily).catch((e: unknown) => e)) as GhlRateLimitedError
       expect(refused.window).toBe('daily')
       expect(refused.retryAfterMs).toBeGreaterThan(86_400_000 - (Date.now() % 86_400_000) - 5000)
-      expect(await valueOf(metrics, 'ghl_gateway_ghl_rate_limit_daily_paused')).toEqual([
+      expect(await metricValues(metrics, 'ghl_gateway_ghl_rate_limit_daily_paused')).toEqual([
         expect.objectContaining({ value: 1 }),
       ])
     } finally {
