@@ -35,7 +35,10 @@ export function postgresGhlRateWindows(pool: pg.Pool): GhlRateLimitStore {
     const client = await pool.connect()
     let broken: Error | undefined
     try {
-      await client.query('BEGIN')
+      // No wait for the commit's fsync: a rate window is worth less than that wait at every GHL call
+      // (measured: 5.3 ms per call with it on a busy 2-core machine). Other sessions see the commit
+      // at once; only a PostgreSQL crash can lose the last fraction of a second of counts.
+      await client.query('BEGIN; SET LOCAL synchronous_commit = off')
       const { rows } = await client.query({
         name: 'lock_ghl_rate_window',
         text: LOCK,
