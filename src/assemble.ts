@@ -10,6 +10,7 @@ import { DestinationSet, type DestinationSetOptions } from './destinations/desti
 import { refuseMisspeltHandlers } from './dispatch/misspelt-handlers.js'
 import { SubscriberRegistry } from './dispatch/registry.js'
 import type { Env } from './env-substitution.js'
+import { GhlApi } from './ghl/api-client.js'
 import { checkStoredTokenKeys } from './ghl/check-token-keys.js'
 import { createGhlOAuthClient } from './ghl/oauth-client.js'
 import type { GhlRateLimiter } from './ghl/rate-limiter.js'
@@ -73,6 +74,8 @@ export interface Assembly {
    * Private Integration Tokens are limited the same.
    */
   ghlLimiter: GhlRateLimiter
+  /** GHL's API (`ctx.ghl`, `gw.ghl()`), when a GHL app is configured. */
+  ghlApi: GhlApi | undefined
   /** Adds something started later (by `open`) to what `release` gives back; it goes back first. */
   hold(name: string, release: () => unknown): void
   /**
@@ -129,6 +132,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       logger,
       metrics,
     })
+    const ghlApi = ghlTokens && buildGhlApi(config, ghlTokens, ghlLimiter, metrics, held)
     const liveStream = new LiveStream({
       onListenerError: (error) => logger.warn({ err: error }, 'a live stream client failed'),
     })
@@ -216,6 +220,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       app,
       ghlTokens,
       ghlLimiter,
+      ghlApi,
       hold: (name, release) => held.hold(name, release),
       release: () => held.release(),
     }
@@ -268,6 +273,18 @@ function buildGhlTokens(
   const oauth = createGhlOAuthClient(app)
   held.hold('GHL OAuth client', () => oauth.close())
   return new GhlTokens({ store, keys: app.keys, oauth, appId: app.appId, logger, metrics, holder })
+}
+
+function buildGhlApi(
+  config: GatewayConfig,
+  tokens: GhlTokens,
+  limiter: GhlRateLimiter,
+  metrics: Metrics,
+  held: ReleaseStack,
+): GhlApi {
+  const api = new GhlApi({ apiUrl: config.GHL_API_URL, tokens, limiter, metrics })
+  held.hold('GHL API client', () => api.close())
+  return api
 }
 
 /**

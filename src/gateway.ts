@@ -11,6 +11,9 @@ import { type RetryPolicyInput, retryPolicy } from './dispatch/retry-policy.js'
 import type { Subscriber } from './dispatch/subscribers.js'
 import { toMilliseconds } from './duration.js'
 import type { Env } from './env-substitution.js'
+import type { GhlApi } from './ghl/api-client.js'
+import { GhlNotConfiguredError } from './ghl/errors.js'
+import type { GhlClient } from './ghl/ghl-client.js'
 import type { Logger } from './observe/logger.js'
 import type { Store } from './store/types.js'
 
@@ -72,6 +75,11 @@ export interface Gateway {
   onAny(handler: Handler<AnyGhlEvent>, options?: HandlerOptions): Gateway
   /** Opens the store, applies migrations, starts the worker and the HTTP server. */
   listen(options?: { port?: number; host?: string }): Promise<{ url: string }>
+  /**
+   * GHL's API for a location (or `{ companyId }`) outside handlers — the client handlers get as
+   * `ctx.ghl`, with the same tokens, limits and errors. Works once the gateway listens.
+   */
+  ghl(target: string | { companyId: string }): GhlClient
   /** Drains and stops everything; idempotent. */
   close(): Promise<void>
   /** The running parts, once listening (tests, advanced use). */
@@ -159,6 +167,11 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       return running
     },
 
+    ghl(target) {
+      if (!assembly) throw new Error('gw.ghl() works once the gateway listens: await gw.listen() first')
+      return ghlApiOf(assembly).for(target)
+    },
+
     listen(listenOptions = {}) {
       // A failed listen may be retried; a successful one is answered again with its URL.
       listening ??= listen(listenOptions).catch((error: unknown) => {
@@ -195,7 +208,7 @@ export function handlerSubscriber(
   events: string[],
   handler: Handler,
   options: HandlerOptions,
-  bind: () => { store: Store; types: GatewayApp['types']; logger: Logger },
+  bind: () => { store: Store; types: GatewayApp['types']; logger: Logger; ghlApi?: GhlApi | undefined },
 ): Subscriber {
   const timeoutMs = options.timeout === undefined ? 30_000 : toMilliseconds(options.timeout)
   if (timeoutMs === undefined || timeoutMs <= 0)
@@ -211,8 +224,18 @@ export function handlerSubscriber(
     concurrency: options.concurrency ?? 10,
     timeoutMs,
     run: (delivery, context) => {
-      runner ??= handlerRunner({ handler, ...bind() })
+      if (!runner) {
+        const parts = bind()
+        runner = handlerRunner({ handler, ...parts, ghl: parts.ghlApi })
+      }
       return runner(delivery, context)
     },
   }
+}
+
+function ghlApiOf(assembly: Assembly): GhlApi {
+  if (assembly.ghlApi) return assembly.ghlApi
+  throw new GhlNotConfiguredError(
+    'gw.ghl() needs a GHL app: set GHL_CLIENT_ID, GHL_CLIENT_SECRET and GHL_TOKEN_KEY (docs/ghl-apps.md)',
+  )
 }

@@ -44,5 +44,19 @@ export {
   type HandlerOptions,
   type RunningGateway,
 } from './gateway.js'
+export type { GhlCallRecord, GhlMethod, GhlQuery, GhlRequest, GhlResponse } from './ghl/api-client.js'
+export type * from './ghl/api-types.js'
+export {
+  GhlApiError,
+  GhlApiPermanentError,
+  GhlApiRetryableError,
+  GhlNotConfiguredError,
+  GhlNotInstalledError,
+  GhlRateLimitedError,
+  GhlReauthRequiredError,
+  GhlTokenUnavailableError,
+} from './ghl/errors.js'
+export type { GhlClient } from './ghl/ghl-client.js'
+export { GhlSdkMissingError } from './ghl/sdk.js'
 export { DELIVERY_STATES, type DeliveryState } from './store/delivery-states.js'
 export { VERSION } from './version.js'

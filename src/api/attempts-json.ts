@@ -1,6 +1,6 @@
 import type { SavedResponse } from '../destinations/http/client.js'
 import type { Attempt, Delivery } from '../store/types.js'
-import type { AttemptJson } from './schemas/attempts.js'
+import type { AttemptJson, GhlCallJson } from './schemas/attempts.js'
 
 /**
  * How the admin API shows a delivery's attempts, in one place for every route that does (their
@@ -29,14 +29,17 @@ export function attemptCounters(d: Pick<Delivery, 'cycle' | 'attempts' | 'totalA
 
 /** Every attempt of a delivery, oldest first, under its name and its deprecated alias. */
 export function attemptHistoryJson(history: readonly Attempt[]) {
-  const attemptHistory = history.map(
-    (a): AttemptJson => ({
+  const attemptHistory = history.map((a): AttemptJson => {
+    // A handler's attempt keeps its GHL calls where a destination's keeps its answer
+    // (deliver/handler-runner.ts): shown apart, so `response` stays a destination's answer.
+    const ghlCalls = (a.response as { ghlCalls?: GhlCallJson[] } | null)?.ghlCalls
+    return {
       ...a,
       startedAt: new Date(a.startedAt).toISOString(),
-      // The store keeps what the HTTP client saved (handlers save nothing).
-      response: a.response as SavedResponse | null,
-    }),
-  )
+      response: ghlCalls ? null : (a.response as SavedResponse | null),
+      ...(ghlCalls ? { ghlCalls } : {}),
+    }
+  })
   return {
     attemptHistory,
     /** @deprecated `attemptHistory` */

@@ -1,10 +1,14 @@
 import type { AnyGhlEvent, TypeMapper } from '../catalog/index.js'
 import type { AttemptReport, RunAttempt } from '../dispatch/attempt.js'
 import { coerceError } from '../errors.js'
+import type { GhlApi, GhlCallRecord } from '../ghl/api-client.js'
+import type { GhlClient } from '../ghl/ghl-client.js'
 import type { Logger } from '../observe/logger.js'
 import type { Store } from '../store/types.js'
 import { envelopeOf } from './envelope.js'
 import { PermanentError, RetryableError } from './errors.js'
+import { ghlClientFor, MAX_GHL_CALLS_SAVED } from './ghl-context.js'
+import { ghlErrorReport } from './ghl-errors.js'
 
 /** The second argument of every handler. */
 export interface HandlerContext {
@@ -30,6 +34,13 @@ export interface HandlerContext {
    * recorded, `fn` runs again — a crash window no store can close without the upstream's help.)
    */
   once<T>(key: string, fn: () => T | Promise<T>): Promise<T>
+  /**
+   * GHL's API for the event's location (else its company), aborted by `signal`: `request` and typed
+   * helpers (docs/ghl-apps.md). Built on first use. A GHL error the handler lets escape decides the
+   * retry: rate limited → retried after GHL's window; GHL down → retried; not installed or needing
+   * a re-install → dead-lettered.
+   */
+  readonly ghl: GhlClient
 }
 
 export type Handler<E = AnyGhlEvent> = (event: E, ctx: HandlerContext) => unknown
@@ -40,9 +51,14 @@ export function handlerRunner(options: {
   store: Store
   types: TypeMapper
   logger?: Logger
+  /** GHL's API, when a GHL app is configured. */
+  ghl?: GhlApi | undefined
 }): RunAttempt {
   const { handler, store, types } = options
   return async (delivery, { signal, logger, now }) => {
+    // Filled only when the handler calls GHL: nothing is built for handlers that do not.
+    let ghl: GhlClient | undefined
+    let ghlCalls: GhlCallRecord[] | undefined
     const ctx: HandlerContext = {
       attempt: delivery.attempts,
       cycle: delivery.cycle,
@@ -58,17 +74,31 @@ export function handlerRunner(options: {
         const value = await fn()
         return (await store.recordOnce(delivery.id, key, value, now())) as T
       },
+      get ghl() {
+        ghl ??= ghlClientFor(options.ghl, delivery.event, signal, (call) => {
+          ghlCalls ??= []
+          if (ghlCalls.push(call) > MAX_GHL_CALLS_SAVED) ghlCalls.shift()
+        })
+        return ghl
+      },
     }
     try {
       await handler(envelopeOf(delivery.event, types), ctx)
-      return { outcome: 'success' }
+      return withGhlCalls({ outcome: 'success' }, ghlCalls)
     } catch (thrown) {
-      return reportFor(coerceError(thrown))
+      return withGhlCalls(reportFor(coerceError(thrown)), ghlCalls)
     }
   }
 }
 
+/** The GHL calls of an attempt join its record as `response.ghlCalls` (handlers save no response). */
+function withGhlCalls(report: AttemptReport, calls: GhlCallRecord[] | undefined): AttemptReport {
+  return calls ? { ...report, response: { ghlCalls: calls } } : report
+}
+
 function reportFor(error: Error): AttemptReport {
+  const ghl = ghlErrorReport(error)
+  if (ghl) return ghl
   if (error instanceof PermanentError) return { outcome: 'permanent', error }
   if (error instanceof RetryableError) return { outcome: 'retry', error, retryAfterMs: error.retryAfterMs }
   return { outcome: 'retry', error }

@@ -55,3 +55,38 @@ export class GhlRateLimitedError extends BaseError {
     super(message)
   }
 }
+
+/**
+ * GHL API calls (`ctx.ghl`, `gw.ghl()`): an answer that is not 2xx, or no answer. The message names
+ * the method, the path (no query) and what GHL said — never the token. 429 is `GhlRateLimitedError`.
+ */
+export class GhlApiError extends BaseError {
+  override name = 'GhlApiError'
+  constructor(
+    message: string,
+    /** GHL's status; undefined when there was no answer (timeout, connection error). */
+    readonly status: number | undefined,
+    readonly method: string,
+    readonly path: string,
+    /** GHL's `message`, when it sent one. */
+    readonly ghlMessage: string | undefined,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options)
+  }
+}
+
+/** A 5xx, a timeout or a connection error: the same call may work later. */
+export class GhlApiRetryableError extends GhlApiError {
+  override name = 'GhlApiRetryableError'
+}
+
+/** A 4xx other than 429 (and a 401 that a fresh token did not cure): the same call will fail again. */
+export class GhlApiPermanentError extends GhlApiError {
+  override name = 'GhlApiPermanentError'
+}
+
+/** `ctx.ghl` or `gw.ghl()` without a GHL app configured (GHL_CLIENT_ID, GHL_CLIENT_SECRET, GHL_TOKEN_KEY). */
+export class GhlNotConfiguredError extends BaseError {
+  override name = 'GhlNotConfiguredError'
+}

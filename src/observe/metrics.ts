@@ -219,6 +219,20 @@ export function createMetrics() {
     }),
     /** Where the daily-paused gauge reads from on each scrape (the GHL rate limiter). */
     ghlDailyPausedSource,
+    // GHL API calls (ghl/api-client.ts): operation is a typed helper's name or `request`, never an id.
+    ghlApiCalls: new Counter({
+      name: 'ghl_gateway_ghl_api_calls_total',
+      help: 'GHL API calls by status class (2xx, 3xx, 401, 429, 4xx, 5xx, error = no answer) and operation (a typed helper such as contacts.addNote, or request).',
+      labelNames: ['status_class', 'operation'] as const,
+      registers: [registry],
+    }),
+    ghlApiCallSeconds: new Histogram({
+      name: 'ghl_gateway_ghl_api_call_seconds',
+      help: 'Duration of one GHL API call (token and rate-limit waits excluded), by operation.',
+      labelNames: ['operation'] as const,
+      buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
+      registers: [registry],
+    }),
     /** Where the dead and oldest-due gauges read from on each scrape. */
     statsSource,
     /** Where the SQLite checkpoint metrics read from on each scrape. */

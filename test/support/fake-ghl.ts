@@ -19,6 +19,7 @@
 import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { createFakeGhlApi, type FakeGhlApi } from './fake-ghl-api.js'
 
 export type Fault =
   | { kind: 'slow'; ms: number }
@@ -73,6 +74,8 @@ export interface FakeGhl {
   fault(...faults: Fault[]): void
   /** Resolves when a refresh with this token has rotated the pair (before any slow answer is sent). */
   rotated(refreshToken: string): Promise<Pair>
+  /** The API endpoints (contacts, notes, opportunities, rate limits, API faults): fake-ghl-api.ts. */
+  api: FakeGhlApi
   close(): Promise<void>
 }
 
@@ -88,6 +91,11 @@ export async function startFakeGhl(options: FakeGhlOptions = {}): Promise<FakeGh
   const faults: Fault[] = []
   const waiters = new Map<string, ((pair: Pair) => void)[]>()
   let rotations = 0
+  // The API endpoints accept an owner's current access token (fake-ghl-api.ts).
+  const api = createFakeGhlApi((token) => {
+    for (const [ownerId, pair] of currentPairs) if (pair.accessToken === token) return ownerId
+    return undefined
+  })
 
   const mint = (grant: Grant): Pair => {
     const pair = {
@@ -163,6 +171,7 @@ export async function startFakeGhl(options: FakeGhlOptions = {}): Promise<FakeGh
         res.writeHead(status, { 'content-type': 'application/json' })
         res.end(JSON.stringify(body))
       }
+      if (api.handle(req, res, Buffer.concat(chunks))) return
       if (req.method !== 'POST' || req.url !== '/oauth/token') return send(404, { message: 'Not Found' })
       if (!req.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) {
         return send(415, { message: 'form-encoded bodies only' })
@@ -218,6 +227,7 @@ export async function startFakeGhl(options: FakeGhlOptions = {}): Promise<FakeGh
         list.push(resolve)
         waiters.set(token, list)
       }),
+    api,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()

@@ -33,6 +33,22 @@ export const savedResponseSchema = z
   })
   .meta({ id: 'SavedResponse' }) satisfies z.ZodType<SavedResponse>
 
+/** One GHL API call a handler made during the attempt (`ctx.ghl`): no query string, no token, no body. */
+export const ghlCallSchema = z
+  .object({
+    method: z.string(),
+    path: z.string().meta({ description: 'Without the query string.' }),
+    status: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: 'null when GHL did not answer (timeout, connection error).' }),
+    durationMs: z.number(),
+    version: z.string().meta({ description: 'The `Version` header sent.' }),
+    operation: z.string().meta({ description: 'The typed helper (`contacts.addNote`) or `request`.' }),
+  })
+  .meta({ id: 'GhlCall' })
+
 export const attemptSchema = z
   .object({
     id: z.string(),
@@ -49,6 +65,10 @@ export const attemptSchema = z
     response: savedResponseSchema
       .nullable()
       .meta({ description: "A destination's answer; null for handlers." }),
+    ghlCalls: z
+      .array(ghlCallSchema)
+      .optional()
+      .meta({ description: 'The GHL API calls a handler made in this attempt (the last 20), oldest first.' }),
   })
   .meta({ id: 'Attempt' })
 
@@ -68,3 +88,4 @@ export const attemptHistoryShape = {
 
 export type AttemptJson = z.infer<typeof attemptSchema>
 export type SavedResponseJson = z.infer<typeof savedResponseSchema>
+export type GhlCallJson = z.infer<typeof ghlCallSchema>

@@ -2,7 +2,7 @@
  * The admin API's answers and bodies as TypeScript types, inferred from the schemas the routes
  * validate and document with: what the CLI (and any client in this repository) compiles against.
  */
-export type { AttemptJson, SavedResponseJson } from './attempts.js'
+export type { AttemptJson, GhlCallJson, SavedResponseJson } from './attempts.js'
 export type {
   CatalogEntryDetailJson,
   CatalogEntryJson,

@@ -1,0 +1,36 @@
+import type { AttemptReport } from '../dispatch/attempt.js'
+import {
+  GhlApiPermanentError,
+  GhlApiRetryableError,
+  GhlNotInstalledError,
+  GhlRateLimitedError,
+  GhlReauthRequiredError,
+  GhlTokenUnavailableError,
+} from '../ghl/errors.js'
+import { PermanentError, RetryableError } from './errors.js'
+
+/**
+ * What a GHL error a handler let escape means for its delivery (ctx.ghl). Rate limited → retried
+ * after the limiter's delay, never a sleep in the handler; GHL or the network failing, or a token
+ * being refreshed elsewhere → retried on the backoff; the app not installed or its token needing a
+ * re-install, or GHL refusing the call itself (4xx) → dead-lettered with the reason, since no retry
+ * can fix those. Anything else: undefined (the handler runner's own rule).
+ */
+export function ghlErrorReport(error: Error): AttemptReport | undefined {
+  const said = `${error.name}: ${error.message}`
+  if (error instanceof GhlRateLimitedError) {
+    const retry = new RetryableError(said, { retryAfterMs: error.retryAfterMs, cause: error })
+    return { outcome: 'retry', error: retry, retryAfterMs: error.retryAfterMs }
+  }
+  if (error instanceof GhlTokenUnavailableError || error instanceof GhlApiRetryableError) {
+    return { outcome: 'retry', error: new RetryableError(said, { cause: error }) }
+  }
+  if (
+    error instanceof GhlReauthRequiredError ||
+    error instanceof GhlNotInstalledError ||
+    error instanceof GhlApiPermanentError
+  ) {
+    return { outcome: 'permanent', error: new PermanentError(said, { cause: error }) }
+  }
+  return undefined
+}
