@@ -10,7 +10,9 @@ import type { GhlRateLimiter } from './rate-limiter.js'
 /**
  * GHL's rate limits kept in the database, so every gateway process on it draws from one window per
  * app and location or company (src/store/ghl-rate-limit-store.ts: a sliding-window log, never more
- * than `burst` calls in any `windowMs`, and a daily count). One store round trip per call.
+ * than `burst` calls in any `windowMs` as GHL receives them, and a daily count). Two store writes per
+ * call: the grant (`acquire`), and its answer (`observe`), which moves the call's time in the log to
+ * when GHL had certainly received it.
  *
  * `acquire` never sleeps long: when the next slot frees within `maxWaitMs` it waits for it (the
  * signal ends the wait) and asks again; otherwise it rejects at once with `GhlRateLimitedError`,
@@ -36,6 +38,13 @@ export class SharedGhlRateLimiter implements GhlRateLimiter {
   readonly #o: SharedGhlRateLimiterOptions & { maxWaitMs: number; now: () => number }
   /** What GHL last announced per owner, as last written: an unchanged announcement writes nothing. */
   readonly #announced = new Map<string, string>()
+  /**
+   * Per owner, the log times of this process's calls still waiting for their answer, oldest first:
+   * `observe` settles the oldest (the contract gives no handle per call; calls of one owner are
+   * mostly answered in the order they were granted, and any answered call settles a call granted
+   * no later than itself, which never counts a call for less than it should).
+   */
+  readonly #inFlight = new Map<string, number[]>()
   /** Owners this process found paused on the daily limit, until their reset (the metric's gauge). */
   readonly #dailyPaused = new Map<string, number>()
 
@@ -51,7 +60,15 @@ export class SharedGhlRateLimiter implements GhlRateLimiter {
     for (;;) {
       signal?.throwIfAborted()
       const take = await store.takeGhlRateSlot(owner, limits, now())
-      if (take.granted) return
+      if (take.granted) {
+        const key = ownerKey(owner)
+        const flying = this.#inFlight.get(key) ?? []
+        // A call that never got an answer (a network error: no observe) is dropped after a window.
+        while (flying.length > 0 && flying[0]! < take.at - 2 * limits.windowMs) flying.shift()
+        flying.push(take.at)
+        this.#inFlight.set(key, flying)
+        return
+      }
       if (!waited) this.#o.metrics?.ghlRateLimitWaits.inc({ window: take.window })
       waited = true
       if (take.window === 'daily') this.#dailyPaused.set(ownerKey(owner), now() + take.retryAfterMs)

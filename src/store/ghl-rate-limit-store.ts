@@ -23,8 +23,8 @@ export interface GhlRateLimits {
 
 /** A slot, or when to ask again and which limit said no. */
 export type GhlRateTake =
-  | { granted: true }
-  | { granted: false; window: GhlRateWindowName; retryAfterMs: number }
+  /** `at`: the call's time in the log (the store's clock), which `settleGhlRateCall` moves to its answer. */
+  { granted: true; at: number } | { granted: false; window: GhlRateWindowName; retryAfterMs: number }
 
 /** What an answer from GHL told us, as the limiter keeps it. */
 export interface GhlRateAnswer {
@@ -44,6 +44,11 @@ export interface GhlRateLimitStore {
    * several hosts share.
    */
   takeGhlRateSlot(owner: GhlTokenOwner, limits: GhlRateLimits, now: number): Promise<GhlRateTake>
+  /**
+   * The call granted at `grantedAt` was answered now: its time in the log moves to now, so it counts
+   * for a whole window after GHL can last have received it (see ghl-rate-window.ts, `settleCall`).
+   */
+  settleGhlRateCall(owner: GhlTokenOwner, grantedAt: number, now: number): Promise<void>
   /** Records what GHL answered: a pause every process then honours, the limits it announced. */
   noteGhlRateAnswer(owner: GhlTokenOwner, answer: GhlRateAnswer, now: number): Promise<void>
 }

@@ -5,6 +5,7 @@ import {
   emptyGhlRateState,
   type GhlRateState,
   noteAnswer,
+  settleCall,
   takeSlot,
 } from './ghl-rate-window.js'
 
@@ -34,12 +35,12 @@ describe('GHL rate window rule', () => {
     let state = emptyGhlRateState()
     for (let i = 0; i < 5; i++) {
       const r = takeSlot(state, LIMITS, T0 + i)
-      expect(r.take).toEqual({ granted: true })
+      expect(r.take).toMatchObject({ granted: true })
       state = r.state
     }
     const refused = takeSlot(state, LIMITS, T0 + 2000)
     expect(refused.take).toEqual({ granted: false, window: 'burst', retryAfterMs: 8000 })
-    expect(takeSlot(refused.state, LIMITS, T0 + 10_000).take).toEqual({ granted: true })
+    expect(takeSlot(refused.state, LIMITS, T0 + 10_000).take).toMatchObject({ granted: true })
   })
 
   it('never more than the burst in any window, asked every 50 ms for a minute (a token bucket would allow ~2×)', () => {
@@ -58,7 +59,7 @@ describe('GHL rate window rule', () => {
     const refused = takeSlot(state, daily, T0 + 3)
     const midnight = Date.UTC(2026, 11, 4)
     expect(refused.take).toEqual({ granted: false, window: 'daily', retryAfterMs: midnight - (T0 + 3) })
-    expect(takeSlot(refused.state, daily, midnight).take).toEqual({ granted: true })
+    expect(takeSlot(refused.state, daily, midnight).take).toMatchObject({ granted: true })
     expect(takeSlot(refused.state, daily, midnight).state.dayCalls).toBe(1)
   })
 
@@ -70,7 +71,7 @@ describe('GHL rate window rule', () => {
       window: 'burst',
       retryAfterMs: 5000,
     })
-    expect(takeSlot(state, LIMITS, T0 + 10_000).take).toEqual({ granted: true })
+    expect(takeSlot(state, LIMITS, T0 + 10_000).take).toMatchObject({ granted: true })
     const daily = noteAnswer(emptyGhlRateState(), { pause: { window: 'daily' } }, T0)
     expect(takeSlot(daily, LIMITS, T0).take).toEqual({
       granted: false,
@@ -103,5 +104,22 @@ describe('GHL rate window rule', () => {
     const { state } = run([T0 + 1000, T0])
     expect(state.calls).toEqual([T0 + 1000, T0 + 1000])
     expect(DAY_MS).toBe(86_400_000)
+  })
+
+  it('a call counts from its grant until a window after its answer: a slow call holds its slot longer', () => {
+    const one = { burst: 1, windowMs: 10_000, daily: 1000 }
+    let state = takeSlot(emptyGhlRateState(), one, T0).state
+    // Answered 3 s later: GHL may have received it then, so the next call waits until T0 + 13 s.
+    state = settleCall(state, T0, T0 + 3000)
+    expect(takeSlot(state, one, T0 + 10_000).take).toEqual({
+      granted: false,
+      window: 'burst',
+      retryAfterMs: 3000,
+    })
+    expect(takeSlot(state, one, T0 + 13_000).take).toMatchObject({ granted: true })
+    // Settled out of order, the log stays ordered.
+    let two = run([T0, T0 + 1, T0 + 2]).state
+    two = settleCall(two, T0 + 1, T0 + 5)
+    expect(two.calls).toEqual([T0, T0 + 2, T0 + 5])
   })
 })

@@ -90,9 +90,24 @@ export function takeSlot(
   // Never before the last grant: the log stays ordered even if a clock stepped back.
   const at = Math.max(now, calls.at(-1) ?? now)
   return {
-    take: { granted: true },
+    take: { granted: true, at },
     state: { ...kept, calls: [...calls, at], dayCalls: dayCalls + 1, pausedUntil: null, pausedWindow: null },
   }
+}
+
+/**
+ * The call granted at `grantedAt` was answered at `now`: its entry moves to `now` (the log stays
+ * ordered). An entry no longer in the log (the call took longer than the window) is added back.
+ */
+export function settleCall(state: GhlRateState, grantedAt: number, now: number): GhlRateState {
+  const calls = [...state.calls]
+  const at = calls.indexOf(grantedAt)
+  if (at >= 0) calls.splice(at, 1)
+  const answered = Math.max(now, grantedAt)
+  let insert = calls.length
+  while (insert > 0 && calls[insert - 1]! > answered) insert--
+  calls.splice(insert, 0, answered)
+  return { ...state, calls }
 }
 
 /** What GHL answered, recorded: a pause (never shortened by a later, shorter one) and announced limits. */

@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import { type GhlRateState, noteAnswer, takeSlot } from '../ghl-rate-window.js'
+import { type GhlRateState, noteAnswer, settleCall, takeSlot } from '../ghl-rate-window.js'
 import {
   GHL_RATE_WINDOW_COLUMNS,
   ghlRateWindowUpsert,
@@ -70,6 +70,8 @@ export function postgresGhlRateWindows(pool: pg.Pool): GhlRateLimitStore {
         const { take, state: next } = takeSlot(state, limits, now)
         return { state: next, result: take }
       }),
+    settleGhlRateCall: (owner, grantedAt) =>
+      inTransaction(owner, (state, now) => ({ state: settleCall(state, grantedAt, now), result: undefined })),
     noteGhlRateAnswer: (owner, answer) =>
       inTransaction(owner, (state, now) => ({ state: noteAnswer(state, answer, now), result: undefined })),
   }

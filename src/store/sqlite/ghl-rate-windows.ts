@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3'
-import { emptyGhlRateState, type GhlRateState, noteAnswer, takeSlot } from '../ghl-rate-window.js'
+import { emptyGhlRateState, type GhlRateState, noteAnswer, settleCall, takeSlot } from '../ghl-rate-window.js'
 import {
   GHL_RATE_WINDOW_COLUMNS,
   ghlRateWindowUpsert,
@@ -56,6 +56,9 @@ export function sqliteGhlRateWindows(db: Database.Database, write: WriteGate): G
         const { take, state: next } = takeSlot(state, limits, now)
         return { state: next, result: take }
       }),
+    ),
+    settleGhlRateCall: write(async (owner, grantedAt, now) =>
+      inTransaction(owner, now, (state) => ({ state: settleCall(state, grantedAt, now), result: undefined })),
     ),
     noteGhlRateAnswer: write(async (owner, answer, now) =>
       inTransaction(owner, now, (state) => ({ state: noteAnswer(state, answer, now), result: undefined })),

@@ -120,6 +120,7 @@ const CALLS: { [K in StoreMethod]: Call } = {
     writes: true,
     call: (s) => s.takeGhlRateSlot(OWNER, { burst: 10, windowMs: 10_000, daily: 100 }, NOW),
   },
+  settleGhlRateCall: { writes: true, call: (s) => s.settleGhlRateCall(OWNER, NOW, NOW + 1) },
   noteGhlRateAnswer: {
     writes: true,
     call: (s) => s.noteGhlRateAnswer(OWNER, { pause: { window: 'burst', forMs: 1000 } }, NOW),
