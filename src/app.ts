@@ -12,6 +12,7 @@ import { destinationsRoutes } from './api/destinations-routes.js'
 import { dlqJobsRoutes } from './api/dlq-jobs-routes.js'
 import { entitiesRoutes } from './api/entities-routes.js'
 import { eventsRoutes } from './api/events-routes.js'
+import { ghlRoutes } from './api/ghl-routes.js'
 import { healthRoutes } from './api/health-routes.js'
 import { locationsRoutes } from './api/locations-routes.js'
 import { registerOpenApi } from './api/openapi.js'
@@ -24,6 +25,7 @@ import type { DestinationSet } from './destinations/destination-set.js'
 import type { SubscriberRegistry } from './dispatch/registry.js'
 import { sendError, toGatewayError } from './error-replies.js'
 import { GatewayError } from './errors.js'
+import type { GhlApi } from './ghl/api-client.js'
 import { newId } from './ids.js'
 import type { LiveStream } from './observe/live-stream.js'
 import type { Logger } from './observe/logger.js'
@@ -39,6 +41,8 @@ import { readGhlSigner } from './verify/index.js'
 /** What the app is built from; the composition root (`src/assemble.ts`) supplies it. */
 export interface AppDeps {
   config: GatewayConfig
+  /** GHL's API for POST /api/ghl/call, when a GHL app is configured. */
+  ghlApi?: GhlApi | undefined
   store: Store
   logger: Logger
   metrics: Metrics
@@ -220,6 +224,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
       now: deps.now,
     })
   }
+  void fastify.register(ghlRoutes, { ghlApi: deps.ghlApi, access })
   void fastify.register(consoleRoutes, { dir: deps.consoleDir })
   void fastify.register(async (scope) => {
     scope.addHook('onRequest', requireAdmin(access))

@@ -186,6 +186,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
     held.hold('dlq jobs', () => dlqJobs.stop())
     const app = buildApp({
       config,
+      ghlApi,
       store,
       logger,
       metrics,

@@ -31,6 +31,12 @@ export const ERROR_CODES = {
   // We are (deliberately or not) unable to take the event right now: the sender should retry.
   backpressure: 429,
   rate_limited: 429,
+  // POST /api/ghl/call (the `ghl call` CLI): why a call to GHL's API could not be made or answered.
+  ghl_not_configured: 409,
+  ghl_not_installed: 404,
+  ghl_reauth_required: 409,
+  ghl_rate_limited: 429,
+  ghl_unavailable: 502,
   internal_error: 500,
   storage_unavailable: 503,
   shutting_down: 503,

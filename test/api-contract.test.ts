@@ -9,6 +9,8 @@ import { adminAccess } from '../src/api/auth.js'
 import { registerOpenApi } from '../src/api/openapi.js'
 import { ERROR_CODES } from '../src/errors.js'
 import { ADMIN, createDestinationEngine, type DestinationEngine } from './support/destinations.js'
+import { type FakeGhl, startFakeGhl } from './support/fake-ghl.js'
+import { ghlAppEnv, installOnFake } from './support/ghl-install.js'
 import { type Sink, startSink } from './support/sink.js'
 import { testEd25519Key } from './support/test-app.js'
 
@@ -41,6 +43,7 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
   let engine: DestinationEngine
   let sink: Sink
   let document: Document
+  let fakeGhl: FakeGhl
   /** `GET /api/events/{id} 200`: every operation and status this file saw answered. */
   const seen = new Set<string>()
 
@@ -60,15 +63,19 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
   beforeAll(async () => {
     // Fails the first attempt, so deliveries die at once (maxAttempts 1) and reach the DLQ.
     sink = await startSink(() => ({ status: 503, headers: { 'retry-after': '1' }, body: 'busy' }))
+    fakeGhl = await startFakeGhl()
+    const ghlEnv = ghlAppEnv(fakeGhl)
     engine = await createDestinationEngine(kind, {
       configured: [{ id: 'from-file', url: sink.url, events: ['invoice.*'] }],
-      env: sampleSigningEnv(),
+      env: { ...sampleSigningEnv(), ...ghlEnv },
     })
+    await installOnFake(engine.store, fakeGhl, ghlEnv, 'loc_1')
     document = (await engine.api('GET', '/api/openapi.json')).json
   })
   afterAll(async () => {
     await engine?.close()
     await sink?.close()
+    await fakeGhl?.close()
   })
 
   it('serves the document behind the admin token, equal to the committed docs/openapi.json', async () => {
@@ -194,6 +201,8 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
       (await call('GET', '/api/stats/series', '/api/stats/series?window=24h')).json.received,
     ).toHaveLength(60)
     await call('POST', '/api/catalog/{name}/send', '/api/catalog/InvoicePaid/send')
+    const ghlCall = { locationId: 'loc_1', method: 'GET', path: '/contacts/c1' }
+    expect((await call('POST', '/api/ghl/call', '/api/ghl/call', ghlCall)).json.status).toBe(200)
     await call('DELETE', '/api/destinations/{id}', '/api/destinations/crm')
     expect((await call('POST', '/api/session', '/api/session', { token: ADMIN })).json).toEqual({
       expiresAt: expect.any(String),

@@ -15,6 +15,7 @@ import {
 import { createLogger } from '../src/observe/logger.js'
 import { openStore } from '../src/store/open-store.js'
 import type { Attempt, Delivery, Store } from '../src/store/types.js'
+import { runCli, tempDir } from './cli/run-cli.js'
 import { freshPostgresDatabase, freshSqliteFile } from './support/databases.js'
 import { type FakeGhl, startFakeGhl } from './support/fake-ghl.js'
 import { ed25519Signature, testEd25519Key } from './support/test-app.js'
@@ -259,6 +260,23 @@ describe.each<Kind>(['sqlite', 'postgres'])('GHL API calls (%s)', (kind) => {
     expect(dead.lastError).toMatch(/PermanentError: GhlReauthRequiredError: the GHL token of .* is revoked/)
   })
 
+  it('a handler that never touches ctx.ghl costs no token lookup; the attempt log keeps the last 20 calls', async () => {
+    // The default handler does nothing.
+    await start()
+    // No install: a token lookup would fail the delivery.
+    const quiet = await settled(await send({ locationId: 'loc_never_installed' }), 'succeeded')
+    expect(quiet.attemptHistory[0]!.response).toBeNull()
+    expect(fake.api.log).toHaveLength(0)
+
+    await install()
+    handler = async (ctx) => {
+      for (let i = 1; i <= 25; i++) await ctx.ghl.request({ method: 'GET', path: `/contacts/c${i}` })
+    }
+    const busy = await settled(await send({ locationId: LOCATION }), 'succeeded')
+    const calls = ghlCallsOf(busy.attemptHistory[0]!)
+    expect(calls.map((c) => c.path)).toEqual(Array.from({ length: 20 }, (_, i) => `/contacts/c${i + 6}`))
+  })
+
   it('an event without a location: using ctx.ghl dead-letters it with a clear message', async () => {
     handler = async (ctx) => {
       await ctx.ghl.contacts.get('c1')
@@ -289,6 +307,53 @@ describe.each<Kind>(['sqlite', 'postgres'])('GHL API calls (%s)', (kind) => {
     }
     const rows = await gw!.running!.store.eventDeliveries('none')
     expect(rows).toEqual([])
+  })
+
+  it('POST /api/ghl/call and `ghl-gateway ghl call` show what GHL answers, behind the admin token', async () => {
+    await install()
+    await start()
+    const inject = (payload: unknown, headers: Record<string, string> = admin) =>
+      gw!.running!.app.fastify.inject({
+        method: 'POST',
+        url: '/api/ghl/call',
+        headers,
+        payload: payload as object,
+      })
+    expect((await inject({ locationId: LOCATION, method: 'GET', path: '/contacts/c1' }, {})).statusCode).toBe(
+      401,
+    )
+    const ok = await inject({ locationId: LOCATION, method: 'GET', path: '/contacts/c1' })
+    expect(ok.statusCode).toBe(200)
+    expect(ok.json()).toMatchObject({
+      status: 200,
+      version: '2021-07-28',
+      rateLimit: { 'x-ratelimit-max': '100' },
+      data: { contact: { id: 'c1' } },
+    })
+    // GHL's refusal is an answer, not an error of ours.
+    const refused = await inject({ locationId: LOCATION, method: 'GET', path: '/contacts/c1', version: 'v9' })
+    expect(refused.json()).toMatchObject({ status: 400, version: 'v9' })
+    const missing = await inject({ locationId: 'loc_nowhere', method: 'GET', path: '/contacts/c1' })
+    expect(missing.statusCode).toBe(404)
+    expect(missing.json().error.code).toBe('ghl_not_installed')
+    expect((await inject({ method: 'GET', path: '/contacts/c1' })).statusCode).toBe(400)
+
+    const cwd = tempDir()
+    try {
+      const cli = (...args: string[]) =>
+        runCli(['ghl', 'call', ...args, '--url', url], { cwd: cwd.path, env: { ADMIN_TOKEN } })
+      const note = await cli(LOCATION, 'post', '/contacts/c1/notes', '--data', '{"body":"from the CLI"}')
+      expect(note.stderr).toMatch(
+        /GHL answered 201 \(Version 2021-07-28, .* ms, \d+ calls left in this 10 s window\)/,
+      )
+      expect(JSON.parse(note.stdout)).toMatchObject({ note: { body: 'from the CLI' } })
+      expect(note.code).toBe(0)
+      const wrong = await cli(LOCATION, 'GET', '/contacts/c1', '--api-version', 'v9', '--json')
+      expect(wrong.code).toBe(1)
+      expect(JSON.parse(wrong.stdout)).toMatchObject({ status: 400 })
+    } finally {
+      cwd.remove()
+    }
   })
 
   it('no token in the attempt records of calls that failed', async () => {

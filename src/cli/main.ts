@@ -9,6 +9,7 @@ import { registerDev } from './commands/dev.js'
 import { registerDlq } from './commands/dlq.js'
 import { registerDoctor } from './commands/doctor.js'
 import { registerEvents } from './commands/events.js'
+import { registerGhl } from './commands/ghl.js'
 import { registerKeys } from './commands/keys.js'
 import { registerMigrate } from './commands/migrate.js'
 import { registerReplay } from './commands/replay.js'
@@ -64,6 +65,7 @@ registerDlq(program)
 registerDestinations(program)
 registerDoctor(program)
 registerDev(program)
+registerGhl(program)
 hintAfterErrors(program)
 
 /** `ghl-gateway dlq list`: the command line that names a command. */

@@ -75,6 +75,8 @@ export interface GhlBinding {
   signal?: AbortSignal
   /** Told about every call, after it ends (the attempt log). */
   onCall?: (call: GhlCallRecord) => void
+  /** Answer non-2xx statuses instead of throwing (after the one 401 retry): `POST /api/ghl/call`. @default false */
+  answerErrors?: boolean
 }
 
 export class GhlApi {
@@ -163,6 +165,7 @@ export class GhlApi {
         tokens.invalidate(token)
         continue
       }
+      if (binding.answerErrors) return { status, headers, data: data as T }
       throw answerError(status, headers, data, method, bare)
     }
   }

@@ -42,6 +42,7 @@ export type {
   EventPageJson,
   EventSummaryJson,
 } from './events.js'
+export type { GhlCallAnswerJson, GhlCallRequestJson } from './ghl.js'
 export type { BlockedLaneJson, LocationDetailJson, LocationJson, LocationPageJson } from './locations.js'
 export type { HealthSummaryJson, OverviewJson, StatsSeriesJson } from './overview.js'
 export type { LoginAnswerJson, LoginRequestJson, SessionStateJson } from './session.js'

@@ -1,4 +1,4 @@
-import type { AttemptJson, SavedResponseJson } from '../../../src/api/schemas/index.js'
+import type { AttemptJson, GhlCallJson, SavedResponseJson } from '../../../src/api/schemas/index.js'
 import { Time } from '../time.js'
 import { StateBadge, TextBlock } from './common.js'
 
@@ -52,6 +52,13 @@ function AttemptRow({ attempt }: { attempt: AttemptJson }) {
           </td>
         </tr>
       )}
+      {attempt.ghlCalls && attempt.ghlCalls.length > 0 && (
+        <tr class="detail-row">
+          <td colSpan={7}>
+            <GhlCalls calls={attempt.ghlCalls} />
+          </td>
+        </tr>
+      )}
     </>
   )
 }
@@ -73,6 +80,25 @@ function SavedResponse({ response }: { response: SavedResponseJson }) {
           text={response.bodyEncoding === 'base64' ? `(base64) ${response.body}` : response.body}
         />
       )}
+    </details>
+  )
+}
+
+/** The GHL API calls a handler made in the attempt (ctx.ghl): the last 20, oldest first. */
+function GhlCalls({ calls }: { calls: GhlCallJson[] }) {
+  const lines = calls
+    .map(
+      (call) =>
+        `${call.method} ${call.path} → ${call.status ?? 'no answer'} (${Math.round(call.durationMs)} ms, Version ${call.version}, ${call.operation})`,
+    )
+    .join('\n')
+  return (
+    <details>
+      <summary>
+        GHL calls: {calls.length}
+        {calls.some((call) => call.status === null || call.status >= 400) ? ' (some failed)' : ''}
+      </summary>
+      <TextBlock label="GHL calls" text={lines} />
     </details>
   )
 }
