@@ -59,6 +59,29 @@ describe('SharedGhlRateLimiter', () => {
     ])
   })
 
+  it("an answered call counts until a window after its answer, in every process's view", async () => {
+    const limiter = new SharedGhlRateLimiter({
+      store,
+      limits: { burst: 1, windowMs: 400, daily: 1000 },
+      maxWaitMs: 0,
+    })
+    await limiter.acquire(OWNER)
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    const answeredAt = Date.now()
+    limiter.observe(OWNER, 200, {})
+    // Without the answer the slot would free 400 ms after the grant; it frees 400 ms after the answer.
+    await expect
+      .poll(async () => {
+        const error = await limiter.acquire(OWNER).catch((e: unknown) => e)
+        return error instanceof GhlRateLimitedError && error.retryAfterMs > 450 - (Date.now() - answeredAt)
+      })
+      .toBe(true)
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, answeredAt + 150 - Date.now())))
+    const refused = (await limiter.acquire(OWNER).catch((e: unknown) => e)) as GhlRateLimitedError
+    expect(refused).toBeInstanceOf(GhlRateLimitedError)
+    expect(refused.retryAfterMs).toBeGreaterThan(150)
+  })
+
   it('a wait ends when the signal aborts', async () => {
     const limiter = new SharedGhlRateLimiter({
       store,

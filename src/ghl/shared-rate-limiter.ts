@@ -92,9 +92,21 @@ export class SharedGhlRateLimiter implements GhlRateLimiter {
     status: number,
     headers: Record<string, string | string[] | undefined>,
   ): void {
+    const key = ownerKey(owner)
+    const flying = this.#inFlight.get(key)
+    const grantedAt = flying?.shift()
+    if (flying?.length === 0) this.#inFlight.delete(key)
+    if (grantedAt !== undefined) {
+      this.#o.store.settleGhlRateCall(owner, grantedAt, this.#o.now()).catch((error: unknown) => {
+        // The call then counts from its grant only: GHL's 429, if it comes, is observed.
+        this.#o.logger?.warn(
+          { err: error, owner: owner.ownerId },
+          'could not record when a GHL call was answered',
+        )
+      })
+    }
     const answer = readRateLimitAnswer(status, headers, this.#o.limits.windowMs)
     if (!answer) return
-    const key = ownerKey(owner)
     const announced = answer.announced && JSON.stringify(answer.announced)
     if (!answer.pause && announced === this.#announced.get(key)) return
     if (announced) this.#announced.set(key, announced)
