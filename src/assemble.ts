@@ -23,7 +23,9 @@ import { GhlLocationFacts } from './ghl/location-facts.js'
 import { createGhlLocationMinter } from './ghl/location-minter.js'
 import { createGhlOAuthClient } from './ghl/oauth-client.js'
 import { storeEnvPrivateToken } from './ghl/private-tokens.js'
+import type { GhlRateLimiter } from './ghl/rate-limiter.js'
 import { logTokensNeedingReauth } from './ghl/reauth-report.js'
+import { SharedGhlRateLimiter } from './ghl/shared-rate-limiter.js'
 import { GhlTokens } from './ghl/tokens.js'
 import { LiveStream, liveDelivery } from './observe/live-stream.js'
 import { createLogger, type Logger } from './observe/logger.js'
@@ -80,6 +82,12 @@ export interface Assembly {
    * Integration Tokens (docs/ghl-apps.md).
    */
   ghlTokens: GhlTokens | undefined
+  /**
+   * GHL's rate limits, shared through the store by every process on the database (GHL_RATE_LIMIT_*):
+   * what GHL API calls acquire before they go. Built whether or not an OAuth app is configured —
+   * Private Integration Tokens are limited the same.
+   */
+  ghlLimiter: GhlRateLimiter
   /** GHL's API (`ctx.ghl`, `gw.ghl()`), when a GHL app is configured. */
   ghlApi: GhlApi | undefined
   /** Installs of the GHL app (code exchange, installations registry), when one is configured. */
@@ -132,7 +140,19 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
     const metrics = createMetrics()
     const built = await buildGhl(config, store, logger, metrics, instanceId, held, options.now)
     const ghlTokens = built?.tokens
-    const ghlApi = ghlTokens && buildGhlApi(config, ghlTokens, metrics, held)
+    // Always built: Private Integration Tokens obey GHL's limits as much as the app's tokens.
+    const ghlLimiter = new SharedGhlRateLimiter({
+      store,
+      limits: {
+        burst: config.GHL_RATE_LIMIT_BURST,
+        windowMs: config.GHL_RATE_LIMIT_WINDOW,
+        daily: config.GHL_RATE_LIMIT_DAILY,
+      },
+      maxWaitMs: config.GHL_RATE_LIMIT_MAX_WAIT,
+      logger,
+      metrics,
+    })
+    const ghlApi = ghlTokens && buildGhlApi(config, ghlTokens, ghlLimiter, metrics, held)
     metrics.ghlTokenStatusSource.current = () => store.countGhlTokensByStatus()
     const ghl = built?.app
     if (ghl) {
@@ -247,6 +267,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       destinations,
       app,
       ghlTokens,
+      ghlLimiter,
       ghlApi,
       ghlInstalls: ghl?.installs,
       tenantOf: ghl && ((locationId) => ghl.facts.tenantOf(locationId)),
@@ -333,8 +354,14 @@ async function buildGhl(
   return { tokens, app: { settings: app, installs, facts } }
 }
 
-function buildGhlApi(config: GatewayConfig, tokens: GhlTokens, metrics: Metrics, held: ReleaseStack): GhlApi {
-  const api = new GhlApi({ apiUrl: config.GHL_API_URL, tokens, metrics })
+function buildGhlApi(
+  config: GatewayConfig,
+  tokens: GhlTokens,
+  limiter: GhlRateLimiter,
+  metrics: Metrics,
+  held: ReleaseStack,
+): GhlApi {
+  const api = new GhlApi({ apiUrl: config.GHL_API_URL, tokens, limiter, metrics })
   held.hold('GHL API client', () => api.close())
   return api
 }

@@ -336,6 +336,21 @@ export const envSchema = z.object({
    * gateway's own install tracking), `deliver` delivers them like any other. @default skip
    */
   GHL_UNINSTALLED_EVENTS: oneOf('GHL_UNINSTALLED_EVENTS', ['skip', 'deliver'], 'skip'),
+  /**
+   * GHL calls per location or company in any GHL_RATE_LIMIT_WINDOW, shared by every process on the
+   * database. GHL allows 100; the 10 left over are for calls the gateway does not see and the fuzzy
+   * edge of GHL's window. @default 90
+   */
+  GHL_RATE_LIMIT_BURST: integer('GHL_RATE_LIMIT_BURST', 1, 10_000, 90),
+  /** The window GHL_RATE_LIMIT_BURST counts in (GHL's is 10 s). @default 10s */
+  GHL_RATE_LIMIT_WINDOW: durationWithin('GHL_RATE_LIMIT_WINDOW', 1000, 3_600_000, 10_000),
+  /** GHL calls per location or company per UTC day (GHL allows 200,000). @default 190000 */
+  GHL_RATE_LIMIT_DAILY: integer('GHL_RATE_LIMIT_DAILY', 1, 100_000_000, 190_000),
+  /**
+   * How long a GHL call may wait for a slot about to free before its delivery is retried later
+   * instead. @default 1s
+   */
+  GHL_RATE_LIMIT_MAX_WAIT: durationWithin('GHL_RATE_LIMIT_MAX_WAIT', 0, 10_000, 1000),
   /** Processed events (and their deliveries and attempts) are deleted after this; dead ones are kept. @default 30d */
   RETENTION: variable('RETENTION', '"off" or a duration such as 30d', offOrDuration, 30 * 86_400_000),
 })

@@ -16,6 +16,7 @@ export function createMetrics() {
   const connectionsSource: { current?: () => number } = {}
   /** GHL tokens per status (store.countGhlTokensByStatus), when the store is there. */
   const ghlTokenStatusSource: { current?: () => Promise<Record<string, number>> } = {}
+  const ghlDailyPausedSource: { current?: () => number } = {}
   // Counters fed from the checkpointer's running totals: each scrape adds what is new.
   const seen = { pauseMs: 0, failures: 0 }
   collectDefaultMetrics({ register: registry, prefix: 'ghl_gateway_' })
@@ -205,6 +206,23 @@ export function createMetrics() {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    // GHL rate limits (src/ghl/shared-rate-limiter.ts).
+    ghlRateLimitWaits: new Counter({
+      name: 'ghl_gateway_ghl_rate_limit_waits_total',
+      help: "GHL calls that found this app's limit for their location or company reached, by window: burst (GHL_RATE_LIMIT_BURST per GHL_RATE_LIMIT_WINDOW, or a 429) or daily; each waited for a slot or was retried later.",
+      labelNames: ['window'] as const,
+      registers: [registry],
+    }),
+    ghlRateLimitDailyPaused: new Gauge({
+      name: 'ghl_gateway_ghl_rate_limit_daily_paused',
+      help: "Locations or companies whose GHL calls this process found paused on the daily limit, until GHL's day resets (UTC).",
+      registers: [registry],
+      collect() {
+        this.set(ghlDailyPausedSource.current?.() ?? 0)
+      },
+    }),
+    /** Where the daily-paused gauge reads from on each scrape (the GHL rate limiter). */
+    ghlDailyPausedSource,
     // GHL API calls (ghl/api-client.ts): operation is a typed helper's name or `request`, never an id.
     ghlApiCalls: new Counter({
       name: 'ghl_gateway_ghl_api_calls_total',

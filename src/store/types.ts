@@ -9,7 +9,7 @@
  *   when the sender gives none, `sha256:<hash of the raw body>`. Unique per source.
  *
  * The interface is composed of one part per table family — events, deliveries, destinations, rate
- * buckets, GHL tokens — each in its own file with its types; this file adds what concerns the
+ * buckets, GHL tokens, GHL rate windows — each in its own file with its types; this file adds what concerns the
  * database as a whole (migrations, liveness, work signals) and re-exports the parts, so callers import from here.
  */
 
@@ -17,6 +17,7 @@ import type { DeliveryStore } from './delivery-store.js'
 import type { DestinationStore } from './destination-store.js'
 import type { DlqJobStore } from './dlq-job-store.js'
 import type { EventStore } from './event-store.js'
+import type { GhlRateLimitStore } from './ghl-rate-limit-store.js'
 import type { GhlTokenStore } from './ghl-token-store.js'
 import type { GhlInstallationStore } from './installation-store.js'
 import type { LocationStore } from './location-store.js'
@@ -26,6 +27,7 @@ export type * from './delivery-store.js'
 export type * from './destination-store.js'
 export type * from './dlq-job-store.js'
 export type * from './event-store.js'
+export type * from './ghl-rate-limit-store.js'
 export type * from './ghl-token-store.js'
 export type * from './installation-store.js'
 export type * from './location-store.js'
@@ -107,6 +109,7 @@ export interface Store
     LocationStore,
     GhlTokenStore,
     GhlInstallationStore,
+    GhlRateLimitStore,
     DlqJobStore {
   readonly traits: StoreTraits
   /** Where the data lives, safe to log (passwords removed). */

@@ -9,6 +9,7 @@ import { sharedGhlTokens } from '../sql/shared-ghl-tokens.js'
 import { sharedInstallations } from '../sql/shared-installations.js'
 import { sharedLocations } from '../sql/shared-locations.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
+import { postgresGhlRateWindows } from './ghl-rate-windows.js'
 import { postgresDeliveries } from './postgres-deliveries.js'
 import { postgresDestinations } from './postgres-destinations.js'
 import { postgresRateBuckets } from './postgres-rate-buckets.js'
@@ -242,6 +243,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...sharedLocations(runner),
     ...sharedGhlTokens(runner),
     ...sharedInstallations(runner),
+    ...postgresGhlRateWindows(pool),
     ...postgresDestinations(pool),
     ...sharedDlqJobs(runner),
     runDlqJobBatch: postgresRunDlqJobBatch(pool),

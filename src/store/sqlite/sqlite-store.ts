@@ -12,6 +12,7 @@ import { sharedInstallations } from '../sql/shared-installations.js'
 import { sharedLocations } from '../sql/shared-locations.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
 import { Checkpointer } from './checkpointer.js'
+import { sqliteGhlRateWindows } from './ghl-rate-windows.js'
 import { sqliteRunDlqJobBatch } from './run-dlq-job-batch.js'
 import { sqliteDeliveries } from './sqlite-deliveries.js'
 import { sqliteDestinations } from './sqlite-destinations.js'
@@ -204,6 +205,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...sharedLocations(runner),
     ...sharedGhlTokens(runner),
     ...sharedInstallations(runner),
+    ...sqliteGhlRateWindows(db, write),
     ...destinations.methods,
     ...sharedDlqJobs(runner),
     runDlqJobBatch: sqliteRunDlqJobBatch(db, write),

@@ -116,6 +116,15 @@ const CALLS: { [K in StoreMethod]: Call } = {
     call: (s) => s.putGhlToken(OWNER, { ...CIPHERTEXTS, companyId: null }, NOW),
   },
   getGhlToken: { writes: false, call: (s) => s.getGhlToken(OWNER) },
+  takeGhlRateSlot: {
+    writes: true,
+    call: (s) => s.takeGhlRateSlot(OWNER, { burst: 10, windowMs: 10_000, daily: 100 }, NOW),
+  },
+  settleGhlRateCall: { writes: true, call: (s) => s.settleGhlRateCall(OWNER, NOW, NOW + 1) },
+  noteGhlRateAnswer: {
+    writes: true,
+    call: (s) => s.noteGhlRateAnswer(OWNER, { pause: { window: 'burst', forMs: 1000 } }, NOW),
+  },
   leaseGhlToken: { writes: true, call: (s) => s.leaseGhlToken(OWNER, 'h', 1000, NOW) },
   endGhlTokenLease: {
     writes: true,
