@@ -196,7 +196,7 @@ describe.each(['sqlite', 'postgres'] as const)('the admin API contract (%s)', (k
     await call('GET', '/api/locations/{id}', `/api/locations/${tenants.json.data[0].id}`)
     expect((await call('GET', '/api/locations', '/api/locations?window=2d')).status).toBe(400)
 
-    const owner = { appId: 'app_contract', userType: 'Location', ownerId: 'loc_inst' } as const
+    const owner = { appId: 'app_test', userType: 'Location', ownerId: 'loc_inst' } as const
     await engine.store.recordGhlInstall(owner, { companyId: 'comp_inst', bulk: true }, Date.now())
     const installs = await call('GET', '/api/installs', '/api/installs?status=installed&company=comp_inst')
     expect(installs.json.data).toMatchObject([{ kind: 'location', id: 'loc_inst', token: null }])
