@@ -1,12 +1,14 @@
 import type { AttemptReport } from '../dispatch/attempt.js'
-import { decideRetry, type RetryPolicy } from '../dispatch/retry-policy.js'
+import { decideDeferral, decideRetry, type RetryPolicy } from '../dispatch/retry-policy.js'
 import { newId } from '../ids.js'
 import type { AttemptResult, ClaimedDelivery } from '../store/types.js'
 
 /**
  * What the store records for one finished attempt: the attempt (its error text capped) and the
  * delivery's next state. Success → `succeeded`; a permanent failure → `dead`; otherwise the retry
- * policy decides between `retry_scheduled` at its next run time and `dead` with its reason.
+ * policy decides between `retry_scheduled` at its next run time and `dead` with its reason. A
+ * deferred retry (GHL's rate limit) is `retry_scheduled` with `deferred`: the store gives the
+ * attempt back, and only the deferral bound (decideDeferral) can make it `dead`.
  */
 export function attemptResult(
   delivery: ClaimedDelivery,
@@ -32,6 +34,15 @@ export function attemptResult(
   if (report.outcome === 'success') return { ...base, next: { state: 'succeeded' } }
   const message = `${report.error.name}: ${report.error.message}`.slice(0, 2000)
   if (report.outcome === 'permanent') return { ...base, next: { state: 'dead', error: message } }
+  if (report.deferred) {
+    const decision = decideDeferral(retry, delivery.cycleStartedAt, worker.now(), report.retryAfterMs ?? 0)
+    if (decision.kind === 'dead')
+      return { ...base, next: { state: 'dead', error: `${message} (${decision.reason})` } }
+    return {
+      ...base,
+      next: { state: 'retry_scheduled', runAt: decision.runAt, error: message, deferred: true },
+    }
+  }
   const decision = decideRetry(
     retry,
     { attempts: delivery.attempts, cycleStartedAt: delivery.cycleStartedAt },

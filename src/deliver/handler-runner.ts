@@ -12,7 +12,10 @@ import { ghlErrorReport } from './ghl-errors.js'
 
 /** The second argument of every handler. */
 export interface HandlerContext {
-  /** 1 on the first attempt of this cycle, 2 on the first retry, … (a replay starts again at 1). */
+  /**
+   * 1 on the first attempt of this cycle, 2 on the first retry, … (a replay starts again at 1). A run
+   * deferred by GHL's rate limit does not count: the run after it has the same number.
+   */
   attempt: number
   /** 0 until the delivery is replayed; n during its n-th replay. */
   cycle: number
@@ -37,7 +40,8 @@ export interface HandlerContext {
   /**
    * GHL's API for the event's location (else its company), aborted by `signal`: `request` and typed
    * helpers (docs/ghl-apps.md). Built on first use. A GHL error the handler lets escape decides the
-   * retry: rate limited → retried after GHL's window; GHL down → retried; not installed or needing
+   * retry: rate limited → deferred until GHL's window frees (not counted as an attempt, nor bound by
+   * `retry.maxAge`; dead once the cycle is older than max(`retry.maxAge`, 8 days)); GHL down → retried; not installed or needing
    * a re-install → dead-lettered.
    */
   readonly ghl: GhlClient

@@ -234,8 +234,11 @@ export class Worker {
     }
     const durationMs = performance.now() - started
     const result = attemptResult(delivery, subscriber.retry, report, { startedAt, durationMs }, this.#o)
-    metrics.attempts.inc({ subscriber: subscriber.id, outcome: result.next.state })
-    metrics.attemptSeconds.observe({ outcome: result.next.state }, durationMs / 1000)
+    // A deferral (GHL's rate limit, not a failure) is its own outcome: one more label value.
+    const outcome =
+      result.next.state === 'retry_scheduled' && result.next.deferred ? 'deferred' : result.next.state
+    metrics.attempts.inc({ subscriber: subscriber.id, outcome })
+    metrics.attemptSeconds.observe({ outcome }, durationMs / 1000)
     const applied = await this.#finisher.submit(result).catch((error: unknown) => {
       log.error({ err: error }, 'could not record the attempt; the lease will expire and it will run again')
       return false
@@ -244,7 +247,7 @@ export class Worker {
     // fire while it is still leased, find nothing, and leave the retry to the next poll.
     if (applied && result.next.state === 'retry_scheduled') this.#wakeAt(result.next.runAt)
     const line = {
-      outcome: result.next.state,
+      outcome,
       durationMs: Math.round(durationMs * 1000) / 1000,
     }
     if (applied) {
@@ -256,6 +259,11 @@ export class Worker {
     }
     if (!applied) log.warn(line, 'attempt finished after its lease was lost; the new holder decides')
     else if (result.next.state === 'succeeded') log.debug(line, 'delivered')
+    else if (outcome === 'deferred')
+      log.info(
+        { ...line, error: result.next.error },
+        "deferred by GHL's rate limit (not counted as an attempt)",
+      )
     else
       log.warn(
         { ...line, error: result.next.error },

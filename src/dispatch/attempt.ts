@@ -1,10 +1,20 @@
 import type { Logger } from '../observe/logger.js'
 import type { ClaimedDelivery } from '../store/types.js'
 
-/** What a subscriber's attempt reports back to the worker. */
+/**
+ * What a subscriber's attempt reports back to the worker. A retry that is `deferred` was not a
+ * failure but a wait someone else imposed (GHL's rate limit): it runs again after `retryAfterMs`
+ * without using up an attempt or dying on `maxAge` (retry-policy.ts, `decideDeferral`).
+ */
 export type AttemptReport =
   | { outcome: 'success'; response?: Record<string, unknown> }
-  | { outcome: 'retry'; error: Error; retryAfterMs?: number; response?: Record<string, unknown> }
+  | {
+      outcome: 'retry'
+      error: Error
+      retryAfterMs?: number
+      deferred?: true
+      response?: Record<string, unknown>
+    }
   | { outcome: 'permanent'; error: Error; response?: Record<string, unknown> }
 
 /** What the worker gives a subscriber for one attempt. */

@@ -97,3 +97,32 @@ export function decideRetry(
   }
   return { kind: 'retry', runAt }
 }
+
+/**
+ * The longest a delivery's cycle may last while it is only being deferred (GHL's rate limit), when
+ * the policy's own `maxAge` is shorter: 8 days — a week of daily limits spent, plus one to spare.
+ * Deferrals use up no attempts and ignore `maxAge`, so without this bound a location that stays over
+ * its limit would keep its deliveries waiting forever.
+ */
+export const MAX_DEFERRAL_AGE_MS = 8 * 86_400_000
+
+/**
+ * After an attempt deferred by a rate limit: run again after `delayMs` — no attempt used and
+ * `maxAge` not applied — unless that is past max(maxAge, MAX_DEFERRAL_AGE_MS) since the cycle started.
+ */
+export function decideDeferral(
+  policy: RetryPolicy,
+  cycleStartedAt: number,
+  now: number,
+  delayMs: number,
+): RetryDecision {
+  const runAt = now + delayMs
+  const bound = Math.max(policy.maxAgeMs, MAX_DEFERRAL_AGE_MS)
+  if (runAt - cycleStartedAt > bound) {
+    return {
+      kind: 'dead',
+      reason: `still deferred by GHL's rate limit ${Math.round(bound / 86_400_000)} days after the cycle started (the longest a delivery waits on a rate limit)`,
+    }
+  }
+  return { kind: 'retry', runAt }
+}

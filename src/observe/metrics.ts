@@ -91,7 +91,7 @@ export function createMetrics() {
     }),
     attempts: new Counter({
       name: 'ghl_gateway_delivery_attempts_total',
-      help: 'Delivery attempts by subscriber and what followed (succeeded, retry_scheduled, dead).',
+      help: "Delivery attempts by subscriber and what followed (succeeded, retry_scheduled, deferred by GHL's rate limit, dead).",
       labelNames: ['subscriber', 'outcome'] as const,
       registers: [registry],
     }),

@@ -160,6 +160,50 @@ describe.each(STORE_HARNESSES)('Delivery state machine: %s', (_name, makeHarness
     expect(await store.countBacklog()).toBe(1)
   })
 
+  it('a deferral (GHL’s rate limit) gives back the attempt its claim counted, in the same batch as ordinary retries, and keeps it in the log', async () => {
+    const [deferred, failed] = [planned('a'), planned('b')]
+    const [event] = await insert([deferred, failed])
+    expect(await claimedIds('w', T + 10, { a: 1, b: 1 })).toEqual([deferred.id, failed.id].sort())
+    const result = (d: NewDelivery, next: AttemptResult['next']): AttemptResult => ({
+      deliveryId: d.id,
+      worker: 'w',
+      attempt: {
+        id: newId('att'),
+        number: 1,
+        cycle: 0,
+        startedAt: T + 10,
+        durationMs: 5,
+        errorClass: 'RetryableError',
+        errorMessage: next.state === 'succeeded' ? null : next.error,
+        errorStack: null,
+        response: null,
+      },
+      next,
+    })
+    const waitError = 'GhlRateLimitedError: rate limited (deferred)'
+    expect(
+      await store.finishAttempts(
+        [
+          result(deferred, { state: 'retry_scheduled', runAt: T + 100, error: waitError, deferred: true }),
+          result(failed, { state: 'retry_scheduled', runAt: T + 100, error: 'HTTP 503' }),
+        ],
+        T + 20,
+      ),
+    ).toEqual([true, true])
+    expect(await store.getDelivery(deferred.id)).toMatchObject({
+      state: 'retry_scheduled',
+      runAt: T + 100,
+      attempts: 0,
+      totalAttempts: 1,
+      lastError: waitError,
+    })
+    expect(await store.getDelivery(failed.id)).toMatchObject({ attempts: 1, totalAttempts: 1 })
+    expect((await store.eventDeliveries(event!.id))[0]!.attemptHistory).toMatchObject([
+      { number: 1, outcome: 'retry', errorMessage: waitError },
+    ])
+    // The next run has the same number: the claim counts it again.
+    expect((await claim('w', T + 100, { a: 1 })).map((d) => d.attempts)).toEqual([1])
+  })
   it('takes over a lease that ran out: records it as lost, and the old holder’s late report changes nothing', async () => {
     const [d] = await insert([planned('s')]).then((events) => events.map((e) => e.deliveries[0]!))
     expect(await claimedIds('w1', T, { s: 1 }, 1000)).toEqual([d!.id])

@@ -25,7 +25,8 @@
  * - leased → leased: the lease expired (the worker crashed or stalled) and another claim takes it.
  * - leased → succeeded: the lease holder reports success.
  * - leased → retry_scheduled: the lease holder reports a failure with attempts and age left;
- *   `run_at` = now + backoff (or the delay a RetryableError asks for).
+ *   `run_at` = now + backoff (or the delay a RetryableError asks for). A deferral (GHL's rate
+ *   limit) also gives back the attempt its claim counted (`attempts` - 1).
  * - leased → dead: a PermanentError, or no attempts or age left. Dead deliveries are the
  *   dead-letter queue; they no longer hold back their entity's later deliveries.
  * - leased → pending: released unstarted on shutdown (not an attempt).

@@ -102,7 +102,16 @@ export interface AttemptResult {
   attempt: Omit<Attempt, 'deliveryId' | 'worker' | 'outcome'>
   next:
     | { state: 'succeeded' }
-    | { state: 'retry_scheduled'; runAt: number; error: string }
+    | {
+        state: 'retry_scheduled'
+        runAt: number
+        error: string
+        /**
+         * A wait, not a failure (GHL's rate limit): the store gives back the attempt the claim
+         * counted (`attempts` - 1), so the next run has the same number. Still in the attempt log.
+         */
+        deferred?: true
+      }
     | { state: 'dead'; error: string }
 }
 

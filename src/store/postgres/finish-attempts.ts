@@ -4,14 +4,16 @@ import type { AttemptResult } from '../types.js'
 
 /**
  * One statement for a whole batch of results: move each leased delivery on (only if the lease is
- * still the reporting worker's) and record every attempt — `lease_lost` where nothing moved.
+ * still the reporting worker's) and record every attempt — `lease_lost` where nothing moved. A
+ * deferral (GHL's rate limit) gives back the attempt its claim counted (`gives_back` 1, else 0).
  */
 const FINISH = `WITH r AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::timestamptz[],
-      $20::text[]) AS r(id, worker, state, run_at, error, completed_at, fingerprint)
+      $20::text[], $21::int[]) AS r(id, worker, state, run_at, error, completed_at, fingerprint, gives_back)
   ), moved AS (
     UPDATE deliveries d SET state = r.state, run_at = r.run_at, lease_owner = NULL, last_error = r.error,
-      error_fingerprint = r.fingerprint, updated_at = $7, completed_at = r.completed_at
+      error_fingerprint = r.fingerprint, updated_at = $7, completed_at = r.completed_at,
+      attempts = d.attempts - r.gives_back
     FROM r WHERE d.id = r.id AND d.state = 'leased' AND d.lease_owner = r.worker
     RETURNING d.id
   )
@@ -59,6 +61,7 @@ export async function finishAttempts(
       results.map((r) => (r.attempt.response ? JSON.stringify(r.attempt.response) : null)),
       results.map((r) => r.attempt.cycle),
       ends.map((end) => end.errorFingerprint),
+      ends.map((end) => end.givesBack),
     ],
   })
   const lost = new Set(rows.filter((row) => row.outcome === 'lease_lost').map((row) => row.delivery_id))

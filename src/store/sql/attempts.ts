@@ -13,6 +13,8 @@ export function attemptEnd(next: AttemptResult['next'], now: number) {
     /** Only when the delivery dies: the dead-letter queue groups by it (error-fingerprint.ts). */
     errorFingerprint: next.state === 'dead' ? errorFingerprint(next.error) : null,
     completedAt: next.state === 'retry_scheduled' ? null : now,
+    /** Attempts to give back: 1 for a deferral (not a failed attempt), else 0. */
+    givesBack: next.state === 'retry_scheduled' && next.deferred ? 1 : 0,
     /** Recorded only when the lease was still held; otherwise the attempt is `lease_lost`. */
     outcome: outcomeOf(next.state),
   }
