@@ -138,9 +138,8 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
     // Lease owner and heartbeat id; a second gateway in one process gets its own.
     const instanceId = `${hostname()}:${process.pid}:${Date.now()}${assembled > 1 ? `:${assembled}` : ''}`
     const metrics = createMetrics()
-    const built = await buildGhl(config, store, logger, metrics, instanceId, held, options.now)
-    const ghlTokens = built?.tokens
-    // Always built: Private Integration Tokens obey GHL's limits as much as the app's tokens.
+    // Always built: Private Integration Tokens obey GHL's limits as much as the app's tokens, and
+    // an agency's own calls (minting location tokens, listing a bulk install) count against its limits.
     const ghlLimiter = new SharedGhlRateLimiter({
       store,
       limits: {
@@ -152,6 +151,8 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       logger,
       metrics,
     })
+    const built = await buildGhl(config, store, logger, metrics, instanceId, held, options.now, ghlLimiter)
+    const ghlTokens = built?.tokens
     const ghlApi = ghlTokens && buildGhlApi(config, ghlTokens, ghlLimiter, metrics, held)
     metrics.ghlTokenStatusSource.current = () => store.countGhlTokensByStatus()
     const ghl = built?.app
@@ -326,6 +327,7 @@ async function buildGhl(
   holder: string,
   held: ReleaseStack,
   now: (() => number) | undefined,
+  limiter: GhlRateLimiter,
 ) {
   const settings = ghlTokenSettings(config)
   if (!settings) return undefined
@@ -338,7 +340,7 @@ async function buildGhl(
   if (!app) return { tokens: new GhlTokens(engine), app: undefined }
   const oauth = createGhlOAuthClient(app)
   held.hold('GHL OAuth client', () => oauth.close())
-  const agency = createGhlAgencyClient({ apiUrl: app.apiUrl, appId: app.appId })
+  const agency = createGhlAgencyClient({ apiUrl: app.apiUrl, appId: app.appId, limiter })
   held.hold('GHL agency client', () => agency.close())
   // The minter asks the engine for company tokens, and the engine asks the minter for location tokens.
   const minter = createGhlLocationMinter({

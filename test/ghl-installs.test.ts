@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { GhlReauthRequiredError } from '../src/ghl/errors.js'
+import { GhlRateLimitedError, GhlReauthRequiredError } from '../src/ghl/errors.js'
 import { assembleForTest, type TestAssembly } from './support/assembly.js'
 import { type FakeGhl, startFakeGhl } from './support/fake-ghl.js'
 
@@ -118,6 +118,26 @@ describe.each(['sqlite', 'postgres'] as const)('GHL installs: %s', (kind) => {
       companyId: 'comp_b',
       refreshToken: null,
     })
+  })
+
+  it('an agency’s own calls (listing a bulk install, minting) count against its GHL limits', async () => {
+    // Two calls per minute at most, no waiting: the third agency call is refused by the limiter.
+    const { ghlTokens } = await open({
+      GHL_RATE_LIMIT_BURST: '2',
+      GHL_RATE_LIMIT_WINDOW: '60s',
+      GHL_RATE_LIMIT_MAX_WAIT: '0s',
+    })
+    const locations = Array.from({ length: 250 }, (_, i) => `loc_r${String(i).padStart(3, '0')}`)
+    fake.installs.setLocations('comp_r', locations)
+    const listedBefore = fake.installs.listings
+    const code = fake.authorize({ userType: 'Company', ownerId: 'comp_r', companyId: 'comp_r', bulk: true })
+    const answer = await get(`/oauth/callback?code=${code}`)
+    expect(answer.statusCode, answer.body).toBe(200)
+    // Pages 1 and 2 went; the third (of 250 at 100 per page) was not sent to GHL.
+    expect(fake.installs.listings - listedBefore).toBe(2)
+    expect(answer.body).toContain('200 locations of the agency are recorded so far')
+    await expect(ghlTokens!.accessToken('loc_r007')).rejects.toThrow(GhlRateLimitedError)
+    expect(fake.installs.mints('loc_r007')).toBe(0)
   })
 
   it('a minted location token that expires is minted again from the agency token', async () => {

@@ -87,22 +87,27 @@ export class GhlInstalls {
       locationsComplete: true,
     }
     if (bulk) {
-      const listed = await this.recordCompanyLocations(ownerId).catch((error: unknown) => {
-        // The install itself stands; the locations' AppInstall webhooks record them too.
-        logger.warn({ err: error, companyId: ownerId }, 'listing the locations of a bulk install failed')
-        return { locations: [], complete: false }
-      })
-      summary.locations = listed.locations
-      summary.locationsComplete = listed.complete
+      // Filled as pages are recorded, so a listing that fails half-way still says what it recorded.
+      const recorded: string[] = []
+      summary.locations = recorded
+      summary.locationsComplete = await this.recordCompanyLocations(ownerId, recorded).catch(
+        (error: unknown) => {
+          // The install itself stands; the locations' AppInstall webhooks record them too.
+          logger.warn({ err: error, companyId: ownerId }, 'listing the locations of a bulk install failed')
+          return false
+        },
+      )
     }
     return summary
   }
 
-  /** Records every location GHL lists as installed for the company (bounded pages). */
-  async recordCompanyLocations(companyId: string): Promise<{ locations: string[]; complete: boolean }> {
+  /**
+   * Records every location GHL lists as installed for the company (bounded pages), pushing each to
+   * `locations` as it is recorded; true when GHL said there were no more.
+   */
+  async recordCompanyLocations(companyId: string, locations: string[] = []): Promise<boolean> {
     const { agency, tokens, store } = this.#o
     const companyToken = await tokens.accessToken(this.owner('Company', companyId))
-    const locations: string[] = []
     for (let page = 0; page < this.#o.maxLocationPages; page++) {
       const { locationIds, more } = await agency.installedLocations(companyToken, companyId, {
         skip: page * PAGE,
@@ -116,9 +121,9 @@ export class GhlInstalls {
         )
         locations.push(locationId)
       }
-      if (!more) return { locations, complete: true }
+      if (!more) return true
     }
-    return { locations, complete: false }
+    return false
   }
 }
 
