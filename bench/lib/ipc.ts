@@ -3,9 +3,11 @@ import type { ChildProcess } from 'node:child_process'
 /**
  * The IPC protocol of bench/servers/handler-gateway.mjs and forward-floor.mjs: ask for the
  * child's clock (to check that cross-process timestamps agree) and for its handler start times.
+ * The delivery-latency children (lib/sender-child.ts, lib/sink-child.ts) speak it too.
  */
 
-function ask<T>(child: ChildProcess, message: object, type: string, timeoutMs: number): Promise<T> {
+/** Sends `message` and resolves with the first answer of this `type` (and the same `id`, if any). */
+export function ask<T>(child: ChildProcess, message: object, type: string, timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.off('message', onMessage)
