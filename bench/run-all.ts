@@ -58,6 +58,12 @@ const SUITES: Suite[] = [
     quickArgs: ['--seconds', '3', '--warmup', '1', '--runs', '1'],
   },
   {
+    name: 'delivery-latency',
+    file: 'delivery-latency.ts',
+    args: ['--rates', '500,1000'],
+    quickArgs: ['--rates', '500', '--seconds', '3'],
+  },
+  {
     name: 'store-insert',
     file: 'store-insert.ts',
     args: [],
