@@ -2,7 +2,7 @@
  * Delivery latency under a steady open-loop load, over 20 s or minutes: how long after GHL gets its
  * 200 does the event reach the destination, and does that lag grow?
  *
- *   npx tsx bench/delivery-latency.ts [--rates 500,1000] [--seconds 20] [--runs 1]
+ *   npx tsx bench/delivery-latency.ts [--rates 500,1000] [--seconds 20] [--warmup 2] [--runs 1]
  *                                     [--targets gateway-sqlite,gateway-pg,floor]
  *   npx tsx bench/delivery-latency.ts --seconds 300          # the 5-minute run
  *
@@ -12,7 +12,8 @@
  * one, which only starts, measures and compares. Targets: `ghl-gateway serve` with one destination
  * (default settings, events `*`) on SQLite or PostgreSQL, and the same-run floor
  * (servers/forward-floor.mjs: verify, 200, forward from memory; nothing durable). Rates × runs ×
- * targets are interleaved; each run starts fresh processes and a fresh database.
+ * targets are interleaved; each run starts fresh processes and a fresh database, sends `--warmup`
+ * seconds at the same rate, waits until those were delivered, then measures.
  *
  * Per run: ack (scheduled send → 200) and ack → destination (first arrival at the sink − 200 at the
  * sender, both moved onto this process's clock by the offsets measured over IPC); the p99 of the
@@ -76,6 +77,7 @@ export interface DeliveryLatencyOptions {
   rates: number[]
   targets: Target[]
   seconds: number
+  warmup: number
   runs: number
   drainWaitSec: number
   quietWaitSec: number
@@ -91,6 +93,12 @@ export function parseDeliveryLatencyArgs(argv: string[]): DeliveryLatencyOptions
     .addOption(listOption('--rates <list>', 'webhooks per second, comma-separated', int(1, 20_000), [1000]))
     .addOption(listOption('--targets <list>', 'floor is the baseline', oneOf(TARGETS), [...TARGETS]))
     .option('--seconds <s>', 'seconds of load per run (300 for the 5-minute run)', int(1, 1800), 20)
+    .option(
+      '--warmup <s>',
+      'seconds at the same rate before measuring, same processes; then waits until those were delivered',
+      int(0, 60),
+      2,
+    )
     .option('--runs <n>', 'runs per rate and target, interleaved', int(1, 20), 1)
     .option(
       '--drain-wait <s>',
@@ -107,6 +115,7 @@ export function parseDeliveryLatencyArgs(argv: string[]): DeliveryLatencyOptions
     rates: o.rates,
     targets: o.targets,
     seconds: o.seconds,
+    warmup: o.warmup,
     runs: o.runs,
     drainWaitSec: o.drainWait,
     quietWaitSec: o.quietWait,
@@ -143,6 +152,8 @@ export interface DeliveryLatencySample {
   p99Per10s?: number[]
   /** Last send → arrival of the last acked event (undefined when some never arrived). */
   drainedAfterMs?: number
+  /** Share of the acked events that had reached the sink by the last send (1: kept up). */
+  deliveredDuringLoad?: number
   lost?: number
   duplicates?: number
   /** Arrived before the sender had read the 200 (the gateway wakes its worker on commit). */
@@ -212,6 +223,7 @@ async function measure(rate: number, target: Target, run: number, ctx: Ctx): Pro
   const sample: DeliveryLatencySample = { rate, target, run, ok: false }
   sample.busyBefore = await quietOrWarn(label, o.quietWaitSec)
   const count = Math.round(rate * o.seconds)
+  const warmCount = Math.round(rate * o.warmup)
   let sink: SinkChild | undefined
   let sender: SenderChild | undefined
   let started: Awaited<ReturnType<typeof startTarget>> | undefined
@@ -222,13 +234,26 @@ async function measure(rate: number, target: Target, run: number, ctx: Ctx): Pro
     sender = await startSenderChild({
       url: started.url,
       rate,
-      count,
+      count: warmCount + count,
       sockets: SOCKETS,
       requestsFile: ctx.requestsFile,
     })
     const clocks = { sender: await clockOffset(sender.child), sink: await clockOffset(sink.child) }
     sample.clocks = clocks
 
+    // Warm-up: JIT, connections, the database's caches. The measured run starts once its events
+    // were delivered, so that it does not inherit their backlog.
+    let warmAcked = 0
+    if (warmCount > 0) {
+      const warm = await sender.run(0, warmCount)
+      warmAcked = warm.ok
+      if (warm.ok < warmCount) throw new Error(`warm-up: ${warmCount - warm.ok} of ${warmCount} not acked`)
+      const deadline = Date.now() + o.drainWaitSec * 1000
+      while ((await sink.count()) < warmAcked && Date.now() < deadline) await sleep(100)
+      const behind = warmAcked - (await sink.count())
+      if (behind > 0)
+        throw new Error(`warm-up: ${behind} acked events not delivered after ${o.drainWaitSec} s`)
+    }
     await sleep(200)
     const pg = target === 'gateway-pg' ? await ctx.postgres() : undefined
     const cpu = () => ({
@@ -239,7 +264,7 @@ async function measure(rate: number, target: Target, run: number, ctx: Ctx): Pro
     })
     const window = cpuWindow()
     const before = cpu()
-    const ack = await sender.run()
+    const ack = await sender.run(warmCount, count)
     const after = cpu()
     const w = window.stop()
     const per = (k: keyof typeof before) => (after[k] - before[k]) / w.wallSec
@@ -256,7 +281,7 @@ async function measure(rate: number, target: Target, run: number, ctx: Ctx): Pro
 
     // Bounded wait until every acked event reached the sink.
     const deadline = Date.now() + o.drainWaitSec * 1000
-    while ((await sink.count()) < ack.ok && Date.now() < deadline) await sleep(100)
+    while ((await sink.count()) < warmAcked + ack.ok && Date.now() < deadline) await sleep(100)
     const records = await sender.dump()
     const { arrivals, duplicates } = await sink.dump()
 
@@ -269,6 +294,7 @@ async function measure(rate: number, target: Target, run: number, ctx: Ctx): Pro
     const buckets: number[][] = []
     let lost = 0
     let beforeAck = 0
+    const arrivedTimes: number[] = []
     let lastArrival = Number.NEGATIVE_INFINITY
     let lastSend = Number.NEGATIVE_INFINITY
     for (let i = 0; i < count; i++) {
@@ -283,6 +309,7 @@ async function measure(rate: number, target: Target, run: number, ctx: Ctx): Pro
       }
       const arrived = arrivedAt - clocks.sink.offsetMs
       lastArrival = Math.max(lastArrival, arrived)
+      arrivedTimes.push(arrived)
       const ms = arrived - toBench(records.answeredAt[i]!)
       if (ms < 0) beforeAck++
       all.push(ms)
@@ -299,6 +326,7 @@ async function measure(rate: number, target: Target, run: number, ctx: Ctx): Pro
     sample.lastP99 = percentiles(last).p99
     sample.p99Per10s = Array.from(buckets, (b) => (b ? Math.round(percentiles(b).p99 * 10) / 10 : Number.NaN))
     sample.drainedAfterMs = lost === 0 && all.length > 0 ? lastArrival - lastSend : undefined
+    sample.deliveredDuringLoad = arrivedTimes.filter((at) => at <= lastSend).length / Math.max(1, ack.ok)
     sample.lost = lost
     sample.duplicates = duplicates
     sample.beforeAck = beforeAck
@@ -312,7 +340,8 @@ async function measure(rate: number, target: Target, run: number, ctx: Ctx): Pro
       `  ${label.padEnd(30)} ${ack.ok}/${count} acked; ack ms p50 ${ack.latencyMs.p50.toFixed(2)} p99 ${ack.latencyMs.p99.toFixed(2)}; ` +
         `sender lag p99 ${ack.lagMs.p99.toFixed(2)} ms\n` +
         `  ${''.padEnd(30)} ack → sink ms p50 ${ms(t.p50)} p90 ${ms(t.p90)} p99 ${ms(t.p99)} max ${ms(t.max)}; ` +
-        `p99 first ${edgeSec} s ${ms(sample.firstP99)}, last ${ms(sample.lastP99)}; drained after ${ms(sample.drainedAfterMs)} ms; ` +
+        `p99 first ${edgeSec} s ${ms(sample.firstP99)}, last ${ms(sample.lastP99)}; drained after ${ms(sample.drainedAfterMs)} ms ` +
+        `(${(sample.deliveredDuringLoad * 100).toFixed(0)} % delivered by the last send); ` +
         `lost ${lost}, duplicates ${duplicates}\n` +
         `  ${''.padEnd(30)} cores: target ${c.target.toFixed(2)}${c.database === undefined ? '' : ` + db ${c.database.toFixed(2)}`}, ` +
         `sender ${c.sender.toFixed(2)}, sink ${c.sink.toFixed(2)}, other ${c.other.toFixed(2)}${c.other >= BUSY_THRESHOLD ? ' [NOISY]' : ''}; ` +
@@ -465,7 +494,7 @@ export async function runDeliveryLatency(o: DeliveryLatencyOptions) {
   const keys = ensureBenchKeys()
   // Ed25519 only (the gateway verifies that); sized in steps of 100,000 so that runs of different
   // lengths share a cached file. Each run's database is fresh, so every request is a new event.
-  const needed = Math.max(...o.rates) * o.seconds
+  const needed = Math.max(...o.rates) * (o.warmup + o.seconds)
   const file = await ensureRequestsFile({
     count: Math.ceil(needed / 100_000) * 100_000,
     seed: '1',
@@ -488,7 +517,7 @@ export async function runDeliveryLatency(o: DeliveryLatencyOptions) {
 
   console.log(
     `[delivery-latency] ${o.rates.map((r) => `${r}/s`).join(', ')} × ${targets.join(', ')}: ` +
-      `${o.runs} run(s) × ${o.seconds} s, open loop over ${SOCKETS} connections, drain wait ${o.drainWaitSec} s`,
+      `${o.runs} run(s) × (${o.warmup} s warm-up + ${o.seconds} s), open loop over ${SOCKETS} connections, drain wait ${o.drainWaitSec} s`,
   )
   const samples: DeliveryLatencySample[] = []
   const ctx: Ctx = { o, keys, requestsFile: file.path, postgres }

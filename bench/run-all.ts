@@ -61,7 +61,7 @@ const SUITES: Suite[] = [
     name: 'delivery-latency',
     file: 'delivery-latency.ts',
     args: ['--rates', '500,1000'],
-    quickArgs: ['--rates', '500', '--seconds', '3'],
+    quickArgs: ['--rates', '500', '--seconds', '3', '--warmup', '1'],
   },
   {
     name: 'store-insert',

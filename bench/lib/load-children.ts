@@ -34,8 +34,11 @@ export interface SenderRecords {
 export interface SenderChild {
   child: ChildProcess
   pid: number
-  /** Runs the open loop; resolves when every request was answered or timed out. */
-  run(): Promise<OpenLoopSummary>
+  /**
+   * Runs the open loop over requests `from … from + count − 1`; resolves when every one was answered
+   * or timed out. `dump()` returns this run's records.
+   */
+  run(from: number, count: number): Promise<OpenLoopSummary>
   dump(): Promise<SenderRecords>
   stop(): Promise<void>
 }
@@ -43,6 +46,7 @@ export interface SenderChild {
 export interface SenderChildOptions {
   url: string
   rate: number
+  /** Requests the runs use in all (warm-up included). */
   count: number
   /** Keep-alive connections of the sender's agent. */
   sockets: number
@@ -84,13 +88,13 @@ export async function startSenderChild(o: SenderChildOptions): Promise<SenderChi
     child,
     pid: child.pid,
     // Bounded: every request ends within the open loop's 10 s timeout after its scheduled time.
-    run: async () =>
+    run: async (from, count) =>
       (
         await ask<{ result: OpenLoopSummary }>(
           child,
-          { type: 'run' },
+          { type: 'run', from, count },
           'run',
-          (o.count / o.rate) * 1000 + 120_000,
+          (count / o.rate) * 1000 + 120_000,
         )
       ).result,
     dump: async () =>

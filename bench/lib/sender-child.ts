@@ -5,9 +5,11 @@
  * (typed arrays cross the IPC channel as they are). Messages, answered in kind:
  *   {type:'clock', id} → {type:'clock', id, at}     this process's clock (lib/ipc.ts clockOffset)
  *   {type:'load'}      → {type:'load', count}       read the signed requests (before the clock starts)
- *   {type:'run'}       → {type:'run', result}       the open loop; result without its per-request arrays
- *   {type:'dump'}      → {type:'dump', records}     the per-request arrays and each acked event's id
- * Env: BENCH_URL, BENCH_RATE, BENCH_COUNT, BENCH_SOCKETS, BENCH_REQUESTS_FILE.
+ *   {type:'run', from, count}
+ *                      → {type:'run', result}       the open loop over requests from … from + count − 1;
+ *                                                   the result without its per-request arrays
+ *   {type:'dump'}      → {type:'dump', records}     the last run's per-request arrays and event ids
+ * Env: BENCH_URL, BENCH_RATE, BENCH_COUNT (requests to read), BENCH_SOCKETS, BENCH_REQUESTS_FILE.
  */
 import { type OpenLoopResult, openLoopAgent, runOpenLoop } from './open-loop.js'
 import { readSignedRequests, type SignedRequest } from './requests-file.js'
@@ -24,6 +26,8 @@ const agent = openLoopAgent(Number(env('BENCH_SOCKETS')))
 
 let requests: SignedRequest[] = []
 let result: OpenLoopResult | undefined
+/** Index of the last run's first request. */
+let from = 0
 
 /**
  * The id the destination request will carry in `webhook-id`: the gateway's event id from its 200
@@ -38,10 +42,10 @@ function eventKey(i: number): string | null {
   } catch {
     // not JSON: fall back to the body's id
   }
-  return (JSON.parse(requests[i]!.body.toString('utf8')) as { webhookId: string }).webhookId
+  return (JSON.parse(requests[from + i]!.body.toString('utf8')) as { webhookId: string }).webhookId
 }
 
-type Message = { type?: string; id?: number }
+type Message = { type?: string; id?: number; from?: number; count?: number }
 process.on('message', (message: Message) => {
   const send = (m: object) => process.send?.(m)
   switch (message?.type) {
@@ -54,16 +58,18 @@ process.on('message', (message: Message) => {
         send({ type: 'load', count: r.length })
       })
       return
-    case 'run':
+    case 'run': {
+      const first = message.from ?? 0
+      from = first
       void runOpenLoop({
         url,
         rate,
-        count,
+        count: Math.min(message.count ?? count, count - first),
         agent,
         keepBodies: true,
         request: (i) => ({
-          body: requests[i]!.body,
-          headers: { 'content-type': 'application/json', 'x-ghl-signature': requests[i]!.ed25519 },
+          body: requests[first + i]!.body,
+          headers: { 'content-type': 'application/json', 'x-ghl-signature': requests[first + i]!.ed25519 },
         }),
       }).then((r) => {
         result = r
@@ -71,6 +77,7 @@ process.on('message', (message: Message) => {
         send({ type: 'run', result: summary })
       })
       return
+    }
     case 'dump': {
       const r = result!
       const keys = Array.from({ length: r.count }, (_, i) => eventKey(i))
