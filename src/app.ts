@@ -36,7 +36,7 @@ import type { LiveStream } from './observe/live-stream.js'
 import type { Logger } from './observe/logger.js'
 import type { Metrics } from './observe/metrics.js'
 import { setUpTransport, transportOptions } from './receive/http-server.js'
-import { createIngestor, type Ingestor } from './receive/ingestor.js'
+import { createIngestor, type IngestHandoff, type Ingestor } from './receive/ingestor.js'
 import type { UninstalledLocations } from './receive/new-event.js'
 import { buildSources, type SourceRuntime } from './receive/sources.js'
 import { clientErrorHandler, frameworkError } from './receive/transport-errors.js'
@@ -60,6 +60,8 @@ export interface AppDeps {
   registry: SubscriberRegistry
   /** Deliveries became due (a commit created them, a replay reset them): wake the workers. */
   onWork: () => void
+  /** This process's worker: new deliveries it can start at once skip the claim. */
+  handoff?: IngestHandoff
   /** This process's live stream (GET /api/stream). */
   liveStream: LiveStream
   /** HTTP destinations (their subscribers are in `registry`); enables /api/destinations. */
@@ -150,6 +152,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     maxHoldMs: config.INGEST_COMMIT_HOLD,
     highWater: config.BACKPRESSURE_HIGH_WATER,
     onWork,
+    handoff: deps.handoff,
   })
   const sources = buildSources(config)
   metrics.statsSource.current = async () => {

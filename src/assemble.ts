@@ -230,6 +230,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       now: options.now,
       instance: { id: instanceId, version: VERSION, startedAt: Date.now() },
       onWork,
+      handoff: worker,
       onDlqJob: () => dlqJobs.wake(),
       liveStream,
       destinations,

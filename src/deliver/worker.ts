@@ -3,9 +3,11 @@ import type { SubscriberRegistry } from '../dispatch/registry.js'
 import type { CompiledSubscriber } from '../dispatch/subscribers.js'
 import type { Logger } from '../observe/logger.js'
 import type { Metrics } from '../observe/metrics.js'
+import { leasedAtIngest } from '../store/delivery-rows.js'
 import { GroupCommit } from '../store/group-commit.js'
-import type { AttemptResult, ClaimedDelivery, Store } from '../store/types.js'
+import type { AttemptResult, ClaimedDelivery, InsertOutcome, NewEvent, Store } from '../store/types.js'
 import { attemptResult } from './attempt-result.js'
+import { HeldDeliveries } from './held-deliveries.js'
 import { runWithTimeout } from './run-attempt.js'
 import { shareSlots } from './share-slots.js'
 
@@ -22,6 +24,13 @@ export interface WorkerOptions {
   pollIntervalMs?: number
   /** Extra lease time beyond the longest subscriber timeout. @default 30000 */
   leaseGraceMs?: number
+  /**
+   * Claim ahead for subscribers without a rate limit: hold up to two more rounds of their
+   * concurrency, leased, and start from there (held-deliveries.ts says why). @default true
+   */
+  claimAhead?: boolean
+  /** Store new deliveries a free slot can start at once leased to this worker (`lease`). @default true */
+  leaseAtIngest?: boolean
   now?: () => number
   random?: () => number
   /** Called for every attempt the store recorded (the live stream); a throw is logged. */
@@ -45,6 +54,13 @@ export class Worker {
   >()
   readonly #perSubscriber = new Map<string, number>()
   readonly #finisher: GroupCommit<AttemptResult, boolean>
+  readonly #held = new HeldDeliveries()
+  /** Subscribers whose last claim came back short: not claimed for again until `wake()`. */
+  readonly #drained = new Set<string>()
+  #loopDone: Promise<void> = Promise.resolve()
+  /** Slots promised to deliveries leased at ingest whose commit is not done yet, per subscriber. */
+  readonly #promised = new Map<string, number>()
+  #promisedTotal = 0
   #running = false
   #looping = false
   #wakeRequested = false
@@ -59,6 +75,8 @@ export class Worker {
       concurrency: 32,
       pollIntervalMs: 1000,
       leaseGraceMs: 30_000,
+      claimAhead: true,
+      leaseAtIngest: true,
       now: Date.now,
       onAttempt: () => {},
       ...options,
@@ -84,13 +102,77 @@ export class Worker {
 
   /** Something may be due now: claim on the next turn of the event loop. */
   wake(): void {
+    this.#drained.clear()
+    this.#kick()
+  }
+
+  /** Slots came free: start held deliveries, and claim for subscribers that may have more due. */
+  #kick(): void {
     if (!this.#running) return
     this.#wakeRequested = true
     if (!this.#looping) setImmediate(() => void this.#loop())
   }
 
+  /**
+   * Ingest's side of the handoff (IngestHandoff): before a commit, leases to this worker the new
+   * deliveries that a free slot can start at once — only when nothing older is due for their
+   * subscriber (its last claim came back short, nothing held), never for ordered ones (an older
+   * delivery of the entity may be open) and never past a rate limit or an open circuit.
+   */
+  lease(events: readonly NewEvent[]): void {
+    if (!this.#running || !this.#o.leaseAtIngest) return
+    let free = this.#o.concurrency - this.#inFlight.size - this.#promisedTotal
+    if (free <= 0) return
+    const now = this.#o.now()
+    let until: number | undefined
+    for (const event of events) {
+      for (const delivery of event.deliveries) {
+        if (free <= 0) return
+        const id = delivery.subscriberId
+        if (delivery.orderingKey !== null || delivery.runAt > now) continue
+        if (!this.#drained.has(id) || this.#held.count(id) > 0) continue
+        const subscriber = this.#o.registry.get(id)
+        if (!subscriber || Number.isFinite(this.#allowed(subscriber, now))) continue
+        const promised = this.#promised.get(id) ?? 0
+        if (this.#runningOf(id) + promised >= subscriber.concurrency) continue
+        until ??= now + this.#leaseMs()
+        delivery.lease = { owner: this.#o.id, until }
+        this.#promised.set(id, promised + 1)
+        this.#promisedTotal++
+        free--
+      }
+    }
+  }
+
+  /** After the commit: starts the deliveries leased at ingest, or forgets the leases (not stored). */
+  settle(events: readonly NewEvent[], outcomes: readonly InsertOutcome[] | undefined): void {
+    const late: ClaimedDelivery[] = []
+    events.forEach((event, i) => {
+      const outcome = outcomes?.[i]
+      for (const delivery of event.deliveries) {
+        if (!delivery.lease) continue
+        this.#promised.set(delivery.subscriberId, (this.#promised.get(delivery.subscriberId) ?? 1) - 1)
+        this.#promisedTotal--
+        if (outcome?.status !== 'accepted') {
+          // Not stored (a failed commit, a duplicate): a retried commit plans it afresh.
+          delete delivery.lease
+          continue
+        }
+        const claimed = leasedAtIngest(event, outcome.seq, { ...delivery, lease: delivery.lease })
+        if (this.#stopped) late.push(claimed)
+        else this.#start(claimed)
+      }
+    })
+    // Committed while stopping: give it back unstarted for the next process.
+    if (late.length)
+      this.#giveBack(late).catch((error: unknown) =>
+        this.#o.logger.warn({ err: error }, 'could not give back deliveries; their leases will expire'),
+      )
+  }
+
   /** Claims and runs whatever is due now, and waits for it to finish (tests with a fixed clock). */
   async runDue(): Promise<number> {
+    this.#drained.clear()
     const started = await this.#claimAndStart()
     await Promise.all([...this.#inFlight.values()].map((run) => run.done))
     await this.#finisher.drain()
@@ -105,6 +187,11 @@ export class Worker {
     this.#stopped ??= (async () => {
       this.#running = false
       clearTimeout(this.#timer)
+      // A claim in flight gives its rows back itself (it sees #stopped); held ones go back now.
+      await this.#loopDone
+      await this.#giveBack(this.#held.takeAll()).catch((error: unknown) =>
+        this.#o.logger.warn({ err: error }, 'could not give back held deliveries; their leases will expire'),
+      )
       const running = [...this.#inFlight.values()]
       const settled = Promise.all(running.map((run) => run.done))
       let timer: NodeJS.Timeout | undefined
@@ -128,6 +215,10 @@ export class Worker {
   async #loop(): Promise<void> {
     if (this.#looping) return
     this.#looping = true
+    let done!: () => void
+    this.#loopDone = new Promise((resolve) => {
+      done = resolve
+    })
     try {
       while (this.#running && this.#wakeRequested) {
         this.#wakeRequested = false
@@ -140,6 +231,7 @@ export class Worker {
       this.#o.logger.error({ err: error }, 'claiming deliveries failed; retrying at the next poll')
     } finally {
       this.#looping = false
+      done()
       this.#schedulePoll()
     }
   }
@@ -148,34 +240,118 @@ export class Worker {
     return (await this.#claimOnce()).started
   }
 
+  /**
+   * One turn: give back deliveries held too long, start held ones in the free slots, claim for the
+   * subscribers whose held deliveries ran low, start what the claim brought.
+   */
   async #claimOnce(): Promise<{ started: number; saturated: boolean }> {
-    const slots = this.#slots()
-    if (slots.length === 0) return { started: 0, saturated: false }
     const now = this.#o.now()
+    const stale = this.#held.takeHeldBefore(now - this.#maxHoldMs())
+    if (stale.length) await this.#giveBack(stale)
+    let started = this.#startHeld()
+    const slots = this.#claimSlots()
+    if (slots.length === 0) return { started, saturated: false }
     const claimed = await this.#o.store.claimDeliveries({
       worker: this.#o.id,
       now,
       leaseMs: this.#leaseMs(),
       slots,
     })
-    for (const delivery of claimed) this.#start(delivery)
+    if (this.#stopped) {
+      // Claimed while stopping: give it all back unstarted.
+      await this.#giveBack(claimed)
+      return { started, saturated: false }
+    }
+    const heldAt = this.#o.now()
     const got = new Map<string, number>()
-    for (const delivery of claimed) got.set(delivery.subscriberId, (got.get(delivery.subscriberId) ?? 0) + 1)
-    return { started: claimed.length, saturated: slots.some((s) => got.get(s.subscriberId) === s.limit) }
+    for (const delivery of claimed) {
+      this.#held.hold(delivery, heldAt)
+      got.set(delivery.subscriberId, (got.get(delivery.subscriberId) ?? 0) + 1)
+    }
+    // Short of what was asked: nothing more is due for it until something says otherwise (wake()).
+    for (const s of slots) if ((got.get(s.subscriberId) ?? 0) < s.limit) this.#drained.add(s.subscriberId)
+    started += this.#startHeld()
+    return { started, saturated: slots.some((s) => got.get(s.subscriberId) === s.limit) }
   }
 
-  #slots(): { subscriberId: string; limit: number }[] {
+  /** Starts held deliveries, oldest first, in the slots free now (per subscriber and overall). */
+  #startHeld(): number {
+    if (this.#held.size === 0) return 0
+    const now = this.#o.now()
+    let free = this.#o.concurrency - this.#inFlight.size
+    let started = 0
+    const ids = this.#held.subscribers()
+    const first = this.#turn % ids.length
+    for (let i = 0; i < ids.length && free > 0; i++) {
+      const id = ids[(first + i) % ids.length]!
+      const subscriber = this.#o.registry.get(id)
+      // Unregistered since the claim: #start gives them back.
+      const n = subscriber ? Math.min(free, this.#startable(subscriber, now)) : free
+      for (const delivery of this.#held.take(id, n)) {
+        this.#start(delivery)
+        started++
+        free--
+      }
+    }
+    return started
+  }
+
+  /** How many of a subscriber's deliveries may start now: its free slots, its rate limit, its circuit. */
+  #startable(subscriber: CompiledSubscriber, now: number): number {
+    return Math.min(this.#allowed(subscriber, now), subscriber.concurrency - this.#runningOf(subscriber.id))
+  }
+
+  #allowed(subscriber: CompiledSubscriber, now: number): number {
+    // Rate limits, circuit breakers and pauses: the subscriber says how many may start now.
+    return subscriber.available
+      ? Math.max(0, Math.floor(subscriber.available(now)))
+      : Number.POSITIVE_INFINITY
+  }
+
+  #runningOf(subscriberId: string): number {
+    return this.#perSubscriber.get(subscriberId) ?? 0
+  }
+
+  /**
+   * How many each subscriber should claim now. One with a limit on what may start (rate limit,
+   * half-open circuit) claims only that. One without claims ahead: when its held deliveries have
+   * fallen to `concurrency`, enough to hold `2 × concurrency` again — so each claim takes about a
+   * `concurrency` of rows, not the one slot that just came free.
+   */
+  #claimSlots(): { subscriberId: string; limit: number }[] {
     const now = this.#o.now()
     const wants = []
     for (const subscriber of this.#o.registry.list()) {
-      // Rate limits, circuit breakers and pauses: the subscriber says how many may start now.
-      const allowed = subscriber.available
-        ? Math.max(0, Math.floor(subscriber.available(now)))
-        : Number.POSITIVE_INFINITY
-      const cap = Math.min(allowed, subscriber.concurrency - (this.#perSubscriber.get(subscriber.id) ?? 0))
+      if (this.#drained.has(subscriber.id)) continue
+      const allowed = this.#allowed(subscriber, now)
+      const held = this.#held.count(subscriber.id)
+      const free = subscriber.concurrency - this.#runningOf(subscriber.id)
+      let cap: number
+      if (Number.isFinite(allowed) || !this.#o.claimAhead) cap = Math.min(allowed, free) - held
+      else cap = held > subscriber.concurrency ? 0 : free + 2 * subscriber.concurrency - held
       if (cap > 0) wants.push({ subscriberId: subscriber.id, cap })
     }
-    return shareSlots(wants, this.#o.concurrency - this.#inFlight.size, this.#turn++)
+    const room = this.#o.concurrency - this.#inFlight.size + this.#heldCap() - this.#held.size
+    return shareSlots(wants, room, this.#turn++)
+  }
+
+  /** Held deliveries, all subscribers together: two rounds of the worker's concurrency. */
+  #heldCap(): number {
+    return this.#o.claimAhead ? 2 * this.#o.concurrency : 0
+  }
+
+  /** A held delivery not started by then is given back: it still has its timeout and half the grace. */
+  #maxHoldMs(): number {
+    return this.#o.leaseGraceMs / 2
+  }
+
+  async #giveBack(deliveries: readonly ClaimedDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return
+    await this.#o.store.releaseDeliveries(
+      deliveries.map((d) => d.id),
+      this.#o.id,
+      this.#o.now(),
+    )
   }
 
   #leaseMs(): number {
@@ -193,7 +369,7 @@ export class Worker {
         delivery.subscriberId,
         (this.#perSubscriber.get(delivery.subscriberId) ?? 1) - 1,
       )
-      this.wake()
+      this.#kick()
     })
     this.#inFlight.set(delivery.id, { subscriberId: delivery.subscriberId, abort, done })
   }
@@ -246,6 +422,8 @@ export class Worker {
     // Only now is the delivery `retry_scheduled` in the store: a wake-up scheduled earlier could
     // fire while it is still leased, find nothing, and leave the retry to the next poll.
     if (applied && result.next.state === 'retry_scheduled') this.#wakeAt(result.next.runAt)
+    // An ordered subscriber's next delivery of this entity may be due now that this one is done.
+    if (applied && subscriber.ordered) this.#drained.delete(subscriber.id)
     const line = {
       outcome,
       durationMs: Math.round(durationMs * 1000) / 1000,

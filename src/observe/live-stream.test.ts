@@ -9,7 +9,7 @@ describe('live stream messages', () => {
   const untyped = sampleEvent({ source: 'shop', eventName: null, eventType: null, ghlType: null })
 
   it('carry the published type: renamed for GHL, <source>.event for an event with no type', () => {
-    const accepted = { status: 'accepted', eventId: untyped.id } as const
+    const accepted = { status: 'accepted', eventId: untyped.id, seq: 1 } as const
     expect(liveEvent(sampleEvent(), accepted, types).type).toBe('myapp.contact.ingested')
     const message = liveEvent(untyped, accepted, types)
     expect(message.type).toBe('shop.event')

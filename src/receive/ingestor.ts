@@ -19,8 +19,21 @@ export interface IngestorOptions {
   highWater?: number
   /** How often the backlog is re-counted in the database. @default 1000 */
   backlogRefreshMs?: number
-  /** Called after a commit that created deliveries (wakes the worker). */
+  /** Called after a commit that created deliveries to claim (wakes the worker). */
   onWork?: () => void
+  /** This process's worker, when it runs: takes deliveries it can start at once (IngestHandoff). */
+  handoff?: IngestHandoff
+}
+
+/**
+ * Deliveries the local worker can start at once are stored already leased to it, and handed over
+ * when the commit is done: no claim statement, no wait for one. Implemented by the Worker.
+ */
+export interface IngestHandoff {
+  /** Before the commit: sets `lease` on the deliveries a free slot will take. */
+  lease(events: readonly NewEvent[]): void
+  /** After the commit (its outcomes) or its failure (undefined): starts them, or forgets the leases. */
+  settle(events: readonly NewEvent[], outcomes: readonly InsertOutcome[] | undefined): void
 }
 
 const noop = () => {}
@@ -70,17 +83,23 @@ export function createIngestor(options: IngestorOptions): Ingestor {
     maxHoldMs,
     commit: async (events) => {
       let outcomes: InsertOutcome[]
+      options.handoff?.lease(events)
       try {
         outcomes = await store.insertEvents(events)
       } catch (error) {
+        options.handoff?.settle(events, undefined)
         if (store.isUnavailableError(error))
           lastFailure = { at: Date.now(), message: coerceError(error).message }
         throw error
       }
       lastCommitOkAt = Date.now()
+      options.handoff?.settle(events, outcomes)
+      // Deliveries left for a claim: this worker's (slots full) or another process's.
       if (
         options.onWork &&
-        events.some((e, i) => e.deliveries.length > 0 && outcomes[i]!.status === 'accepted')
+        events.some(
+          (e, i) => outcomes[i]!.status === 'accepted' && e.deliveries.some((d) => d.lease === undefined),
+        )
       ) {
         options.onWork()
       }

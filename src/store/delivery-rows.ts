@@ -1,8 +1,17 @@
 import { DELIVERY_STATES } from './delivery-states.js'
+import { storedFromNew } from './event-columns.js'
 import { stateList } from './sql/delivery-states-sql.js'
 import type { Dialect } from './sql/dialect.js'
 import { join, param, raw, type Sql, sql } from './sql/sql.js'
-import type { Attempt, Delivery, DeliveryFilter, DeliverySummary } from './types.js'
+import type {
+  Attempt,
+  ClaimedDelivery,
+  Delivery,
+  DeliveryFilter,
+  DeliverySummary,
+  NewDelivery,
+  NewEvent,
+} from './types.js'
 
 /** Delivery and attempt rows → objects, shared by both stores (`time` converts their time type). */
 type Row = Record<string, unknown>
@@ -30,6 +39,49 @@ export function rowToDelivery(row: Row, time: (value: unknown) => number): Deliv
     createdAt: time(row.created_at),
     updatedAt: time(row.updated_at),
     completedAt: row.completed_at === null ? null : time(row.completed_at),
+  }
+}
+
+/**
+ * How a planned delivery is stored: pending and due at `runAt`, or leased at ingest — then like a
+ * claimed one: due again when its lease ends (a crashed worker's), its first attempt counted.
+ */
+export function leaseFields(d: NewDelivery): {
+  state: 'pending' | 'leased'
+  runAt: number
+  owner: string | null
+  attempts: number
+} {
+  return d.lease
+    ? { state: 'leased', runAt: d.lease.until, owner: d.lease.owner, attempts: 1 }
+    : { state: 'pending', runAt: d.runAt, owner: null, attempts: 0 }
+}
+
+/** A delivery leased at ingest, as its worker holds it once the event is committed (no read back). */
+export function leasedAtIngest(
+  event: NewEvent,
+  seq: number,
+  d: NewDelivery & { lease: object },
+): ClaimedDelivery {
+  const lease = leaseFields(d)
+  return {
+    id: d.id,
+    eventId: event.id,
+    eventSeq: seq,
+    subscriberId: d.subscriberId,
+    state: 'leased',
+    orderingKey: d.orderingKey,
+    runAt: lease.runAt,
+    leaseOwner: lease.owner,
+    cycle: 0,
+    attempts: lease.attempts,
+    totalAttempts: lease.attempts,
+    cycleStartedAt: event.receivedAt,
+    lastError: null,
+    createdAt: event.receivedAt,
+    updatedAt: event.receivedAt,
+    completedAt: null,
+    event: storedFromNew(event, seq),
   }
 }
 

@@ -14,6 +14,11 @@ export interface NewDelivery {
   orderingKey: string | null
   /** First due time, ms since the epoch. */
   runAt: number
+  /**
+   * Stored already leased to this worker, which runs it as soon as the event is committed (the
+   * worker's `leaseAtIngest`): no claim statement for a delivery a free slot can take at once.
+   */
+  lease?: { owner: string; until: number }
 }
 
 export type DeliveryState = import('./delivery-states.js').DeliveryState
@@ -46,8 +51,11 @@ export interface Delivery {
   completedAt: number | null
 }
 
-/** A delivery a worker holds, with the event it carries. */
-export interface ClaimedDelivery extends Delivery {
+/**
+ * A delivery a worker holds, with the event it carries. (Its row's `seq` is left out: a delivery
+ * leased at ingest never read its row back, and nothing that runs an attempt needs it.)
+ */
+export interface ClaimedDelivery extends Omit<Delivery, 'seq'> {
   event: StoredEvent
 }
 

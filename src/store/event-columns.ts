@@ -101,3 +101,9 @@ export function rowToEvent(row: Row, decode: RowDecoding): StoredEvent {
     rawBody: row.raw_body as Buffer,
   }
 }
+
+/** The stored form of an event this process just committed, without reading it back. */
+export function storedFromNew(event: NewEvent, seq: number): StoredEvent {
+  const { deliveries: _deliveries, ...fields } = event
+  return { ...fields, seq, bodyBytes: event.rawBody.length, duplicateCount: 0, lastDuplicateAt: null }
+}

@@ -72,7 +72,10 @@ export interface NewEvent extends EventClassification {
   deliveries: NewDelivery[]
 }
 
-export type InsertOutcome = { status: 'accepted'; eventId: string } | { status: 'duplicate'; eventId: string }
+/** `seq` of an accepted event: its receive order, which a delivery leased at ingest carries. */
+export type InsertOutcome =
+  | { status: 'accepted'; eventId: string; seq: number }
+  | { status: 'duplicate'; eventId: string }
 
 export interface StoredEvent extends Omit<NewEvent, 'deliveries'> {
   seq: number

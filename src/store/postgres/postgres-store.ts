@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto'
 import pg from 'pg'
+import { leaseFields } from '../delivery-rows.js'
 import { EVENT_COLUMNS, INSERT_COLUMNS, rowToEvent } from '../event-columns.js'
 import { loadMigrations, migrationLabel, planMigrations, statusOf } from '../migrations.js'
 import { postgresDialect } from '../sql/dialect.js'
@@ -15,7 +17,7 @@ import { postgresDestinations } from './postgres-destinations.js'
 import { postgresRateBuckets } from './postgres-rate-buckets.js'
 import { postgresRunner } from './postgres-runner.js'
 import { postgresRunDlqJobBatch } from './run-dlq-job-batch.js'
-import { listenForWork, WORK_CHANNEL } from './work-listener.js'
+import { listenForWork, WORK_CHANNEL, workPayload } from './work-listener.js'
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` */
@@ -80,17 +82,20 @@ const INSERT_EVENTS = `WITH inserted AS (
           last_duplicate_at = excluded.received_at
     RETURNING id, seq, source, dedupe_key, received_at
   ), planned AS (
-    -- Deliveries of the events this statement inserted (a duplicate's existing id joins nothing).
-    INSERT INTO deliveries (id, event_id, event_seq, subscriber_id, state, ordering_key, run_at, cycle_started_at,
-      created_at, updated_at)
-    SELECT d.id, inserted.id, inserted.seq, d.subscriber_id, 'pending', d.ordering_key, d.run_at,
-      inserted.received_at, inserted.received_at, inserted.received_at
+    -- Deliveries of the events this statement inserted (a duplicate's existing id joins nothing):
+    -- pending, or leased at ingest (delivery-rows.ts leaseFields).
+    INSERT INTO deliveries (id, event_id, event_seq, subscriber_id, state, ordering_key, run_at, lease_owner,
+      attempts, total_attempts, cycle_started_at, created_at, updated_at)
+    SELECT d.id, inserted.id, inserted.seq, d.subscriber_id, d.state, d.ordering_key, d.run_at, d.lease_owner,
+      d.attempts, d.attempts, inserted.received_at, inserted.received_at, inserted.received_at
     FROM unnest($${INSERT_COLUMNS.length + 2}::text[], $${INSERT_COLUMNS.length + 3}::text[],
       $${INSERT_COLUMNS.length + 4}::text[], $${INSERT_COLUMNS.length + 5}::text[],
-      $${INSERT_COLUMNS.length + 6}::timestamptz[]) AS d(id, event_id, subscriber_id, ordering_key, run_at)
+      $${INSERT_COLUMNS.length + 6}::timestamptz[], $${INSERT_COLUMNS.length + 7}::text[],
+      $${INSERT_COLUMNS.length + 8}::text[], $${INSERT_COLUMNS.length + 9}::int[])
+      AS d(id, event_id, subscriber_id, ordering_key, run_at, state, lease_owner, attempts)
     JOIN inserted ON inserted.id = d.event_id
   )
-  SELECT id, source, dedupe_key FROM inserted`
+  SELECT id, seq, source, dedupe_key FROM inserted`
 
 /** Driver encoding per column kind: JSON as text (cast to jsonb), times as ISO text. */
 function encode(kind: (typeof INSERT_COLUMNS)[number]['kind'], value: unknown): unknown {
@@ -102,13 +107,18 @@ function encode(kind: (typeof INSERT_COLUMNS)[number]['kind'], value: unknown): 
 
 /** The planned deliveries of a batch, one array per column (joined to the inserted events by id). */
 function deliveryColumns(events: readonly NewEvent[]): unknown[][] {
-  const rows = events.flatMap((event) => event.deliveries.map((delivery) => ({ event, delivery })))
+  const rows = events.flatMap((event) =>
+    event.deliveries.map((delivery) => ({ event, delivery, lease: leaseFields(delivery) })),
+  )
   return [
     rows.map((r) => r.delivery.id),
     rows.map((r) => r.event.id),
     rows.map((r) => r.delivery.subscriberId),
     rows.map((r) => r.delivery.orderingKey),
-    rows.map((r) => new Date(r.delivery.runAt).toISOString()),
+    rows.map((r) => new Date(r.lease.runAt).toISOString()),
+    rows.map((r) => r.lease.state),
+    rows.map((r) => r.lease.owner),
+    rows.map((r) => r.lease.attempts),
   ]
 }
 
@@ -130,8 +140,16 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   pool.on('error', (error) => options.onPoolError?.(error))
 
   const runner = postgresRunner(pool)
+  // Names this store's own announcements, so that its listener does not wake its own worker a
+  // second time for work it was told about in-process already (one claim less per ingest commit).
+  const origin = randomBytes(6).toString('hex')
   const eventsById = async (ids: string[]) => {
-    const { rows } = await pool.query<Row>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ANY($1)`, [ids])
+    // Prepared: it runs after every claim.
+    const { rows } = await pool.query<Row>({
+      name: 'events_by_id',
+      text: `SELECT ${EVENT_COLUMNS} FROM events WHERE id = ANY($1)`,
+      values: [ids],
+    })
     return new Map(rows.map((row) => [row.id as string, rowToEvent(row, postgresDialect.decode)]))
   }
 
@@ -209,7 +227,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         else groups.set(groupKey(event.source, event.dedupeKey), { event, extraCopies: 0 })
       }
       const unique = [...groups.values()]
-      const { rows } = await pool.query<{ id: string; source: string; dedupe_key: string }>({
+      const { rows } = await pool.query<{ id: string; seq: string; source: string; dedupe_key: string }>({
         name: 'insert_events',
         text: INSERT_EVENTS,
         values: [
@@ -218,12 +236,14 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           ...deliveryColumns(unique.map((group) => group.event)),
         ],
       })
-      const stored = new Map(rows.map((row) => [groupKey(row.source, row.dedupe_key), row.id]))
+      const stored = new Map(rows.map((row) => [groupKey(row.source, row.dedupe_key), row]))
       // Only a row we inserted carries our id; later copies in the batch were never inserted.
       return events.map((event): InsertOutcome => {
-        const id = stored.get(groupKey(event.source, event.dedupeKey))
-        if (id === undefined) throw new Error(`insert returned no row for ${event.id}`)
-        return { status: id === event.id ? 'accepted' : 'duplicate', eventId: id }
+        const row = stored.get(groupKey(event.source, event.dedupeKey))
+        if (row === undefined) throw new Error(`insert returned no row for ${event.id}`)
+        return row.id === event.id
+          ? { status: 'accepted', eventId: row.id, seq: Number(row.seq) }
+          : { status: 'duplicate', eventId: row.id }
       })
     },
 
@@ -249,12 +269,11 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     runDlqJobBatch: postgresRunDlqJobBatch(pool),
 
     async announceWork(topic = 'deliveries') {
-      // The payload names the topic; deliveries keep the empty payload older releases send.
-      await pool.query(`SELECT pg_notify('${WORK_CHANNEL}', '${topic === 'destinations' ? topic : ''}')`)
+      await pool.query(`SELECT pg_notify('${WORK_CHANNEL}', '${workPayload(topic, origin)}')`)
     },
 
     listenForWork(onWork, onError) {
-      return listenForWork(options.url, onWork, onError)
+      return listenForWork(options.url, origin, onWork, onError)
     },
 
     async heartbeat(instance) {

@@ -10,8 +10,19 @@ export const WORK_CHANNEL = 'ghl_gateway_work'
  * away are lost (the poll would find that work too, only later). The payload names the topic:
  * empty for deliveries, `destinations` for "reload your destinations now" (a probe request).
  */
+/**
+ * What a notification says: `destinations`, or `deliveries:<origin>` naming the store that sent it.
+ * Releases before the origin sent an empty payload for deliveries; any payload but `destinations`
+ * still means deliveries, both ways.
+ */
+export function workPayload(topic: WorkTopic, origin: string): string {
+  return topic === 'destinations' ? topic : `deliveries:${origin}`
+}
+
 export function listenForWork(
   url: string,
+  /** This store's origin: its own delivery announcements are not work news here. */
+  origin: string,
   onWork: (topic: WorkTopic) => void,
   onError: (error: Error) => void,
 ): () => Promise<void> {
@@ -38,9 +49,11 @@ export function listenForWork(
     }
     next.on('error', reconnect)
     next.on('end', () => reconnect(new Error('the LISTEN connection closed')))
-    next.on('notification', (message) =>
-      onWork(message.payload === 'destinations' ? 'destinations' : 'deliveries'),
-    )
+    const own = workPayload('deliveries', origin)
+    next.on('notification', (message) => {
+      if (message.payload === own) return
+      onWork(message.payload === 'destinations' ? 'destinations' : 'deliveries')
+    })
     client = next
     try {
       await next.connect()

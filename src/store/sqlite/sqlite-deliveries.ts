@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3'
+import { leaseFields } from '../delivery-rows.js'
 import { sharedDeliveries } from '../sql/shared-deliveries.js'
 import type { DeliveryStore, NewDelivery, StoredEvent } from '../types.js'
 import { sqliteClaim } from './claim-deliveries.js'
@@ -6,9 +7,10 @@ import { sqliteFinish } from './finish-attempts.js'
 import { attemptInserter } from './insert-attempt.js'
 import { lazyStatement, type SqliteRunner } from './sqlite-runner.js'
 
+/** Pending, or leased at ingest (leaseFields): then due again at the lease's end, its first attempt counted. */
 const INSERT_DELIVERY = `INSERT INTO deliveries (id, event_id, event_seq, subscriber_id, state, ordering_key, run_at,
-  cycle_started_at, created_at, updated_at)
-  VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)
+  lease_owner, attempts, total_attempts, cycle_started_at, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (event_id, subscriber_id) DO NOTHING`
 
 /** Back to pending, unstarted: the claim counted an attempt that never ran, so it is uncounted. */
@@ -43,13 +45,18 @@ export function sqliteDeliveries(
   ) => {
     let created = 0
     for (const d of deliveries) {
+      const lease = leaseFields(d)
       created += insert().run(
         d.id,
         eventId,
         eventSeq,
         d.subscriberId,
+        lease.state,
         d.orderingKey,
-        d.runAt,
+        lease.runAt,
+        lease.owner,
+        lease.attempts,
+        lease.attempts,
         cycleStartedAt,
         now,
         now,

@@ -122,7 +122,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           if (row.id !== e.id) return { status: 'duplicate', eventId: row.id }
           if (e.deliveries.length)
             deliveries.insertFor(e.id, row.seq, e.receivedAt, e.deliveries, e.receivedAt)
-          return { status: 'accepted', eventId: row.id }
+          return { status: 'accepted', eventId: row.id, seq: row.seq }
         }),
       ),
       getEvent: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ?`),
