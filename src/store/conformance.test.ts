@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { sampleEvent } from '../../test/support/sample-event.js'
 import { STORE_HARNESSES, storePerTest } from '../../test/support/store-harness.js'
 import { newId } from '../ids.js'
+import { storedFromNew } from './event-columns.js'
 import type { Store } from './types.js'
 
 /**
@@ -80,10 +81,12 @@ describe.each(STORE_HARNESSES)('Store conformance: %s', (_name, makeHarness) => 
       },
     })
     const [outcome] = await store.insertEvents([event])
-    expect(outcome).toEqual({ status: 'accepted', eventId: event.id })
 
     const stored = await store.getEvent(event.id)
     expect(stored).toBeDefined()
+    expect(outcome).toEqual({ status: 'accepted', eventId: event.id, seq: stored!.seq })
+    // A delivery leased at ingest carries the event as built in memory: it must be what a read gives.
+    expect(storedFromNew(event, stored!.seq)).toEqual(stored)
     expect(stored!.rawBody.equals(rawBody)).toBe(true)
     expect(stored).toMatchObject({
       id: event.id,

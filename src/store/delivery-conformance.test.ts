@@ -239,6 +239,39 @@ describe.each(STORE_HARNESSES)('Delivery state machine: %s', (_name, makeHarness
     ])
   })
 
+  it('stores a delivery leased at ingest like a claimed one: its holder finishes it; after its lease, another takes it over', async () => {
+    const leased = { ...planned('s'), lease: { owner: 'w1', until: T + 1000 } }
+    const [plain] = await insert([leased, planned('s')]).then((events) =>
+      events.map((e) => e.deliveries[0]!).slice(1),
+    )
+    expect(await store.getDelivery(leased.id)).toMatchObject({
+      state: 'leased',
+      leaseOwner: 'w1',
+      runAt: T + 1000,
+      attempts: 1,
+      totalAttempts: 1,
+      cycle: 0,
+    })
+    // Not due while its lease lasts; the pending one is.
+    expect(await claimedIds('w2', T + 999, { s: 5 })).toEqual([plain!.id])
+    // Its holder reports as if it had claimed it.
+    expect(await finish(leased.id, 'w1', { state: 'succeeded' }, T + 10)).toEqual([true])
+    expect(await store.getDelivery(leased.id)).toMatchObject({ state: 'succeeded', leaseOwner: null })
+
+    // A holder that crashed: the lease runs out and the next claim records it as lost.
+    const orphan = { ...planned('s'), lease: { owner: 'w1', until: T + 1000 } }
+    await insert([orphan])
+    expect(await claimedIds('w2', T + 999, { s: 5 })).toEqual([])
+    const [taken] = await claim('w2', T + 1000, { s: 5 })
+    expect(taken).toMatchObject({ id: orphan.id, leaseOwner: 'w2', attempts: 2, totalAttempts: 2 })
+    expect(await finish(orphan.id, 'w2', { state: 'succeeded' }, T + 1100, 2)).toEqual([true])
+    const [history] = await store.eventDeliveries(taken!.eventId)
+    expect(history!.attemptHistory).toMatchObject([
+      { number: 1, worker: 'w1', outcome: 'lease_lost' },
+      { number: 2, worker: 'w2', outcome: 'succeeded' },
+    ])
+  })
+
   it('releases an unstarted lease back to pending without counting an attempt, for its holder only', async () => {
     const [d] = (await insert([planned('s')])).map((e) => e.deliveries[0]!)
     expect(await claimedIds('w1', T, { s: 1 })).toEqual([d!.id])
