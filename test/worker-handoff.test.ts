@@ -82,24 +82,24 @@ describe.each(STORE_HARNESSES)('worker handoff and claim-ahead: %s', (_name, mak
     const h = blockingHandler('h', 2)
     registry.add(h.subscriber)
     const w = startWorker(registry)
-    const events = [eventFor('h'), eventFor('h'), eventFor('h')]
+    const events = Array.from({ length: 5 }, () => eventFor('h'))
     w.lease(events)
-    // Two slots: the third waits for a claim.
-    expect(events.map((e) => e.deliveries[0]!.lease?.owner ?? null)).toEqual(['w-test', 'w-test', null])
+    // Two slots, and two places behind them (held): the fifth waits for a claim.
+    const owners = events.map((e) => e.deliveries[0]!.lease?.owner ?? null)
+    expect(owners).toEqual(['w-test', 'w-test', 'w-test', 'w-test', null])
     const outcomes = await store.insertEvents(events)
     w.settle(events, outcomes)
-    const [first, second, third] = events.map((e) => e.deliveries[0]!.id)
-    expect(h.ran).toEqual([first, second])
-    expect(await store.getDelivery(first!)).toMatchObject({
-      state: 'leased',
-      leaseOwner: 'w-test',
-      attempts: 1,
-    })
-    expect(await store.getDelivery(third!)).toMatchObject({ state: 'pending', attempts: 0 })
+    const ids = events.map((e) => e.deliveries[0]!.id)
+    expect(h.ran).toEqual(ids.slice(0, 2))
+    const held = await store.getDelivery(ids[3]!)
+    expect(held).toMatchObject({ state: 'leased', leaseOwner: 'w-test', attempts: 1 })
+    expect(await store.getDelivery(ids[4]!)).toMatchObject({ state: 'pending', attempts: 0 })
     h.release()
     w.wake()
     await until(async () => (await store.countBacklog()) === 0)
-    for (const id of [first, second, third]) {
+    // Held ones in the order they were leased; the claimed one after them.
+    expect(h.ran).toEqual(ids)
+    for (const id of ids) {
       const [history] = await store.eventDeliveries((await store.getDelivery(id!))!.eventId)
       expect(history).toMatchObject({ state: 'succeeded', attempts: 1 })
       expect(history!.attemptHistory.map((a) => a.outcome)).toEqual(['succeeded'])

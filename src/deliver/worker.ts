@@ -126,13 +126,13 @@ export class Worker {
 
   /**
    * Ingest's side of the handoff (IngestHandoff): before a commit, leases to this worker the new
-   * deliveries that a free slot can start at once — only when none of their subscriber's are held
-   * (claimed ahead, so older), never for ordered ones (an older
-   * delivery of the entity may be open) and never past a rate limit or an open circuit.
+   * deliveries it can start soon (a free slot, or a place behind the held ones), never for ordered
+   * ones (an older delivery of the entity may be open) and never past a rate limit or an open circuit.
    */
   lease(events: readonly NewEvent[]): void {
     if (!this.#running || !this.#o.leaseAtIngest) return
-    let free = this.#freeSlots() - this.#promisedTotal
+    // Room: free slots, plus held places when claiming ahead (what a claim could take now).
+    let free = this.#freeSlots() + this.#heldCap() - this.#held.size - this.#promisedTotal
     if (free <= 0) return
     const now = this.#o.now()
     let until: number | undefined
@@ -141,13 +141,15 @@ export class Worker {
         if (free <= 0) return
         const id = delivery.subscriberId
         if (delivery.orderingKey !== null || delivery.runAt > now) continue
-        // Held deliveries (claimed ahead: older ones are due) go first; while a backlog lasts,
-        // claiming ahead keeps some held, so new deliveries wait their turn in the table.
-        if (this.#held.count(id) > 0) continue
         const subscriber = this.#o.registry.get(id)
         if (!subscriber || Number.isFinite(this.#allowed(subscriber, now))) continue
+        // Up to one round of its concurrency beyond what runs: they queue behind the held ones
+        // (older), and the held ones still fall to the low-water mark where a claim fetches the
+        // older rows of the table — so a backlog is caught up without new deliveries paying for
+        // a claim each, and without starving the old ones.
         const promised = this.#promised.get(id) ?? 0
-        if (this.#runningOf(id) + promised >= subscriber.concurrency) continue
+        const depth = this.#o.claimAhead ? 2 * subscriber.concurrency : subscriber.concurrency
+        if (this.#runningOf(id) + this.#held.count(id) + promised >= depth) continue
         until ??= now + this.#leaseMs()
         delivery.lease = { owner: this.#o.id, until }
         this.#promised.set(id, promised + 1)
@@ -173,9 +175,10 @@ export class Worker {
         }
         const claimed = leasedAtIngest(event, outcome.seq, { ...delivery, lease: delivery.lease })
         if (this.#stopped) late.push(claimed)
-        else this.#start(claimed)
+        else this.#held.hold(claimed, this.#o.now())
       }
     })
+    if (!this.#stopped) this.#startHeld()
     // Committed while stopping: give it back unstarted for the next process.
     if (late.length)
       this.#giveBack(late).catch((error: unknown) =>
