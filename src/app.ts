@@ -27,11 +27,10 @@ import type { GatewayConfig, GhlAppSettings } from './config/index.js'
 import type { DestinationSet } from './destinations/destination-set.js'
 import type { SubscriberRegistry } from './dispatch/registry.js'
 import { sendError, toGatewayError } from './error-replies.js'
-import { GatewayError } from './errors.js'
+import { coerceError, GatewayError } from './errors.js'
 import type { GhlApi } from './ghl/api-client.js'
 import type { GhlInstalls } from './ghl/installs.js'
 import type { GhlTokens } from './ghl/tokens.js'
-import { newId } from './ids.js'
 import type { LiveStream } from './observe/live-stream.js'
 import type { Logger } from './observe/logger.js'
 import type { Metrics } from './observe/metrics.js'
@@ -40,6 +39,7 @@ import { createIngestor, type IngestHandoff, type Ingestor } from './receive/ing
 import type { UninstalledLocations } from './receive/new-event.js'
 import { buildSources, type SourceRuntime } from './receive/sources.js'
 import { clientErrorHandler, frameworkError } from './receive/transport-errors.js'
+import { createWebhookEndpoint, requestIdOf, type WebhookEndpoint } from './receive/webhook-endpoint.js'
 import { webhookRoutes } from './receive/webhook-routes.js'
 import type { GatewayInstance, Store } from './store/types.js'
 import { readGhlSigner } from './verify/index.js'
@@ -90,6 +90,8 @@ export interface AppDeps {
 export interface GatewayApp {
   fastify: FastifyInstance
   ingestor: Ingestor
+  /** The ingest endpoint: the gateway's webhook routes and every mounted adapter run through it. */
+  endpoint: WebhookEndpoint
   metrics: Metrics
   sources: ReadonlyMap<string, SourceRuntime>
   /** Canonical event types → published types (the config file's renames). */
@@ -102,8 +104,6 @@ export interface GatewayApp {
   beginDrain(): void
   isDraining(): boolean
 }
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/
 
 /**
  * Builds the HTTP app without listening: tests call `fastify.inject()`, `server.ts` calls listen.
@@ -120,10 +120,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     bodyLimit: config.MAX_BODY_BYTES,
     trustProxy: trustProxy(config.TRUST_PROXY),
     requestIdHeader: false,
-    genReqId: (request) => {
-      const given = request.headers['x-request-id']
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId('req')
-    },
+    genReqId: (request) => requestIdOf(request.headers),
     // Timeouts and Node's server options; the connection cap and the rest of the transport below.
     ...transportOptions(config),
     // Draining answers come from our routes (503 shutting_down with Retry-After, in the catalog);
@@ -132,7 +129,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     // Path segments (source names, ids) up to 256 characters rather than 100 (then 414, in the catalog).
     routerOptions: { maxParamLength: 256 },
     frameworkErrors: (error, request, reply) =>
-      sendError(frameworkError(error), request, reply, logger, metrics),
+      sendError(frameworkError(error), request, reply, logger, endpoint),
     clientErrorHandler: clientErrorHandler(config.REQUEST_TIMEOUT),
   })
   setUpTransport(fastify, { config, metrics, logger })
@@ -166,8 +163,24 @@ export function buildApp(deps: AppDeps): GatewayApp {
 
   metrics.checkpointSource.current = () => store.traits.checkpointStats()
 
+  const endpoint = createWebhookEndpoint({
+    sources,
+    registry,
+    types,
+    ingestor,
+    metrics,
+    logger,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    ghlTimestampWindowMs: config.GHL_TIMESTAMP_WINDOW,
+    ghlUninstalled: deps.ghl?.uninstalled,
+    isDraining,
+    toError: (thrown) => toGatewayError(coerceError(thrown) as FastifyError, store, config.MAX_BODY_BYTES),
+    now: deps.now,
+    liveStream,
+  })
+
   fastify.setErrorHandler((error: FastifyError | GatewayError, request, reply) =>
-    sendError(toGatewayError(error, store, config.MAX_BODY_BYTES), request, reply, logger, metrics),
+    sendError(toGatewayError(error, store, config.MAX_BODY_BYTES), request, reply, logger, endpoint),
   )
   fastify.setNotFoundHandler((request, reply) =>
     sendError(
@@ -175,7 +188,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
       request,
       reply,
       logger,
-      metrics,
+      endpoint,
     ),
   )
 
@@ -187,21 +200,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     now: deps.now,
     recentStorageFailure: ingestor.recentStorageFailure,
   })
-  if (deps.acceptWebhooks !== false)
-    void fastify.register(webhookRoutes, {
-      sources,
-      registry,
-      types,
-      ingestor,
-      metrics,
-      logger,
-      maxBodyBytes: config.MAX_BODY_BYTES,
-      ghlTimestampWindowMs: config.GHL_TIMESTAMP_WINDOW,
-      ghlUninstalled: deps.ghl?.uninstalled,
-      isDraining,
-      now: deps.now,
-      liveStream,
-    })
+  if (deps.acceptWebhooks !== false) void fastify.register(webhookRoutes, { endpoint, prefix: '/webhooks' })
   void fastify.register(sessionRoutes, { access, logger })
   void fastify.register(eventsRoutes, { store, access, types })
   void fastify.register(entitiesRoutes, { store, access, types })
@@ -272,6 +271,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
   return {
     fastify,
     ingestor,
+    endpoint,
     metrics,
     sources,
     types,

@@ -252,9 +252,12 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       },
     })
     // Released first: new webhooks get 503 and the last batch commits before attempts are stopped.
-    held.hold('http server', () => {
+    held.hold('http server', async () => {
       app.beginDrain()
-      return app.fastify.close()
+      // Requests of mounted handlers (nodeHandler, fetchHandler, the Fastify plugin) run on the
+      // application's server, which Fastify's close does not wait for: their commits finish first.
+      await app.endpoint.settled()
+      await app.fastify.close()
     })
     await app.fastify.ready()
     return {

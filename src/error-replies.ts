@@ -1,7 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { errorBody, GatewayError, RETRY_AFTER_SECONDS } from './errors.js'
 import type { Logger } from './observe/logger.js'
-import type { Metrics } from './observe/metrics.js'
+import type { WebhookEndpoint } from './receive/webhook-endpoint.js'
+import { recordRejectedWebhook } from './receive/webhook-routes.js'
 import type { Store } from './store/types.js'
 
 /**
@@ -52,40 +53,34 @@ export function toGatewayError(
   })
 }
 
+/**
+ * The app's error answer. A webhook rejected on one of the gateway's own webhook routes is counted
+ * and logged by the ingest endpoint (the same line whichever adapter received it); other 5xx are
+ * logged with their cause here.
+ */
 export function sendError(
   error: GatewayError,
   request: FastifyRequest,
   reply: FastifyReply,
   logger: Logger,
-  metrics: Metrics,
+  webhooks: WebhookEndpoint,
 ) {
-  const source =
-    request.webhookSource?.id ?? (request.routeOptions.url?.startsWith('/webhooks/') ? '(unknown)' : null)
-  if (source !== null && request.method === 'POST') {
-    metrics.webhooks.inc({ source, outcome: 'rejected' })
-    metrics.rejected.inc({ source, reason: error.code })
-    metrics.ackSeconds.observe({ outcome: 'rejected' }, reply.elapsedTime / 1000)
-    // The route pattern, never the URL: a secret-URL source carries its credential in the path.
-    logger[error.statusCode >= 500 ? 'error' : 'info'](
-      {
-        requestId: request.id,
-        source,
-        outcome: 'rejected',
-        code: error.code,
-        status: error.statusCode,
-        bytes: Number(request.headers['content-length'] ?? 0),
-        latencyUs: Math.round(reply.elapsedTime * 1000),
-        err: error.statusCode >= 500 ? error.cause : undefined,
-      },
-      `webhook rejected: ${error.message}`,
-    )
+  const webhookRoute =
+    request.webhookSource !== undefined || request.routeOptions.url?.startsWith('/webhooks/') === true
+  if (webhookRoute && request.method === 'POST') {
+    recordRejectedWebhook(webhooks, request, reply, error)
   } else if (error.statusCode >= 500) {
     logger.error(
       { requestId: request.id, route: request.routeOptions.url, err: error.cause ?? error },
       error.message,
     )
   }
+  return replyWithError(reply, error, request.id)
+}
+
+/** Writes a catalog error: status, `Retry-After` when it has one, `X-Request-Id`, the one body shape. */
+export function replyWithError(reply: FastifyReply, error: GatewayError, requestId: string) {
   if (error.retryAfter !== undefined) reply.header('retry-after', error.retryAfter)
-  reply.header('x-request-id', request.id)
-  return reply.status(error.statusCode).send(errorBody(error, request.id))
+  reply.header('x-request-id', requestId)
+  return reply.status(error.statusCode).send(errorBody(error, requestId))
 }
