@@ -290,9 +290,15 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
  * retention, and the worker (not with ROLE=ingest). What it starts joins the assembly's release.
  * Returns the URL it listens on.
  */
-export async function open(assembly: Assembly): Promise<string> {
+export function open(assembly: Assembly): Promise<string>
+export function open(assembly: Assembly, options: { listen: false }): Promise<undefined>
+export async function open(
+  assembly: Assembly,
+  options: { listen: boolean } = { listen: true },
+): Promise<string | undefined> {
   const { config, logger, store, worker, app } = assembly
-  await app.fastify.listen({ port: config.PORT, host: config.HOST })
+  // Without listening (gw.start()), webhooks arrive through handlers mounted in the application.
+  if (options.listen) await app.fastify.listen({ port: config.PORT, host: config.HOST })
   const stopListening = store.listenForWork(onAnnouncement(assembly), (error) =>
     logger.warn({ err: error }, 'lost the LISTEN connection; reconnecting (polling meanwhile)'),
   )
@@ -310,7 +316,7 @@ export async function open(assembly: Assembly): Promise<string> {
     worker.start()
     assembly.dlqJobs.start()
   }
-  const url = urlOf(app)
+  const url = options.listen ? urlOf(app) : undefined
   logBoot(assembly, url)
   await logTokensNeedingReauth(store, logger).catch((error: unknown) =>
     logger.warn({ err: error }, 'could not count GHL tokens needing re-authorisation'),
@@ -403,7 +409,7 @@ async function migrate(store: Store, logger: Logger): Promise<void> {
   }
 }
 
-function logBoot({ config, logger, store, registry, destinations }: Assembly, url: string): void {
+function logBoot({ config, logger, store, registry, destinations }: Assembly, url: string | undefined): void {
   logger.info(
     {
       version: VERSION,
@@ -422,7 +428,9 @@ function logBoot({ config, logger, store, registry, destinations }: Assembly, ur
         .filter((s) => s.kind === 'destination' && destinations.runtime(s.id))
         .map((s) => s.id),
     },
-    `ghl-gateway ${VERSION} listening on ${url}; GoHighLevel webhooks go to ${url}/webhooks/ghl`,
+    url === undefined
+      ? `ghl-gateway ${VERSION} started; webhooks arrive through the handler mounted in the application`
+      : `ghl-gateway ${VERSION} listening on ${url}; GoHighLevel webhooks go to ${url}/webhooks/ghl`,
   )
   if (ed25519Backend !== 'libsodium') {
     logger.warn(

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { errorBody, GatewayError, RETRY_AFTER_SECONDS } from './errors.js'
 import type { Logger } from './observe/logger.js'
-import type { WebhookEndpoint } from './receive/webhook-endpoint.js'
+import { tooLarge, type WebhookEndpoint } from './receive/webhook-endpoint.js'
 import { recordRejectedWebhook } from './receive/webhook-routes.js'
 import type { Store } from './store/types.js'
 
@@ -21,10 +21,7 @@ export function toGatewayError(
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       // Declared (refused before reading) or counted while reading a chunked body.
-      return new GatewayError(
-        'payload_too_large',
-        `the body is larger than the limit (MAX_BODY_BYTES, ${bodyLimit} bytes)`,
-      )
+      return tooLarge(bodyLimit)
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new GatewayError('unsupported_media_type', 'send Content-Type: application/json')
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

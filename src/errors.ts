@@ -39,8 +39,13 @@ export const ERROR_CODES = {
   ghl_reauth_required: 409,
   ghl_rate_limited: 429,
   internal_error: 500,
+  // A mounted handler (nodeHandler, fetchHandler) whose body another middleware already read and
+  // parsed: the signature is over bytes that are gone. 5xx so that GHL retries once it is fixed.
+  body_already_read: 500,
   storage_unavailable: 503,
   shutting_down: 503,
+  // A mounted handler (nodeHandler, fetchHandler, the Fastify plugin) of a gateway not started yet.
+  not_started: 503,
   // The web console's files were not built (dist/ui); the API and webhooks work without them.
   console_not_built: 503,
   // GHL app installs (/oauth/install, /oauth/callback: src/api/install-routes.ts).

@@ -11,10 +11,15 @@ import { type RetryPolicyInput, retryPolicy } from './dispatch/retry-policy.js'
 import type { Subscriber } from './dispatch/subscribers.js'
 import { toMilliseconds } from './duration.js'
 import type { Env } from './env-substitution.js'
+import { GatewayError, RETRY_AFTER_SECONDS } from './errors.js'
 import type { GhlApi } from './ghl/api-client.js'
 import { GhlNotConfiguredError } from './ghl/errors.js'
 import type { GhlClient } from './ghl/ghl-client.js'
 import type { Logger } from './observe/logger.js'
+import { type FetchHandler, fetchHandler } from './receive/fetch-handler.js'
+import type { MountOptions } from './receive/mounted-request.js'
+import { type NodeHandler, nodeHandler } from './receive/node-handler.js'
+import type { WebhookEndpoint } from './receive/webhook-endpoint.js'
 import type { Store } from './store/types.js'
 
 export interface GatewayOptions {
@@ -76,13 +81,30 @@ export interface Gateway {
   /** Opens the store, applies migrations, starts the worker and the HTTP server. */
   listen(options?: { port?: number; host?: string }): Promise<{ url: string }>
   /**
+   * Opens the store, applies migrations and starts the worker, without an HTTP server of its own:
+   * webhooks arrive through `nodeHandler()`, `fetchHandler()` or the Fastify plugin in your app.
+   * Idempotent; after `listen()` it resolves at once.
+   */
+  start(): Promise<void>
+  /**
+   * The ingest route for `node:http`, Express and Connect: `app.use(gw.nodeHandler())` serves
+   * `POST /webhooks/<source>` with the guarantees of `listen()` (verified on the raw bytes, stored
+   * before the 200, duplicates once). Mount it before any body parser. Other paths go to `next()`.
+   */
+  nodeHandler(options?: MountOptions): NodeHandler
+  /**
+   * The ingest route for Fetch-API servers (Hono, Next.js route handlers): `(request) => Response`
+   * for `POST <path>/<source>`, with the guarantees of `listen()`.
+   */
+  fetchHandler(options?: MountOptions): FetchHandler
+  /**
    * GHL's API for a location (or `{ companyId }`) outside handlers — the client handlers get as
-   * `ctx.ghl`, with the same tokens, limits and errors. Works once the gateway listens.
+   * `ctx.ghl`, with the same tokens, limits and errors. Works once the gateway started (`start()` or `listen()`).
    */
   ghl(target: string | { companyId: string }): GhlClient
   /** Drains and stops everything; idempotent. */
   close(): Promise<void>
-  /** The running parts, once listening (tests, advanced use). */
+  /** The running parts, once started or listening (tests, advanced use). */
   readonly running: RunningGateway | undefined
 }
 
@@ -92,7 +114,8 @@ export interface RunningGateway {
   worker: Worker
   logger: Logger
   config: GatewayConfig
-  url: string
+  /** Where it listens; undefined after `start()`, which does not listen. */
+  url: string | undefined
 }
 
 /**
@@ -103,7 +126,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const registry = new SubscriberRegistry()
   const usedIds = new Map<string, number>()
   let assembly: Assembly | undefined
-  let listening: Promise<{ url: string }> | undefined
+  let opened: { listens: boolean; done: Promise<{ url: string | undefined }> } | undefined
   let running: RunningGateway | undefined
   let closing: Promise<void> | undefined
   // Handlers are registered before the store exists; they first run once the worker started,
@@ -121,23 +144,24 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     registry.add(handlerSubscriber(id, events, handler as Handler, handlerOptions, handlerParts))
   }
 
-  const listen = async (listenOptions: { port?: number; host?: string }) => {
+  /** Assembles and opens the gateway; `listenOn` undefined: no HTTP server of its own (`start()`). */
+  const open_ = async (listenOn: { port?: number; host?: string } | undefined) => {
     const config =
       options.config ??
       loadConfig({
         env: options.env,
         overrides: {
           database: options.database,
-          port: listenOptions.port ?? options.port,
-          host: listenOptions.host ?? options.host,
+          port: listenOn?.port ?? options.port,
+          host: listenOn?.host ?? options.host,
           config: options.configFile,
         },
       })
-    if (options.config && listenOptions.port !== undefined) config.PORT = listenOptions.port
+    if (options.config && listenOn?.port !== undefined) config.PORT = listenOn.port
     const parts = await assemble(config, { registry, logger: options.logger, env: options.env })
     assembly = parts
     try {
-      const url = await open(parts)
+      const url = listenOn === undefined ? await open(parts, { listen: false }) : await open(parts)
       running = {
         app: parts.app,
         store: parts.store,
@@ -154,6 +178,32 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     }
   }
 
+  const opening = (listenOn: { port?: number; host?: string } | undefined) => {
+    // A failed start may be retried; a successful one is answered again with its URL.
+    opened ??= {
+      listens: listenOn !== undefined,
+      done: open_(listenOn).catch((error: unknown) => {
+        opened = undefined
+        throw error
+      }),
+    }
+    return opened
+  }
+
+  // Mounted handlers find the endpoint at their first request: requests that arrive while start()
+  // runs wait for it; before any start() they are answered 503 not_started.
+  const endpoint = async (): Promise<WebhookEndpoint> => {
+    await opened?.done.catch(() => {})
+    if (assembly) return assembly.app.endpoint
+    throw new GatewayError(
+      'not_started',
+      'the gateway has not started: call await gw.start() before taking requests',
+      {
+        retryAfter: RETRY_AFTER_SECONDS,
+      },
+    )
+  }
+
   const gateway: Gateway = {
     on(event: string, handler: Handler<never>, handlerOptions?: HandlerOptions) {
       register([event], handler, handlerOptions)
@@ -168,23 +218,37 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     },
 
     ghl(target) {
-      if (!assembly) throw new Error('gw.ghl() works once the gateway listens: await gw.listen() first')
+      if (!assembly)
+        throw new Error('gw.ghl() works once the gateway started: await gw.start() or gw.listen() first')
       return ghlApiOf(assembly).for(target)
     },
 
-    listen(listenOptions = {}) {
-      // A failed listen may be retried; a successful one is answered again with its URL.
-      listening ??= listen(listenOptions).catch((error: unknown) => {
-        listening = undefined
-        throw error
-      })
-      return listening
+    async listen(listenOptions = {}) {
+      if (opened && !opened.listens) {
+        throw new Error(
+          'this gateway was started without listening (start()); call listen() instead of start(), not after it',
+        )
+      }
+      const { url } = await opening(listenOptions).done
+      return { url: url! }
+    },
+
+    async start() {
+      await opening(opened?.listens ? {} : undefined).done
+    },
+
+    nodeHandler(mountOptions) {
+      return nodeHandler(endpoint, mountOptions)
+    },
+
+    fetchHandler(mountOptions) {
+      return fetchHandler(endpoint, mountOptions)
     },
 
     close() {
       closing ??= (async () => {
-        // A close during listen() stops what that listen builds, once it is built.
-        await listening?.catch(() => {})
+        // A close during listen() or start() stops what it builds, once it is built.
+        await opened?.done.catch(() => {})
         if (!assembly) {
           closing = undefined
           return

@@ -30,7 +30,15 @@ const LAYERS: readonly { name: string; holds: readonly string[] }[] = [
   { name: 'cli', holds: ['cli'] },
   {
     name: 'composition root',
-    holds: ['assemble.ts', 'error-replies.ts', 'app.ts', 'gateway.ts', 'server.ts', 'index.ts'],
+    holds: [
+      'assemble.ts',
+      'error-replies.ts',
+      'app.ts',
+      'gateway.ts',
+      'server.ts',
+      'index.ts',
+      'fastify-plugin.ts',
+    ],
   },
 ]
 

@@ -97,6 +97,14 @@ export function requestIdOf(headers: IncomingHttpHeaders): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId('req')
 }
 
+/** 413: the body is over MAX_BODY_BYTES, declared or counted while reading (every adapter's answer). */
+export function tooLarge(limit: number): GatewayError {
+  return new GatewayError(
+    'payload_too_large',
+    `the body is larger than the limit (MAX_BODY_BYTES, ${limit} bytes)`,
+  )
+}
+
 export function createWebhookEndpoint(options: WebhookEndpointOptions): WebhookEndpoint {
   const { sources, ingestor, metrics, logger, maxBodyBytes } = options
   const now = options.now ?? Date.now
