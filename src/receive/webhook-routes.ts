@@ -17,6 +17,8 @@ export interface WebhookRoutesOptions {
 declare module 'fastify' {
   interface FastifyRequest {
     webhookSource?: SourceRuntime
+    /** The request as the endpoint sees it, built once by the first check. */
+    webhook?: WebhookRequest
   }
 }
 
@@ -57,12 +59,14 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
   })
 
   const precheck = async (request: FastifyRequest<{ Params: WebhookParams }>, reply: FastifyReply) => {
-    request.webhookSource = endpoint.check(requestOf(request, reply))
+    const webhook = requestOf(request, reply)
+    request.webhook = webhook
+    request.webhookSource = endpoint.check(webhook)
   }
 
   const handler = async (request: FastifyRequest<{ Params: WebhookParams }>, reply: FastifyReply) => {
     const rawBody = (request.body as Buffer | undefined) ?? Buffer.alloc(0)
-    const ack = await endpoint.accept(requestOf(request, reply), request.webhookSource!, rawBody)
+    const ack = await endpoint.accept(request.webhook!, request.webhookSource!, rawBody)
     reply.header('x-request-id', request.id)
     return ack
   }
@@ -92,15 +96,12 @@ export function recordRejectedWebhook(
   error: GatewayError,
 ): void {
   const params = (request.params ?? {}) as Partial<WebhookParams>
-  endpoint.rejected(
-    {
-      sourceId: params.source ?? '',
-      segment: params.token,
-      headers: request.headers,
-      requestId: request.id,
-      elapsedMs: () => reply.elapsedTime,
-    },
-    request.webhookSource,
-    error,
-  )
+  const webhook = request.webhook ?? {
+    sourceId: params.source ?? '',
+    segment: params.token,
+    headers: request.headers,
+    requestId: request.id,
+    elapsedMs: () => reply.elapsedTime,
+  }
+  endpoint.rejected(webhook, request.webhookSource, error)
 }
