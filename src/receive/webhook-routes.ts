@@ -5,6 +5,7 @@ import { GatewayError, RETRY_AFTER_SECONDS } from '../errors.js'
 import { type LiveStream, liveEvent } from '../observe/live-stream.js'
 import type { Logger } from '../observe/logger.js'
 import type { Metrics } from '../observe/metrics.js'
+import { type IngestSpan, traceIngest } from '../observe/tracing.js'
 import type { InsertOutcome, NewEvent } from '../store/types.js'
 import type { Ingestor } from './ingestor.js'
 import { MEDIA_FORM, MEDIA_TYPES, mediaTypeOf } from './media-types.js'
@@ -106,7 +107,9 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
     // With INGEST_COMMIT_HOLD > 0, a commit waits a moment for this request to submit (or be rejected).
     const submitted = ingestor.expect()
     try {
-      return await accept(request, reply, submitted)
+      return await traceIngest(request.webhookSource!.id, request.headers, (ingest) =>
+        accept(request, reply, submitted, ingest),
+      )
     } finally {
       submitted()
     }
@@ -119,6 +122,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
     request: FastifyRequest<{ Params: WebhookParams }>,
     reply: FastifyReply,
     submitted: () => void,
+    ingest: IngestSpan,
   ) => {
     const source = request.webhookSource!
     const received: ReceivedWebhook = {
@@ -128,6 +132,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
       segment: request.params.token,
       urlToken: source.secretInUrl ? request.params.token : undefined,
       now: now(),
+      traceParent: ingest.traceParent,
     }
     const verifyStart = performance.now()
     const { verifier } = source
@@ -136,6 +141,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
     const event = buildNewEvent(received, outcome, options)
     submitted()
     const result = await ingestor.submit(event)
+    ingest.stored(event, result)
     if (options.liveStream?.active) options.liveStream.publish(liveEvent(event, result, options.types))
     recordAccepted(request, reply, source, event, result)
     reply.header('x-request-id', request.id)
