@@ -198,7 +198,7 @@ describe('tracing with an SDK, library-mode handlers on SQLite', () => {
     expect(response.status).toBe(200)
     await done
     // The attempt span ends after the handler returns; wait for it (bounded).
-    for (let i = 0; i < 200 && !exporter.getFinishedSpans().some((s) => s.name.startsWith('process ')); i++)
+    for (let i = 0; i < 1000 && !exporter.getFinishedSpans().some((s) => s.name.startsWith('process ')); i++)
       await new Promise((resolve) => setTimeout(resolve, 10))
 
     const [ingest] = spansNamed('receive ghl')
