@@ -7,6 +7,8 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { GhlApi } from '../src/ghl/api-client.js'
+import type { GhlTokens } from '../src/ghl/tokens.js'
 import { createGateway, type Gateway } from '../src/index.js'
 import { freshSqliteFile } from './support/databases.js'
 import { createDestinationEngine, type DestinationEngine } from './support/destinations.js'
@@ -215,5 +217,47 @@ describe('tracing with an SDK, library-mode handlers on SQLite', () => {
     expect(attempt.links.map((l) => l.context.spanId)).toEqual([ingest!.spanContext().spanId])
     expect(user!.parentSpanContext?.spanId).toBe(attempt.spanContext().spanId)
     expect(user!.spanContext().traceId).toBe(ingest!.spanContext().traceId)
+  })
+})
+
+describe('tracing with an SDK, GHL API calls', () => {
+  let api: GhlApi | undefined
+  let ghl: Sink | undefined
+  afterEach(async () => {
+    await api?.close()
+    await ghl?.close()
+  })
+
+  it('makes a CLIENT span per request, a child of the active span, with the path but not the query', async () => {
+    ghl = await startSink((request) =>
+      request.url.startsWith('/contacts/c_1') ? { status: 200, body: '{"contact":{}}' } : { status: 404 },
+    )
+    // The token store is not what this tests: a fixed token.
+    const tokens = {
+      owner: (ownerId: string) => ({ appId: 'app', userType: 'Location', ownerId }),
+      accessToken: async () => 'token',
+      invalidate: () => {},
+    } as unknown as GhlTokens
+    api = new GhlApi({ apiUrl: ghl.origin, tokens })
+    const client = api.for('loc_1')
+    await trace.getTracer('user-code').startActiveSpan('handler', async (span: Span) => {
+      await client.request({ method: 'GET', path: '/contacts/c_1', query: { secret: 'x' } })
+      await expect(client.request({ method: 'GET', path: '/nowhere' })).rejects.toThrow(/404/)
+      span.end()
+    })
+    const [handler] = spansNamed('handler')
+    const [ok, missing] = spansNamed('ghl request')
+    expect(ok!.kind).toBe(SpanKind.CLIENT)
+    expect(ok!.parentSpanContext?.spanId).toBe(handler!.spanContext().spanId)
+    expect(ok!.attributes).toMatchObject({
+      'http.request.method': 'GET',
+      'url.full': `${ghl.origin}/contacts/c_1`,
+      'server.address': '127.0.0.1',
+      'http.response.status_code': 200,
+      'ghl_gateway.ghl.operation': 'request',
+    })
+    expect(ok!.status.code).not.toBe(SpanStatusCode.ERROR)
+    expect(missing!.attributes).toMatchObject({ 'http.response.status_code': 404, 'error.type': '404' })
+    expect(missing!.status.code).toBe(SpanStatusCode.ERROR)
   })
 })

@@ -24,6 +24,8 @@ import { formatTraceParent, parseTraceParent, traceIdOf } from './trace-context.
  *
  * - `receive <source>`: one webhook from verification to its durable insert (or refusal). Its
  *   parent is the `traceparent` the sender sent, or the HTTP server span of an instrumented app.
+ * - `ghl <operation>`: one request to GHL's API (CLIENT), a child of whatever span is active — a
+ *   handler's attempt span for `ctx.ghl`.
  * - `process <subscriber>` (a handler, CONSUMER) / `send <subscriber>` (a destination, CLIENT): one
  *   delivery attempt. It links to the ingest span, whose context is stored with the event. The first
  *   attempt is also its child: sender, gateway and destination form one trace. Retries and replays
@@ -204,6 +206,38 @@ export function startAttemptSpan(subscriber: TracedSubscriber, delivery: TracedD
     run: (fn) => (valid ? context.with(trace.setSpan(ROOT_CONTEXT, span), fn) : fn()),
     end(outcome, report) {
       if (recording) endAttempt(span, outcome, report)
+      span.end()
+    },
+  }
+}
+
+/** One request to GHL's API; `end` with its status (null: no answer) and the error it becomes. */
+export interface GhlCallSpan {
+  end(status: number | null, error?: Error): void
+}
+
+/** `path` without its query (ids, never tokens), as the attempt log keeps it. */
+export function startGhlCallSpan(
+  method: string,
+  apiUrl: string,
+  path: string,
+  operation: string,
+): GhlCallSpan {
+  const span = gatewayTracer().startSpan(`ghl ${operation}`, { kind: SpanKind.CLIENT })
+  if (!span.isRecording()) return { end: () => span.end() }
+  span.setAttributes({
+    'http.request.method': method,
+    'url.full': `${apiUrl}${path}`,
+    'server.address': new URL(apiUrl).hostname,
+    'ghl_gateway.ghl.operation': operation,
+  })
+  return {
+    end(status, error) {
+      if (status !== null) span.setAttribute('http.response.status_code', status)
+      if (status === null || status >= 400) {
+        span.setAttribute('error.type', status === null ? errorType(error) : String(status))
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error?.message })
+      }
       span.end()
     },
   }
