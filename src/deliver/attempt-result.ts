@@ -14,7 +14,7 @@ export function attemptResult(
   delivery: ClaimedDelivery,
   retry: RetryPolicy,
   report: AttemptReport,
-  timing: { startedAt: number; durationMs: number },
+  timing: { startedAt: number; durationMs: number; traceId?: string | null },
   worker: { id: string; now: () => number; random?: (() => number) | undefined },
 ): AttemptResult {
   const { startedAt, durationMs } = timing
@@ -29,6 +29,7 @@ export function attemptResult(
     errorMessage: error ? error.message.slice(0, 2000) : null,
     errorStack: error?.stack ? error.stack.slice(0, 8000) : null,
     response: report.response ?? null,
+    traceId: timing.traceId ?? null,
   }
   const base = { deliveryId: delivery.id, worker: worker.id, attempt }
   if (report.outcome === 'success') return { ...base, next: { state: 'succeeded' } }

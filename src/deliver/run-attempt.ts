@@ -17,6 +17,7 @@ export async function runWithTimeout(
   abort: AbortController,
   log: Logger,
   now: () => number,
+  traceParent: string | null,
 ): Promise<AttemptReport> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<AttemptReport>((resolve) => {
@@ -38,7 +39,7 @@ export async function runWithTimeout(
   try {
     return await Promise.race([
       subscriber
-        .run(delivery, { signal: abort.signal, logger: log, now })
+        .run(delivery, { signal: abort.signal, logger: log, now, traceParent })
         .catch((error: unknown): AttemptReport => ({ outcome: 'retry', error: coerceError(error) })),
       timeout,
       aborted,

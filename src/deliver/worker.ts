@@ -3,6 +3,7 @@ import type { SubscriberRegistry } from '../dispatch/registry.js'
 import type { CompiledSubscriber } from '../dispatch/subscribers.js'
 import type { Logger } from '../observe/logger.js'
 import type { Metrics } from '../observe/metrics.js'
+import { startAttemptSpan } from '../observe/tracing.js'
 import { leasedAtIngest } from '../store/delivery-rows.js'
 import { GroupCommit } from '../store/group-commit.js'
 import type { AttemptResult, ClaimedDelivery, InsertOutcome, NewEvent, Store } from '../store/types.js'
@@ -434,6 +435,7 @@ export class Worker {
     if (delivery.totalAttempts === 1)
       metrics.handlerStartDelay.observe((startedAt - delivery.event.receivedAt) / 1000)
     const started = performance.now()
+    const span = startAttemptSpan(subscriber, delivery)
     let report: AttemptReport
     if (delivery.attempts > subscriber.retry.maxAttempts) {
       // Lost leases used the attempts up (each crash while running counts): do not run it again.
@@ -442,14 +444,16 @@ export class Worker {
         error: new Error('attempts used up by lost leases (crashes while running)'),
       }
     } else {
-      report = await runWithTimeout(subscriber, delivery, abort, log, now)
+      report = await span.run(() => runWithTimeout(subscriber, delivery, abort, log, now, span.traceParent))
     }
     freeSlot()
     const durationMs = performance.now() - started
-    const result = attemptResult(delivery, subscriber.retry, report, { startedAt, durationMs }, this.#o)
+    const timing = { startedAt, durationMs, traceId: span.traceId }
+    const result = attemptResult(delivery, subscriber.retry, report, timing, this.#o)
     // A deferral (GHL's rate limit, not a failure) is its own outcome: one more label value.
     const outcome =
       result.next.state === 'retry_scheduled' && result.next.deferred ? 'deferred' : result.next.state
+    span.end(outcome, report)
     metrics.attempts.inc({ subscriber: subscriber.id, outcome })
     metrics.attemptSeconds.observe({ outcome }, durationMs / 1000)
     const applied = await this.#finisher.submit(result).catch((error: unknown) => {

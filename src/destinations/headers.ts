@@ -44,6 +44,7 @@ export const RESERVED_HEADERS = new Set([
   'webhook-id',
   'webhook-timestamp',
   'webhook-signature',
+  'traceparent',
 ])
 export const GATEWAY_HEADER_PREFIX = 'x-gateway-'
 

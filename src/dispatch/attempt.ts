@@ -23,6 +23,8 @@ export interface AttemptContext {
   signal: AbortSignal
   logger: Logger
   now: () => number
+  /** The W3C `traceparent` a destination request carries (observe/tracing.ts); absent: none. */
+  traceParent?: string | null
 }
 
 /** Runs one attempt of one delivery; never throws (failures are reports). */

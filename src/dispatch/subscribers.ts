@@ -36,6 +36,8 @@ export interface Subscriber {
   available?: (now: number) => number
   /** Runs one attempt (calls the handler, or sends the HTTP request). */
   run: RunAttempt
+  /** Attributes of its attempt spans beyond the delivery's (a destination: method and origin). */
+  traceAttributes?: Record<string, string | number>
 }
 
 /** What matching sees of an event: its classification and its parsed body. */

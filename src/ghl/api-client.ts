@@ -1,5 +1,7 @@
 import { Agent, request as undiciRequest } from 'undici'
+import { coerceError } from '../errors.js'
 import type { Metrics } from '../observe/metrics.js'
+import { startGhlCallSpan } from '../observe/tracing.js'
 import type { GhlTokenOwner } from '../store/types.js'
 import { ghlVersionFor } from './api-versions.js'
 import { GhlApiPermanentError, GhlApiRetryableError, GhlRateLimitedError } from './errors.js'
@@ -119,7 +121,9 @@ export class GhlApi {
       const token = await tokens.accessToken(owner)
       await limiter.acquire(owner, signal)
       const started = performance.now()
-      const record = (status: number | null) => {
+      const span = startGhlCallSpan(method, this.#o.apiUrl, bare, operation)
+      const record = (status: number | null, error?: Error) => {
+        span.end(status, error)
         const durationMs = Math.round((performance.now() - started) * 10) / 10
         const entry = { method, path: bare, status, durationMs, version, operation }
         this.#o.metrics?.ghlApiCalls.inc({ status_class: statusClass(status), operation })
@@ -148,7 +152,7 @@ export class GhlApi {
         headers = answer.headers
         text = await answer.body.text()
       } catch (error) {
-        record(null)
+        record(null, coerceError(error))
         // The caller's own abort (the handler's timeout, the gateway stopping) is its reason.
         if (signal?.aborted) throw signal.reason
         const why = timeout.aborted ? `did not answer within ${timeoutMs} ms` : 'could not be reached'

@@ -23,6 +23,8 @@ export interface ReceivedWebhook extends VerifyRequest {
   source: SourceRuntime
   /** The path segment after the source: a secret URL's token, or a GHL per-event URL's event name. */
   segment: string | undefined
+  /** The trace context kept with the event (observe/tracing.ts, `IngestSpan.traceParent`). */
+  traceParent?: string | null
 }
 
 /** What every webhook of a route is built with (the route's options satisfy it as they are). */
@@ -82,6 +84,7 @@ export function buildNewEvent(
     verification,
     flags,
     eventHint: hint ?? null,
+    traceParent: received.traceParent ?? null,
     ...fields,
     deliveries: [],
   }

@@ -6,6 +6,7 @@ import { newId } from '../ids.js'
 import { type LiveStream, liveEvent } from '../observe/live-stream.js'
 import type { Logger } from '../observe/logger.js'
 import type { Metrics } from '../observe/metrics.js'
+import { type IngestSpan, traceIngest } from '../observe/tracing.js'
 import type { InsertOutcome, NewEvent } from '../store/types.js'
 import type { Ingestor } from './ingestor.js'
 import { MEDIA_FORM, mediaTypeOf } from './media-types.js'
@@ -156,27 +157,41 @@ export function createWebhookEndpoint(options: WebhookEndpointOptions): WebhookE
     // With INGEST_COMMIT_HOLD > 0, a commit waits a moment for this request to submit (or be rejected).
     const submitted = ingestor.expect()
     try {
-      const received: ReceivedWebhook = {
-        source,
-        rawBody,
-        headers: request.headers,
-        segment: request.segment,
-        urlToken: source.secretInUrl ? request.segment : undefined,
-        now: now(),
-      }
-      const verifyStart = performance.now()
-      const { verifier } = source
-      const outcome = verifier.verifyAsync ? await verifier.verifyAsync(received) : verifier.verify(received)
-      metrics.verifySeconds.observe({ scheme: outcome.scheme }, (performance.now() - verifyStart) / 1000)
-      const event = buildNewEvent(received, outcome, options)
-      submitted()
-      const result = await ingestor.submit(event)
-      if (options.liveStream?.active) options.liveStream.publish(liveEvent(event, result, options.types))
-      recordAccepted(request, source, event, result)
-      return { status: result.status, eventId: result.eventId }
+      return await traceIngest(source.id, request.headers, (ingest) =>
+        verifyAndStore(request, source, rawBody, submitted, ingest),
+      )
     } finally {
       submitted()
     }
+  }
+
+  const verifyAndStore = async (
+    request: WebhookRequest,
+    source: SourceRuntime,
+    rawBody: Buffer,
+    submitted: () => void,
+    ingest: IngestSpan,
+  ): Promise<WebhookAck> => {
+    const received: ReceivedWebhook = {
+      source,
+      rawBody,
+      headers: request.headers,
+      segment: request.segment,
+      urlToken: source.secretInUrl ? request.segment : undefined,
+      now: now(),
+      traceParent: ingest.traceParent,
+    }
+    const verifyStart = performance.now()
+    const { verifier } = source
+    const outcome = verifier.verifyAsync ? await verifier.verifyAsync(received) : verifier.verify(received)
+    metrics.verifySeconds.observe({ scheme: outcome.scheme }, (performance.now() - verifyStart) / 1000)
+    const event = buildNewEvent(received, outcome, options)
+    submitted()
+    const result = await ingestor.submit(event)
+    ingest.stored(event, result)
+    if (options.liveStream?.active) options.liveStream.publish(liveEvent(event, result, options.types))
+    recordAccepted(request, source, event, result)
+    return { status: result.status, eventId: result.eventId }
   }
 
   /** Counts and logs one committed webhook (accepted or duplicate). */

@@ -72,6 +72,7 @@ describe.each(STORE_HARNESSES)('Store conformance: %s', (_name, makeHarness) => 
       flags: ['unverified'],
       companyId: 'comp_1',
       eventHint: 'InvoiceCreate',
+      traceParent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
       schemaStatus: 'drift',
       classification: {
         matchedBy: 'hint',
@@ -104,6 +105,7 @@ describe.each(STORE_HARNESSES)('Store conformance: %s', (_name, makeHarness) => 
       sentAt: event.sentAt,
       flags: ['unverified'],
       eventHint: 'InvoiceCreate',
+      traceParent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
       eventName: 'ContactCreate',
       eventType: 'contact.created',
       entityKind: 'contact',

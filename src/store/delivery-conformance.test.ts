@@ -160,6 +160,50 @@ describe.each(STORE_HARNESSES)('Delivery state machine: %s', (_name, makeHarness
     expect(await store.countBacklog()).toBe(1)
   })
 
+  it('keeps the trace context: the event’s traceparent comes with its claim, each attempt its trace id (or null)', async () => {
+    const traceParent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+    const [traced, plain] = [planned('t'), planned('p')]
+    await store.insertEvents([
+      sampleEvent({ receivedAt: T, traceParent, deliveries: [traced] }),
+      sampleEvent({ receivedAt: T, deliveries: [plain] }),
+    ])
+    const claimed = await claim('w', T + 10, { t: 1, p: 1 })
+    expect(Object.fromEntries(claimed.map((d) => [d.subscriberId, d.event.traceParent]))).toEqual({
+      t: traceParent,
+      p: null,
+    })
+    const attempt = (traceId?: string) => ({
+      id: newId('att'),
+      number: 1,
+      cycle: 0,
+      startedAt: T + 10,
+      durationMs: 5,
+      errorClass: null,
+      errorMessage: null,
+      errorStack: null,
+      response: null,
+      ...(traceId ? { traceId } : {}),
+    })
+    expect(
+      await store.finishAttempts(
+        [
+          {
+            deliveryId: traced.id,
+            worker: 'w',
+            attempt: attempt('0af7651916cd43dd8448eb211c80319c'),
+            next: { state: 'succeeded' },
+          },
+          { deliveryId: plain.id, worker: 'w', attempt: attempt(), next: { state: 'succeeded' } },
+        ],
+        T + 20,
+      ),
+    ).toEqual([true, true])
+    const history = async (d: NewDelivery) =>
+      (await store.eventDeliveries((await store.getDelivery(d.id))!.eventId))[0]!.attemptHistory
+    expect(await history(traced)).toMatchObject([{ traceId: '0af7651916cd43dd8448eb211c80319c' }])
+    expect(await history(plain)).toMatchObject([{ traceId: null }])
+  })
+
   it('a deferral (GHL’s rate limit) gives back the attempt its claim counted, in the same batch as ordinary retries, and keeps it in the log', async () => {
     const [deferred, failed] = [planned('a'), planned('b')]
     const [event] = await insert([deferred, failed])

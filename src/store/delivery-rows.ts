@@ -117,6 +117,7 @@ export function rowToAttempt(
       row.response === null || row.response === undefined
         ? null
         : (json(row.response) as Attempt['response']),
+    traceId: (row.trace_id as string | null | undefined) ?? null,
   }
 }
 

@@ -85,6 +85,8 @@ export interface Attempt {
   errorStack: string | null
   /** What a destination answered: status, headers, the first bytes of the body. */
   response: Record<string, unknown> | null
+  /** The OpenTelemetry trace the attempt ran in (observe/tracing.ts); null without one. */
+  traceId: string | null
 }
 
 /** One of a destination's recent attempts (`recentSubscriberAttempts`): no stack, no saved body. */
@@ -107,7 +109,7 @@ export interface RecentAttempt {
 export interface AttemptResult {
   deliveryId: string
   worker: string
-  attempt: Omit<Attempt, 'deliveryId' | 'worker' | 'outcome'>
+  attempt: Omit<Attempt, 'deliveryId' | 'worker' | 'outcome' | 'traceId'> & { traceId?: string | null }
   next:
     | { state: 'succeeded' }
     | {

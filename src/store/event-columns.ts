@@ -40,6 +40,7 @@ export const INSERT_COLUMNS: readonly Column[] = [
   { name: 'body_format', kind: 'text', get: (e) => e.bodyFormat },
   { name: 'schema_status', kind: 'text', get: (e) => e.schemaStatus },
   { name: 'classification', kind: 'json', get: (e) => e.classification },
+  { name: 'trace_parent', kind: 'text', get: (e) => e.traceParent ?? null },
 ]
 
 /** Columns of a list row (no body, no headers). */
@@ -89,6 +90,7 @@ export function rowToSummary(row: Row, decode: RowDecoding): EventSummary {
     bodyFormat: row.body_format as string | null,
     schemaStatus: row.schema_status as EventSummary['schemaStatus'],
     classification: json(row.classification, null),
+    traceParent: (row.trace_parent as string | null | undefined) ?? null,
     duplicateCount: row.duplicate_count as number,
     lastDuplicateAt: row.last_duplicate_at === null ? null : decode.time(row.last_duplicate_at),
   }
@@ -105,5 +107,12 @@ export function rowToEvent(row: Row, decode: RowDecoding): StoredEvent {
 /** The stored form of an event this process just committed, without reading it back. */
 export function storedFromNew(event: NewEvent, seq: number): StoredEvent {
   const { deliveries: _deliveries, ...fields } = event
-  return { ...fields, seq, bodyBytes: event.rawBody.length, duplicateCount: 0, lastDuplicateAt: null }
+  return {
+    ...fields,
+    traceParent: event.traceParent ?? null,
+    seq,
+    bodyBytes: event.rawBody.length,
+    duplicateCount: 0,
+    lastDuplicateAt: null,
+  }
 }

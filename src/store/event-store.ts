@@ -68,6 +68,11 @@ export interface NewEvent extends EventClassification {
   flags: string[]
   /** GHL event name taken from a per-event URL (`/webhooks/ghl/InvoiceCreate`), for bodies without `type`. */
   eventHint: string | null
+  /**
+   * The W3C `traceparent` of the span that received it (or the sender's own, with no tracing SDK):
+   * attempt spans link to it, destinations get it when no SDK is registered. Absent: none.
+   */
+  traceParent?: string | null
   /** Deliveries to create with the event (ignored for a duplicate). */
   deliveries: NewDelivery[]
 }

@@ -65,6 +65,10 @@ export const attemptSchema = z
     response: savedResponseSchema
       .nullable()
       .meta({ description: "A destination's answer; null for handlers." }),
+    traceId: z.string().nullable().meta({
+      description:
+        'The OpenTelemetry trace the attempt ran in (a destination received it in `traceparent`); null when there was none.',
+    }),
     ghlCalls: z
       .array(ghlCallSchema)
       .optional()

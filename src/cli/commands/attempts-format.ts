@@ -29,7 +29,7 @@ function errorText(a: AttemptJson): string {
 
 /**
  * The attempts as a table (`#`, started, duration, outcome, the destination's status when any
- * attempt has one, error), each line prefixed by `indent`; with `stack`, one block per attempt
+ * attempt has one, the OpenTelemetry trace id when any has one, error), each line prefixed by `indent`; with `stack`, one block per attempt
  * with its recorded stack under it (a table's columns would be torn apart by them).
  */
 export function formatAttempts(
@@ -39,16 +39,27 @@ export function formatAttempts(
 ): string {
   const indent = options.indent ?? ''
   const withStatus = history.some((a) => a.response !== null)
+  // `!= null`: a gateway older than tracing answers without the field.
+  const withTrace = history.some((a) => a.traceId != null)
   const rows = history.map((a) => [
     attemptLabel(a),
     a.startedAt.replace('T', ' '),
     `${a.durationMs.toFixed(1)} ms`,
     a.outcome,
     ...(withStatus ? [a.response?.status == null ? '—' : String(a.response.status)] : []),
+    ...(withTrace ? [a.traceId ?? '—'] : []),
     errorText(a),
   ])
   if (!options.stack) {
-    const header = ['#', 'STARTED', 'DURATION', 'OUTCOME', ...(withStatus ? ['STATUS'] : []), 'ERROR']
+    const header = [
+      '#',
+      'STARTED',
+      'DURATION',
+      'OUTCOME',
+      ...(withStatus ? ['STATUS'] : []),
+      ...(withTrace ? ['TRACE'] : []),
+      'ERROR',
+    ]
     return formatTable(header, rows)
       .split('\n')
       .map((line) => `${indent}${line}`)

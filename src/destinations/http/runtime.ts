@@ -56,6 +56,7 @@ export class DestinationRuntime {
   readonly #deps: DestinationRuntimeDeps
   readonly #secrets: Buffer[]
   readonly #target: string
+  readonly #traceAttributes: Record<string, string | number>
   #wakeTimer: NodeJS.Timeout | undefined
   #wakeAt = Number.POSITIVE_INFINITY
 
@@ -70,7 +71,13 @@ export class DestinationRuntime {
     this.state = definition.enabled ? state.state : 'disabled'
     this.stateReason = state.reason
     this.#secrets = (definition.signing?.secrets ?? []).map((secret) => decodeStandardSecret(secret))
-    this.#target = `${definition.method} ${new URL(definition.url).origin}`
+    const url = new URL(definition.url)
+    this.#target = `${definition.method} ${url.origin}`
+    this.#traceAttributes = {
+      'http.request.method': definition.method,
+      'url.full': url.origin,
+      'server.address': url.hostname,
+    }
     this.auth = createAuthenticator(definition.auth, deps.client)
     const { perSecond, burst } = definition.rateLimit
     const share = deps.takeSharedTokens
@@ -125,6 +132,8 @@ export class DestinationRuntime {
       timeoutMs: d.timeout + 1000,
       available: (now) => this.available(now),
       run: this.run,
+      // The origin only, as in every message: a webhook URL's path often holds its secret.
+      traceAttributes: this.#traceAttributes,
     }
   }
 
@@ -156,6 +165,7 @@ export class DestinationRuntime {
         deliveryId: delivery.id,
         now,
         signal: context.signal,
+        traceParent: context.traceParent ?? null,
       })
     } catch (thrown) {
       // A bug, not the destination's answer; retried, and not held against the destination.

@@ -22,6 +22,7 @@ import { buildPayload } from './payload.js'
  * - `x-gateway-cycle`: 0 until the delivery is replayed; n on the attempts of its n-th replay.
  * - `x-gateway-event-type`: the event's published type (`contact.created`); a type that is not
  *   printable ASCII (another source's `契約.作成`) is percent-encoded UTF-8 (`headerText`).
+ * - `traceparent`: the attempt's W3C trace context (observe/tracing.ts), when it has one.
  */
 export const ATTEMPT_HEADER = 'x-gateway-attempt'
 export const CYCLE_HEADER = 'x-gateway-cycle'
@@ -39,6 +40,8 @@ export interface SendOptions {
   now: number
   /** The worker's signal (attempt timeout, shutdown); the destination's own timeout is added. */
   signal?: AbortSignal
+  /** The attempt's W3C trace context (observe/tracing.ts): sent as `traceparent`. */
+  traceParent?: string | null
 }
 
 export interface SendResult {
@@ -89,6 +92,7 @@ export async function sendEvent(
     headers[ATTEMPT_HEADER] = String(options.attempt)
     headers[CYCLE_HEADER] = String(options.cycle)
     headers[EVENT_TYPE_HEADER] = headerText(publishedType(event, deps.types))
+    if (options.traceParent) headers.traceparent = options.traceParent
 
     const context = { now: options.now, deadline, userAgent: deps.userAgent }
     const request = async (): Promise<HttpResult> => {

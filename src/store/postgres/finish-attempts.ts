@@ -18,14 +18,14 @@ const FINISH = `WITH r AS (
     RETURNING d.id
   )
   INSERT INTO attempts (id, delivery_id, number, cycle, worker, started_at, duration_ms, outcome, error_class,
-    error_message, error_stack, response)
+    error_message, error_stack, response, trace_id)
   SELECT a.id, a.delivery_id, a.number, a.cycle, a.worker, a.started_at, a.duration_ms,
     CASE WHEN moved.id IS NULL THEN 'lease_lost' ELSE a.outcome END,
-    a.error_class, a.error_message, a.error_stack, a.response
+    a.error_class, a.error_message, a.error_stack, a.response, a.trace_id
   FROM unnest($8::text[], $9::text[], $10::int[], $11::text[], $12::timestamptz[], $13::float8[], $14::text[],
-    $15::text[], $16::text[], $17::text[], $18::jsonb[], $19::int[])
+    $15::text[], $16::text[], $17::text[], $18::jsonb[], $19::int[], $22::text[])
     AS a(id, delivery_id, number, worker, started_at, duration_ms, outcome, error_class, error_message,
-      error_stack, response, cycle)
+      error_stack, response, cycle, trace_id)
   LEFT JOIN moved ON moved.id = a.delivery_id
   RETURNING delivery_id, outcome`
 
@@ -62,6 +62,7 @@ export async function finishAttempts(
       results.map((r) => r.attempt.cycle),
       ends.map((end) => end.errorFingerprint),
       ends.map((end) => end.givesBack),
+      results.map((r) => r.attempt.traceId ?? null),
     ],
   })
   const lost = new Set(rows.filter((row) => row.outcome === 'lease_lost').map((row) => row.delivery_id))

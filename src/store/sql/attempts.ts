@@ -64,5 +64,6 @@ export function lostLeaseAttempt(lost: LostLease, now: number): Attempt {
     errorMessage: 'the worker holding this delivery stopped without reporting (crash or stall); retrying',
     errorStack: null,
     response: null,
+    traceId: null,
   }
 }

@@ -44,6 +44,7 @@ export function sqliteFinish(
         deliveryId: r.deliveryId,
         worker: r.worker,
         outcome: applied ? end.outcome : 'lease_lost',
+        traceId: r.attempt.traceId ?? null,
       })
       return applied
     }),

@@ -3,7 +3,7 @@ import type { Attempt } from '../types.js'
 import { lazyStatement } from './sqlite-runner.js'
 
 const INSERT_ATTEMPT = `INSERT INTO attempts (id, delivery_id, number, cycle, worker, started_at, duration_ms, outcome,
-  error_class, error_message, error_stack, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+  error_class, error_message, error_stack, response, trace_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 /** Records one attempt (a finished one, or a lease that ran out); called inside a write transaction. */
 export function attemptInserter(db: Database.Database): (attempt: Attempt) => void {
@@ -22,6 +22,7 @@ export function attemptInserter(db: Database.Database): (attempt: Attempt) => vo
       a.errorMessage ?? null,
       a.errorStack ?? null,
       a.response ? JSON.stringify(a.response) : null,
+      a.traceId,
     )
   }
 }

@@ -1,0 +1,84 @@
+import { trace } from '@opentelemetry/api'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createDestinationEngine, type DestinationEngine } from './support/destinations.js'
+import { type Sink, startSink } from './support/sink.js'
+import { ed25519Signature, testEd25519Key } from './support/test-app.js'
+
+/**
+ * No OpenTelemetry SDK registered (the default): the gateway makes no spans, but a sender's
+ * `traceparent` is still kept with the event and forwarded to the destination on every attempt, so
+ * a trace connects through the gateway; the attempt stores that trace id. With an SDK: tracing.test.ts.
+ */
+
+const INCOMING_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736'
+const INCOMING = `00-${INCOMING_TRACE}-00f067aa0ba902b7-01`
+const key = testEd25519Key()
+
+describe('tracing without an SDK (SQLite)', () => {
+  let engine: DestinationEngine
+  let target: Sink
+  beforeAll(() => {
+    // Whatever another file of this process registered, this one runs with the API's no-op tracer.
+    trace.disable()
+  })
+  afterEach(async () => {
+    await engine?.close()
+    await target?.close()
+  })
+
+  const post = (traceparent?: string) => {
+    const payload = JSON.stringify({
+      type: 'ContactCreate',
+      locationId: 'loc_1',
+      id: 'c_1',
+      webhookId: crypto.randomUUID(),
+    })
+    return engine.app.fastify.inject({
+      method: 'POST',
+      url: '/webhooks/ghl',
+      payload,
+      headers: {
+        'content-type': 'application/json',
+        'x-ghl-signature': ed25519Signature(key.privateKey, payload),
+        ...(traceparent === undefined ? {} : { traceparent }),
+      },
+    })
+  }
+
+  it('keeps the sender’s traceparent and forwards it on every attempt, retries too', async () => {
+    target = await startSink((_request, index) => (index === 0 ? { status: 503 } : { status: 200 }))
+    engine = await createDestinationEngine('sqlite', {
+      random: () => 1,
+      configured: [{ id: 'crm', url: target.url, events: ['contact.*'] }],
+      env: { GHL_ED25519_PUBLIC_KEYS: key.spki },
+    })
+    const eventId = (await post(INCOMING)).json().eventId as string
+    expect((await engine.store.getEvent(eventId))!.traceParent).toBe(INCOMING)
+    await engine.drain()
+    engine.clock.advance(10 * 60_000)
+    await engine.drain()
+    expect(target.requests.map((r) => r.headers.traceparent)).toEqual([INCOMING, INCOMING])
+    const [delivery] = await engine.deliveries(eventId)
+    expect(delivery!.attemptHistory.map((a) => a.traceId)).toEqual([INCOMING_TRACE, INCOMING_TRACE])
+  })
+
+  it('keeps nothing from a malformed traceparent, or when none came: no header, no trace id', async () => {
+    target = await startSink()
+    engine = await createDestinationEngine('sqlite', {
+      configured: [{ id: 'crm', url: target.url, events: ['contact.*'] }],
+      env: { GHL_ED25519_PUBLIC_KEYS: key.spki },
+    })
+    const ids = [
+      (await post()).json().eventId as string,
+      (await post(`00-${'0'.repeat(32)}-00f067aa0ba902b7-01`)).json().eventId as string,
+      (await post('not a traceparent')).json().eventId as string,
+    ]
+    for (const id of ids) expect((await engine.store.getEvent(id))!.traceParent).toBeNull()
+    expect(await engine.drain()).toBe(3)
+    expect(target.requests.map((r) => r.headers.traceparent)).toEqual([undefined, undefined, undefined])
+    for (const id of ids) {
+      const [delivery] = await engine.deliveries(id)
+      expect(delivery!.attemptHistory.map((a) => a.traceId)).toEqual([null])
+    }
+  })
+})
