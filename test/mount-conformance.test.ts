@@ -114,9 +114,11 @@ describe.each(MOUNTS)('$name', (mount) => {
 
   it('stores a signed webhook before the 200, runs its handler once, and dedupes the same bytes', async () => {
     const body = JSON.stringify(contactCreate({ id: 'c1' }))
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
     const first = await post(app.base, '/webhooks/ghl', body, {
       ...signed(body),
       'x-request-id': 'req-from-sender',
+      traceparent,
     })
     expect(first.status).toBe(200)
     expect(first.body.status).toBe('accepted')
@@ -126,6 +128,8 @@ describe.each(MOUNTS)('$name', (mount) => {
     // Durable when acknowledged: readable the moment the 200 arrived.
     const stored = await gw.running!.store.getEvent(first.body.eventId!)
     expect(stored?.rawBody.toString()).toBe(body)
+    // The sender's trace context is kept with the event (no tracing SDK is registered here).
+    expect(stored?.traceParent).toBe(traceparent)
 
     const again = await post(app.base, '/webhooks/ghl', body, signed(body))
     expect(again.status).toBe(200)
