@@ -6,8 +6,8 @@ import { createGateway } from 'ghl-gateway'
 const gw = createGateway()
 
 gw.on('ContactCreate', async (event, ctx) => {
-  // ctx.ghl is GHL's API as the location the event came from: its token, GHL's rate limits, and a
-  // 401/429/5xx from GHL makes the delivery retry rather than fail.
+  // ctx.ghl is GHL's API as the location the event came from: its token, GHL's rate limits; GHL
+  // down or over its limit makes the delivery retry rather than fail.
   await ctx.ghl.contacts.addTags(event.data.id, ['new-lead'])
   // ctx.once: a retried attempt does not add the note twice.
   await ctx.once('welcome-note', () => ctx.ghl.contacts.addNote(event.data.id, 'Welcome! Tagged new-lead.'))
