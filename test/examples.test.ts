@@ -97,7 +97,7 @@ describe('examples handle a signed event sent by the CLI', () => {
     return { app, base: `http://127.0.0.1:${port}` }
   }
 
-  for (const name of ['express', 'hono']) {
+  for (const name of ['express', 'fastify', 'hono']) {
     it(`${name}: webhooks through the mounted handler, the app's own JSON routes unchanged`, {
       timeout: 120_000,
     }, async () => {
