@@ -37,6 +37,7 @@ import type { Metrics } from './observe/metrics.js'
 import { setUpTransport, transportOptions } from './receive/http-server.js'
 import { createIngestor, type IngestHandoff, type Ingestor } from './receive/ingestor.js'
 import type { UninstalledLocations } from './receive/new-event.js'
+import { readiness } from './receive/readiness.js'
 import { buildSources, type SourceRuntime } from './receive/sources.js'
 import { clientErrorHandler, frameworkError } from './receive/transport-errors.js'
 import { createWebhookEndpoint, requestIdOf, type WebhookEndpoint } from './receive/webhook-endpoint.js'
@@ -174,6 +175,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     ghlTimestampWindowMs: config.GHL_TIMESTAMP_WINDOW,
     ghlUninstalled: deps.ghl?.uninstalled,
     isDraining,
+    ready: readiness({ store, instance, isDraining, recentStorageFailure: ingestor.recentStorageFailure }),
     toError: (thrown) => toGatewayError(coerceError(thrown) as FastifyError, store, config.MAX_BODY_BYTES),
     now: deps.now,
     liveStream,

@@ -3,6 +3,7 @@ import { replyWithError } from './error-replies.js'
 import type { Gateway } from './gateway.js'
 import type { MountOptions } from './receive/mounted-request.js'
 import { recordRejectedWebhook, webhookRoutes } from './receive/webhook-routes.js'
+import { VERSION } from './version.js'
 
 /**
  * The gateway's webhook routes in an application's Fastify instance:
@@ -34,5 +35,11 @@ export const ghlGateway: FastifyPluginAsync<GhlGatewayPluginOptions> = async (fa
     if (request.method === 'POST') recordRejectedWebhook(endpoint, request, reply, gatewayError)
     return replyWithError(reply, gatewayError, request.id)
   })
-  await fastify.register(webhookRoutes, { endpoint, prefix: options.path ?? '/webhooks' })
+  const prefix = options.path ?? '/webhooks'
+  // GHL's readiness check, as the gateway's own server answers it.
+  fastify.get(`${prefix}/ghl/verify`, async () => {
+    await endpoint.ready()
+    return { status: 'ready', version: VERSION }
+  })
+  await fastify.register(webhookRoutes, { endpoint, prefix })
 }

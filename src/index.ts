@@ -58,5 +58,8 @@ export {
 } from './ghl/errors.js'
 export type { GhlClient } from './ghl/ghl-client.js'
 export { GhlSdkMissingError } from './ghl/sdk.js'
+export type { FetchHandler } from './receive/fetch-handler.js'
+export type { MountOptions } from './receive/mounted-request.js'
+export type { NodeHandler } from './receive/node-handler.js'
 export { DELIVERY_STATES, type DeliveryState } from './store/delivery-states.js'
 export { VERSION } from './version.js'

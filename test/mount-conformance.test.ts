@@ -179,6 +179,12 @@ describe.each(MOUNTS)('$name', (mount) => {
     expect(await countEvents()).toBe(before)
   })
 
+  it("answers GHL's readiness check (GET /webhooks/ghl/verify)", async () => {
+    const response = await fetch(`${app.base}/webhooks/ghl/verify`)
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({ status: 'ready', version: expect.any(String) })
+  })
+
   it('counts what it answered in the gateway metrics', async () => {
     const text = await gw.running!.app.metrics.registry.metrics()
     expect(text).toMatch(/ghl_gateway_webhooks_total\{source="ghl",outcome="accepted"\} 1\b/)
@@ -221,6 +227,8 @@ describe.each(MOUNTS)('$name', (mount) => {
     const body = JSON.stringify(contactCreate({ id: 'late' }))
     const late = await post(app.base, '/webhooks/ghl', body, signed(body))
     expect([late.status, late.body.error?.code]).toEqual([503, 'shutting_down'])
+    const verify = await fetch(`${app.base}/webhooks/ghl/verify`)
+    expect(verify.status).toBe(503)
     expect(late.headers.get('retry-after')).toBe('5')
   })
 })

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
-import { coerceError, GatewayError, RETRY_AFTER_SECONDS } from '../errors.js'
 import { healthSummary } from '../observe/health-summary.js'
+import { readiness } from '../receive/readiness.js'
 import type { GatewayInstance, Store } from '../store/types.js'
 import { VERSION } from '../version.js'
 import { type AdminAccess, requireAdmin } from './auth.js'
@@ -20,42 +20,16 @@ export interface HealthRoutesOptions {
 
 /**
  * Liveness and readiness. `/healthz` says the process runs; `/readyz` and GHL's readiness check
- * (`GET /webhooks/ghl/verify`) say it can take webhooks: we are not draining and the store accepts
- * a write (this process's heartbeat row). A read alone would call a full disk or a read-only
- * replica "ready" while every webhook gets 503.
+ * (`GET /webhooks/ghl/verify`) say it can take webhooks (receive/readiness.ts).
  */
 export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOptions): Promise<void> {
-  const timeout = options.pingTimeoutMs ?? 2000
-
-  const ready = async () => {
-    if (options.isDraining()) throw new GatewayError('shutting_down', 'the gateway is shutting down')
-    const failed = options.recentStorageFailure?.(Date.now())
-    if (failed !== undefined) {
-      throw new GatewayError('storage_unavailable', `the last commit failed: ${failed}`, {
-        retryAfter: RETRY_AFTER_SECONDS,
-      })
-    }
-    let timer: NodeJS.Timeout | undefined
-    try {
-      await Promise.race([
-        options.store.heartbeat(options.instance),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeout} ms`)), timeout)
-        }),
-      ])
-    } catch (error) {
-      throw new GatewayError(
-        'storage_unavailable',
-        `the database is not reachable: ${coerceError(error).message}`,
-        {
-          retryAfter: RETRY_AFTER_SECONDS,
-          cause: error,
-        },
-      )
-    } finally {
-      clearTimeout(timer)
-    }
-  }
+  const ready = readiness({
+    store: options.store,
+    instance: options.instance,
+    isDraining: options.isDraining,
+    recentStorageFailure: options.recentStorageFailure,
+    pingTimeoutMs: options.pingTimeoutMs,
+  })
 
   app.get('/healthz', async () => ({ status: 'ok', version: VERSION }))
   app.get('/readyz', async () => {

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { errorBody, GatewayError } from '../errors.js'
+import { VERSION } from '../version.js'
 import type { SourceRuntime } from './sources.js'
 import { requestIdOf, tooLarge, type WebhookEndpoint, type WebhookRequest } from './webhook-endpoint.js'
 
@@ -8,6 +9,9 @@ import { requestIdOf, tooLarge, type WebhookEndpoint, type WebhookRequest } from
  * the path, run the endpoint's checks, read the body within the limit, accept, and answer exactly
  * what the gateway's own routes answer. The adapters only translate their request and response.
  */
+
+/** The source whose readiness check GHL calls: `<path>/ghl/verify`. */
+const GHL_SOURCE = 'ghl'
 
 /** A request as the adapters hand it over: the body is read only once the checks passed. */
 export interface MountedRequest {
@@ -82,6 +86,9 @@ export async function answerMounted(
     requestId: requestIdOf(request.headers),
     elapsedMs: () => performance.now() - started,
   }
+  if (request.method === 'GET' && match.sourceId === GHL_SOURCE && match.segment === 'verify') {
+    return readinessAnswer(endpoint, webhook.requestId)
+  }
   if (request.method !== 'POST') {
     const error = new GatewayError('method_not_allowed', 'webhooks are delivered with POST')
     return errorAnswer(error, webhook.requestId, { allow: 'POST' })
@@ -114,6 +121,20 @@ export function bodyAlreadyRead(how: string): GatewayError {
       'GHL signed: mount the gateway’s handler before any body parser such as express.json(), or exclude ' +
       'its path from them',
   )
+}
+
+/** GHL's readiness check, as the gateway's own `GET /webhooks/ghl/verify` answers it. */
+async function readinessAnswer(endpoint: WebhookEndpoint, requestId: string): Promise<MountedAnswer> {
+  try {
+    await endpoint.ready()
+  } catch (thrown) {
+    return errorAnswer(endpoint.toError(thrown), requestId)
+  }
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId },
+    body: JSON.stringify({ status: 'ready', version: VERSION }),
+  }
 }
 
 /** The catalog's 404 for a path that is not the gateway's, where no `next()` can take it. */

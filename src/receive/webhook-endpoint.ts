@@ -36,6 +36,8 @@ export interface WebhookEndpointOptions {
   ghlUninstalled?: UninstalledLocations
   /** True once shutdown began: new webhooks get 503 so the sender retries elsewhere or later. */
   isDraining: () => boolean
+  /** GHL's readiness check (`GET /webhooks/ghl/verify`): resolves when webhooks can be taken. */
+  ready: () => Promise<void>
   /** Maps anything thrown on the request path onto the error catalog (the app's one mapping). */
   toError: (thrown: unknown) => GatewayError
   now?: () => number
@@ -77,6 +79,8 @@ export interface WebhookEndpoint {
   /** Counts and logs a rejected webhook; `source` is undefined when the source was not found. */
   rejected(request: WebhookRequest, source: SourceRuntime | undefined, error: GatewayError): void
   toError(thrown: unknown): GatewayError
+  /** GHL's readiness check: resolves when webhooks can be taken, else throws the 503 to answer. */
+  ready(): Promise<void>
   /**
    * Runs one adapter request to its end, counted so that shutdown waits for it (the gateway's own
    * server waits for its open requests; a mounted handler's server is not the gateway's to close).
@@ -258,6 +262,7 @@ export function createWebhookEndpoint(options: WebhookEndpointOptions): WebhookE
     accept,
     rejected,
     toError: options.toError,
+    ready: options.ready,
     async track(work) {
       inProgress++
       try {

@@ -97,12 +97,17 @@ process.once('exit', () => {
 
 /** Starts a long-running command (`tail`) in the background, with the same clean environment. */
 export function startCli(args: readonly string[], options: RunCliOptions): RunningCli {
+  return startNode([GATEWAY_ENTRY, ...args], options)
+}
+
+/** Starts `node <args>` in the background (a CLI command, an example app), with the same clean environment. */
+export function startNode(args: readonly string[], options: RunCliOptions): RunningCli {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? options.cwd,
     ...options.env,
   }
-  const child = spawn(process.execPath, [GATEWAY_ENTRY, ...args], {
+  const child = spawn(process.execPath, args, {
     cwd: options.cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
