@@ -96,6 +96,8 @@ export interface Assembly {
   ghlInstalls: GhlInstalls | undefined
   /** A location's tenant id from the installations (in memory), when a GHL app is configured. */
   tenantOf: ((locationId: string) => string | undefined) | undefined
+  /** The gateway's own events (alerts), unless OPERATIONAL_EVENTS=off. */
+  operational: OperationalEvents | undefined
   /** Adds something started later (by `open`) to what `release` gives back; it goes back first. */
   hold(name: string, release: () => unknown): void
   /**
@@ -310,6 +312,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       ghlApi,
       ghlInstalls: ghl?.installs,
       tenantOf: ghl && ((locationId) => ghl.facts.tenantOf(locationId)),
+      operational,
       hold: (name, release) => held.hold(name, release),
       release: () => held.release(),
     }

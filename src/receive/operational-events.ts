@@ -168,6 +168,11 @@ export class OperationalEvents {
     if (next < Number.POSITIVE_INFINITY) this.#schedule(next)
   }
 
+  /** Resolves when every event handed to the ingestor so far is stored (or failed). */
+  async settled(): Promise<void> {
+    while (this.#inFlight.size) await Promise.all([...this.#inFlight])
+  }
+
   /** Stores every pending summary now (the cap does not apply: the process is stopping), then stops. */
   async close(): Promise<void> {
     if (this.#closed) return
@@ -176,7 +181,7 @@ export class OperationalEvents {
     const now = this.#o.now()
     for (const window of this.#windows.values()) if (window.pending) this.#store(window, 'summary', now)
     this.#windows.clear()
-    await Promise.all([...this.#inFlight])
+    await this.settled()
   }
 
   #take(now: number): boolean {
