@@ -139,6 +139,50 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('operational events on %s', (ki
     }
   }, 60_000)
 
+  it('reports a circuit opening and closing, a 410 pause and an operator pause', async () => {
+    let failing = true
+    const flaky = await sink(() => ({ status: failing ? 500 : 200 }))
+    const gone = await sink(() => ({ status: 410 }))
+    const alerts = await sink()
+    engine = await createDestinationEngine(kind, {
+      configured: [
+        {
+          id: 'flaky',
+          url: flaky.url,
+          events: ['contact.*'],
+          circuitBreaker: { minAttempts: 3, cooldown: '30s' },
+        },
+        { id: 'gone', url: gone.url, events: ['contact.*'] },
+        { id: 'alerts', url: alerts.url, events: ['gateway.destination.*'] },
+      ],
+    })
+    const ops = engine.assembly.operational!
+    await sendMany(3)
+    await settle(ops)
+    failing = false
+    engine.clock.advance(60_000) // past the cooldown and the retries: the probe succeeds
+    await settle(ops)
+    expect((await engine.api('POST', '/api/destinations/alerts/pause', {})).status).toBe(200)
+    expect((await engine.api('POST', '/api/destinations/alerts/resume')).status).toBe(200)
+    await ops.settled()
+    await settle(ops)
+    const seen = envelopes(alerts).map((e) => `${e.type} ${e.data.subject}`)
+    expect(seen.sort()).toEqual([
+      'gateway.destination.circuit_closed flaky',
+      'gateway.destination.circuit_opened flaky',
+      'gateway.destination.paused gone',
+    ])
+    const paused = envelopes(alerts).find((e) => e.type === 'gateway.destination.paused')
+    expect(paused.data).toMatchObject({ by: 'gone', destinationId: 'gone', count: 1 })
+    const opened = envelopes(alerts).find((e) => e.type === 'gateway.destination.circuit_opened')
+    expect(opened.data).toMatchObject({ attempts: 3, failures: 3, cooldownMs: 30_000 })
+    // The alert destination's own pause is stored, and goes to no one (not even itself).
+    const own = (await gatewayEvents()).filter((e) => e.entity.id === 'alerts')
+    expect(own.map((e) => [e.type, e.flags, e.deliveryStatus])).toEqual([
+      ['gateway.destination.paused', ['operational_loop'], 'none'],
+    ])
+  }, 60_000)
+
   it('emits back-pressure started and ended', async () => {
     const crm = await sink()
     const alerts = await sink()
