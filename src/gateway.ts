@@ -70,7 +70,11 @@ export interface Gateway {
    * Runs `handler` for one of the gateway's own operational events (`gateway.delivery.dead_lettered`,
    * …; docs/operations.md) — typed. `*` and other patterns never match them.
    */
-  on<T extends GatewayEventType>(event: T, handler: Handler<GatewayEvent<T>>, options?: HandlerOptions): Gateway
+  on<T extends GatewayEventType>(
+    event: T,
+    handler: Handler<GatewayEvent<T>>,
+    options?: HandlerOptions,
+  ): Gateway
   /** Runs `handler` for events of other sources, by their own type (any string). */
   on(pattern: string, handler: Handler<AnyGhlEvent>, options: HandlerOptions & { sources: string[] }): Gateway
   /**

@@ -186,10 +186,19 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('operational events on %s', (ki
   it('emits back-pressure started and ended', async () => {
     const crm = await sink()
     const alerts = await sink()
+    const slack = await sink()
     engine = await createDestinationEngine(kind, {
       configured: [
         { id: 'crm', url: crm.url, events: ['contact.*'] },
         { id: 'alerts', url: alerts.url, events: ['gateway.backpressure.*'] },
+        // docs/operations.md's Slack destination, as written there.
+        {
+          id: 'ops-slack',
+          url: slack.url,
+          events: ['gateway.delivery.dead_lettered', 'gateway.destination.*', 'gateway.backpressure.started'],
+          payload: 'template',
+          template: { text: '{{data.message}} <https://gateway.example.com{{data.consolePath}}|open>' },
+        },
       ],
       env: { BACKPRESSURE_HIGH_WATER: '5' },
     })
@@ -205,6 +214,13 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('operational events on %s', (ki
       ['gateway.backpressure.ended', 5],
     ])
     expect(envelopes(alerts)[0].data.backlog).toBeGreaterThanOrEqual(5)
+    expect(envelopes(slack)).toEqual([
+      {
+        text: expect.stringMatching(
+          /^back-pressure: \d+ deliveries are open \(BACKPRESSURE_HIGH_WATER 5\); .* <https:\/\/gateway\.example\.com\/ui\/overview\|open>$/,
+        ),
+      },
+    ])
   }, 60_000)
 })
 
