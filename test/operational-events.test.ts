@@ -1,8 +1,10 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { createGateway, type Gateway, type GatewayEvent, PermanentError } from '../src/index.js'
-import type { OperationalEvents } from '../src/receive/operational-events.js'
+import { backpressureReport, type OperationalEvents } from '../src/receive/operational-events.js'
+import { assembleForTest } from './support/assembly.js'
 import { freshSqliteFile } from './support/databases.js'
-import { createDestinationEngine, type DestinationEngine } from './support/destinations.js'
+import { createDestinationEngine, type DestinationEngine, START } from './support/destinations.js'
+import { adminApi } from './support/harness.js'
 import { type Sink, startSink } from './support/sink.js'
 import { ed25519Signature, type StoreKind, testEd25519Key } from './support/test-app.js'
 
@@ -221,6 +223,40 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('operational events on %s', (ki
         ),
       },
     ])
+  }, 60_000)
+})
+
+describe('operational events from replicas on one PostgreSQL', () => {
+  it("store a window's first event once (its dedupe key), and each replica's own summary", async () => {
+    const clock = { now: START + 60_000 }
+    const env = { LOG_LEVEL: 'silent', ADMIN_TOKEN: 'ops-admin' }
+    const a = await assembleForTest('postgres', env, { now: () => clock.now })
+    const b = await assembleForTest('postgres', env, {
+      database: { url: a.databaseUrl },
+      now: () => clock.now,
+    })
+    try {
+      for (const replica of [a, b]) {
+        replica.operational!.report(backpressureReport(true, 10, 5))
+        await replica.operational!.settled()
+      }
+      const list = async () => {
+        const answer = await adminApi(a.app.fastify, 'ops-admin', 'GET', '/api/events?source=gateway')
+        // biome-ignore lint/suspicious/noExplicitAny: admin answers are JSON
+        return (answer.json as any).data as { type: string; duplicateCount: number }[]
+      }
+      expect((await list()).map((e) => [e.type, e.duplicateCount])).toEqual([
+        ['gateway.backpressure.started', 1],
+      ])
+      // More in the window: each replica counts its own, and stores its summary (here: as it stops).
+      for (const replica of [a, b]) replica.operational!.report(backpressureReport(true, 12, 5))
+      await b.operational!.close()
+      await a.operational!.close()
+      expect(await list()).toHaveLength(3)
+    } finally {
+      await b.close()
+      await a.close()
+    }
   }, 60_000)
 })
 
