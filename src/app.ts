@@ -63,6 +63,8 @@ export interface AppDeps {
   onWork: () => void
   /** This process's worker: new deliveries it can start at once skip the claim. */
   handoff?: IngestHandoff
+  /** Back-pressure started (`over`) or ended: the operational events. */
+  onHighWater?: (over: boolean, backlog: number, highWater: number) => void
   /** This process's live stream (GET /api/stream). */
   liveStream: LiveStream
   /** HTTP destinations (their subscribers are in `registry`); enables /api/destinations. */
@@ -151,6 +153,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     highWater: config.BACKPRESSURE_HIGH_WATER,
     onWork,
     handoff: deps.handoff,
+    onHighWater: deps.onHighWater,
   })
   const sources = buildSources(config)
   metrics.statsSource.current = async () => {

@@ -1,8 +1,9 @@
 import { hostname } from 'node:os'
 import { buildApp, type GatewayApp } from './app.js'
-import { createTypeMapper, type TypeMapper } from './catalog/index.js'
+import { createTypeMapper, type ReportOperational, type TypeMapper } from './catalog/index.js'
 import { coalesced } from './coalesced.js'
 import { configFileText, type GatewayConfig, ghlTokenSettings } from './config/index.js'
+import { deadLetterReport } from './deliver/dead-letter-report.js'
 import { createDlqJobRunner, type DlqJobRunner } from './deliver/dlq-job-runner.js'
 import {
   GHL_LIFECYCLE_SUBSCRIBER,
@@ -30,6 +31,7 @@ import { GhlTokens } from './ghl/tokens.js'
 import { LiveStream, liveDelivery } from './observe/live-stream.js'
 import { createLogger, type Logger } from './observe/logger.js'
 import { createMetrics, type Metrics } from './observe/metrics.js'
+import { backpressureReport, OperationalEvents } from './receive/operational-events.js'
 import { ReleaseStack } from './release-stack.js'
 import { DatabaseUnavailableError, databaseProblem } from './store/database-problem.js'
 import { openStore } from './store/open-store.js'
@@ -94,6 +96,8 @@ export interface Assembly {
   ghlInstalls: GhlInstalls | undefined
   /** A location's tenant id from the installations (in memory), when a GHL app is configured. */
   tenantOf: ((locationId: string) => string | undefined) | undefined
+  /** The gateway's own events (alerts), unless OPERATIONAL_EVENTS=off. */
+  operational: OperationalEvents | undefined
   /** Adds something started later (by `open`) to what `release` gives back; it goes back first. */
   hold(name: string, release: () => unknown): void
   /**
@@ -138,6 +142,19 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
     // Lease owner and heartbeat id; a second gateway in one process gets its own.
     const instanceId = `${hostname()}:${process.pid}:${Date.now()}${assembled > 1 ? `:${assembled}` : ''}`
     const metrics = createMetrics()
+    // The gateway's own events (alerts); stored through the ingestor once the app is built.
+    const operational =
+      config.OPERATIONAL_EVENTS === 'on'
+        ? new OperationalEvents({
+            registry,
+            logger,
+            windowMs: config.OPERATIONAL_EVENTS_WINDOW,
+            perMinute: config.OPERATIONAL_EVENTS_PER_MINUTE,
+            instanceId,
+            now: options.now,
+          })
+        : undefined
+    const report = operational?.report
     // Always built: Private Integration Tokens obey GHL's limits as much as the app's tokens, and
     // an agency's own calls (minting location tokens, listing a bulk install) count against its limits.
     const ghlLimiter = new SharedGhlRateLimiter({
@@ -151,7 +168,17 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       logger,
       metrics,
     })
-    const built = await buildGhl(config, store, logger, metrics, instanceId, held, options.now, ghlLimiter)
+    const built = await buildGhl(
+      config,
+      store,
+      logger,
+      metrics,
+      instanceId,
+      held,
+      options.now,
+      ghlLimiter,
+      report,
+    )
     const ghlTokens = built?.tokens
     const ghlApi = ghlTokens && buildGhlApi(config, ghlTokens, ghlLimiter, metrics, held)
     metrics.ghlTokenStatusSource.current = () => store.countGhlTokensByStatus()
@@ -185,6 +212,10 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       random: options.random,
       onAttempt: (delivery, result) => {
         if (liveStream.active) liveStream.publish(liveDelivery(delivery, result, types))
+        if (report && result.next.state === 'dead') {
+          const dead = deadLetterReport(delivery, result, registry.get(delivery.subscriberId), types)
+          if (dead) report(dead)
+        }
       },
     })
     // Said before the destinations' boot report: orphans are how a wrong directory shows.
@@ -205,6 +236,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       env: options.env,
       wake: () => worker.wake(),
       now: options.now,
+      report,
       ...options.destinations,
     })
     // Held before it starts: a start that fails after claiming still gives its claims back.
@@ -231,6 +263,8 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       instance: { id: instanceId, version: VERSION, startedAt: Date.now() },
       onWork,
       handoff: worker,
+      onHighWater:
+        report && ((over, backlog, highWater) => report(backpressureReport(over, backlog, highWater))),
       onDlqJob: () => dlqJobs.wake(),
       liveStream,
       destinations,
@@ -260,6 +294,11 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       await app.fastify.close()
     })
     await app.fastify.ready()
+    if (operational) {
+      operational.attach((event) => app.ingestor.submit(event))
+      // Released before HTTP: pending summaries are stored while the ingestor still commits.
+      held.hold('operational events', () => operational.close())
+    }
     return {
       config,
       logger,
@@ -276,6 +315,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
       ghlApi,
       ghlInstalls: ghl?.installs,
       tenantOf: ghl && ((locationId) => ghl.facts.tenantOf(locationId)),
+      operational,
       hold: (name, release) => held.hold(name, release),
       release: () => held.release(),
     }
@@ -338,6 +378,7 @@ async function buildGhl(
   held: ReleaseStack,
   now: (() => number) | undefined,
   limiter: GhlRateLimiter,
+  report: ReportOperational | undefined,
 ) {
   const settings = ghlTokenSettings(config)
   if (!settings) return undefined
@@ -346,7 +387,7 @@ async function buildGhl(
     const { locationId, token } = envPrivateToken
     await storeEnvPrivateToken(store, keys, locationId, token, logger, Date.now())
   }
-  const engine = { store, keys, appId, logger, metrics, holder, refreshIdleMs }
+  const engine = { store, keys, appId, logger, metrics, holder, refreshIdleMs, report }
   if (!app) return { tokens: new GhlTokens(engine), app: undefined }
   const oauth = createGhlOAuthClient(app)
   held.hold('GHL OAuth client', () => oauth.close())

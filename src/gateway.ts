@@ -1,7 +1,14 @@
 import type { GatewayApp } from './app.js'
 import { type Assembly, assemble, open } from './assemble.js'
 import type { EventPattern } from './catalog/event-patterns.js'
-import type { AnyGhlEvent, CanonicalEventName, EventFor, GhlEventName } from './catalog/index.js'
+import type {
+  AnyGhlEvent,
+  CanonicalEventName,
+  EventFor,
+  GatewayEvent,
+  GatewayEventType,
+  GhlEventName,
+} from './catalog/index.js'
 import { type GatewayConfig, loadConfig } from './config/index.js'
 import { type Handler, handlerRunner } from './deliver/handler-runner.js'
 import type { Worker } from './deliver/worker.js'
@@ -62,6 +69,15 @@ export interface Gateway {
   on<K extends GhlEventName | CanonicalEventName>(
     event: K,
     handler: Handler<EventFor<K>>,
+    options?: HandlerOptions,
+  ): Gateway
+  /**
+   * Runs `handler` for one of the gateway's own operational events (`gateway.delivery.dead_lettered`,
+   * …; docs/operations.md) — typed. `*` and other patterns never match them.
+   */
+  on<T extends GatewayEventType>(
+    event: T,
+    handler: Handler<GatewayEvent<T>>,
     options?: HandlerOptions,
   ): Gateway
   /** Runs `handler` for events of other sources, by their own type (any string). */

@@ -13,6 +13,7 @@
 
 export type { EventPattern } from './catalog/event-patterns.js'
 export {
+  type AnyGatewayEvent,
   type AnyGhlEvent,
   byCanonical,
   byName,
@@ -21,6 +22,10 @@ export {
   classifyGhlBody,
   type EventFor,
   freshFixture,
+  GATEWAY_EVENT_TYPES,
+  type GatewayEvent,
+  type GatewayEventMap,
+  type GatewayEventType,
   type GhlEvent,
   type GhlEventMap,
   type GhlEventName,

@@ -26,6 +26,8 @@ describe('assemble() and listen()', () => {
     cleanups.push(() => t.close())
     expect(t.app.fastify.server.listening).toBe(false)
     expect(stackOf(t.store.location)?.held).toEqual([
+      // Before HTTP: pending operational event summaries are stored while the ingestor commits.
+      'operational events',
       'http server',
       'dlq jobs',
       'worker',
@@ -50,6 +52,7 @@ describe('assemble() and listen()', () => {
     expect(stackOf(location)?.held).toEqual([
       'retention',
       'work notifications',
+      'operational events',
       'http server',
       'dlq jobs',
       'worker',

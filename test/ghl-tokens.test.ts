@@ -7,6 +7,7 @@ import Database from 'better-sqlite3'
 import pg from 'pg'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { assemble } from '../src/assemble.js'
+import type { OperationalReport } from '../src/catalog/index.js'
 import { loadConfig } from '../src/config/index.js'
 import { ConfigError } from '../src/config-error.js'
 import { checkStoredTokenKeys } from '../src/ghl/check-token-keys.js'
@@ -103,6 +104,7 @@ describe.each(['sqlite', 'postgres'] as const)('GHL tokens: %s', (kind) => {
     await store.migrate()
     return store
   }
+  const reports: OperationalReport[] = []
   const engine = async (options: { keys?: TokenKeyRing; store?: Store; holder?: string } = {}) => {
     const oauth = createGhlOAuthClient({
       apiUrl: fake.url,
@@ -126,6 +128,7 @@ describe.each(['sqlite', 'postgres'] as const)('GHL tokens: %s', (kind) => {
       holder: options.holder,
       leaseMs: LEASE_MS,
       pollMs: 20,
+      report: (report) => void reports.push(report),
     })
     return { tokens, oauth, metrics }
   }
@@ -256,6 +259,7 @@ describe.each(['sqlite', 'postgres'] as const)('GHL tokens: %s', (kind) => {
 
   it('invalid_grant: needs_reauth, a log line, a metric, and no more requests to GHL', async () => {
     const here = await engine()
+    reports.length = 0
     const grant = await install(here, 'loc_1')
     await expire('loc_1')
     fake.fault({
@@ -274,6 +278,17 @@ describe.each(['sqlite', 'postgres'] as const)('GHL tokens: %s', (kind) => {
       'ghl_gateway_ghl_token_refreshes_total',
     )
     expect(metric).toContain('ghl_gateway_ghl_token_refreshes_total{outcome="invalid_grant"} 1')
+    // An operational event for the alert destinations: once, naming the owner.
+    expect(reports.filter((r) => r.type === 'gateway.ghl.reauth_required')).toEqual([
+      expect.objectContaining({
+        subject: `${APP}|Location|loc_1`,
+        details: expect.objectContaining({
+          ownerId: 'loc_1',
+          userType: 'Location',
+          consolePath: '/ui/ghl-tokens',
+        }),
+      }),
+    ])
     await expect(here.tokens.accessToken('loc_1')).rejects.toThrow(
       /needs_reauth.*install the app there again/,
     )

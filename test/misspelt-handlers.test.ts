@@ -48,6 +48,10 @@ describe('gw.on with a misspelt event name', () => {
     ],
     ['contact.creatd', '"contact.creatd" matches no event; did you mean "contact.created"?'],
     ['contacts.*', '"contacts.*" matches no event; did you mean "contact.*"?'],
+    [
+      'gateway.delivery.dead_leterd',
+      '"gateway.delivery.dead_leterd" matches no event; did you mean "gateway.delivery.dead_lettered"?',
+    ],
   ])('%s is refused at listen, before the database is opened', async (pattern, sentence) => {
     const { gw, databaseFile } = gateway()
     gw.on(pattern as string, async () => {})
@@ -68,6 +72,10 @@ describe('gw.on with a misspelt event name', () => {
     gw.on('ContactCreate', async () => {})
     gw.on('unknown', async () => {})
     gw.onAny(async () => {})
+    // Operational events are known names too (catalog/gateway-events.ts), with their wildcards.
+    gw.on('gateway.delivery.dead_lettered', async () => {})
+    gw.on('gateway.destination.*', async () => {})
+    gw.on('gateway.*', async () => {})
     await gw.listen()
     expect(gw.running).toBeDefined()
   })

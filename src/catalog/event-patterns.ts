@@ -2,6 +2,8 @@ import { didYouMean } from '../did-you-mean.js'
 import {
   CANONICAL_EVENT_NAMES,
   type CanonicalEventName,
+  GATEWAY_EVENT_TYPES,
+  GATEWAY_SOURCE,
   GHL_EVENT_NAMES,
   type GhlEventName,
   type TypeMapper,
@@ -11,10 +13,11 @@ import {
  * Catches misspelt event patterns before they silently match nothing: `ContactCreat`,
  * `contact.creatd`, `contacts.*`. A pattern is known when it can match a GHL event (see
  * `eventMatcher`): `*`, a GHL doc name, a canonical name, a published type (renames applied, and
- * `unknown`), or `<prefix>.*` where some such type starts with `<prefix>.`. Anything else may be
+ * `unknown`), or `<prefix>.*` where some such type starts with `<prefix>.`, or an operational event's type
+ * (`gateway.delivery.dead_lettered`, gateway-events.ts) or its prefix. Anything else may be
  * another source's own type, which no one can list — so only a pattern that is unknown AND within a
  * few edits of a known one is refused, with the nearest names. A subscriber limited to sources that
- * do not include `ghl` is not checked: its types are the senders' own.
+ * include neither `ghl` nor `gateway` is not checked: its types are the senders' own.
  *
  * Used for handlers (`gw.on`, at listen), config-file destinations (at boot) and admin-API
  * destinations (400), so all three refuse the same typo with the same sentence.
@@ -40,6 +43,8 @@ function knownFor(types: TypeMapper): Known {
   if (known) return known
   const typeNames = new Set<string>(['unknown', ...CANONICAL_EVENT_NAMES])
   for (const canonical of [...typeNames]) typeNames.add(types.toType(canonical))
+  // Operational events are never renamed.
+  for (const type of GATEWAY_EVENT_TYPES) typeNames.add(type)
   const wildcards = new Set<string>()
   for (const type of typeNames) {
     const parts = type.split('.')
@@ -56,7 +61,8 @@ export function misspeltPatterns(
   subscriber: { events: readonly string[]; sources?: readonly string[] },
   types: TypeMapper,
 ): PatternProblem[] {
-  if (subscriber.sources && !subscriber.sources.includes('ghl')) return []
+  const checked = ['ghl', GATEWAY_SOURCE]
+  if (subscriber.sources && !subscriber.sources.some((source) => checked.includes(source))) return []
   const known = knownFor(types)
   const problems: PatternProblem[] = []
   subscriber.events.forEach((pattern, index) => {

@@ -1,4 +1,5 @@
 import { TENANT_RULE_TEXT, type TenantRule } from './define-event.js'
+import { GATEWAY_EVENTS, GATEWAY_SOURCE } from './gateway-events.js'
 import { type AnyCatalogEntry, CATALOG, PRICE_KINDS } from './registry.js'
 
 /**
@@ -143,6 +144,23 @@ export function renderEventsDoc(): string {
       push(`### ${category}`, '')
     }
     push(`- ${code(e.name)} → ${code(e.canonical)}: ${e.description}`)
+  }
+  push(
+    '',
+    `## Operational events (source \`${GATEWAY_SOURCE}\`)`,
+    '',
+    'The gateway\'s own events, for alerts (docs/operations.md, "Alerts: operational events"). Only patterns',
+    'that name them match them (`gateway.*`, an exact type), never `*`. Every body also has `subject`, `count`,',
+    '`firstAt`, `lastAt`, `sampleIds`, `message` (one line for a person) and `consolePath`; the types are',
+    "`GatewayEventMap` (`gw.on('gateway.delivery.dead_lettered', e => e.data.deliveryId)`).",
+    '',
+    '| Type | When | Body fields |',
+    '|---|---|---|',
+  )
+  const common = new Set(['subject', 'count', 'firstAt', 'lastAt', 'sampleIds', 'message', 'consolePath'])
+  for (const e of GATEWAY_EVENTS) {
+    const fields = Object.keys(e.schema.shape).filter((field) => !common.has(field))
+    push(`| ${[code(e.type), e.description, fields.map(code).join(', ')].map(cell).join(' | ')} |`)
   }
   push('')
   return out.join('\n')

@@ -28,6 +28,20 @@ export type {
   UnknownGhlEvent,
 } from './envelope.js'
 export { freshFixture, loadFixture } from './fixtures.js'
+export {
+  type AnyGatewayEvent,
+  GATEWAY_EVENT_TYPES,
+  GATEWAY_EVENTS,
+  GATEWAY_SOURCE,
+  type GatewayEvent,
+  type GatewayEventDetails,
+  type GatewayEventMap,
+  type GatewayEventType,
+  isGatewayEventType,
+  namesGatewayEvents,
+  type OperationalReport,
+  type ReportOperational,
+} from './gateway-events.js'
 export { publishedType, storedTypesOf, type TypedEvent } from './published-type.js'
 export { pathSegments, readPath } from './read-body.js'
 export {

@@ -84,4 +84,18 @@ export function typeTests(): void {
   gw.on('ContactCreat', () => {})
   // @ts-expect-error a capitalised word that is not a GHL doc name needs `sources`
   gw.on('AUTHORISATION', () => {})
+
+  // Operational events: typed by their type.
+  gw.on('gateway.delivery.dead_lettered', (e) => {
+    expectType<string>(e.data.deliveryId)
+    expectType<number>(e.data.count)
+    expectType<'handler' | 'destination'>(e.data.subscriberKind)
+    expectType<'gateway.delivery.dead_lettered'>(e.type)
+    // @ts-expect-error misspelt field
+    e.data.deliveryID
+  })
+  gw.on('gateway.backpressure.started', (e) => expectType<number>(e.data.highWater))
+  gw.on('gateway.destination.circuit_opened', (e) => expectType<number>(e.data.failures))
+  // @ts-expect-error another type's field
+  gw.on('gateway.backpressure.ended', (e) => e.data.deliveryId)
 }

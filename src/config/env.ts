@@ -163,6 +163,15 @@ export const envSchema = z.object({
   MAX_CONNECTIONS: integer('MAX_CONNECTIONS', 1, 1_000_000, 10_000),
   /** Answer 429 when more events than this wait to be processed; 0 disables. @default 100000 */
   BACKPRESSURE_HIGH_WATER: integer('BACKPRESSURE_HIGH_WATER', 0, 1_000_000_000, 100_000),
+  /**
+   * Operational events (`gateway.delivery.dead_lettered`, …): stored as events of the `gateway`
+   * source and delivered to subscribers that name them (docs/operations.md). @default on
+   */
+  OPERATIONAL_EVENTS: oneOf('OPERATIONAL_EVENTS', ['on', 'off'], 'on'),
+  /** Per type and subject: the first at once, the rest of this window counted into one event at its end. @default 5m */
+  OPERATIONAL_EVENTS_WINDOW: durationWithin('OPERATIONAL_EVENTS_WINDOW', 1000, 86_400_000, 300_000),
+  /** Operational events one process stores per minute at most; the rest wait, counted. @default 30 */
+  OPERATIONAL_EVENTS_PER_MINUTE: integer('OPERATIONAL_EVENTS_PER_MINUTE', 1, 10_000, 30),
   /** Bearer token for /api/* (and the web console's login). Unset: the admin API answers 404. */
   ADMIN_TOKEN: nonEmpty,
   /**

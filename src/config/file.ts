@@ -76,6 +76,10 @@ export const sourceConfigSchema = strictObject({
     .refine(
       (id) => id !== 'ghl',
       '"ghl" is the built-in GoHighLevel source; configure it with GHL_* variables',
+    )
+    .refine(
+      (id) => id !== 'gateway',
+      '"gateway" is the source of the gateway\'s own operational events (docs/operations.md); choose another id',
     ),
   verify: verifyConfigSchema,
   /** Body formats accepted. @default ['json', 'form'] */

@@ -1,5 +1,5 @@
 import { misspeltPatterns } from '../catalog/event-patterns.js'
-import type { TypeMapper } from '../catalog/index.js'
+import type { ReportOperational, TypeMapper } from '../catalog/index.js'
 import type { SubscriberRegistry } from '../dispatch/registry.js'
 import { type Env, substituteEnv } from '../env-substitution.js'
 import { coerceError, GatewayError } from '../errors.js'
@@ -8,6 +8,7 @@ import type { Metrics } from '../observe/metrics.js'
 import type { Store, StoredDestination } from '../store/types.js'
 import { formatIssues } from '../zod-issues.js'
 import { ORPHAN_REASON } from './config-claims.js'
+import { pausedReport } from './operational-reports.js'
 import { restoreSecrets } from './redact.js'
 import { type DestinationDefinition, destinationSchema } from './schema.js'
 
@@ -24,6 +25,8 @@ export interface DestinationAdminDeps {
   metrics: Metrics
   /** This process's destinations: a change made here applies at once. */
   set: { applyRow(row: StoredDestination): boolean; forget(id: string): void; probeNow(id: string): boolean }
+  /** An operator's pause, for the operational events. @default none */
+  report?: ReportOperational | undefined
 }
 
 /**
@@ -149,10 +152,9 @@ export class DestinationAdmin {
         `destination ${id} is disabled (enabled: false); there is nothing to pause`,
       )
     }
-    await this.#d.store.setDestinationState(id, 'paused', reason ?? 'paused by an operator', this.#d.now(), [
-      'active',
-      'paused',
-    ])
+    const why = reason ?? 'paused by an operator'
+    await this.#d.store.setDestinationState(id, 'paused', why, this.#d.now(), ['active', 'paused'])
+    if (row.state === 'active') this.#d.report?.(pausedReport(id, 'operator', why))
     return this.#refresh(id)
   }
 

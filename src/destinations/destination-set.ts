@@ -1,5 +1,5 @@
 import type { LookupFunction } from 'node:net'
-import type { TypeMapper } from '../catalog/index.js'
+import type { ReportOperational, TypeMapper } from '../catalog/index.js'
 import type { SubscriberRegistry } from '../dispatch/registry.js'
 import type { Env } from '../env-substitution.js'
 import { coerceError, GatewayError } from '../errors.js'
@@ -57,6 +57,8 @@ export interface DestinationSetOptions {
   orphanAfterMs?: number
   /** DNS resolver for the egress guard (tests). @default dns.lookup */
   lookup?: LookupFunction
+  /** Pauses and circuit changes, for the operational events. @default none */
+  report?: ReportOperational
 }
 
 interface Installed {
@@ -110,6 +112,7 @@ export class DestinationSet {
       wake: () => options.wake?.(),
       logger: options.logger,
       set: this,
+      report: options.report,
     })
   }
 
@@ -316,6 +319,7 @@ export class DestinationSet {
         },
         wake: () => this.#o.wake?.(),
         now: this.#now,
+        report: this.#o.report,
         // Several processes may share the store: the rate limit is the store's, not each process's.
         takeSharedTokens: this.#o.store.traits.sharedRateLimits
           ? (key, want, limit) => this.#o.store.takeRateTokens(key, want, limit, this.#now())

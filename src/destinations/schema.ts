@@ -153,7 +153,10 @@ export const destinationSchema = strictObject({
     .regex(DESTINATION_ID, 'destination ids are 1–64 letters, digits, ".", "-" or "_" (they appear in URLs)'),
   description: z.string().max(500).optional(),
   url: httpUrl,
-  /** Patterns: a GHL doc name, a canonical or renamed type, a prefix wildcard (`contact.*`), `unknown`, `*`. */
+  /**
+   * Patterns: a GHL doc name, a canonical or renamed type, a prefix wildcard (`contact.*`), `unknown`,
+   * `*` (every webhook), an operational event's type or `gateway.*` (docs/operations.md).
+   */
   events: z.array(z.string().min(1).max(128)).min(1, 'list at least one event pattern (or "*")'),
   /** Only events from these sources. @default every source */
   sources: z.array(z.string().min(1).max(63)).min(1).optional(),

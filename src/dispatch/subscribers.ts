@@ -1,4 +1,4 @@
-import { isGhlEventName } from '../catalog/index.js'
+import { GATEWAY_SOURCE, isGhlEventName, namesGatewayEvents } from '../catalog/index.js'
 import { newId } from '../ids.js'
 import type { NewDelivery, NewEvent } from '../store/types.js'
 import type { RunAttempt } from './attempt.js'
@@ -14,7 +14,8 @@ export interface Subscriber {
   id: string
   kind: 'handler' | 'destination'
   /** Patterns: a GHL doc name (`ContactCreate`), a type (`contact.created` or a renamed one), a
-   * prefix wildcard (`contact.*`), `unknown`, or `*` (everything, from every source). */
+   * prefix wildcard (`contact.*`), `unknown`, or `*` (every webhook, from every source); operational
+   * events only by `gateway.…` patterns (catalog/gateway-events.ts). */
   events: readonly string[]
   /** Only events from these sources. @default every source */
   sources?: readonly string[]
@@ -49,8 +50,19 @@ export interface MatchableEvent {
   body: unknown
 }
 
-/** Compiles event patterns into one test, once per subscriber. */
+/**
+ * Compiles event patterns into one test, once per subscriber. Operational events (source `gateway`)
+ * are matched only by the patterns that name them (`gateway.*`, `gateway.delivery.dead_lettered`):
+ * `*` and every other pattern mean webhooks, so alerts reach only subscribers that asked for them.
+ */
 export function eventMatcher(patterns: readonly string[]): (event: MatchableEvent) => boolean {
+  const webhooks = typeMatcher(patterns.filter((p) => !namesGatewayEvents(p)))
+  const operational = typeMatcher(patterns.filter(namesGatewayEvents))
+  return (event) => (event.source === GATEWAY_SOURCE ? operational(event) : webhooks(event))
+}
+
+function typeMatcher(patterns: readonly string[]): (event: MatchableEvent) => boolean {
+  if (patterns.length === 0) return () => false
   if (patterns.includes('*')) return () => true
   const names = new Set<string>(patterns.filter((p) => isGhlEventName(p)))
   const exact = new Set(patterns.filter((p) => !p.endsWith('.*')))

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import type { ReportOperational } from '../catalog/index.js'
 import type { Logger } from '../observe/logger.js'
 import type { Metrics } from '../observe/metrics.js'
 import type {
@@ -85,14 +86,16 @@ export interface GhlTokensOptions {
   agedBatch?: number
   /** Mints Location tokens from their agency's token (bulk installs; see `#mintable`). @default none */
   locationMinter?: GhlLocationMinter
+  /** A token became needs_reauth: the operational events. @default none */
+  report?: ReportOperational
 }
 
 /** GHL's grace for a reused refresh token: what the lease and the sweep must stay well inside. */
 const GHL_GRACE_MS = 30_000
 
 export class GhlTokens {
-  readonly #o: Required<Omit<GhlTokensOptions, 'metrics' | 'oauth' | 'locationMinter'>> &
-    Pick<GhlTokensOptions, 'metrics' | 'oauth' | 'locationMinter'>
+  readonly #o: Required<Omit<GhlTokensOptions, 'metrics' | 'oauth' | 'locationMinter' | 'report'>> &
+    Pick<GhlTokensOptions, 'metrics' | 'oauth' | 'locationMinter' | 'report'>
   /** One lookup per owner at a time in this process; concurrent callers share it. */
   readonly #pending = new Map<string, Promise<string>>()
   /** Access tokens a caller saw answered with 401, by owner: refreshed at the next request. */
@@ -389,6 +392,7 @@ export class GhlTokens {
         : `the GHL token of ${describe(owner)} expired and cannot be refreshed${oauth ? '' : ' (no GHL app is configured: GHL_CLIENT_ID)'}`
       await store.setGhlTokenStatus(owner, 'needs_reauth', reason, now(), held)
       logger.error(where, reason)
+      this.#o.report?.(reauthReport(owner, reason))
       throw new GhlReauthRequiredError(reason)
     }
     let refreshToken: string
@@ -405,6 +409,7 @@ export class GhlTokens {
       if (error instanceof GhlReauthRequiredError) {
         await store.setGhlTokenStatus(owner, 'needs_reauth', error.message, now(), held)
         metrics?.ghlTokenRefreshes.inc({ outcome: 'invalid_grant' })
+        this.#o.report?.(reauthReport(owner, error.message))
         logger.error(
           where,
           `GHL refused the refresh token of ${describe(owner)} (invalid_grant): it needs the app installed again`,
@@ -468,6 +473,22 @@ function lease(row: GhlTokenRow, holder: string): GhlTokenLease {
 
 function ownerKey(owner: GhlTokenOwner): string {
   return `${owner.appId}\u0000${owner.userType}\u0000${owner.ownerId}`
+}
+
+function reauthReport(owner: GhlTokenOwner, reason: string): Parameters<ReportOperational>[0] {
+  const { appId, userType, ownerId } = owner
+  return {
+    type: 'gateway.ghl.reauth_required',
+    subject: `${appId}|${userType}|${ownerId}`,
+    details: {
+      appId,
+      userType,
+      ownerId,
+      reason,
+      message: `the GHL token of ${describe(owner)} needs re-authorising (${reason}): install the app there again, or set a new Private Integration Token`,
+      consolePath: '/ui/ghl-tokens',
+    },
+  }
 }
 
 function describe(owner: GhlTokenOwner): string {

@@ -23,6 +23,8 @@ export interface IngestorOptions {
   onWork?: () => void
   /** This process's worker, when it runs: takes deliveries it can start at once (IngestHandoff). */
   handoff?: IngestHandoff
+  /** The backlog reached the high-water mark (`over`), or fell below it again (operational events). */
+  onHighWater?: (over: boolean, backlog: number, highWater: number) => void
 }
 
 /**
@@ -74,6 +76,15 @@ export function createIngestor(options: IngestorOptions): Ingestor {
   let acceptedSinceCount = 0
   let lastCommitOkAt = 0
   let lastFailure: { at: number; message: string } | undefined
+  let wasOver = false
+  // Where the backlog changes: the count (timer) and each accepted event; one comparison each.
+  const noteLevel = () => {
+    const backlog = counted + acceptedSinceCount
+    const over = highWater > 0 && backlog >= highWater
+    if (over === wasOver) return
+    wasOver = over
+    options.onHighWater?.(over, backlog, highWater)
+  }
 
   // Requests between "started verifying" and "submitted or rejected": the commit's hold condition.
   let expected = 0
@@ -123,6 +134,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
       counted = await store.countBacklog()
       acceptedSinceCount -= before
       metrics.backlog.set(counted + acceptedSinceCount)
+      noteLevel()
     } catch (error) {
       logger.warn({ err: error }, 'could not count the backlog; keeping the last count')
     }
@@ -146,7 +158,10 @@ export function createIngestor(options: IngestorOptions): Ingestor {
     async submit(event) {
       try {
         const outcome = await commits.submit(event)
-        if (outcome.status === 'accepted') acceptedSinceCount++
+        if (outcome.status === 'accepted') {
+          acceptedSinceCount++
+          noteLevel()
+        }
         return outcome
       } catch (error) {
         if (error instanceof QueueFullError) {

@@ -38,7 +38,9 @@ export interface StoreReader {
   leaseLostEvents(): Promise<Set<string>>
 }
 
-const EVENTS_SQL = 'SELECT id, webhook_id, content_hash, verified FROM events'
+// The webhooks a run sent: the gateway's own operational events (source `gateway`, e.g. the dead
+// letters' alerts) are not among them.
+const EVENTS_SQL = "SELECT id, webhook_id, content_hash, verified FROM events WHERE source <> 'gateway'"
 const DELIVERIES_SQL = 'SELECT id, event_id, subscriber_id, state, attempts, total_attempts FROM deliveries'
 const LEASE_LOST_SQL =
   "SELECT DISTINCT d.event_id FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE a.outcome = 'lease_lost'"

@@ -26,6 +26,12 @@ import type { CircuitBreakerConfig } from '../schema.js'
  */
 export type CircuitState = 'closed' | 'open' | 'half_open'
 
+/** Told every transition; `window` (the results that opened it) comes with `open`. */
+export type CircuitListener = (
+  state: CircuitState,
+  window: { attempts: number; failures: number } | undefined,
+) => void
+
 export const CIRCUIT_STATE_VALUE: Record<CircuitState, number> = { closed: 0, half_open: 1, open: 2 }
 
 interface Bucket {
@@ -56,9 +62,9 @@ export class CircuitBreaker {
   #forced = false
   /** Bumped on every transition: attempts started in an earlier generation do not count. */
   #generation = 0
-  readonly #onChange: ((state: CircuitState) => void) | undefined
+  readonly #onChange: CircuitListener | undefined
 
-  constructor(options: CircuitBreakerConfig, onChange?: (state: CircuitState) => void) {
+  constructor(options: CircuitBreakerConfig, onChange?: CircuitListener) {
     this.#o = options
     this.#bucketMs = Math.max(1000, Math.floor(options.window / 60))
     this.#cooldownMs = options.cooldown
@@ -126,14 +132,15 @@ export class CircuitBreaker {
       } else {
         if (!this.#forced)
           this.#cooldownMs = Math.min(this.#cooldownMs * 2, Math.max(this.#o.maxCooldown, this.#o.cooldown))
-        this.#open(now)
+        this.#open(now, { attempts: 1, failures: 1 })
       }
       return
     }
     if (ticket.generation !== this.#generation || this.#state !== 'closed') return
     this.#record(now, ok)
     const { attempts, failures } = this.#totals(now)
-    if (attempts >= this.#o.minAttempts && failures / attempts >= this.#o.failureRate - 1e-9) this.#open(now)
+    if (attempts >= this.#o.minAttempts && failures / attempts >= this.#o.failureRate - 1e-9)
+      this.#open(now, { attempts, failures })
   }
 
   snapshot(now: number): CircuitSnapshot {
@@ -147,18 +154,19 @@ export class CircuitBreaker {
     }
   }
 
-  #open(now: number): void {
+  /** `window`: the results that opened it (the window is emptied here). */
+  #open(now: number, window: { attempts: number; failures: number }): void {
     this.#openedAt = now
     this.#buckets = []
-    this.#transition('open')
+    this.#transition('open', window)
   }
 
-  #transition(state: CircuitState): void {
+  #transition(state: CircuitState, window?: { attempts: number; failures: number }): void {
     this.#state = state
     this.#generation++
     this.#probeInFlight = false
     this.#forced = false
-    this.#onChange?.(state)
+    this.#onChange?.(state, window)
   }
 
   #record(now: number, ok: boolean): void {

@@ -1,4 +1,4 @@
-import type { TypeMapper } from '../../catalog/index.js'
+import type { ReportOperational, TypeMapper } from '../../catalog/index.js'
 import type { AttemptReport, RunAttempt } from '../../dispatch/attempt.js'
 import { retryPolicy } from '../../dispatch/retry-policy.js'
 import type { Subscriber } from '../../dispatch/subscribers.js'
@@ -8,6 +8,7 @@ import type { Metrics } from '../../observe/metrics.js'
 import type { DestinationState, StoredEvent } from '../../store/types.js'
 import { decodeStandardSecret } from '../../verify/standard-webhooks.js'
 import { compileFilter } from '../filter.js'
+import { circuitReport, pausedReport } from '../operational-reports.js'
 import type { DestinationDefinition } from '../schema.js'
 import { type Authenticator, createAuthenticator } from './auth.js'
 import { CIRCUIT_STATE_VALUE, CircuitBreaker } from './circuit-breaker.js'
@@ -28,6 +29,8 @@ export interface DestinationRuntimeDeps {
   onGone: (id: string, reason: string) => Promise<void>
   /** Deliveries may start again (a rate-limit token, a circuit probe): wake the worker. */
   wake: () => void
+  /** A 410 pause, the circuit opening or closing: the operational events. @default none */
+  report?: ReportOperational
   now: () => number
   /**
    * Take tokens from the store's shared bucket (several processes on one PostgreSQL). Absent, the
@@ -94,8 +97,17 @@ export class DestinationRuntime {
     this.breaker =
       definition.circuitBreaker === false
         ? undefined
-        : new CircuitBreaker(definition.circuitBreaker, (circuit) => {
+        : new CircuitBreaker(definition.circuitBreaker, (circuit, window) => {
             deps.metrics.destinationCircuit.set({ destination: this.id }, CIRCUIT_STATE_VALUE[circuit])
+            if (circuit !== 'half_open' && this.breaker)
+              deps.report?.(
+                circuitReport(
+                  this.id,
+                  circuit,
+                  this.breaker.snapshot(deps.now()),
+                  window ?? { attempts: 0, failures: 0 },
+                ),
+              )
             if (circuit !== 'closed')
               deps.logger.warn(
                 { destination: this.id, circuit },
@@ -214,6 +226,7 @@ export class DestinationRuntime {
           await this.#deps.onGone(this.id, reason).catch((error: unknown) => {
             this.#deps.logger.error({ err: error, destination: this.id }, 'could not record the pause')
           })
+          this.#deps.report?.(pausedReport(this.id, 'gone', reason))
         }
         // Not lost: due again at once, claimed when the destination is resumed.
         return { outcome: 'retry', error: errorFor(sent), retryAfterMs: 0, response }
