@@ -382,7 +382,7 @@ describe('gw.ghl without a GHL app', () => {
       env: { LOG_LEVEL: 'silent', GHL_ED25519_PUBLIC_KEYS: signingKey.spki },
     })
     try {
-      expect(() => gw.ghl('loc')).toThrow(/once the gateway listens/)
+      expect(() => gw.ghl('loc')).toThrow(/once the gateway started: await gw.start\(\) or gw.listen\(\)/)
       await gw.listen({ port: 0, host: '127.0.0.1' })
       expect(() => gw.ghl('loc')).toThrow(GhlNotConfiguredError)
       expect(() => gw.ghl('loc')).toThrow(/GHL_CLIENT_ID/)
