@@ -14,7 +14,7 @@ gw.on('ContactCreate', async (event) => {
 const app = express()
 
 // The webhook route first: it reads the raw bytes itself, which GHL's signature covers. After
-// express.json() it would find the body already parsed and answer 400 body_already_read.
+// express.json() it would find the body already parsed and answer 500 body_already_read.
 app.use(gw.nodeHandler()) // POST /webhooks/ghl
 
 // The app's own routes, as they were.

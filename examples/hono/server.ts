@@ -16,7 +16,7 @@ const app = new Hono()
 app.get('/health', (c) => c.text('ok'))
 app.post('/api/orders', async (c) => c.json({ order: await c.req.json() }, 201))
 // Hand over the raw Request: the handler reads the exact bytes GHL signed. Do not read the body
-// (c.req.json()) before, or it answers 400 body_already_read.
+// (c.req.json()) before, or it answers 500 body_already_read.
 app.all('/webhooks/*', (c) => webhooks(c.req.raw))
 
 // Opens the store and starts the worker, without a server of its own.
