@@ -167,6 +167,13 @@ export function buildApp(deps: AppDeps): GatewayApp {
 
   metrics.checkpointSource.current = () => store.traits.checkpointStats()
 
+  // One readiness for /readyz and GHL's check, on this server and on mounted handlers.
+  const ready = readiness({
+    store,
+    instance,
+    isDraining,
+    recentStorageFailure: ingestor.recentStorageFailure,
+  })
   const endpoint = createWebhookEndpoint({
     sources,
     registry,
@@ -178,7 +185,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     ghlTimestampWindowMs: config.GHL_TIMESTAMP_WINDOW,
     ghlUninstalled: deps.ghl?.uninstalled,
     isDraining,
-    ready: readiness({ store, instance, isDraining, recentStorageFailure: ingestor.recentStorageFailure }),
+    ready,
     toError: (thrown) => toGatewayError(coerceError(thrown) as FastifyError, store, config.MAX_BODY_BYTES),
     now: deps.now,
     liveStream,
@@ -197,14 +204,7 @@ export function buildApp(deps: AppDeps): GatewayApp {
     ),
   )
 
-  void fastify.register(healthRoutes, {
-    store,
-    instance,
-    isDraining,
-    access,
-    now: deps.now,
-    recentStorageFailure: ingestor.recentStorageFailure,
-  })
+  void fastify.register(healthRoutes, { store, ready, isDraining, access, now: deps.now })
   if (deps.acceptWebhooks !== false) void fastify.register(webhookRoutes, { endpoint, prefix: '/webhooks' })
   void fastify.register(sessionRoutes, { access, logger })
   void fastify.register(eventsRoutes, { store, access, types })

@@ -1,21 +1,18 @@
 import type { FastifyInstance } from 'fastify'
 import { healthSummary } from '../observe/health-summary.js'
-import { readiness } from '../receive/readiness.js'
-import type { GatewayInstance, Store } from '../store/types.js'
+import type { Store } from '../store/types.js'
 import { VERSION } from '../version.js'
 import { type AdminAccess, requireAdmin } from './auth.js'
 
 export interface HealthRoutesOptions {
   store: Store
-  instance: GatewayInstance
+  /** Whether webhooks can be taken (receive/readiness.ts); mounted handlers answer with the same. */
+  ready: () => Promise<void>
+  /** Shown by /health. */
   isDraining: () => boolean
   /** Who may call these routes (api/auth.ts). */
   access: AdminAccess
   now?: () => number
-  /** Why the last webhook commit failed, if it did so recently (see Ingestor.recentStorageFailure). */
-  recentStorageFailure?: (now: number) => string | undefined
-  /** How long readiness waits for the database. @default 2000 */
-  pingTimeoutMs?: number
 }
 
 /**
@@ -23,13 +20,7 @@ export interface HealthRoutesOptions {
  * (`GET /webhooks/ghl/verify`) say it can take webhooks (receive/readiness.ts).
  */
 export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOptions): Promise<void> {
-  const ready = readiness({
-    store: options.store,
-    instance: options.instance,
-    isDraining: options.isDraining,
-    recentStorageFailure: options.recentStorageFailure,
-    pingTimeoutMs: options.pingTimeoutMs,
-  })
+  const { ready } = options
 
   app.get('/healthz', async () => ({ status: 'ok', version: VERSION }))
   app.get('/readyz', async () => {

@@ -47,17 +47,6 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
     (_request, body, done) => done(null, body),
   )
 
-  const requestOf = (
-    request: FastifyRequest<{ Params: WebhookParams }>,
-    reply: FastifyReply,
-  ): WebhookRequest => ({
-    sourceId: request.params.source,
-    segment: request.params.token,
-    headers: request.headers,
-    requestId: request.id,
-    elapsedMs: () => reply.elapsedTime,
-  })
-
   const precheck = async (request: FastifyRequest<{ Params: WebhookParams }>, reply: FastifyReply) => {
     const webhook = requestOf(request, reply)
     request.webhook = webhook
@@ -85,6 +74,18 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRoutes
   })
 }
 
+/** The endpoint's view of a request to one of these routes. */
+function requestOf(request: FastifyRequest, reply: FastifyReply): WebhookRequest {
+  const params = (request.params ?? {}) as Partial<WebhookParams>
+  return {
+    sourceId: params.source ?? '',
+    segment: params.token,
+    headers: request.headers,
+    requestId: request.id,
+    elapsedMs: () => reply.elapsedTime,
+  }
+}
+
 /**
  * A rejected webhook, counted and logged by the endpoint: `request` is one of the routes above
  * (`webhookSource` is set once its source was found).
@@ -95,13 +96,5 @@ export function recordRejectedWebhook(
   reply: FastifyReply,
   error: GatewayError,
 ): void {
-  const params = (request.params ?? {}) as Partial<WebhookParams>
-  const webhook = request.webhook ?? {
-    sourceId: params.source ?? '',
-    segment: params.token,
-    headers: request.headers,
-    requestId: request.id,
-    elapsedMs: () => reply.elapsedTime,
-  }
-  endpoint.rejected(webhook, request.webhookSource, error)
+  endpoint.rejected(request.webhook ?? requestOf(request, reply), request.webhookSource, error)
 }
