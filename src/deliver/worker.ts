@@ -341,14 +341,15 @@ export class Worker {
     for (const subscriber of this.#o.registry.list()) {
       if (this.#drained.has(subscriber.id)) continue
       const allowed = this.#allowed(subscriber, now)
-      const held = this.#held.count(subscriber.id)
+      // Deliveries leased at ingest whose commit is still pending are held ones a moment later.
+      const held = this.#held.count(subscriber.id) + (this.#promised.get(subscriber.id) ?? 0)
       const free = subscriber.concurrency - this.#runningOf(subscriber.id)
       let cap: number
       if (Number.isFinite(allowed) || !this.#o.claimAhead) cap = Math.min(allowed, free) - held
       else cap = held > subscriber.concurrency ? 0 : free + 2 * subscriber.concurrency - held
       if (cap > 0) wants.push({ subscriberId: subscriber.id, cap })
     }
-    const room = this.#freeSlots() + this.#heldCap() - this.#held.size
+    const room = this.#freeSlots() + this.#heldCap() - this.#held.size - this.#promisedTotal
     return shareSlots(wants, room, this.#turn++)
   }
 
