@@ -33,7 +33,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the web console at /ui, in Chr
     },
   })
   const send = (body: Record<string, unknown>) => c.send(body)
-  const sendRaw = (payload: string) => c.sendRaw(payload)
+  const sendRaw = (payload: string, headers?: Record<string, string>) => c.sendRaw(payload, headers)
   const adminGet = (path: string) => c.adminGet(path)
   const loggedIn = (path?: string) => c.loggedIn(path)
 
@@ -159,7 +159,9 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the web console at /ui, in Chr
   it('shows an event: its exact bytes, parsed body, headers, verification and deliveries; the deep link survives reload', async () => {
     // Spacing JSON.stringify would not write: the raw view must show the bytes, not a re-serialisation.
     const payload = `{"type":"ContactCreate",  "locationId":"loc_detail", "id":"contact_detail",\n "webhookId":"${crypto.randomUUID()}", "email":"é@example.com"}`
-    const eventId = await sendRaw(payload)
+    // The sender's trace: with no OpenTelemetry SDK here, the attempt continues it (tracing.ts).
+    const traceId = crypto.randomUUID().replaceAll('-', '')
+    const eventId = await sendRaw(payload, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` })
     await until(
       async () => (await adminGet(`/api/events/${eventId}`)).deliveries[0]?.state === 'succeeded',
       'crm-sync delivered the event',
@@ -173,7 +175,10 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the web console at /ui, in Chr
     expect(await page.getByLabel('Headers', { exact: true }).textContent()).toContain('x-ghl-signature: ')
     await page.getByText('ghl-ed25519').first().waitFor()
     await page.getByRole('heading', { name: /crm-sync/ }).waitFor()
-    expect(await page.getByRole('table', { name: 'Attempts to crm-sync' }).textContent()).toContain('200')
+    const attempts = page.getByRole('table', { name: 'Attempts to crm-sync' })
+    expect(await attempts.textContent()).toContain('200')
+    expect(await attempts.getByRole('columnheader', { name: 'Trace' }).count()).toBe(1)
+    expect(await attempts.locator('td.trace code').textContent()).toBe(traceId)
 
     await page.reload()
     await page.getByRole('heading', { name: /crm-sync/ }).waitFor()
@@ -254,6 +259,8 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the web console at /ui, in Chr
     await page.getByRole('heading', { name: /audit/ }).waitFor()
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toContain('succeeded')
     expect(await page.getByRole('table').textContent()).toContain('replay 1')
+    // Sent without a traceparent and no SDK here: no trace, so no Trace column.
+    expect(await page.getByRole('columnheader', { name: 'Trace' }).count()).toBe(0)
 
     // Replaying from the delivery page says so and reloads it: a third cycle, run by the worker.
     await page.getByRole('button', { name: 'Replay', exact: true }).click()

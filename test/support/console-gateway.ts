@@ -37,8 +37,8 @@ export interface ConsoleGateway {
   base: string
   /** A signed GHL webhook with this JSON body; its event id. */
   send(body: Record<string, unknown>): Promise<string>
-  /** A signed GHL webhook with exactly these bytes; its event id. */
-  sendRaw(payload: string): Promise<string>
+  /** A signed GHL webhook with exactly these bytes (and these extra headers); its event id. */
+  sendRaw(payload: string, headers?: Record<string, string>): Promise<string>
   /** An admin API answer's JSON, with the bearer token. */
   // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
   adminGet(path: string): Promise<any>
@@ -56,10 +56,11 @@ export function useConsoleGateway(kind: StoreKind, options: ConsoleGatewayOption
   const pages: WatchedPage[] = []
   const harness = {} as ConsoleGateway
 
-  const sendRaw = async (payload: string): Promise<string> => {
+  const sendRaw = async (payload: string, headers: Record<string, string> = {}): Promise<string> => {
     const response = await fetch(`${harness.base}/webhooks/ghl`, {
       method: 'POST',
       headers: {
+        ...headers,
         'content-type': 'application/json',
         'x-ghl-signature': ed25519Signature(key.privateKey, payload),
       },

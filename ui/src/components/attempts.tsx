@@ -2,9 +2,14 @@ import type { AttemptJson, GhlCallJson, SavedResponseJson } from '../../../src/a
 import { Time } from '../time.js'
 import { StateBadge, TextBlock } from './common.js'
 
-/** Every attempt of a delivery, oldest first, each with what the destination answered. */
+/**
+ * Every attempt of a delivery, oldest first, each with what the destination answered. A Trace
+ * column appears when an attempt ran in an OpenTelemetry trace (the id to look up in the tracing
+ * backend), as in `ghl-gateway dlq show`.
+ */
 export function AttemptsTable({ attempts, caption }: { attempts: AttemptJson[]; caption: string }) {
   if (attempts.length === 0) return <p class="muted">No attempt yet.</p>
+  const withTrace = attempts.some((attempt) => attempt.traceId != null)
   return (
     <table class="attempts">
       <caption>{caption}</caption>
@@ -17,19 +22,21 @@ export function AttemptsTable({ attempts, caption }: { attempts: AttemptJson[]; 
           <th scope="col">Outcome</th>
           <th scope="col">Status</th>
           <th scope="col">Error</th>
+          {withTrace && <th scope="col">Trace</th>}
         </tr>
       </thead>
       <tbody>
         {attempts.map((attempt) => (
-          <AttemptRow key={attempt.id} attempt={attempt} />
+          <AttemptRow key={attempt.id} attempt={attempt} withTrace={withTrace} />
         ))}
       </tbody>
     </table>
   )
 }
 
-function AttemptRow({ attempt }: { attempt: AttemptJson }) {
+function AttemptRow({ attempt, withTrace }: { attempt: AttemptJson; withTrace: boolean }) {
   const error = [attempt.errorClass, attempt.errorMessage].filter(Boolean).join(': ')
+  const columns = withTrace ? 8 : 7
   return (
     <>
       <tr>
@@ -44,17 +51,22 @@ function AttemptRow({ attempt }: { attempt: AttemptJson }) {
         </td>
         <td>{attempt.response?.status ?? <span class="muted">—</span>}</td>
         <td class="wrap">{error || <span class="muted">—</span>}</td>
+        {withTrace && (
+          <td class="trace">
+            {attempt.traceId ? <code>{attempt.traceId}</code> : <span class="muted">—</span>}
+          </td>
+        )}
       </tr>
       {attempt.response && (
         <tr class="detail-row">
-          <td colSpan={7}>
+          <td colSpan={columns}>
             <SavedResponse response={attempt.response} />
           </td>
         </tr>
       )}
       {attempt.ghlCalls && attempt.ghlCalls.length > 0 && (
         <tr class="detail-row">
-          <td colSpan={7}>
+          <td colSpan={columns}>
             <GhlCalls calls={attempt.ghlCalls} />
           </td>
         </tr>
