@@ -475,7 +475,7 @@ function logBoot({ config, logger, store, registry, destinations }: Assembly, ur
   )
   if (ed25519Backend !== 'libsodium') {
     logger.warn(
-      'sodium-native did not load on this platform: Ed25519 signatures are checked with node:crypto, same answers at ~1.6x the CPU',
+      'sodium-native did not load on this platform: Ed25519 signatures are checked with node:crypto at ~1.6x the CPU (same answers for a real key; under OpenSSL before 3.5 it would also accept forgeries under a small-order key, which libsodium refuses)',
     )
   }
 }

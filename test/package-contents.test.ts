@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 
@@ -28,7 +29,7 @@ function exportTargets(): string[] {
 }
 
 describe('the published package', () => {
-  it('holds dist, the built console, docs, README, LICENSE and CHANGELOG — no tests, benchmarks or sources', async () => {
+  it('holds dist (source maps with their sources inlined), the built console, docs, README, LICENSE and CHANGELOG — no tests, benchmarks or sources', async () => {
     const { stdout } = await promisify(execFile)('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
       cwd: new URL('..', import.meta.url),
       maxBuffer: 16 * 1024 * 1024,
@@ -58,6 +59,13 @@ describe('the published package', () => {
         path.includes('node_modules/'),
     )
     expect(unwanted).toEqual([])
+    // Without src/ in the package, a source map helps a debugger or --enable-source-maps only if it
+    // carries the sources itself (tsconfig.build.json: inlineSources).
+    expect(files).toContain('dist/gateway.js.map')
+    const map = JSON.parse(await readFile(new URL('../dist/gateway.js.map', import.meta.url), 'utf8')) as {
+      sourcesContent?: string[]
+    }
+    expect(map.sourcesContent?.[0]).toContain('export function createGateway(')
     // Everything above is a few MB; a stray database, WAL or bench result would show here first.
     expect(pack!.unpackedSize).toBeLessThan(10 * 1024 * 1024)
   })

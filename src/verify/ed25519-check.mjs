@@ -9,7 +9,8 @@ const require = createRequire(import.meta.url)
 // libsodium verifies in ~40 µs here; OpenSSL 3 through node:crypto takes ~67 µs, most of the
 // difference being the per-call provider lookup and context setup (docs/benchmarks.md, "Signature
 // verification"). sodium-native ships prebuilt binaries; where none loads (an unusual platform),
-// node:crypto gives the same answers, slower.
+// node:crypto gives the same answers for real keys, slower (OpenSSL before 3.5 accepts forgeries
+// under a small-order key, which libsodium refuses; ed25519-thread.test.ts).
 const sodium = loadSodium()
 
 function loadSodium() {
