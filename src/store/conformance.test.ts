@@ -73,6 +73,7 @@ describe.each(STORE_HARNESSES)('Store conformance: %s', (_name, makeHarness) => 
       companyId: 'comp_1',
       eventHint: 'InvoiceCreate',
       traceParent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      traceState: 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7',
       schemaStatus: 'drift',
       classification: {
         matchedBy: 'hint',
@@ -106,6 +107,7 @@ describe.each(STORE_HARNESSES)('Store conformance: %s', (_name, makeHarness) => 
       flags: ['unverified'],
       eventHint: 'InvoiceCreate',
       traceParent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      traceState: 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7',
       eventName: 'ContactCreate',
       eventType: 'contact.created',
       entityKind: 'contact',

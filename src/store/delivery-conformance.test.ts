@@ -160,17 +160,20 @@ describe.each(STORE_HARNESSES)('Delivery state machine: %s', (_name, makeHarness
     expect(await store.countBacklog()).toBe(1)
   })
 
-  it('keeps the trace context: the event’s traceparent comes with its claim, each attempt its trace id (or null)', async () => {
+  it('keeps the trace context: the event’s traceparent and tracestate come with its claim, each attempt its trace id (or null)', async () => {
     const traceParent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+    const traceState = 'congo=t61rcWkgMzE'
     const [traced, plain] = [planned('t'), planned('p')]
     await store.insertEvents([
-      sampleEvent({ receivedAt: T, traceParent, deliveries: [traced] }),
+      sampleEvent({ receivedAt: T, traceParent, traceState, deliveries: [traced] }),
       sampleEvent({ receivedAt: T, deliveries: [plain] }),
     ])
     const claimed = await claim('w', T + 10, { t: 1, p: 1 })
-    expect(Object.fromEntries(claimed.map((d) => [d.subscriberId, d.event.traceParent]))).toEqual({
-      t: traceParent,
-      p: null,
+    expect(
+      Object.fromEntries(claimed.map((d) => [d.subscriberId, [d.event.traceParent, d.event.traceState]])),
+    ).toEqual({
+      t: [traceParent, traceState],
+      p: [null, null],
     })
     const attempt = (traceId?: string) => ({
       id: newId('att'),

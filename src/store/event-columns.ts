@@ -41,6 +41,7 @@ export const INSERT_COLUMNS: readonly Column[] = [
   { name: 'schema_status', kind: 'text', get: (e) => e.schemaStatus },
   { name: 'classification', kind: 'json', get: (e) => e.classification },
   { name: 'trace_parent', kind: 'text', get: (e) => e.traceParent ?? null },
+  { name: 'trace_state', kind: 'text', get: (e) => e.traceState ?? null },
 ]
 
 /** Columns of a list row (no body, no headers). */
@@ -91,6 +92,7 @@ export function rowToSummary(row: Row, decode: RowDecoding): EventSummary {
     schemaStatus: row.schema_status as EventSummary['schemaStatus'],
     classification: json(row.classification, null),
     traceParent: (row.trace_parent as string | null | undefined) ?? null,
+    traceState: (row.trace_state as string | null | undefined) ?? null,
     duplicateCount: row.duplicate_count as number,
     lastDuplicateAt: row.last_duplicate_at === null ? null : decode.time(row.last_duplicate_at),
   }
@@ -110,6 +112,7 @@ export function storedFromNew(event: NewEvent, seq: number): StoredEvent {
   return {
     ...fields,
     traceParent: event.traceParent ?? null,
+    traceState: event.traceState ?? null,
     seq,
     bodyBytes: event.rawBody.length,
     duplicateCount: 0,

@@ -73,6 +73,11 @@ export interface NewEvent extends EventClassification {
    * attempt spans link to it, destinations get it when no SDK is registered. Absent: none.
    */
   traceParent?: string | null
+  /**
+   * The W3C `tracestate` that came with `traceParent` (the ingest span's; the sender's with no SDK):
+   * destinations get it next to the traceparent, and a first attempt span inherits it. Absent: none.
+   */
+  traceState?: string | null
   /** Deliveries to create with the event (ignored for a duplicate). */
   deliveries: NewDelivery[]
 }
