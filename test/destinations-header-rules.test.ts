@@ -109,6 +109,13 @@ const FORBIDDEN: [string, Record<string, unknown>, string, string][] = [
   ['header value with CR/LF', { headers: { 'X-Team': 'a\r\nx-injected: 1' } }, 'headers.X-Team', VALUE_RULE],
   ['header value beyond Latin-1', { headers: { 'X-Team': '契約' } }, 'headers.X-Team', VALUE_RULE],
   ['header Host', { headers: { Host: 'evil.example' } }, 'headers.host', 'the gateway sets host itself'],
+  // The attempt's trace context: a configured one would forge or split it.
+  [
+    'header tracestate',
+    { headers: { tracestate: 'vendor=forged' } },
+    'headers.tracestate',
+    'the gateway sets tracestate itself',
+  ],
 ]
 
 const env = { INJECTING_TOKEN: 'tok\r\nx-injected: 1' }

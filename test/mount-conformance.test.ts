@@ -115,10 +115,12 @@ describe.each(MOUNTS)('$name', (mount) => {
   it('stores a signed webhook before the 200, runs its handler once, and dedupes the same bytes', async () => {
     const body = JSON.stringify(contactCreate({ id: 'c1' }))
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+    const tracestate = 'congo=t61rcWkgMzE'
     const first = await post(app.base, '/webhooks/ghl', body, {
       ...signed(body),
       'x-request-id': 'req-from-sender',
       traceparent,
+      tracestate,
     })
     expect(first.status).toBe(200)
     expect(first.body.status).toBe('accepted')
@@ -130,6 +132,7 @@ describe.each(MOUNTS)('$name', (mount) => {
     expect(stored?.rawBody.toString()).toBe(body)
     // The sender's trace context is kept with the event (no tracing SDK is registered here).
     expect(stored?.traceParent).toBe(traceparent)
+    expect(stored?.traceState).toBe(tracestate)
 
     const again = await post(app.base, '/webhooks/ghl', body, signed(body))
     expect(again.status).toBe(200)

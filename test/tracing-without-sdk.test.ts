@@ -7,11 +7,13 @@ import { ed25519Signature, testEd25519Key } from './support/test-app.js'
 /**
  * No OpenTelemetry SDK registered (the default): the gateway makes no spans, but a sender's
  * `traceparent` is still kept with the event and forwarded to the destination on every attempt, so
- * a trace connects through the gateway; the attempt stores that trace id. With an SDK: tracing.test.ts.
+ * a trace connects through the gateway; the attempt stores that trace id. Its `tracestate` (vendor
+ * data) goes along, only ever next to it. With an SDK: tracing.test.ts.
  */
 
 const INCOMING_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736'
 const INCOMING = `00-${INCOMING_TRACE}-00f067aa0ba902b7-01`
+const STATE = 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7'
 const key = testEd25519Key()
 
 describe('tracing without an SDK (SQLite)', () => {
@@ -26,7 +28,7 @@ describe('tracing without an SDK (SQLite)', () => {
     await target?.close()
   })
 
-  const post = (traceparent?: string) => {
+  const post = (traceparent?: string, tracestate?: string) => {
     const payload = JSON.stringify({
       type: 'ContactCreate',
       locationId: 'loc_1',
@@ -41,6 +43,7 @@ describe('tracing without an SDK (SQLite)', () => {
         'content-type': 'application/json',
         'x-ghl-signature': ed25519Signature(key.privateKey, payload),
         ...(traceparent === undefined ? {} : { traceparent }),
+        ...(tracestate === undefined ? {} : { tracestate }),
       },
     })
   }
@@ -60,6 +63,59 @@ describe('tracing without an SDK (SQLite)', () => {
     expect(target.requests.map((r) => r.headers.traceparent)).toEqual([INCOMING, INCOMING])
     const [delivery] = await engine.deliveries(eventId)
     expect(delivery!.attemptHistory.map((a) => a.traceId)).toEqual([INCOMING_TRACE, INCOMING_TRACE])
+  })
+
+  it('keeps the sender’s tracestate with its traceparent and forwards both on every attempt', async () => {
+    target = await startSink((_request, index) => (index === 0 ? { status: 503 } : { status: 200 }))
+    engine = await createDestinationEngine('sqlite', {
+      random: () => 1,
+      configured: [{ id: 'crm', url: target.url, events: ['contact.*'] }],
+      env: { GHL_ED25519_PUBLIC_KEYS: key.spki },
+    })
+    const eventId = (await post(INCOMING, STATE)).json().eventId as string
+    expect(await engine.store.getEvent(eventId)).toMatchObject({ traceParent: INCOMING, traceState: STATE })
+    await engine.drain()
+    engine.clock.advance(10 * 60_000)
+    await engine.drain()
+    expect(target.requests.map((r) => [r.headers.traceparent, r.headers.tracestate])).toEqual([
+      [INCOMING, STATE],
+      [INCOMING, STATE],
+    ])
+  })
+
+  it('drops an invalid tracestate, still takes the webhook, and keeps none without a valid traceparent', async () => {
+    target = await startSink()
+    engine = await createDestinationEngine('sqlite', {
+      configured: [{ id: 'crm', url: target.url, events: ['contact.*'] }],
+      env: { GHL_ED25519_PUBLIC_KEYS: key.spki },
+    })
+    const tooMany = Array.from({ length: 33 }, (_, i) => `k${i}=v`).join(',')
+    const answers = [
+      await post(INCOMING, 'not a tracestate'),
+      await post(INCOMING, `a=${'x'.repeat(600)}`),
+      await post(INCOMING, tooMany),
+      // Vendor data alone, or next to a traceparent that is not valid: the spec ignores it.
+      await post(undefined, STATE),
+      await post('not a traceparent', STATE),
+    ]
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200, 200])
+    const ids = answers.map((a) => a.json().eventId as string)
+    const stored = await Promise.all(ids.map(async (id) => (await engine.store.getEvent(id))!))
+    expect(stored.map((e) => [e.traceParent, e.traceState])).toEqual([
+      [INCOMING, null],
+      [INCOMING, null],
+      [INCOMING, null],
+      [null, null],
+      [null, null],
+    ])
+    expect(await engine.drain()).toBe(5)
+    expect(target.requests.map((r) => r.headers.tracestate)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ])
   })
 
   it('keeps nothing from a malformed traceparent, or when none came: no header, no trace id', async () => {

@@ -20,7 +20,8 @@ import { ed25519Signature, type StoreKind, testEd25519Key } from './support/test
  * A sender's `traceparent` parents the ingest span; every attempt links to the ingest span (the
  * first is also its child; a retry starts its own trace); a destination receives the attempt's
  * `traceparent`; the attempt row and the API carry its trace id; a handler's own spans nest under
- * its attempt. Without an SDK: tracing-without-sdk.test.ts.
+ * its attempt. The sender's `tracestate` rides along: stored with the event, inherited by the first
+ * attempt span, sent next to its traceparent. Without an SDK: tracing-without-sdk.test.ts.
  */
 
 const exporter = new InMemorySpanExporter()
@@ -39,6 +40,7 @@ afterEach(() => exporter.reset())
 const INCOMING_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736'
 const INCOMING_SPAN = '00f067aa0ba902b7'
 const INCOMING = `00-${INCOMING_TRACE}-${INCOMING_SPAN}-01`
+const STATE = 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7'
 const key = testEd25519Key()
 
 const spansNamed = (name: string): ReadableSpan[] =>
@@ -138,6 +140,53 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('tracing with an SDK, destinati
     const served = await engine.api('GET', `/api/deliveries/${delivery!.id}`)
     expect(served.status).toBe(200)
     expect(served.json.attemptHistory.map((a: { traceId: string }) => a.traceId)).toEqual(traceIds)
+  })
+
+  it('keeps the sender’s tracestate with the ingest span’s context; the first attempt span inherits it and sends it', async () => {
+    target = await startSink((_request, index) => (index === 0 ? { status: 503 } : { status: 200 }))
+    engine = await createDestinationEngine(kind, {
+      random: () => 1,
+      configured: [{ id: 'crm', url: target.url, events: ['contact.*'] }],
+      env: { GHL_ED25519_PUBLIC_KEYS: key.spki },
+    })
+    const payload = contactCreate()
+    const answer = await engine.app.fastify.inject({
+      method: 'POST',
+      url: '/webhooks/ghl',
+      payload,
+      headers: {
+        'content-type': 'application/json',
+        'x-ghl-signature': ed25519Signature(key.privateKey, payload),
+        traceparent: INCOMING,
+        tracestate: STATE,
+      },
+    })
+    expect(answer.statusCode).toBe(200)
+    const eventId = answer.json().eventId as string
+    const [ingest] = spansNamed('receive ghl')
+    expect(ingest!.spanContext().traceState?.serialize()).toBe(STATE)
+    expect(await engine.store.getEvent(eventId)).toMatchObject({
+      traceParent: traceParentOf(ingest!),
+      traceState: STATE,
+    })
+
+    await engine.drain()
+    const [first] = spansNamed('send crm')
+    expect(first!.parentSpanContext?.spanId).toBe(ingest!.spanContext().spanId)
+    expect(first!.spanContext().traceState?.serialize()).toBe(STATE)
+    expect(first!.links[0]!.context.traceState?.serialize()).toBe(STATE)
+    expect(target.requests[0]!.headers).toMatchObject({
+      traceparent: traceParentOf(first!),
+      tracestate: STATE,
+    })
+
+    // The retry's trace is its own: the sender's vendor data belongs to the sender's trace.
+    engine.clock.advance(10 * 60_000)
+    await engine.drain()
+    const retry = spansNamed('send crm').find((s) => s !== first)!
+    expect(retry.spanContext().traceState).toBeUndefined()
+    expect(target.requests[1]!.headers.traceparent).toBe(traceParentOf(retry))
+    expect(target.requests[1]!.headers.tracestate).toBeUndefined()
   })
 
   it('ends a refused webhook’s ingest span with its error code', async () => {

@@ -17,7 +17,8 @@ export async function runWithTimeout(
   abort: AbortController,
   log: Logger,
   now: () => number,
-  traceParent: string | null,
+  /** The attempt span's W3C trace context (observe/tracing.ts, `AttemptSpan`), for destinations. */
+  trace: { traceParent: string | null; traceState: string | null },
 ): Promise<AttemptReport> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<AttemptReport>((resolve) => {
@@ -39,7 +40,13 @@ export async function runWithTimeout(
   try {
     return await Promise.race([
       subscriber
-        .run(delivery, { signal: abort.signal, logger: log, now, traceParent })
+        .run(delivery, {
+          signal: abort.signal,
+          logger: log,
+          now,
+          traceParent: trace.traceParent,
+          traceState: trace.traceState,
+        })
         .catch((error: unknown): AttemptReport => ({ outcome: 'retry', error: coerceError(error) })),
       timeout,
       aborted,

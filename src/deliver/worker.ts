@@ -445,7 +445,7 @@ export class Worker {
         error: new Error('attempts used up by lost leases (crashes while running)'),
       }
     } else {
-      report = await span.run(() => runWithTimeout(subscriber, delivery, abort, log, now, span.traceParent))
+      report = await span.run(() => runWithTimeout(subscriber, delivery, abort, log, now, span))
     }
     freeSlot()
     const durationMs = performance.now() - started

@@ -45,6 +45,7 @@ export const RESERVED_HEADERS = new Set([
   'webhook-timestamp',
   'webhook-signature',
   'traceparent',
+  'tracestate',
 ])
 export const GATEWAY_HEADER_PREFIX = 'x-gateway-'
 

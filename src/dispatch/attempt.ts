@@ -25,6 +25,8 @@ export interface AttemptContext {
   now: () => number
   /** The W3C `traceparent` a destination request carries (observe/tracing.ts); absent: none. */
   traceParent?: string | null
+  /** The W3C `tracestate` sent with that `traceparent` (never without it); absent: none. */
+  traceState?: string | null
 }
 
 /** Runs one attempt of one delivery; never throws (failures are reports). */

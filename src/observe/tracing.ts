@@ -7,6 +7,7 @@ import {
   propagation,
   ROOT_CONTEXT,
   type Span,
+  type SpanContext,
   SpanKind,
   SpanStatusCode,
   type Tracer,
@@ -15,7 +16,13 @@ import {
 } from '@opentelemetry/api'
 import { GatewayError } from '../errors.js'
 import { VERSION } from '../version.js'
-import { formatTraceParent, parseTraceParent, traceIdOf } from './trace-context.js'
+import {
+  formatTraceParent,
+  formatTraceState,
+  parseTraceParent,
+  parseTraceState,
+  traceIdOf,
+} from './trace-context.js'
 
 /**
  * OpenTelemetry spans, through `@opentelemetry/api` only: the application registers an SDK and an
@@ -23,7 +30,8 @@ import { formatTraceParent, parseTraceParent, traceIdOf } from './trace-context.
  * and attributes are built only when a span is recording.
  *
  * - `receive <source>`: one webhook from verification to its durable insert (or refusal). Its
- *   parent is the `traceparent` the sender sent, or the HTTP server span of an instrumented app.
+ *   parent is the `traceparent` (and `tracestate`) the sender sent, or the HTTP server span of an
+ *   instrumented app.
  * - `ghl <operation>`: one request to GHL's API (CLIENT), a child of whatever span is active — a
  *   handler's attempt span for `ctx.ghl`.
  * - `process <subscriber>` (a handler, CONSUMER) / `send <subscriber>` (a destination, CLIENT): one
@@ -56,6 +64,12 @@ export interface IngestSpan {
    * `traceparent` (the no-op span carries its parent's context). Null when there is neither.
    */
   readonly traceParent: string | null
+  /**
+   * Kept with the event (`traceState`) next to `traceParent`, as the spec has whoever propagates a
+   * traceparent propagate its tracestate: the ingest span's (the propagator's, inherited from the
+   * sender); with no SDK, the sender's own. Null when there is no traceParent or no vendor data.
+   */
+  readonly traceState: string | null
   /** The event was stored, or recognised as a duplicate (then `eventId` is the stored one's). */
   stored(
     event: { ghlType: string | null; eventType: string | null },
@@ -93,8 +107,10 @@ export async function traceIngest<T>(
     })
   }
   const spanContext = span.spanContext()
+  const valid = isSpanContextValid(spanContext)
   const ingest: IngestSpan = {
-    traceParent: isSpanContextValid(spanContext) ? formatTraceParent(spanContext) : null,
+    traceParent: valid ? formatTraceParent(spanContext) : null,
+    traceState: valid ? formatTraceState(spanContext.traceState) : null,
     stored(event, result) {
       if (!recording) return
       span.setAttributes({
@@ -126,13 +142,16 @@ export async function traceIngest<T>(
 
 /**
  * The sender's trace context: through the registered propagator, else (none registered, or one
- * that does not read W3C headers) the `traceparent` header read here.
+ * that does not read W3C headers) the `traceparent` and `tracestate` headers read here. A
+ * tracestate counts only with a valid traceparent (the spec ignores it alone).
  */
 function incomingContext(headers: IncomingHttpHeaders): Context {
   const extracted = propagation.extract(ROOT_CONTEXT, headers)
   if (trace.getSpanContext(extracted)) return extracted
   const incoming = parseTraceParent(headers.traceparent)
-  return incoming ? trace.setSpanContext(ROOT_CONTEXT, incoming) : ROOT_CONTEXT
+  if (!incoming) return ROOT_CONTEXT
+  const traceState = parseTraceState(headers.tracestate)
+  return trace.setSpanContext(ROOT_CONTEXT, traceState ? { ...incoming, traceState } : incoming)
 }
 
 /** What an attempt span needs to know about its subscriber. */
@@ -150,7 +169,7 @@ export interface TracedDelivery {
   attempts: number
   totalAttempts: number
   cycle: number
-  event: { traceParent?: string | null | undefined }
+  event: { traceParent?: string | null | undefined; traceState?: string | null | undefined }
 }
 
 /** One delivery attempt's span, from its start to its outcome. */
@@ -160,6 +179,11 @@ export interface AttemptSpan {
    * stored with the event, so the destination still continues the sender's trace. Null when none.
    */
   readonly traceParent: string | null
+  /**
+   * The `tracestate` sent next to `traceParent`: the attempt span's (a first attempt inherits the
+   * ingest span's); with no SDK, the one stored with the event. Null when there is none.
+   */
+  readonly traceState: string | null
   /** Stored on the attempt (`dlq show`, the console): the trace of `traceParent`. */
   readonly traceId: string | null
   /** Runs `fn` with the attempt span active: a handler's own spans nest under it. */
@@ -170,7 +194,8 @@ export interface AttemptSpan {
 
 export function startAttemptSpan(subscriber: TracedSubscriber, delivery: TracedDelivery): AttemptSpan {
   const stored = delivery.event.traceParent ?? null
-  const ingest = stored === null ? undefined : parseTraceParent(stored)
+  const storedState = delivery.event.traceState ?? null
+  const ingest = ingestContext(stored, storedState)
   // Always from the root: the worker's loop may run in whatever context woke it (an ingest request).
   const parent =
     ingest && delivery.totalAttempts === 1 ? trace.setSpanContext(ROOT_CONTEXT, ingest) : ROOT_CONTEXT
@@ -202,6 +227,8 @@ export function startAttemptSpan(subscriber: TracedSubscriber, delivery: TracedD
   const valid = isSpanContextValid(own)
   return {
     traceParent: valid ? formatTraceParent(own) : stored,
+    // With no SDK the stored traceparent goes out, so its own tracestate goes with it.
+    traceState: formatTraceState(valid ? own.traceState : ingest?.traceState),
     traceId: valid ? own.traceId : traceIdOf(stored),
     run: (fn) => (valid ? context.with(trace.setSpan(ROOT_CONTEXT, span), fn) : fn()),
     end(outcome, report) {
@@ -209,6 +236,17 @@ export function startAttemptSpan(subscriber: TracedSubscriber, delivery: TracedD
       span.end()
     },
   }
+}
+
+/**
+ * The ingest span's context as stored with the event, its tracestate included: the first attempt,
+ * its child, inherits that state, so its destination request (and what a handler's instrumented
+ * calls inject) carries it on. Undefined when the event kept no trace context.
+ */
+function ingestContext(traceParent: string | null, traceState: string | null): SpanContext | undefined {
+  const ingest = traceParent === null ? undefined : parseTraceParent(traceParent)
+  const state = ingest && traceState !== null ? parseTraceState(traceState) : undefined
+  return ingest && state ? { ...ingest, traceState: state } : ingest
 }
 
 /** One request to GHL's API; `end` with its status (null: no answer) and the error it becomes. */

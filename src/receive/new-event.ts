@@ -25,6 +25,8 @@ export interface ReceivedWebhook extends VerifyRequest {
   segment: string | undefined
   /** The trace context kept with the event (observe/tracing.ts, `IngestSpan.traceParent`). */
   traceParent?: string | null
+  /** Its `tracestate` (`IngestSpan.traceState`): only ever next to a traceParent. */
+  traceState?: string | null
 }
 
 /** What every webhook of a route is built with (the route's options satisfy it as they are). */
@@ -85,6 +87,8 @@ export function buildNewEvent(
     flags,
     eventHint: hint ?? null,
     traceParent: received.traceParent ?? null,
+    // The spec ignores a tracestate without its traceparent; so does the store.
+    traceState: received.traceParent ? (received.traceState ?? null) : null,
     ...fields,
     deliveries: [],
   }

@@ -184,6 +184,7 @@ export function createWebhookEndpoint(options: WebhookEndpointOptions): WebhookE
       urlToken: source.secretInUrl ? request.segment : undefined,
       now: now(),
       traceParent: ingest.traceParent,
+      traceState: ingest.traceState,
     }
     const verifyStart = performance.now()
     const { verifier } = source

@@ -178,6 +178,7 @@ export class DestinationRuntime {
         now,
         signal: context.signal,
         traceParent: context.traceParent ?? null,
+        traceState: context.traceState ?? null,
       })
     } catch (thrown) {
       // A bug, not the destination's answer; retried, and not held against the destination.

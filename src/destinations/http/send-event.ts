@@ -23,6 +23,7 @@ import { buildPayload } from './payload.js'
  * - `x-gateway-event-type`: the event's published type (`contact.created`); a type that is not
  *   printable ASCII (another source's `契約.作成`) is percent-encoded UTF-8 (`headerText`).
  * - `traceparent`: the attempt's W3C trace context (observe/tracing.ts), when it has one.
+ * - `tracestate`: the vendor data of that trace context, when it has any (only with `traceparent`).
  */
 export const ATTEMPT_HEADER = 'x-gateway-attempt'
 export const CYCLE_HEADER = 'x-gateway-cycle'
@@ -42,6 +43,8 @@ export interface SendOptions {
   signal?: AbortSignal
   /** The attempt's W3C trace context (observe/tracing.ts): sent as `traceparent`. */
   traceParent?: string | null
+  /** Its W3C `tracestate`: sent only next to `traceparent` (the spec ignores it alone). */
+  traceState?: string | null
 }
 
 export interface SendResult {
@@ -92,7 +95,10 @@ export async function sendEvent(
     headers[ATTEMPT_HEADER] = String(options.attempt)
     headers[CYCLE_HEADER] = String(options.cycle)
     headers[EVENT_TYPE_HEADER] = headerText(publishedType(event, deps.types))
-    if (options.traceParent) headers.traceparent = options.traceParent
+    if (options.traceParent) {
+      headers.traceparent = options.traceParent
+      if (options.traceState) headers.tracestate = options.traceState
+    }
 
     const context = { now: options.now, deadline, userAgent: deps.userAgent }
     const request = async (): Promise<HttpResult> => {
