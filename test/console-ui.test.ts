@@ -161,12 +161,21 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the web console at /ui, in Chr
     const payload = `{"type":"ContactCreate",  "locationId":"loc_detail", "id":"contact_detail",\n "webhookId":"${crypto.randomUUID()}", "email":"é@example.com"}`
     // The sender's trace: with no OpenTelemetry SDK here, the attempt continues it (tracing.ts).
     const traceId = crypto.randomUUID().replaceAll('-', '')
-    const eventId = await sendRaw(payload, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` })
+    const eventId = await sendRaw(payload, {
+      traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+      tracestate: 'congo=t61rcWkgMzE',
+    })
     await until(
       async () => (await adminGet(`/api/events/${eventId}`)).deliveries[0]?.state === 'succeeded',
       'crm-sync delivered the event',
     )
 
+    const detail = await adminGet(`/api/events/${eventId}`)
+    expect([detail.traceId, detail.traceParent, detail.traceState]).toEqual([
+      traceId,
+      `00-${traceId}-00f067aa0ba902b7-01`,
+      'congo=t61rcWkgMzE',
+    ])
     const w = await loggedIn(`ui/events/${eventId}`)
     const { page } = w
     await page.getByRole('heading', { name: /ContactCreate/ }).waitFor()
@@ -175,6 +184,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the web console at /ui, in Chr
     expect(await page.getByLabel('Headers', { exact: true }).textContent()).toContain('x-ghl-signature: ')
     await page.getByText('ghl-ed25519').first().waitFor()
     await page.getByRole('heading', { name: /crm-sync/ }).waitFor()
+    expect(await page.locator('dl.facts code.trace').textContent()).toBe(traceId)
     const attempts = page.getByRole('table', { name: 'Attempts to crm-sync' })
     expect(await attempts.textContent()).toContain('200')
     expect(await attempts.getByRole('columnheader', { name: 'Trace' }).count()).toBe(1)

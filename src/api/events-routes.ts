@@ -5,6 +5,7 @@ import { publishedType, storedTypesOf, type TypeMapper } from '../catalog/index.
 import { parseStoredBody } from '../catalog/parse-body.js'
 import { GatewayError } from '../errors.js'
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js'
+import { traceIdOf } from '../observe/trace-context.js'
 import { countDeliveries, type DeliveryCounts, deliveryStatusOf } from '../store/event-delivery-status.js'
 import type { EventSummary, ListedEvent, Store, StoredEvent } from '../store/types.js'
 import { attemptCounters, attemptHistoryJson } from './attempts-json.js'
@@ -80,6 +81,9 @@ function detailJson(
     // Why `body` is null although the bytes are JSON; null otherwise.
     bodyNote,
     rawBody: event.rawBody.toString('base64'),
+    traceId: traceIdOf(event.traceParent),
+    traceParent: event.traceParent ?? null,
+    traceState: event.traceState ?? null,
     // Stored, then acknowledged: the receive path answers 200 to an event it stored and to each
     // of its duplicates (receive/webhook-routes.ts); a refused request is never stored.
     senderAnswer: { status: 200, retryPolicy: ghlRetryOutcome(200) },

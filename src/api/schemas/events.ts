@@ -138,6 +138,16 @@ export const eventDetailSchema = z
       contentEncoding: 'base64',
       description: 'The exact bytes received (what the signature covered).',
     }),
+    traceId: z.string().nullable().meta({
+      description:
+        'The OpenTelemetry trace the webhook was received in (the sender’s, or the ingest span’s); null when there was none. Each attempt has its own `traceId`.',
+    }),
+    traceParent: z.string().nullable().meta({
+      description: 'The W3C `traceparent` kept with the event, which attempts link to; null when none.',
+    }),
+    traceState: z.string().nullable().meta({
+      description: 'The W3C `tracestate` (vendor data) kept beside `traceParent`; null when none.',
+    }),
     deliveries: z.array(eventDeliverySchema),
     senderAnswer: z
       .object({

@@ -87,6 +87,14 @@ export function EventDetailPage({ id }: { id: string }) {
             ['Occurred', event.occurredAt],
             ['Source', event.source],
             ['Webhook id', event.webhookId],
+            [
+              'Trace',
+              event.traceId && (
+                <code key="t" class="trace">
+                  {event.traceId}
+                </code>
+              ),
+            ],
             ['Location', event.tenant.locationId && <TenantLink key="l" id={event.tenant.locationId} />],
             ['Company', event.tenant.companyId && <TenantLink key="c" id={event.tenant.companyId} />],
             [
