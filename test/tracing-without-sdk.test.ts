@@ -2,7 +2,7 @@ import { trace } from '@opentelemetry/api'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createDestinationEngine, type DestinationEngine } from './support/destinations.js'
 import { type Sink, startSink } from './support/sink.js'
-import { ed25519Signature, testEd25519Key } from './support/test-app.js'
+import { testEd25519Key } from './support/test-app.js'
 
 /**
  * No OpenTelemetry SDK registered (the default): the gateway makes no spans, but a sender's
@@ -28,34 +28,36 @@ describe('tracing without an SDK (SQLite)', () => {
     await target?.close()
   })
 
-  const post = (traceparent?: string, tracestate?: string) => {
-    const payload = JSON.stringify({
-      type: 'ContactCreate',
-      locationId: 'loc_1',
-      id: 'c_1',
-      webhookId: crypto.randomUUID(),
-    })
-    return engine.app.fastify.inject({
-      method: 'POST',
-      url: '/webhooks/ghl',
-      payload,
-      headers: {
-        'content-type': 'application/json',
-        'x-ghl-signature': ed25519Signature(key.privateKey, payload),
-        ...(traceparent === undefined ? {} : { traceparent }),
-        ...(tracestate === undefined ? {} : { tracestate }),
-      },
-    })
-  }
-
-  it('keeps the sender’s traceparent and forwards it on every attempt, retries too', async () => {
-    target = await startSink((_request, index) => (index === 0 ? { status: 503 } : { status: 200 }))
+  /** A gateway with one destination, `crm`, at a new sink; `failFirst`: the sink's first answer is a 503. */
+  const start = async ({ failFirst = false } = {}) => {
+    target = await startSink(
+      failFirst ? (_request, index) => (index === 0 ? { status: 503 } : { status: 200 }) : undefined,
+    )
     engine = await createDestinationEngine('sqlite', {
-      random: () => 1,
+      // A retry due at once (no jitter): the clock's advance makes it due.
+      ...(failFirst ? { random: () => 1 } : {}),
       configured: [{ id: 'crm', url: target.url, events: ['contact.*'] }],
       env: { GHL_ED25519_PUBLIC_KEYS: key.spki },
     })
-    const eventId = (await post(INCOMING)).json().eventId as string
+  }
+
+  const post = (traceparent?: string, tracestate?: string) =>
+    engine.post(
+      JSON.stringify({
+        type: 'ContactCreate',
+        locationId: 'loc_1',
+        id: 'c_1',
+        webhookId: crypto.randomUUID(),
+      }),
+      {
+        ...(traceparent === undefined ? {} : { traceparent }),
+        ...(tracestate === undefined ? {} : { tracestate }),
+      },
+    )
+
+  it('keeps the sender’s traceparent and forwards it on every attempt, retries too', async () => {
+    await start({ failFirst: true })
+    const eventId = (await post(INCOMING)).json.eventId as string
     expect((await engine.store.getEvent(eventId))!.traceParent).toBe(INCOMING)
     await engine.drain()
     engine.clock.advance(10 * 60_000)
@@ -66,13 +68,8 @@ describe('tracing without an SDK (SQLite)', () => {
   })
 
   it('keeps the sender’s tracestate with its traceparent and forwards both on every attempt', async () => {
-    target = await startSink((_request, index) => (index === 0 ? { status: 503 } : { status: 200 }))
-    engine = await createDestinationEngine('sqlite', {
-      random: () => 1,
-      configured: [{ id: 'crm', url: target.url, events: ['contact.*'] }],
-      env: { GHL_ED25519_PUBLIC_KEYS: key.spki },
-    })
-    const eventId = (await post(INCOMING, STATE)).json().eventId as string
+    await start({ failFirst: true })
+    const eventId = (await post(INCOMING, STATE)).json.eventId as string
     expect(await engine.store.getEvent(eventId)).toMatchObject({ traceParent: INCOMING, traceState: STATE })
     await engine.drain()
     engine.clock.advance(10 * 60_000)
@@ -84,11 +81,7 @@ describe('tracing without an SDK (SQLite)', () => {
   })
 
   it('drops an invalid tracestate, still takes the webhook, and keeps none without a valid traceparent', async () => {
-    target = await startSink()
-    engine = await createDestinationEngine('sqlite', {
-      configured: [{ id: 'crm', url: target.url, events: ['contact.*'] }],
-      env: { GHL_ED25519_PUBLIC_KEYS: key.spki },
-    })
+    await start()
     const tooMany = Array.from({ length: 33 }, (_, i) => `k${i}=v`).join(',')
     const answers = [
       await post(INCOMING, 'not a tracestate'),
@@ -98,8 +91,8 @@ describe('tracing without an SDK (SQLite)', () => {
       await post(undefined, STATE),
       await post('not a traceparent', STATE),
     ]
-    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200, 200])
-    const ids = answers.map((a) => a.json().eventId as string)
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200])
+    const ids = answers.map((a) => a.json.eventId as string)
     const stored = await Promise.all(ids.map(async (id) => (await engine.store.getEvent(id))!))
     expect(stored.map((e) => [e.traceParent, e.traceState])).toEqual([
       [INCOMING, null],
@@ -119,15 +112,11 @@ describe('tracing without an SDK (SQLite)', () => {
   })
 
   it('keeps nothing from a malformed traceparent, or when none came: no header, no trace id', async () => {
-    target = await startSink()
-    engine = await createDestinationEngine('sqlite', {
-      configured: [{ id: 'crm', url: target.url, events: ['contact.*'] }],
-      env: { GHL_ED25519_PUBLIC_KEYS: key.spki },
-    })
+    await start()
     const ids = [
-      (await post()).json().eventId as string,
-      (await post(`00-${'0'.repeat(32)}-00f067aa0ba902b7-01`)).json().eventId as string,
-      (await post('not a traceparent')).json().eventId as string,
+      (await post()).json.eventId as string,
+      (await post(`00-${'0'.repeat(32)}-00f067aa0ba902b7-01`)).json.eventId as string,
+      (await post('not a traceparent')).json.eventId as string,
     ]
     for (const id of ids) expect((await engine.store.getEvent(id))!.traceParent).toBeNull()
     expect(await engine.drain()).toBe(3)

@@ -66,18 +66,9 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('tracing with an SDK, destinati
       env: { GHL_ED25519_PUBLIC_KEYS: key.spki },
     })
     const payload = contactCreate()
-    const answer = await engine.app.fastify.inject({
-      method: 'POST',
-      url: '/webhooks/ghl',
-      payload,
-      headers: {
-        'content-type': 'application/json',
-        'x-ghl-signature': ed25519Signature(key.privateKey, payload),
-        traceparent: INCOMING,
-      },
-    })
-    expect(answer.statusCode).toBe(200)
-    const eventId = answer.json().eventId as string
+    const answer = await engine.post(payload, { traceparent: INCOMING })
+    expect(answer.status).toBe(200)
+    const eventId = answer.json.eventId as string
 
     const [ingest] = spansNamed('receive ghl')
     expect(ingest).toBeDefined()
@@ -150,19 +141,9 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('tracing with an SDK, destinati
       env: { GHL_ED25519_PUBLIC_KEYS: key.spki },
     })
     const payload = contactCreate()
-    const answer = await engine.app.fastify.inject({
-      method: 'POST',
-      url: '/webhooks/ghl',
-      payload,
-      headers: {
-        'content-type': 'application/json',
-        'x-ghl-signature': ed25519Signature(key.privateKey, payload),
-        traceparent: INCOMING,
-        tracestate: STATE,
-      },
-    })
-    expect(answer.statusCode).toBe(200)
-    const eventId = answer.json().eventId as string
+    const answer = await engine.post(payload, { traceparent: INCOMING, tracestate: STATE })
+    expect(answer.status).toBe(200)
+    const eventId = answer.json.eventId as string
     const [ingest] = spansNamed('receive ghl')
     expect(ingest!.spanContext().traceState?.serialize()).toBe(STATE)
     expect(await engine.store.getEvent(eventId)).toMatchObject({
@@ -191,22 +172,16 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('tracing with an SDK, destinati
 
   it('ends a refused webhook’s ingest span with its error code', async () => {
     engine = await createDestinationEngine(kind, { env: { GHL_ED25519_PUBLIC_KEYS: key.spki } })
-    const answer = await engine.app.fastify.inject({
-      method: 'POST',
-      url: '/webhooks/ghl',
-      payload: contactCreate(),
-      headers: {
-        'content-type': 'application/json',
-        'x-ghl-signature': 'bm90IGEgc2lnbmF0dXJl',
-        traceparent: INCOMING,
-      },
+    const answer = await engine.post(contactCreate(), {
+      'x-ghl-signature': 'bm90IGEgc2lnbmF0dXJl',
+      traceparent: INCOMING,
     })
-    expect(answer.statusCode).toBe(401)
+    expect(answer.status).toBe(401)
     const [ingest] = spansNamed('receive ghl')
     expect(ingest!.status.code).toBe(SpanStatusCode.ERROR)
     expect(ingest!.attributes).toMatchObject({
-      'error.type': answer.json().error.code,
-      'ghl_gateway.outcome': answer.json().error.code,
+      'error.type': answer.json.error.code,
+      'ghl_gateway.outcome': answer.json.error.code,
       'http.response.status_code': 401,
     })
   })

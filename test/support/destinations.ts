@@ -37,8 +37,11 @@ export interface DestinationEngine {
   assembly: TestAssembly
   /** Sends a signed GHL webhook (ContactCreate unless the body says otherwise); returns its event id. */
   send(body?: Record<string, unknown>): Promise<string>
-  /** Posts these exact bytes, signed, to /webhooks/ghl; returns the answer whatever it is. */
-  post(payload: string | Buffer): Promise<ApiAnswer>
+  /**
+   * Posts these exact bytes, signed, to /webhooks/ghl, with these extra headers (`traceparent`, or
+   * an `x-ghl-signature` that replaces the good one); returns the answer whatever it is.
+   */
+  post(payload: string | Buffer, headers?: Record<string, string>): Promise<ApiAnswer>
   api(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: unknown): Promise<ApiAnswer>
   /** Runs the worker until nothing more is due at the current time. */
   drain(): Promise<number>
@@ -132,7 +135,7 @@ export async function createDestinationEngine(
         throw new Error(`send failed: ${response.status} ${JSON.stringify(response.json)}`)
       return response.json.eventId
     },
-    async post(payload) {
+    async post(payload, headers = {}) {
       const response = await app.fastify.inject({
         method: 'POST',
         url: '/webhooks/ghl',
@@ -140,6 +143,7 @@ export async function createDestinationEngine(
         headers: {
           'content-type': 'application/json',
           'x-ghl-signature': ed25519Signature(key.privateKey, payload),
+          ...headers,
         },
       })
       return { status: response.statusCode, json: response.json() }
