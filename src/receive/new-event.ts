@@ -25,7 +25,7 @@ export interface ReceivedWebhook extends VerifyRequest {
   segment: string | undefined
   /** The trace context kept with the event (observe/tracing.ts, `IngestSpan.traceParent`). */
   traceParent?: string | null
-  /** Its `tracestate` (`IngestSpan.traceState`): only ever next to a traceParent. */
+  /** Its `tracestate` (`IngestSpan.traceState`, null unless `traceParent` is set: tracing.ts decides both). */
   traceState?: string | null
 }
 
@@ -87,8 +87,7 @@ export function buildNewEvent(
     flags,
     eventHint: hint ?? null,
     traceParent: received.traceParent ?? null,
-    // The spec ignores a tracestate without its traceparent; so does the store.
-    traceState: received.traceParent ? (received.traceState ?? null) : null,
+    traceState: received.traceState ?? null,
     ...fields,
     deliveries: [],
   }
