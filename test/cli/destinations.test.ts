@@ -61,7 +61,9 @@ describe.each<StoreKind>(['sqlite', 'postgres'])(
     beforeAll(async () => {
       const db = kind === 'sqlite' ? freshSqliteFile() : await freshPostgresDatabase()
       database = { url: db.url, cleanup: () => ('remove' in db ? db.remove() : db.drop()) }
-      // The CRM is down: deliveries stay open (retry_scheduled).
+      // The CRM is down: deliveries stay open (retry_scheduled). The first retry waits a minute, so
+      // no retry is running (state leased, not a failure) when step 3 reads the recent failures:
+      // CI saw it, the default 5 s having passed.
       sink = await startSink(() => ({ status: 503, body: 'CRM down for maintenance' }))
       writeFileSync(
         join(configDir.path, 'ghl-gateway.config.yaml'),
@@ -71,6 +73,7 @@ destinations:
     url: ${sink.url}
     events: ["*"]
     auth: { type: bearer, token: "\${CRM_TOKEN}" }
+    retry: { minDelay: 1m }
 `,
       )
     })

@@ -31,6 +31,11 @@ export interface Engine {
   api(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown): Promise<{ status: number; json: any }>
   /** Runs the worker until nothing more is due at the current time. */
   drain(): Promise<number>
+  /**
+   * Waits until the gateway's own operational events reported so far are stored: they are written
+   * after the request that caused them has been answered.
+   */
+  operationalStored(): Promise<void>
   close(): Promise<void>
 }
 
@@ -95,6 +100,9 @@ export async function createEngine(
     },
     api: (method, url, body) => adminApi(app.fastify, ADMIN, method, url, body),
     drain: () => drainWorker(worker),
+    operationalStored: async () => {
+      await assembly.operational?.settled()
+    },
     close: () => assembly.close(),
   }
   return engine
