@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { until } from './support/browser.js'
 import { useConsoleGateway } from './support/console-gateway.js'
 import type { StoreKind } from './support/test-app.js'
+import { until } from './support/until.js'
 
 /**
  * The destination page in a real Chromium against a real gateway (worker running, real clock):

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { PermanentError } from '../src/deliver/errors.js'
 import { handlerSubscriber } from '../src/gateway.js'
 import { newId } from '../src/ids.js'
-import { until } from './support/browser.js'
 import { useConsoleGateway } from './support/console-gateway.js'
 import { contactCreate, type StoreKind } from './support/test-app.js'
+import { until } from './support/until.js'
 
 /**
  * The DLQ page's bulk side in real Chromium against a real gateway (worker and job runner running)

@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { handlerSubscriber } from '../src/gateway.js'
-import { until } from './support/browser.js'
 import { useConsoleGateway } from './support/console-gateway.js'
 import { startFakeGhl } from './support/fake-ghl.js'
 import { ghlAppEnv, installOnFake } from './support/ghl-install.js'
 import { contactCreate, type StoreKind } from './support/test-app.js'
+import { until } from './support/until.js'
 
 /**
  * A delivery's page in real Chromium shows the GHL calls its handler made (ctx.ghl), on each store:

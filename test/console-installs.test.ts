@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { until } from './support/browser.js'
 import { useConsoleGateway } from './support/console-gateway.js'
 import type { StoreKind } from './support/test-app.js'
+import { until } from './support/until.js'
 
 /**
  * The installs pages in a real Chromium against a real gateway: the list shows each installation

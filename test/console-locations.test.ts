@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { handlerSubscriber } from '../src/gateway.js'
-import { until } from './support/browser.js'
 import { useConsoleGateway } from './support/console-gateway.js'
 import { contactCreate, type StoreKind } from './support/test-app.js'
+import { until } from './support/until.js'
 
 /**
  * The Locations pages in Chromium against a real gateway on each store: a location appears after

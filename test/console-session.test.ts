@@ -5,6 +5,7 @@ import { mintSession, sessionKey } from '../src/api/console-session.js'
 import { ADMIN, createDestinationEngine, type DestinationEngine } from './support/destinations.js'
 import { type Sink, startSink } from './support/sink.js'
 import { createTestApp } from './support/test-app.js'
+import { until } from './support/until.js'
 
 /**
  * The web console's login session (POST/GET/DELETE /api/session) over real sockets, on both
@@ -345,11 +346,3 @@ describe('the console session without ADMIN_TOKEN', () => {
     }
   })
 })
-
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not ${what} within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}

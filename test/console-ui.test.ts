@@ -2,9 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { CONSOLE_CSP } from '../src/api/console-routes.js'
 import { PermanentError } from '../src/deliver/errors.js'
 import { handlerSubscriber } from '../src/gateway.js'
-import { until, watchedPage } from './support/browser.js'
+import { watchedPage } from './support/browser.js'
 import { CONSOLE_TOKEN as TOKEN, useConsoleGateway } from './support/console-gateway.js'
 import { contactCreate, type StoreKind } from './support/test-app.js'
+import { until } from './support/until.js'
 
 /**
  * The web console in real Chromium against a real gateway on each store: listening on 127.0.0.1,

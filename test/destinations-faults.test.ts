@@ -4,6 +4,7 @@ import { shareSlots } from '../src/deliver/share-slots.js'
 import { createDestinationEngine, type DestinationEngine, START } from './support/destinations.js'
 import { type Sink, type SinkReply, startSink } from './support/sink.js'
 import type { StoreKind } from './support/test-app.js'
+import { until } from './support/until.js'
 
 /**
  * Destinations that misbehave, on SQLite and PostgreSQL: a flaky endpoint (5xx, timeouts, resets),
@@ -163,7 +164,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destination faults on %s', (ki
     }
     const events = 60
     for (let i = 0; i < events; i++) await engine.send()
-    await waitFor(() => target.requests.length === events, 20_000)
+    await until(() => target.requests.length === events, `all ${events} requests at the sink`, 20_000)
     expect(takenAt).toHaveLength(events)
     // In every span of t ms, at most burst + perSecond × t tokens taken: what the bucket holds plus
     // what it refills, whatever the machine's load did to the timing. On PostgreSQL the bucket is
@@ -214,8 +215,13 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destination faults on %s', (ki
       // Held until three run at once (or the last ones arrived), so the limit is reached however
       // slowly the machine brings them in; bounded, so a worker that never gets to three fails the
       // assertion instead of hanging. Then the worker must not be running a fourth, which on a
-      // busy machine might not have reached the sink yet.
-      await until(() => running >= 3 || target.requests.length === 24, 10_000)
+      // busy machine might not have reached the sink yet. (A timeout is swallowed here, so the
+      // handler still answers and the assertions below are what fail.)
+      await until(
+        () => running >= 3 || target.requests.length === 24,
+        'three requests at once',
+        10_000,
+      ).catch(() => {})
       mostInFlight = Math.max(mostInFlight, engine.worker.inFlight)
       await new Promise((resolve) => setTimeout(resolve, 30))
       running--
@@ -226,7 +232,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destination faults on %s', (ki
       configured: [{ id: 'narrow', url: target.url, events: ['*'], rateLimit: { concurrency: 3 } }],
     })
     for (let i = 0; i < 24; i++) await engine.send()
-    await waitFor(() => target.requests.length === 24, 20_000)
+    await until(() => target.requests.length === 24, 'all 24 requests at the sink', 20_000)
     expect(most).toBe(3)
     expect(mostInFlight).toBe(3)
   })
@@ -242,7 +248,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('destination faults on %s', (ki
     })
     for (let i = 0; i < 40; i++) await engine.send()
     // Starved, it would get no slot at all: a generous deadline costs nothing when it passes.
-    await waitFor(() => target.requests.length === 40, 20_000)
+    await until(() => target.requests.length === 40, 'all 40 requests at the sink', 20_000)
   })
 
   it('the circuit opens after sustained failure, probes after the cooldown, and closes on success', async () => {
@@ -360,17 +366,3 @@ describe('worker slots shared among destinations', () => {
     expect(shareSlots(wants(5, 5, 5), 2, 1).map((s) => s.subscriberId)).toEqual(['s1', 's2'])
   })
 })
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  if (!(await until(condition, timeoutMs))) throw new Error('waitFor: timed out')
-}
-
-/** Polls `condition` until it holds (true) or `timeoutMs` passed (false). */
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) return false
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  return true
-}

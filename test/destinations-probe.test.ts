@@ -4,6 +4,7 @@ import { freshPostgresDatabase } from './support/databases.js'
 import { createDestinationEngine, type DestinationEngine } from './support/destinations.js'
 import { type Sink, startSink } from './support/sink.js'
 import type { StoreKind } from './support/test-app.js'
+import { until } from './support/until.js'
 
 /**
  * "Probe now" (POST /api/destinations/:id/probe) and replays into a destination whose circuit is
@@ -19,14 +20,6 @@ const breaker = (url: string) => ({
   retry: { minDelay: '1s', maxDelay: '1s', maxAttempts: 1 },
   circuitBreaker: { minAttempts: 2, window: '1m', cooldown: '30s', failureRate: 1 },
 })
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 describe.each<StoreKind>(['sqlite', 'postgres'])('probing a destination on %s', (kind) => {
   const engines: DestinationEngine[] = []
@@ -177,7 +170,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('probing a destination on %s', 
 
       // a's circuit is closed; the request still reaches b, whose reload interval is off (0).
       expect((await a.api('POST', '/api/destinations/breaker/probe')).status).toBe(202)
-      await waitFor(() => circuitOf(b).state === 'half_open', 5000)
+      await until(() => circuitOf(b).state === 'half_open', 'the circuit half open', 5000)
       expect(await b.drain()).toBe(1)
       expect(circuitOf(b).state).toBe('closed')
     },

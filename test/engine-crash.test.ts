@@ -12,6 +12,7 @@ import {
   stopAllGatewayProcesses,
 } from './support/gateway-process.js'
 import type { StoreKind } from './support/test-app.js'
+import { until } from './support/until.js'
 
 /**
  * Library mode in a real process, killed with SIGKILL: an acked event's deliveries survive the
@@ -58,14 +59,6 @@ afterAll(async () => {
 afterEach(() => {
   reports.length = 0
 })
-
-async function until(condition: () => boolean, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
 
 /** No delivery ran in two processes at once: each run's [start, end] must not overlap another's. */
 function assertNoConcurrentRuns() {
@@ -125,8 +118,8 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('engine crashes on %s', (kind) 
       }
       await until(
         () => reports.filter((r) => r.kind === 'start').length >= 16,
-        10_000,
         'the first runs to start',
+        10_000,
       )
       await gateway.kill('SIGKILL')
       expect(reports.filter((r) => r.kind === 'end')).toEqual([])
@@ -134,8 +127,8 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('engine crashes on %s', (kind) 
       gateway = await start(db.url, { HANDLER_DELAY_MS: '0' })
       await until(
         () => new Set(reports.filter((r) => r.kind === 'end').map((r) => r.webhookId)).size === acked.length,
-        15_000,
         'every acked event to be handled after the restart',
+        15_000,
       )
       const ends = reports.filter((r) => r.kind === 'end')
       expect(new Set(ends.map((r) => r.webhookId))).toEqual(new Set(acked))
@@ -164,7 +157,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('engine crashes on %s', (kind) 
           }),
         )
       }
-      await until(() => reports.filter((r) => r.kind === 'start').length === 3, 10_000, 'three runs')
+      await until(() => reports.filter((r) => r.kind === 'start').length === 3, 'three runs', 10_000)
       expect(await gateway.stop()).toEqual({ code: 0, signal: null })
       expect(reports.filter((r) => r.kind === 'end')).toHaveLength(3)
       // Recorded as succeeded: a restart runs nothing again.
@@ -198,13 +191,13 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('engine crashes on %s', (kind) 
         )
         expect(answer.status).toBe(200)
       }
-      await until(() => reports.filter((r) => r.kind === 'end').length >= 5, 10_000, 'some progress')
+      await until(() => reports.filter((r) => r.kind === 'end').length >= 5, 'some progress', 10_000)
       await gateway.kill('SIGKILL')
       gateway = await start(db.url, { HANDLER_DELAY_MS: '5', HANDLER_ORDERED: '1', HANDLER_FAIL_FIRST: '1' })
       await until(
         () => new Set(reports.filter((r) => r.kind === 'end').map((r) => r.label)).size === 30,
-        30_000,
         'all 30',
+        30_000,
       )
       // The first completion of each event, per entity, follows the order they were received in.
       for (const [entity, labels] of Object.entries(sent)) {

@@ -19,6 +19,7 @@ import { runCli, tempDir } from './cli/run-cli.js'
 import { freshPostgresDatabase, freshSqliteFile } from './support/databases.js'
 import { type FakeGhl, startFakeGhl } from './support/fake-ghl.js'
 import { ed25519Signature, testEd25519Key } from './support/test-app.js'
+import { until } from './support/until.js'
 
 /**
  * `ctx.ghl` and `gw.ghl()` against the fake GHL (test/support/fake-ghl-api.ts), with a real gateway,
@@ -43,14 +44,6 @@ async function freshDatabase(kind: Kind): Promise<{ url: string; cleanup(): Prom
   }
   const database = await freshPostgresDatabase()
   return { url: database.url, cleanup: database.drop }
-}
-
-async function until(check: () => Promise<boolean> | boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
 }
 
 describe.each<Kind>(['sqlite', 'postgres'])('GHL API calls (%s)', (kind) => {
@@ -156,10 +149,14 @@ describe.each<Kind>(['sqlite', 'postgres'])('GHL API calls (%s)', (kind) => {
 
   async function settled(eventId: string, state: string, attempts = 1) {
     let last: Awaited<ReturnType<typeof delivery>>
-    await until(async () => {
-      last = await delivery(eventId)
-      return last?.state === state && last.attemptHistory.length >= attempts
-    }, `delivery ${state} after ${attempts} attempt(s)`)
+    await until(
+      async () => {
+        last = await delivery(eventId)
+        return last?.state === state && last.attemptHistory.length >= attempts
+      },
+      `delivery ${state} after ${attempts} attempt(s)`,
+      15_000,
+    )
     return last!
   }
 

@@ -15,6 +15,7 @@ import type { Store } from '../src/store/types.js'
 import { assembleForTest, type TestAssembly } from './support/assembly.js'
 import { freshPostgresDatabase, freshSqliteFile } from './support/databases.js'
 import { type FakeGhl, startFakeGhl } from './support/fake-ghl.js'
+import { until } from './support/until.js'
 
 /**
  * Private Integration Tokens (src/ghl/private-tokens.ts), re-auth visibility (the gauge, doctor, the
@@ -75,17 +76,6 @@ async function freshDb(kind: 'sqlite' | 'postgres'): Promise<Db> {
           .join('\n'),
       ),
     cleanup: database.drop,
-  }
-}
-
-/** Waits for a condition (a busy machine decides how long), up to `ms`. */
-async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, ms = 10_000) {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await read()
-    if (ok(value)) return value
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
 
@@ -247,11 +237,10 @@ describe.each(['sqlite', 'postgres'] as const)('GHL Private Integration Tokens: 
     fake.privateIntegrations.remove(token)
     expect(await callGhl(gw.ghlTokens!, 'loc_1')).toBe(401)
     const owner = { appId: 'private', userType: 'Location', ownerId: 'loc_1' } as const
-    const row = await until(
-      'the row',
-      () => gw.store.getGhlToken(owner),
-      (r) => r?.status === 'needs_reauth',
-    )
+    const row = await until(async () => {
+      const r = await gw.store.getGhlToken(owner)
+      return r?.status === 'needs_reauth' ? r : undefined
+    }, 'the row')
     expect(row!.statusReason).toBe(
       'GHL refused the Private Integration Token of location loc_1 (401): create a new token in GHL (Settings → Private Integrations) and set it again (ghl-gateway ghl private-token set location loc_1)',
     )
@@ -314,11 +303,7 @@ describe.each(['sqlite', 'postgres'] as const)('GHL Private Integration Tokens: 
 
     fake.privateIntegrations.remove(token)
     expect(await callGhl(first.ghlTokens!, 'loc_env')).toBe(401)
-    await until(
-      'needs_reauth',
-      () => first.store.countGhlTokensByStatus(),
-      (c) => c.needs_reauth === 1,
-    )
+    await until(async () => (await first.store.countGhlTokensByStatus()).needs_reauth === 1, 'needs_reauth')
     // A restart with the same token does not make it active again, and says so once at boot.
     const again = await gateway(env)
     await expect(again.ghlTokens!.accessToken('loc_env')).rejects.toThrow(GhlReauthRequiredError)

@@ -13,6 +13,7 @@ import { createEngine, type Engine } from './support/engine.js'
 import { type FakeGhl, startFakeGhl } from './support/fake-ghl.js'
 import type { StoreKind } from './support/test-app.js'
 import { ed25519Signature, testEd25519Key } from './support/test-app.js'
+import { until } from './support/until.js'
 
 /**
  * A wait on GHL's rate limit is a deferral, not a failed attempt (src/dispatch/retry-policy.ts,
@@ -124,14 +125,6 @@ const LOCATION = 'loc_deferral'
 const signingKey = testEd25519Key()
 const tokenKey = randomBytes(32).toString('base64')
 
-async function until(check: () => Promise<boolean> | boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
-
 describe.each<StoreKind>(['sqlite', 'postgres'])('rate-limit deferrals through ctx.ghl (%s)', (kind) => {
   let database: { url: string; cleanup(): Promise<void> }
   let fake: FakeGhl
@@ -242,6 +235,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('rate-limit deferrals through c
     await until(
       async () => ['succeeded', 'dead'].includes((await delivery(eventId)).state),
       'the delivery to finish',
+      15_000,
     )
     const done = await delivery(eventId)
     expect(done).toMatchObject({ state: 'succeeded', attempts: 1, totalAttempts: 26 })
@@ -265,9 +259,13 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('rate-limit deferrals through c
     // The first call spends the day (GHL answers it with X-RateLimit-Daily-Remaining: 0).
     fake.api.setDailyLimit(1)
     const first = await send('c1')
-    await until(async () => (await delivery(first)).state === 'succeeded', 'the first call')
+    await until(async () => (await delivery(first)).state === 'succeeded', 'the first call', 15_000)
     const second = await send('c2')
-    await until(async () => (await delivery(second)).attemptHistory.length >= 1, 'the refused attempt')
+    await until(
+      async () => (await delivery(second)).attemptHistory.length >= 1,
+      'the refused attempt',
+      15_000,
+    )
     const waiting = await delivery(second)
     const midnight = (Math.floor(Date.now() / DAY) + 1) * DAY
     expect(waiting).toMatchObject({ state: 'retry_scheduled', attempts: 0 })

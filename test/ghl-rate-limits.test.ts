@@ -17,6 +17,7 @@ import {
   stopAllGatewayProcesses,
 } from './support/gateway-process.js'
 import type { StoreKind } from './support/test-app.js'
+import { until } from './support/until.js'
 
 /**
  * GHL's rate limits across gateway processes, end to end through handlers: two OS processes on one
@@ -27,14 +28,6 @@ import type { StoreKind } from './support/test-app.js'
  */
 
 const keys = createTestKeyPair()
-
-async function until(condition: () => boolean, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
 
 /** Posts `count` ContactCreate webhooks for `location`, 8 at a time, to the processes in turn. */
 async function sendContacts(gateways: GatewayProcess[], location: string, count: number, first = 0) {
@@ -127,7 +120,7 @@ async function handlerScenario(kind: StoreKind) {
     // 1. 300 handler calls for one location (defaults: 90 per 10 s): never over 100 in any 10 s at
     // GHL, no 429, both processes calling.
     await sendContacts(gateways, 'loc_burst', 300)
-    await until(() => served('loc_burst') === 300, 60_000, `${kind}: 300 calls served`)
+    await until(() => served('loc_burst') === 300, `${kind}: 300 calls served`, 60_000)
     expect(fake.api.limited('loc_burst'), kind).toBe(0)
     expect(fake.api.maxInWindow('loc_burst'), kind).toBeLessThanOrEqual(100)
     expect(fake.api.maxInWindow('loc_burst'), kind).toBeGreaterThanOrEqual(85)
@@ -141,7 +134,7 @@ async function handlerScenario(kind: StoreKind) {
       headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-interval-milliseconds': '3000' },
     })
     await sendContacts(gateways, 'loc_fault', 40)
-    await until(() => served('loc_fault') === 40, 30_000, `${kind}: the calls after the 429 served`)
+    await until(() => served('loc_fault') === 40, `${kind}: the calls after the 429 served`, 30_000)
     const limited = calls('loc_fault').find((r) => r.status === 429)!
     expect(
       calls('loc_fault').filter((r) => r.at > limited.at + 500 && r.at < limited.at + 2800),
@@ -158,7 +151,7 @@ async function handlerScenario(kind: StoreKind) {
     const store = openStore({ url: database.url })
     try {
       await sendContacts(gateways, 'loc_daily', 3)
-      await until(() => served('loc_daily') === 3, 20_000, `${kind}: the first three daily calls`)
+      await until(() => served('loc_daily') === 3, `${kind}: the first three daily calls`, 20_000)
       const owner = { appId: APP, userType: 'Location', ownerId: 'loc_daily' } as const
       // What the gateways ask with (the defaults): refused once the announced limit is recorded.
       const refused = async () =>

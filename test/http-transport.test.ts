@@ -10,6 +10,7 @@ import {
   type TestApp,
   testEd25519Key,
 } from './support/test-app.js'
+import { until } from './support/until.js'
 
 /**
  * The HTTP transport under the routes, on real sockets: pipelined answers keep their order, slow
@@ -47,21 +48,23 @@ function rawConnection(port: number, options: { allowHalfOpen?: boolean } = {}) 
   })
   socket.on('data', (chunk) => received.push({ at: Date.now() - started, text: chunk.toString('latin1') }))
   const text = () => received.map((r) => r.text).join('')
-  /** Milliseconds from connecting until `pattern` had arrived. */
-  const until = async (pattern: RegExp, timeoutMs = 20_000): Promise<number> => {
-    const deadline = Date.now() + timeoutMs
-    while (Date.now() < deadline) {
+  /** Milliseconds from connecting until `pattern` had arrived (fails at once if the socket closed first). */
+  const arrival = async (pattern: RegExp, timeoutMs = 20_000): Promise<number> => {
+    const arrived = () => {
       let sofar = ''
       for (const r of received) {
         sofar += r.text
-        if (pattern.test(sofar)) return r.at
+        if (pattern.test(sofar)) return { at: r.at }
       }
-      if (socket.destroyed) break
-      await new Promise((resolve) => setTimeout(resolve, 10))
+      if (socket.destroyed) throw new Error(`${pattern} did not arrive before the socket closed`)
+      return undefined
     }
-    throw new Error(`${pattern} did not arrive; got ${JSON.stringify(text().slice(0, 400))}`)
+    const found = await until(arrived, `${pattern} did not arrive`, timeoutMs).catch((e: Error) => {
+      throw new Error(`${e.message}; got ${JSON.stringify(text().slice(0, 400))}`)
+    })
+    return found!.at
   }
-  return { socket, text, until, closed, started }
+  return { socket, text, until: arrival, closed, started }
 }
 
 /** Writes `chunks` one every `gapMs` while the socket is open. */
@@ -72,14 +75,6 @@ function drip(socket: Socket, chunks: string[], gapMs: number): () => void {
   }, gapMs)
   socket.once('close', () => clearInterval(timer))
   return () => clearInterval(timer)
-}
-
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
 }
 
 describe('transport settings', () => {
@@ -190,7 +185,7 @@ describe('MAX_CONNECTIONS', () => {
   it('closes the connection over the cap at once, counts it and says so in the log', async () => {
     const first = rawConnection(port)
     const second = rawConnection(port)
-    await waitFor(async () => (await open()) === 2, 'two open connections')
+    await until(async () => (await open()) === 2, 'two open connections')
 
     const third = rawConnection(port)
     const closed = await third.closed
@@ -203,7 +198,7 @@ describe('MAX_CONNECTIONS', () => {
     // The cap is on open connections: one closing makes room.
     first.socket.destroy()
     await first.closed
-    await waitFor(async () => (await open()) === 1, 'one open connection')
+    await until(async () => (await open()) === 1, 'one open connection')
     const fourth = rawConnection(port)
     fourth.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
     await fourth.until(/^HTTP\/1\.1 200 /)

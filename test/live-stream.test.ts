@@ -13,6 +13,7 @@ import {
   type TestApp,
   testEd25519Key,
 } from './support/test-app.js'
+import { until } from './support/until.js'
 
 /**
  * GET /api/stream over real sockets (`inject()` cannot stream): admin token, SSE framing, events
@@ -78,14 +79,6 @@ function messages(text: string, kind = 'event'): Record<string, unknown>[] {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`)
-    await sleep(10)
-  }
-}
-
 describe('GET /api/stream on a gateway app', () => {
   let t: TestApp
   let base: string
@@ -133,7 +126,7 @@ describe('GET /api/stream on a gateway app', () => {
     await all.waitFor(/^: connected\n\n/)
     const contacts = await openStream(base, '/api/stream?type=ContactCreate&location=loc_live')
     const prefix = await openStream(base, '/api/stream?type=opportunity.*')
-    await until(() => t.gateway.liveStream.listenerCount() === 3, 'three listeners')
+    await until(() => t.gateway.liveStream.listenerCount() === 3, 'three listeners', 5000)
 
     const contact = contactCreate({ locationId: 'loc_live' })
     const first = (await post(contact)).json() as { eventId: string }
@@ -168,7 +161,7 @@ describe('GET /api/stream on a gateway app', () => {
 
     for (const stream of [all, contacts, prefix]) stream.destroy()
     // Disconnected clients leave no listener behind.
-    await until(() => t.gateway.liveStream.listenerCount() === 0, 'listeners released')
+    await until(() => t.gateway.liveStream.listenerCount() === 0, 'listeners released', 5000)
     expect(t.gateway.liveStream.active).toBe(false)
   })
 

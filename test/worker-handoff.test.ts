@@ -9,6 +9,7 @@ import { createMetrics } from '../src/observe/metrics.js'
 import type { NewDelivery, NewEvent, Store } from '../src/store/types.js'
 import { sampleEvent } from './support/sample-event.js'
 import { STORE_HARNESSES, storePerTest } from './support/store-harness.js'
+import { until } from './support/until.js'
 
 /**
  * The worker's two ways round a claim per delivery, on real stores: deliveries leased at ingest
@@ -69,13 +70,6 @@ describe.each(STORE_HARNESSES)('worker handoff and claim-ahead: %s', (_name, mak
     const delivery: NewDelivery = { id: newId('dlv'), subscriberId, orderingKey, runAt: Date.now() }
     return sampleEvent({ receivedAt: Date.now(), deliveries: [delivery] })
   }
-  const until = async (condition: () => boolean | Promise<boolean>, ms = 10_000) => {
-    const deadline = Date.now() + ms
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error('condition not met in time')
-      await new Promise((resolve) => setTimeout(resolve, 10))
-    }
-  }
 
   it('leases at ingest what a free slot can start, runs it after the commit, and records one attempt', async () => {
     const registry = new SubscriberRegistry()
@@ -96,7 +90,7 @@ describe.each(STORE_HARNESSES)('worker handoff and claim-ahead: %s', (_name, mak
     expect(await store.getDelivery(ids[4]!)).toMatchObject({ state: 'pending', attempts: 0 })
     h.release()
     w.wake()
-    await until(async () => (await store.countBacklog()) === 0)
+    await until(async () => (await store.countBacklog()) === 0, 'an empty backlog')
     // Held ones in the order they were leased; the claimed one after them.
     expect(h.ran).toEqual(ids)
     for (const id of ids) {
@@ -140,14 +134,14 @@ describe.each(STORE_HARNESSES)('worker handoff and claim-ahead: %s', (_name, mak
     const events = Array.from({ length: 6 }, () => eventFor('h'))
     await store.insertEvents(events)
     const w = startWorker(registry)
-    await until(() => h.ran.length === 1)
+    await until(() => h.ran.length === 1, 'one run')
     // One running, two more rounds of its concurrency held: three leased, three still pending.
     await until(async () => {
       const states = await Promise.all(
         events.map(async (e) => (await store.getDelivery(e.deliveries[0]!.id))!.state),
       )
       return states.filter((s) => s === 'leased').length === 3
-    })
+    }, 'three leased')
     const stopping = w.stop(5000)
     h.release()
     await stopping

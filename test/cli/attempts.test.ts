@@ -10,6 +10,7 @@ import {
   stopAllGatewayProcesses,
 } from '../support/gateway-process.js'
 import { type Sink, type SinkReply, startSink } from '../support/sink.js'
+import { until } from '../support/until.js'
 import { envLines, jsonLines, type RunningCli, runCli, startCli, tempDir } from './run-cli.js'
 
 /**
@@ -116,15 +117,17 @@ destinations:
 
   /** The event's deliveries by subscriber, once every one of them is in `state`. */
   async function waitForDeliveries(state: string): Promise<Record<string, ApiDelivery>> {
-    const deadline = Date.now() + 15_000
-    for (;;) {
-      const { deliveries } = await api<{ deliveries: ApiDelivery[] }>(`/api/events/${eventId}`)
-      if (deliveries.length === 2 && deliveries.every((d) => d.state === state))
-        return Object.fromEntries(deliveries.map((d) => [d.subscriber, d]))
-      if (Date.now() > deadline)
-        throw new Error(`not all ${state} within 15 s: ${JSON.stringify(deliveries.map((d) => d.state))}`)
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
+    const bySubscriber = await until(
+      async () => {
+        const { deliveries } = await api<{ deliveries: ApiDelivery[] }>(`/api/events/${eventId}`)
+        return deliveries.length === 2 && deliveries.every((d) => d.state === state)
+          ? Object.fromEntries(deliveries.map((d) => [d.subscriber, d]))
+          : undefined
+      },
+      `both deliveries ${state}`,
+      15_000,
+    )
+    return bySubscriber!
   }
 
   it('events show lists every delivery with its attempts; dlq show prints the saved response', async () => {

@@ -14,6 +14,7 @@ import {
 } from '../support/gateway-process.js'
 import { type Sink, startSink } from '../support/sink.js'
 import type { StoreKind } from '../support/test-app.js'
+import { until } from '../support/until.js'
 import { runCli, tempDir } from './run-cli.js'
 
 /**
@@ -38,16 +39,6 @@ const contactCreate = () =>
     webhookId: randomUUID(),
     timestamp: new Date().toISOString(),
   })
-
-async function waitFor<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 15_000
-  for (;;) {
-    const value = await read()
-    if (done(value)) return value
-    if (Date.now() > deadline) throw new Error(`${what}: not within 15 s (last: ${JSON.stringify(value)})`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
 
 describe.each<StoreKind>(['sqlite', 'postgres'])(
   'an orphaned config destination, end to end on %s',
@@ -104,10 +95,10 @@ destinations:
     // /readyz can answer before the boot lines reach us through the pipe (seen on a loaded machine):
     // wait for the line rather than read the log once.
     const logLine = (g: GatewayProcess, pattern: RegExp) =>
-      waitFor(
+      until(
+        () => g.jsonLogs().find((line) => pattern.test(String(line.msg))),
         `a log line matching ${pattern}`,
-        async () => g.jsonLogs().find((line) => pattern.test(String(line.msg))),
-        (line) => line !== undefined,
+        15_000,
       )
 
     it('keeps it paused and flagged, says so at boot, in the API, the CLI and doctor; it comes back with the file; delete dead-letters', async () => {
@@ -121,11 +112,7 @@ destinations:
         destinations: ['crm-sync'],
       })
       expect((await postWebhook(g.url, contactCreate())).status).toBe(200)
-      await waitFor(
-        'a failed attempt',
-        async () => sink.requests.length,
-        (n) => n >= 1,
-      )
+      await until(() => sink.requests.length >= 1, 'a failed attempt', 15_000)
       expect(sink.requests[0]!.headers.authorization).toBe('Bearer crm-secret')
 
       // 2. Started from another directory: no config file, nothing dead-lettered, the boot log says why.

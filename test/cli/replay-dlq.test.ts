@@ -9,6 +9,7 @@ import {
   startGatewayProcess,
   stopAllGatewayProcesses,
 } from '../support/gateway-process.js'
+import { until } from '../support/until.js'
 import { envLines, jsonLines, runCli, startCli, tempDir } from './run-cli.js'
 
 /**
@@ -65,24 +66,13 @@ describe('replay and dlq', () => {
     return (answer.body as { data: Row[] }).data
   }
 
+  /** The deliveries in `state`, once there are exactly `count` of them. */
   async function waitForState(state: string, count: number): Promise<Row[]> {
-    const deadline = Date.now() + 10_000
-    for (;;) {
+    const found = await until(async () => {
       const rows = await deliveries(`state=${state}`)
-      if (rows.length === count) return rows
-      if (Date.now() > deadline) throw new Error(`expected ${count} ${state}, have ${rows.length}`)
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
-  }
-
-  async function waitForLines<T>(read: () => T[], done: (lines: T[]) => boolean): Promise<T[]> {
-    const deadline = Date.now() + 10_000
-    for (;;) {
-      const lines = read()
-      if (done(lines)) return lines
-      if (Date.now() > deadline) throw new Error(`not there within 10 s:\n${JSON.stringify(lines)}`)
-      await new Promise((resolve) => setTimeout(resolve, 20))
-    }
+      return rows.length === count ? rows : undefined
+    }, `${count} deliveries ${state}`)
+    return found!
   }
 
   it('failing deliveries go dead (tail shows each attempt) and dlq list shows them', async () => {
@@ -93,10 +83,10 @@ describe('replay and dlq', () => {
     events = jsonLines(sent.stdout) as typeof events
     dead = await waitForState('dead', 4)
 
-    const attempts = await waitForLines(
-      () => jsonLines(tail.stdout()).filter((m) => m.kind === 'delivery'),
-      (lines) => lines.filter((m) => m.outcome === 'dead').length === 4,
-    )
+    const attempts = (await until(() => {
+      const lines = jsonLines(tail.stdout()).filter((m) => m.kind === 'delivery')
+      return lines.filter((m) => m.outcome === 'dead').length === 4 ? lines : undefined
+    }, 'four dead outcomes in the tail'))!
     expect(attempts.filter((m) => m.outcome === 'retry')).toHaveLength(4)
     expect(attempts.find((m) => m.outcome === 'dead')).toMatchObject({
       subscriber: 'sink',

@@ -77,14 +77,3 @@ export async function watchedPage(browser: Browser): Promise<WatchedPage> {
     close: () => context.close(),
   }
 }
-
-/** Waits (bounded) until `check` returns a truthy value, and returns it. */
-export async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}

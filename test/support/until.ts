@@ -1,0 +1,13 @@
+/**
+ * The one bounded poll of the test suite: calls `check` every 25 ms until it returns a truthy
+ * value, and returns that value; throws `${what}: not within ${timeoutMs} ms` once the time is up.
+ */
+export async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value) return value
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
