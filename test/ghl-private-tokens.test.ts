@@ -241,7 +241,7 @@ describe.each(['sqlite', 'postgres'] as const)('GHL Private Integration Tokens: 
       const r = await gw.store.getGhlToken(owner)
       return r?.status === 'needs_reauth' ? r : undefined
     }, 'the row')
-    expect(row!.statusReason).toBe(
+    expect(row.statusReason).toBe(
       'GHL refused the Private Integration Token of location loc_1 (401): create a new token in GHL (Settings → Private Integrations) and set it again (ghl-gateway ghl private-token set location loc_1)',
     )
     const requests = fake.privateIntegrations.requests
@@ -267,7 +267,7 @@ describe.each(['sqlite', 'postgres'] as const)('GHL Private Integration Tokens: 
       count: 1,
       countCapped: false,
       nextCursor: null,
-      data: [{ kind: 'private', ownerId: 'loc_1', status: 'needs_reauth', statusReason: row!.statusReason }],
+      data: [{ kind: 'private', ownerId: 'loc_1', status: 'needs_reauth', statusReason: row.statusReason }],
     })
     const config = loadConfig({ env: { DATABASE_URL: db.url }, cwd: '/nonexistent' })
     const [doctor] = await checkGhlTokens(config, process.cwd())

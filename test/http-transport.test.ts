@@ -62,7 +62,7 @@ function rawConnection(port: number, options: { allowHalfOpen?: boolean } = {}) 
     const found = await until(arrived, `${pattern} did not arrive`, timeoutMs).catch((e: Error) => {
       throw new Error(`${e.message}; got ${JSON.stringify(text().slice(0, 400))}`)
     })
-    return found!.at
+    return found.at
   }
   return { socket, text, until: arrival, closed, started }
 }

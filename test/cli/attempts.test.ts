@@ -117,7 +117,7 @@ destinations:
 
   /** The event's deliveries by subscriber, once every one of them is in `state`. */
   async function waitForDeliveries(state: string): Promise<Record<string, ApiDelivery>> {
-    const bySubscriber = await until(
+    return until(
       async () => {
         const { deliveries } = await api<{ deliveries: ApiDelivery[] }>(`/api/events/${eventId}`)
         return deliveries.length === 2 && deliveries.every((d) => d.state === state)
@@ -127,7 +127,6 @@ destinations:
       `both deliveries ${state}`,
       15_000,
     )
-    return bySubscriber!
   }
 
   it('events show lists every delivery with its attempts; dlq show prints the saved response', async () => {

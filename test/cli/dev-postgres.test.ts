@@ -55,6 +55,8 @@ describe('dev postgres', () => {
       const printed = await first.waitFor(/^DATABASE_URL=\S+$/m, { timeoutMs: START_MS })
       const url = envLines(printed).DATABASE_URL!
       expect(url).toBe(`postgres://postgres:postgres@127.0.0.1:${port}/ghl_gateway`)
+      // stdout and stderr are separate pipes: the hint on stderr may arrive after the URL on stdout.
+      await first.waitFor(/npx ghl-gateway serve/, { stream: 'stderr', timeoutMs: 10_000 })
       expect(first.stderr()).toContain(`DATABASE_URL=${url} npx ghl-gateway serve`)
       expect(await count(url, 'SELECT 1 AS n')).toBe(1)
 
@@ -78,6 +80,7 @@ describe('dev postgres', () => {
       // The second run reuses the directory: the event is still there.
       const second = startCli(args, { cwd: cwd.path })
       await second.waitFor(/^DATABASE_URL=/m, { timeoutMs: START_MS })
+      await second.waitFor(/npx ghl-gateway serve/, { stream: 'stderr', timeoutMs: 10_000 })
       expect(second.stderr()).not.toContain('first run')
       expect(await count(url, 'SELECT count(*) AS n FROM events')).toBe(1)
       const again = await second.stop('SIGINT', 30_000)

@@ -68,11 +68,10 @@ describe('replay and dlq', () => {
 
   /** The deliveries in `state`, once there are exactly `count` of them. */
   async function waitForState(state: string, count: number): Promise<Row[]> {
-    const found = await until(async () => {
+    return until(async () => {
       const rows = await deliveries(`state=${state}`)
       return rows.length === count ? rows : undefined
     }, `${count} deliveries ${state}`)
-    return found!
   }
 
   it('failing deliveries go dead (tail shows each attempt) and dlq list shows them', async () => {
@@ -83,10 +82,10 @@ describe('replay and dlq', () => {
     events = jsonLines(sent.stdout) as typeof events
     dead = await waitForState('dead', 4)
 
-    const attempts = (await until(() => {
+    const attempts = await until(() => {
       const lines = jsonLines(tail.stdout()).filter((m) => m.kind === 'delivery')
       return lines.filter((m) => m.outcome === 'dead').length === 4 ? lines : undefined
-    }, 'four dead outcomes in the tail'))!
+    }, 'four dead outcomes in the tail')
     expect(attempts.filter((m) => m.outcome === 'retry')).toHaveLength(4)
     expect(attempts.find((m) => m.outcome === 'dead')).toMatchObject({
       subscriber: 'sink',
