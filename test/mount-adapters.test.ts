@@ -121,8 +121,19 @@ describe('nodeHandler() on node:http', () => {
   it('close() waits for a mounted request in progress: it is stored and acknowledged', async () => {
     const { gw, url } = gateway()
     await gw.start()
-    const base = new URL(await serveOn(createServer(gw.nodeHandler())))
+    const handler = gw.nodeHandler()
+    let arrived!: () => void
+    const arrival = new Promise<void>((resolve) => (arrived = resolve))
+    const base = new URL(
+      await serveOn(
+        createServer((req, res) => {
+          handler(req, res)
+          arrived()
+        }),
+      ),
+    )
     const body = Buffer.from(JSON.stringify(contactCreate()))
+    let finishBody!: () => void
     const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
       const request = httpRequest(
         {
@@ -145,15 +156,21 @@ describe('nodeHandler() on node:http', () => {
         },
       )
       request.on('error', reject)
-      // Half the body now: the request has passed its checks and is reading when close() begins.
+      // Half the body now; the rest only once close() has begun.
       request.write(body.subarray(0, 10))
-      setTimeout(() => request.end(body.subarray(10)), 300)
+      finishBody = () => request.end(body.subarray(10))
     })
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    // The handler has the request (its checks run a few microtasks later), so it is reading when
+    // close() begins. Fixed sleeps here raced on a busy machine.
+    await arrival
+    await new Promise((resolve) => setTimeout(resolve, 50))
     let closed = false
     const closing = gw.close().then(() => {
       closed = true
     })
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(closed).toBe(false)
+    finishBody()
     const { status, text } = await answer
     expect(status).toBe(200)
     await closing
