@@ -152,6 +152,7 @@ export async function assemble(config: GatewayConfig, options: AssembleOptions =
             perMinute: config.OPERATIONAL_EVENTS_PER_MINUTE,
             instanceId,
             now: options.now,
+            metrics,
           })
         : undefined
     const report = operational?.report

@@ -102,6 +102,16 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('operational events on %s', (ki
     expect(summary.data.sampleIds).toHaveLength(5)
     expect(await gatewayEvents()).toHaveLength(2)
     expect(archive.requests).toHaveLength(STORM)
+    // What /metrics says about it: every occurrence counted, two events stored, nothing waiting.
+    const scrape = (await engine.assembly.metrics.registry.metrics())
+      .split('\n')
+      .filter((line) => line.startsWith('ghl_gateway_operational_'))
+    expect(scrape).toEqual([
+      `ghl_gateway_operational_occurrences_total{type="gateway.delivery.dead_lettered"} ${STORM}`,
+      'ghl_gateway_operational_events_total{type="gateway.delivery.dead_lettered",kind="first",outcome="accepted"} 1',
+      'ghl_gateway_operational_events_total{type="gateway.delivery.dead_lettered",kind="summary",outcome="accepted"} 1',
+      'ghl_gateway_operational_occurrences_pending 0',
+    ])
   }, 120_000)
 
   it('never loops: an alert destination that always fails gets each alert once, and its own dead letters go nowhere', async () => {

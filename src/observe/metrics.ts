@@ -17,6 +17,8 @@ export function createMetrics() {
   /** GHL tokens per status (store.countGhlTokensByStatus), when the store is there. */
   const ghlTokenStatusSource: { current?: () => Promise<Record<string, number>> } = {}
   const ghlDailyPausedSource: { current?: () => number } = {}
+  /** Occurrences waiting in operational-event summaries (receive/operational-events.ts). */
+  const operationalPendingSource: { current?: () => number } = {}
   // Counters fed from the checkpointer's running totals: each scrape adds what is new.
   const seen = { pauseMs: 0, failures: 0 }
   collectDefaultMetrics({ register: registry, prefix: 'ghl_gateway_' })
@@ -259,6 +261,35 @@ export function createMetrics() {
         )
       },
     }),
+    // Operational events (receive/operational-events.ts); `type` is one of the catalogued gateway.… types.
+    operationalOccurrences: new Counter({
+      name: 'ghl_gateway_operational_occurrences_total',
+      help: 'Things the gateway reported about itself (a dead letter, a circuit opened…), before coalescing, by operational event type.',
+      labelNames: ['type'] as const,
+      registers: [registry],
+    }),
+    operationalEvents: new Counter({
+      name: 'ghl_gateway_operational_events_total',
+      help: "Operational events handed to the store, by type, kind (first: a window's first occurrence; summary: the rest of it) and outcome (accepted; duplicate: another process stored that window's first; failed: not stored, logged).",
+      labelNames: ['type', 'kind', 'outcome'] as const,
+      registers: [registry],
+    }),
+    operationalDropped: new Counter({
+      name: 'ghl_gateway_operational_occurrences_dropped_total',
+      help: 'Occurrences not counted at all because too many (type, subject) pairs were tracked at once (1,000).',
+      labelNames: ['type'] as const,
+      registers: [registry],
+    }),
+    operationalPending: new Gauge({
+      name: 'ghl_gateway_operational_occurrences_pending',
+      help: 'Occurrences counted for summaries not stored yet: their window has not ended, or OPERATIONAL_EVENTS_PER_MINUTE holds them back.',
+      registers: [registry],
+      collect() {
+        this.set(operationalPendingSource.current?.() ?? 0)
+      },
+    }),
+    /** Where the pending operational occurrences gauge reads from on each scrape. */
+    operationalPendingSource,
     /** Where the GHL token gauge reads from on each scrape. */
     ghlTokenStatusSource,
     /** Where the dead and oldest-due gauges read from on each scrape. */

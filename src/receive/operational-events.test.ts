@@ -3,6 +3,7 @@ import type { OperationalReport } from '../catalog/index.js'
 import { SubscriberRegistry } from '../dispatch/registry.js'
 import { retryPolicy } from '../dispatch/retry-policy.js'
 import { createLogger } from '../observe/logger.js'
+import { createMetrics } from '../observe/metrics.js'
 import type { NewEvent } from '../store/types.js'
 import { OperationalEvents } from './operational-events.js'
 
@@ -43,10 +44,18 @@ function deadLetter(subscriberId: string, n: number, eventSource = 'ghl'): Opera
   }
 }
 
+/** The operational-event series of a scrape, in exposition format (zero-valued counters have no line). */
+async function metricLines(metrics: ReturnType<typeof createMetrics>): Promise<string[]> {
+  return (await metrics.registry.metrics())
+    .split('\n')
+    .filter((line) => line.startsWith('ghl_gateway_operational_'))
+}
+
 function setUp(options: { perMinute?: number; registry?: SubscriberRegistry } = {}) {
   const clock = { now: T0 }
   const stored: NewEvent[] = []
   const registry = options.registry ?? new SubscriberRegistry()
+  const metrics = createMetrics()
   const ops = new OperationalEvents({
     registry,
     logger: createLogger({ level: 'silent' }),
@@ -54,23 +63,56 @@ function setUp(options: { perMinute?: number; registry?: SubscriberRegistry } = 
     perMinute: options.perMinute ?? 30,
     instanceId: 'host:1',
     now: () => clock.now,
+    metrics,
   })
   ops.attach(async (event) => {
     stored.push(event)
     return { status: 'accepted', eventId: event.id, seq: stored.length }
   })
   const bodies = () => stored.map((e) => JSON.parse(e.rawBody.toString()) as Record<string, unknown>)
-  return { clock, stored, bodies, ops, registry }
+  return { clock, stored, bodies, ops, registry, metrics }
 }
 
 describe('operational events: coalescing', () => {
+  it('counts what it could not store, and what it dropped past maxSubjects', async () => {
+    const metrics = createMetrics()
+    const ops = new OperationalEvents({
+      registry: new SubscriberRegistry(),
+      logger: createLogger({ level: 'silent' }),
+      windowMs: WINDOW,
+      perMinute: 30,
+      instanceId: 'host:1',
+      now: () => T0,
+      maxSubjects: 2,
+      metrics,
+    })
+    ops.attach(async () => {
+      throw new Error('database unavailable')
+    })
+    for (let n = 0; n < 3; n++) ops.report(deadLetter(`dest_${n}`, n))
+    await ops.settled()
+    expect(await metricLines(metrics)).toEqual([
+      'ghl_gateway_operational_occurrences_total{type="gateway.delivery.dead_lettered"} 3',
+      'ghl_gateway_operational_events_total{type="gateway.delivery.dead_lettered",kind="first",outcome="failed"} 2',
+      'ghl_gateway_operational_occurrences_dropped_total{type="gateway.delivery.dead_lettered"} 1',
+      'ghl_gateway_operational_occurrences_pending 0',
+    ])
+    await ops.close()
+  })
+
   it('turns 1,000 dead letters of one destination in a window into the first at once and one summary', async () => {
-    const { clock, stored, bodies, ops } = setUp()
+    const { clock, stored, bodies, ops, metrics } = setUp()
     for (let n = 1; n <= 1000; n++) {
       ops.report(deadLetter('crm', n))
       clock.now += 100 // 100 s in all: inside the window
     }
     expect(stored).toHaveLength(1)
+    await ops.settled()
+    expect(await metricLines(metrics)).toEqual([
+      'ghl_gateway_operational_occurrences_total{type="gateway.delivery.dead_lettered"} 1000',
+      'ghl_gateway_operational_events_total{type="gateway.delivery.dead_lettered",kind="first",outcome="accepted"} 1',
+      'ghl_gateway_operational_occurrences_pending 999',
+    ])
     expect(bodies()[0]).toMatchObject({ count: 1, deliveryId: 'dlv_1', sampleIds: ['dlv_1'], subject: 'crm' })
     expect(stored[0]!.dedupeKey).toBe('gateway.delivery.dead_lettered|crm|2026-12-03T12:00:00.000Z|first')
 
@@ -89,6 +131,13 @@ describe('operational events: coalescing', () => {
     expect(stored[1]!.dedupeKey).toBe(
       'gateway.delivery.dead_lettered|crm|2026-12-03T12:00:00.000Z|summary|host:1',
     )
+    await ops.settled()
+    expect(await metricLines(metrics)).toEqual([
+      'ghl_gateway_operational_occurrences_total{type="gateway.delivery.dead_lettered"} 1000',
+      'ghl_gateway_operational_events_total{type="gateway.delivery.dead_lettered",kind="first",outcome="accepted"} 1',
+      'ghl_gateway_operational_events_total{type="gateway.delivery.dead_lettered",kind="summary",outcome="accepted"} 1',
+      'ghl_gateway_operational_occurrences_pending 0',
+    ])
     // The window is over: the next dead letter is news again.
     ops.report(deadLetter('crm', 1001))
     expect(stored).toHaveLength(3)
@@ -96,13 +145,15 @@ describe('operational events: coalescing', () => {
   })
 
   it('keeps subjects and types apart, and stores at most OPERATIONAL_EVENTS_PER_MINUTE; the rest wait, counted', async () => {
-    const { clock, stored, bodies, ops } = setUp({ perMinute: 3 })
+    const { clock, stored, bodies, ops, metrics } = setUp({ perMinute: 3 })
     for (let n = 0; n < 10; n++) ops.report(deadLetter(`dest_${n}`, n))
     expect(stored.map((e) => e.entityId)).toEqual(['dest_0', 'dest_1', 'dest_2'])
+    expect(await metricLines(metrics)).toContain('ghl_gateway_operational_occurrences_pending 7')
     // Window over, but still the same minute's cap: nothing more.
     clock.now = Date.parse('2026-12-03T12:05:00.000Z')
     ops.flush(clock.now)
     expect(stored).toHaveLength(6) // a new minute: three summaries
+    expect(await metricLines(metrics)).toContain('ghl_gateway_operational_occurrences_pending 4')
     clock.now += 60_000
     ops.flush(clock.now)
     expect(stored).toHaveLength(9)

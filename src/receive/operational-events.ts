@@ -10,6 +10,7 @@ import { formatDuration } from '../duration.js'
 import { coerceError } from '../errors.js'
 import { newId } from '../ids.js'
 import type { Logger } from '../observe/logger.js'
+import type { Metrics } from '../observe/metrics.js'
 import type { InsertOutcome, NewEvent } from '../store/types.js'
 import { contentHashOf } from './classify-event.js'
 
@@ -49,6 +50,10 @@ export interface OperationalEventsOptions {
   now?: () => number
   /** (type, subject) pairs tracked at once; occurrences of further ones are dropped, logged. @default 1000 */
   maxSubjects?: number
+  metrics: Pick<
+    Metrics,
+    'operationalOccurrences' | 'operationalEvents' | 'operationalDropped' | 'operationalPendingSource'
+  >
 }
 
 /** Stores one event; the ingestor's `submit`. */
@@ -80,6 +85,14 @@ export class OperationalEvents {
 
   constructor(options: OperationalEventsOptions) {
     this.#o = { ...options, now: options.now ?? Date.now, maxSubjects: options.maxSubjects ?? 1000 }
+    options.metrics.operationalPendingSource.current = () => this.pending()
+  }
+
+  /** Occurrences counted for summaries that are not stored yet. */
+  pending(): number {
+    let pending = 0
+    for (const window of this.#windows.values()) pending += window.pending?.count ?? 0
+    return pending
   }
 
   /** Where events go: the ingestor, which is built after the parts that report. */
@@ -98,6 +111,7 @@ export class OperationalEvents {
   }
 
   #count(report: OperationalReport, now: number): void {
+    this.#o.metrics.operationalOccurrences.inc({ type: report.type })
     const key = `${report.type}|${report.subject}`
     const start = now - (now % this.#o.windowMs)
     let window = this.#windows.get(key)
@@ -112,6 +126,7 @@ export class OperationalEvents {
     }
     if (!window) {
       if (this.#windows.size >= this.#o.maxSubjects) {
+        this.#o.metrics.operationalDropped.inc({ type: report.type })
         if (this.#dropped++ === 0)
           this.#o.logger.warn(
             { type: report.type, subject: report.subject },
@@ -237,6 +252,7 @@ export class OperationalEvents {
     const event = this.#event(report, body, dedupeKey, now)
     const submit = this.#submit
     if (!submit) {
+      this.#o.metrics.operationalEvents.inc({ type: report.type, kind, outcome: 'failed' })
       this.#o.logger.warn(
         { type: report.type, message },
         'operational event before the gateway was assembled; logged only',
@@ -245,6 +261,7 @@ export class OperationalEvents {
     }
     const stored: Promise<void> = submit(event)
       .then((outcome) => {
+        this.#o.metrics.operationalEvents.inc({ type: report.type, kind, outcome: outcome.status })
         this.#o.logger.info(
           {
             type: report.type,
@@ -257,6 +274,7 @@ export class OperationalEvents {
         )
       })
       .catch((error: unknown) => {
+        this.#o.metrics.operationalEvents.inc({ type: report.type, kind, outcome: 'failed' })
         this.#o.logger.warn(
           { err: coerceError(error), type: report.type, subject: window.subject, count },
           `could not store operational event ${report.type}: ${message}`,
