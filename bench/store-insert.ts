@@ -73,12 +73,19 @@ interface Row {
   mainCpuUs: number
   /** Write pauses for the WAL to start over, total ms per 1,000 events (thread checkpoints only). */
   pauseMsPer1k: number
+  /** Times the WAL's hard cap made writes wait for a running checkpoint. */
+  caps: number
 }
 
 /** Event-loop CPU seconds (process.cpuUsage counts every thread, the checkpoint thread too). */
 const mainThreadCpuSec = () => mainThreadCpuSeconds(process.pid) ?? Number.NaN
 
-const VARIANTS = ['as shipped', 'checkpoints on the writer', 'no secondary indexes'] as const
+const VARIANTS = [
+  'as shipped',
+  'no WAL hard cap',
+  'checkpoints on the writer',
+  'no secondary indexes',
+] as const
 type Variant = (typeof VARIANTS)[number]
 
 async function measure(variant: Variant, run: number): Promise<Row> {
@@ -88,6 +95,7 @@ async function measure(variant: Variant, run: number): Promise<Row> {
     const store = createSqliteStore({
       path,
       checkpoints: variant === 'checkpoints on the writer' ? 'writer' : 'thread',
+      walCapFrames: variant === 'no WAL hard cap' ? Number.POSITIVE_INFINITY : undefined,
     })
     await store.migrate()
     if (variant === 'no secondary indexes') {
@@ -109,6 +117,7 @@ async function measure(variant: Variant, run: number): Promise<Row> {
     const cpu = process.cpuUsage(cpu0)
     const mainCpu = mainThreadCpuSec() - main0
     const pauseMs = sqliteCheckpointer(store)?.stats.pauseMsTotal ?? 0
+    const caps = sqliteCheckpointer(store)?.stats.caps ?? 0
     await store.close()
     return {
       variant,
@@ -119,6 +128,7 @@ async function measure(variant: Variant, run: number): Promise<Row> {
       bytesPerEvent: statSync(path).size / N,
       mainCpuUs: (mainCpu * 1e6) / N,
       pauseMsPer1k: (pauseMs * 1000) / N,
+      caps,
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -135,7 +145,7 @@ for (let run = 1; run <= RUNS; run++) {
     console.log(
       `  ${variant.padEnd(26)} run ${run}: ${row.wallUs.toFixed(1)} µs/event wall, main thread ` +
         `${row.mainCpuUs.toFixed(1)} µs CPU, all threads user ${row.userUs.toFixed(1)} + sys ${row.sysUs.toFixed(1)} µs, ` +
-        `write pauses ${row.pauseMsPer1k.toFixed(2)} ms/1k events, ${row.bytesPerEvent.toFixed(0)} B/event on disk`,
+        `write pauses ${row.pauseMsPer1k.toFixed(2)} ms/1k events (${row.caps} at the hard cap), ${row.bytesPerEvent.toFixed(0)} B/event on disk`,
     )
   }
 }
@@ -151,6 +161,7 @@ const summary = (variant: string) => {
     user: median(mine.map((r) => r.userUs)),
     sys: median(mine.map((r) => r.sysUs)),
     pauses: median(mine.map((r) => r.pauseMsPer1k)),
+    caps: median(mine.map((r) => r.caps)),
     bytes: median(mine.map((r) => r.bytesPerEvent)),
   }
 }
@@ -159,16 +170,17 @@ const summaries = Object.fromEntries(VARIANTS.map((v) => [v, summary(v)])) as Re
   ReturnType<typeof summary>
 >
 const table = [
-  '| variant | µs/event wall median (min–max) | main-thread CPU µs | all threads user + sys µs | write pauses ms per 1k events | bytes/event on disk |',
-  '|---|---|---|---|---|---|',
+  '| variant | µs/event wall median (min–max) | main-thread CPU µs | all threads user + sys µs | write pauses ms per 1k events | hard-cap waits | bytes/event on disk |',
+  '|---|---|---|---|---|---|---|',
   ...VARIANTS.map((name) => {
     const s = summaries[name]
-    return `| ${name} | ${s.wall.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)}) | ${s.main.toFixed(1)} | ${s.user.toFixed(1)} + ${s.sys.toFixed(1)} | ${s.pauses.toFixed(2)} | ${s.bytes.toFixed(0)} |`
+    return `| ${name} | ${s.wall.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)}) | ${s.main.toFixed(1)} | ${s.user.toFixed(1)} + ${s.sys.toFixed(1)} | ${s.pauses.toFixed(2)} | ${s.caps} | ${s.bytes.toFixed(0)} |`
   }),
 ].join('\n')
 const shipped = summaries['as shipped']
 const ratio =
-  `Ratios of wall µs/event: as shipped / checkpoints on the writer **${(shipped.wall / summaries['checkpoints on the writer'].wall).toFixed(2)}×**; ` +
+  `Ratios of wall µs/event: as shipped / no WAL hard cap **${(shipped.wall / summaries['no WAL hard cap'].wall).toFixed(2)}×**; ` +
+  `as shipped / checkpoints on the writer **${(shipped.wall / summaries['checkpoints on the writer'].wall).toFixed(2)}×**; ` +
   `as shipped / no secondary indexes **${(shipped.wall / summaries['no secondary indexes'].wall).toFixed(2)}×**`
 console.log(
   `\nSQLite insertEvents, ${N.toLocaleString('en-US')} events in batches of ${BATCH}, ${RUNS} runs\n${table}\n\n${ratio}`,

@@ -1,3 +1,5 @@
+import { closeSync, openSync, readSync } from 'node:fs'
+import { endianness } from 'node:os'
 import { Worker } from 'node:worker_threads'
 
 /**
@@ -17,6 +19,13 @@ import { Worker } from 'node:worker_threads'
  * commit beside it, catches up; the next commit starts the WAL over. The pause covers only the
  * frames written since the previous checkpoint (that one already copied the rest) plus its fsyncs.
  *
+ * That decision is taken when a checkpoint ends, so a checkpoint that runs long — a thread starved
+ * of CPU on a busy machine — let the writer append meanwhile: the suite once saw a 78 MB WAL for a
+ * 16 MB restart point, under a busy loop on one of the two cores. Hence the hard cap: while a
+ * checkpoint runs, a write reads the WAL's frame count from the wal-index (`walIndexFrames`, one
+ * 48-byte read, ~2 µs, at most every `PEEK_MS`) and past `capFrames` closes the gate at once; the
+ * running checkpoint ends with no commit beside it, and the catch-up pause follows.
+ *
  * If the thread fails, `onFailure` is called once and the store goes back to checkpointing on the
  * writer (SQLite's automatic checkpoint): slower, never unsafe.
  */
@@ -32,7 +41,55 @@ export interface CheckpointerOptions {
   restartFrames?: number
   /** Rows written (`noteWrite` weights) that start a checkpoint before `intervalMs`. @default 500 */
   batchWeight?: number
+  /** WAL frames past which writes wait for the running checkpoint (the hard cap). @default 2 × restartFrames */
+  capFrames?: number
   onFailure: (error: Error) => void
+  /** Starts the thread. Tests wrap it to delay checkpoints as a starved thread would. */
+  startWorker?: (data: CheckpointWorkerData) => Worker
+}
+
+export interface CheckpointWorkerData {
+  path: string
+  synchronous: 'NORMAL' | 'FULL'
+  busyTimeoutMs: number
+}
+
+/** The checkpoint thread (checkpoint-worker.mjs), on its own connection to `data.path`. */
+export function startCheckpointWorker(data: CheckpointWorkerData): Worker {
+  return new Worker(new URL('./checkpoint-worker.mjs', import.meta.url), { workerData: data })
+}
+
+const LITTLE_ENDIAN = endianness() === 'LE'
+
+/**
+ * Salt-1 of the WAL header (bytes 16–19, big-endian, https://sqlite.org/fileformat2.html#walformat):
+ * SQLite changes it every time the WAL starts over, so two equal readings mean it did not.
+ */
+function walSalt(path: string, header: Buffer): number | undefined {
+  let fd: number | undefined
+  try {
+    fd = openSync(path, 'r')
+    return readSync(fd, header, 0, 20, 0) === 20 ? header.readUInt32BE(16) : undefined
+  } catch {
+    return undefined
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
+/**
+ * Frames in the WAL now: `mxFrame` of the wal-index header, bytes 16–19 of the `-shm` file in the
+ * machine's byte order (https://sqlite.org/walformat.html#the_wal_index_file_format). SQLite keeps
+ * that file mapped and current on every commit, so one small read answers without a query. A read
+ * racing a commit may see the old or the new count; either is good enough for a cap.
+ */
+function walIndexFrames(fd: number, header: Buffer): number | undefined {
+  try {
+    if (readSync(fd, header, 0, 20, 0) !== 20) return undefined
+    return LITTLE_ENDIAN ? header.readUInt32LE(16) : header.readUInt32BE(16)
+  } catch {
+    return undefined
+  }
 }
 
 interface Result {
@@ -40,8 +97,6 @@ interface Result {
   busy?: number
   log?: number
   checkpointed?: number
-  /** The WAL header's salt: a new value means the WAL started over. */
-  salt?: number
   ms: number
   error?: { message: string; code?: string }
 }
@@ -54,12 +109,16 @@ export interface CheckpointStats {
   pauseMsMax: number
   /** WAL frames at the last checkpoint. */
   walFrames: number
+  /** Times writes waited because the WAL passed `capFrames` while a checkpoint ran. */
+  caps: number
   failures: number
   lastError: string | undefined
 }
 
 /** A checkpoint this short copied little: the one after it will too, so it may hold writes. */
 const QUICK_MS = 3
+/** Least time between two reads of the WAL's frame count while a checkpoint runs. */
+const PEEK_MS = 2
 
 export class Checkpointer {
   /** Set while writes must wait (a catch-up checkpoint is running). */
@@ -70,6 +129,7 @@ export class Checkpointer {
     pauseMsTotal: 0,
     pauseMsMax: 0,
     walFrames: 0,
+    caps: 0,
     failures: 0,
     lastError: undefined,
   }
@@ -77,7 +137,16 @@ export class Checkpointer {
   readonly #intervalMs: number
   readonly #restartFrames: number
   readonly #onFailure: (error: Error) => void
-  #inFlight: { id: number; gated: boolean; startedAt: number } | undefined
+  #inFlight: { id: number; gated: boolean; startedAt: number; capped: boolean } | undefined
+  /** When the gate closed: a pause counts from then. */
+  #gateSince = 0
+  readonly #capFrames: number
+  readonly #shmPath: string
+  readonly #walPath: string
+  /** The `-shm` file, opened at the first peek (it exists once the writer is in WAL mode). */
+  #shm: number | undefined
+  readonly #header = Buffer.alloc(20)
+  #lastPeekAt = 0
   #lastStartedAt = 0
   #timer: NodeJS.Timeout | undefined
   #openGate: (() => void) | undefined
@@ -97,13 +166,14 @@ export class Checkpointer {
     this.#intervalMs = options.intervalMs ?? 100
     this.#restartFrames = options.restartFrames ?? 4096
     this.#batchWeight = options.batchWeight ?? 500
+    this.#capFrames = options.capFrames ?? 2 * this.#restartFrames
+    this.#shmPath = `${options.path}-shm`
+    this.#walPath = `${options.path}-wal`
     this.#onFailure = options.onFailure
-    this.#worker = new Worker(new URL('./checkpoint-worker.mjs', import.meta.url), {
-      workerData: {
-        path: options.path,
-        synchronous: options.synchronous,
-        busyTimeoutMs: options.busyTimeoutMs,
-      },
+    this.#worker = (options.startWorker ?? startCheckpointWorker)({
+      path: options.path,
+      synchronous: options.synchronous,
+      busyTimeoutMs: options.busyTimeoutMs,
     })
     this.#worker.unref()
     this.#worker.on('message', (result: Result) => this.#finished(result))
@@ -120,6 +190,7 @@ export class Checkpointer {
    */
   noteWrite(weight = 1): void {
     this.#weight += weight
+    this.#maybeCap()
     this.#maybeRun()
   }
 
@@ -131,6 +202,7 @@ export class Checkpointer {
     if (this.#inFlight) await new Promise<void>((resolve) => (this.#settled = resolve))
     this.#state = 'stopped'
     this.#release()
+    this.#closeShm()
     this.#worker.postMessage({ kind: 'close' })
     await new Promise<void>((resolve) => {
       const timeout = setTimeout(() => void this.#worker.terminate().finally(resolve), 5000)
@@ -163,15 +235,54 @@ export class Checkpointer {
     this.#run(false)
   }
 
+  /**
+   * The hard cap: an ungated checkpoint is running and the WAL has passed `capFrames` beside it —
+   * close the gate now rather than when that checkpoint ends. Not while a reader pins the WAL
+   * (a pause could not start it over; `#mayPause`).
+   */
+  #maybeCap(): void {
+    const run = this.#inFlight
+    if (!run || run.gated || run.capped || this.gate) return
+    const now = performance.now()
+    if (now - this.#lastPeekAt < PEEK_MS) return
+    this.#lastPeekAt = now
+    const frames = this.#peekFrames()
+    if (frames === undefined || frames < this.#capFrames) return
+    if (!this.#mayPause(walSalt(this.#walPath, this.#header))) return
+    run.capped = true
+    this.stats.caps++
+    this.#closeGate()
+  }
+
+  #peekFrames(): number | undefined {
+    if (this.#shm === undefined) {
+      try {
+        this.#shm = openSync(this.#shmPath, 'r')
+      } catch {
+        return undefined
+      }
+    }
+    return walIndexFrames(this.#shm, this.#header)
+  }
+
+  #closeShm(): void {
+    if (this.#shm !== undefined) closeSync(this.#shm)
+    this.#shm = undefined
+  }
+
+  #closeGate(): void {
+    this.#gateSince = performance.now()
+    this.gate = new Promise((resolve) => (this.#openGate = resolve))
+  }
+
   #run(gated: boolean): void {
     const id = this.#nextId++
     const startedAt = performance.now()
-    this.#inFlight = { id, gated, startedAt }
+    this.#inFlight = { id, gated, startedAt, capped: false }
     this.#weight = 0
     this.#lastStartedAt = startedAt
-    if (gated) {
-      this.gate = new Promise((resolve) => (this.#openGate = resolve))
-    }
+    // After a capped checkpoint the gate is already closed: the pause goes on until this one ends.
+    if (gated && !this.gate) this.#closeGate()
     this.#worker.postMessage({ kind: 'checkpoint', id })
   }
 
@@ -180,7 +291,7 @@ export class Checkpointer {
     if (!run || run.id !== result.id) return
     this.#inFlight = undefined
     if (run.gated) {
-      const ms = performance.now() - run.startedAt
+      const ms = performance.now() - this.#gateSince
       this.stats.pauses++
       this.stats.pauseMsTotal += ms
       this.stats.pauseMsMax = Math.max(this.stats.pauseMsMax, ms)
@@ -193,15 +304,25 @@ export class Checkpointer {
     if (result.error) {
       this.stats.failures++
       this.stats.lastError = result.error.message
+      if (run.capped) this.#release()
       // A full disk or a lock held elsewhere: try again after the interval.
       this.#weight = Math.max(this.#weight, 1)
     } else {
       this.stats.checkpoints++
       const log = result.log ?? 0
       this.stats.walFrames = log
+      // Read here, not on the thread: writes wait during a pause, so after one this is the salt the
+      // WAL had when the pause ended.
+      const salt = walSalt(this.#walPath, this.#header)
       if (run.gated) {
-        this.#pausedAtSalt = result.salt
-      } else if (log >= this.#restartFrames && (this.#chained || this.#mayPause(result.salt))) {
+        this.#pausedAtSalt = salt
+      } else if (run.capped) {
+        // Writes already wait, and this one ran with no commit beside it for its last part: one
+        // more, still gated, copies the rest, and the next commit starts the WAL over.
+        this.#chained = false
+        this.#run(true)
+        return
+      } else if (log >= this.#restartFrames && (this.#chained || this.#mayPause(salt))) {
         // The WAL is big and commits came in beside this checkpoint: hold commits for the next one.
         // The pause lasts as long as copying what was written during this one, so when this one was
         // slow, first run one more without pausing (it copies only what this one missed).
@@ -244,6 +365,7 @@ export class Checkpointer {
     clearTimeout(this.#timer)
     this.#inFlight = undefined
     this.#release()
+    this.#closeShm()
     this.#settled?.()
     this.#onFailure(error)
   }

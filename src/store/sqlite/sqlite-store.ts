@@ -40,6 +40,12 @@ export interface SqliteStoreOptions {
    * store-insert benchmark measures against.
    */
   checkpoints?: 'thread' | 'writer'
+  /**
+   * With checkpoints on the thread: WAL frames past which writes wait for a running checkpoint
+   * (the hard cap, see checkpointer.ts). The store-insert benchmark compares it with none.
+   * @default 8192 (32 MB, twice the point where the WAL starts over)
+   */
+  walCapFrames?: number
 }
 
 const checkpointers = new WeakMap<Store, Checkpointer>()
@@ -83,6 +89,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           path: options.path,
           synchronous: options.durability === 'fsync' ? 'FULL' : 'NORMAL',
           busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+          capFrames: options.walCapFrames,
           // Back to checkpoints on the writer: slower, never unsafe.
           onFailure: () => {
             if (db.open) db.pragma('wal_autocheckpoint = 4000')

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { freshSqliteFile } from '../../../test/support/databases.js'
 import { sampleEvent } from '../../../test/support/sample-event.js'
+import { Checkpointer, type CheckpointWorkerData, startCheckpointWorker } from './checkpointer.js'
 import { createSqliteStore, type SqliteStoreOptions, sqliteCheckpointer } from './sqlite-store.js'
 
 /**
@@ -128,5 +129,71 @@ describe('SQLite WAL under steady writes', () => {
       await store.close()
       file.remove()
     }
+  }, 60_000)
+
+  /**
+   * A starved checkpoint thread, made repeatable: every checkpoint reaches the thread 400 ms late.
+   * The writer follows the store's discipline (wait for the gate, commit, note the write) on its own
+   * connection, as fast as it can for 3 s.
+   */
+  async function writesBesideALateThread(capFrames: number | undefined, forMs: number) {
+    const file = freshSqliteFile()
+    const db = new Database(file.path)
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = NORMAL')
+    db.pragma('wal_autocheckpoint = 0')
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT UNIQUE, body BLOB)')
+    const insert = db.prepare('INSERT INTO t (k, body) VALUES (?, ?)')
+    const commit = db.transaction((n: number) => {
+      for (let i = 0; i < n; i++) insert.run(randomUUID(), Buffer.alloc(2000, 'x'))
+    })
+    const lateThread = (data: CheckpointWorkerData) => {
+      const worker = startCheckpointWorker(data)
+      const post = worker.postMessage.bind(worker)
+      worker.postMessage = (message: { kind: string }) => {
+        if (message.kind === 'checkpoint') setTimeout(() => post(message), 400)
+        else post(message)
+      }
+      return worker
+    }
+    const checkpointer = new Checkpointer({
+      path: file.path,
+      synchronous: 'NORMAL',
+      busyTimeoutMs: 5000,
+      restartFrames: 1000,
+      capFrames,
+      startWorker: lateThread,
+      onFailure: (error) => {
+        throw error
+      },
+    })
+    try {
+      let largestWal = 0
+      const until = performance.now() + forMs
+      while (performance.now() < until) {
+        while (checkpointer.gate) await checkpointer.gate
+        commit(10)
+        checkpointer.noteWrite(10)
+        largestWal = Math.max(largestWal, statSync(`${file.path}-wal`).size)
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      return { largestWalPages: largestWal / 4120, stats: { ...checkpointer.stats } }
+    } finally {
+      await checkpointer.close()
+      db.close()
+      file.remove()
+    }
+  }
+
+  it('holds the hard cap when checkpoints run late (a starved thread): writes wait for the running one', async () => {
+    const capped = await writesBesideALateThread(undefined, 3000) // the default: 2 × restartFrames
+    const uncapped = await writesBesideALateThread(Number.POSITIVE_INFINITY, 1000)
+    // Without the cap the WAL grows with what 400 ms of writes add, far past 2,000 pages…
+    expect(uncapped.largestWalPages).toBeGreaterThan(4000)
+    expect(uncapped.stats.caps).toBe(0)
+    // …with it, writes wait once it passes 2,000 (a read every 2 ms: the overshoot is a few commits).
+    expect(capped.stats.caps).toBeGreaterThan(0)
+    expect(capped.largestWalPages).toBeLessThan(2500)
+    expect(capped.stats.failures).toBe(0)
   }, 60_000)
 })
