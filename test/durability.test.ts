@@ -12,6 +12,7 @@ import {
   startGatewayProcess,
   stopAllGatewayProcesses,
 } from './support/gateway-process.js'
+import { until } from './support/until.js'
 
 /**
  * The gateway's promise, tested the hard way: a 2xx means the event is committed.
@@ -170,12 +171,10 @@ function runLoad(
  * got the gateway going (a fixed sleep from the start sometimes ended before the first ack).
  */
 async function midLoad(sent: readonly Sent[], jitterMs: number): Promise<void> {
-  const deadline = Date.now() + 30_000
   const acked = () => sent.filter((s) => s.outcome === 'acked').length
-  while (acked() <= CONCURRENCY) {
-    if (Date.now() > deadline) throw new Error(`only ${acked()} webhooks acknowledged in 30 s`)
-    await sleep(20)
-  }
+  await until(() => acked() > CONCURRENCY, 'the acks', 30_000).catch(() => {
+    throw new Error(`only ${acked()} webhooks acknowledged in 30 s`)
+  })
   await sleep(Math.floor(Math.random() * jitterMs))
 }
 

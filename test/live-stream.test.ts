@@ -57,11 +57,10 @@ function openStream(base: string, path: string, headers: Record<string, string> 
         ended,
         destroy: () => request.destroy(),
         async waitFor(pattern, timeoutMs = 5000) {
-          const deadline = Date.now() + timeoutMs
-          while (!pattern.test(text)) {
-            if (Date.now() > deadline) throw new Error(`no ${pattern} within ${timeoutMs} ms; got:\n${text}`)
-            await sleep(10)
-          }
+          // The error carries what the stream said.
+          await until(() => pattern.test(text), `${pattern}`, timeoutMs).catch(() => {
+            throw new Error(`no ${pattern} within ${timeoutMs} ms; got:\n${text}`)
+          })
           return text
         },
       })
@@ -76,8 +75,6 @@ function messages(text: string, kind = 'event'): Record<string, unknown>[] {
     .filter((block) => block.startsWith(`event: ${kind}\n`))
     .map((block) => JSON.parse(block.split('\n')[1]!.slice('data: '.length)) as Record<string, unknown>)
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('GET /api/stream on a gateway app', () => {
   let t: TestApp

@@ -2,6 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { createGateway, type Gateway } from '../src/index.js'
 import { freshSqliteFile } from './support/databases.js'
 import { ed25519Signature, testEd25519Key } from './support/test-app.js'
+import { until } from './support/until.js'
 
 /** The README's library-mode example, run as written (with stand-ins for `crm`, `pipeline`, `audit`). */
 
@@ -68,7 +69,8 @@ describe('README: library mode', () => {
       })
       expect(response.status).toBe(200)
     }
-    for (let i = 0; i < 200 && calls.length < 4; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    // No throw on timeout: the assertion below shows which calls were made.
+    await until(() => calls.length >= 4, 'four calls', 2000).catch(() => {})
     expect(calls.sort()).toEqual([
       'audit contact.created',
       'audit opportunity.stage_changed',

@@ -18,6 +18,7 @@ import {
   stopAllGatewayProcesses,
 } from './support/gateway-process.js'
 import { startOwnPostgres } from './support/own-postgres.js'
+import { until } from './support/until.js'
 
 /**
  * When the database cannot take a write, the gateway must say so (503 `storage_unavailable` with
@@ -297,16 +298,18 @@ describe('PostgreSQL turns read-only (what a failover to a replica looks like)',
           'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
           [name],
         )
-        // Wait until the terminated sessions are really gone (bounded).
-        for (let i = 0; i < 100; i++) {
-          const { rows } = await admin.query<{ n: number }>(
-            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
-            [name],
-          )
-          if (rows[0]!.n === 0) return
-          await new Promise((resolve) => setTimeout(resolve, 20))
-        }
-        throw new Error(`sessions on ${name} did not end`)
+        // Terminating only signals the sessions: they are gone a moment later.
+        await until(
+          async () => {
+            const { rows } = await admin.query<{ n: number }>(
+              'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+              [name],
+            )
+            return rows[0]!.n === 0
+          },
+          `sessions on ${name} did not end`,
+          2000,
+        )
       })
 
     const ledger = new Ledger('pg-ro')

@@ -14,6 +14,7 @@ import { freshSqliteFile } from './support/databases.js'
 import { createDestinationEngine, type DestinationEngine } from './support/destinations.js'
 import { type Sink, startSink } from './support/sink.js'
 import { ed25519Signature, type StoreKind, testEd25519Key } from './support/test-app.js'
+import { until } from './support/until.js'
 
 /**
  * OpenTelemetry with an SDK registered (src/observe/tracing.ts): spans reach an in-memory exporter.
@@ -224,8 +225,11 @@ describe('tracing with an SDK, library-mode handlers on SQLite', () => {
     expect(response.status).toBe(200)
     await done
     // The attempt span ends after the handler returns; wait for it (bounded).
-    for (let i = 0; i < 1000 && !exporter.getFinishedSpans().some((s) => s.name.startsWith('process ')); i++)
-      await new Promise((resolve) => setTimeout(resolve, 10))
+    await until(
+      () => exporter.getFinishedSpans().some((s) => s.name.startsWith('process ')),
+      'the attempt span',
+      10_000,
+    )
 
     const [ingest] = spansNamed('receive ghl')
     const attempt = exporter.getFinishedSpans().find((s) => s.name.startsWith('process '))!

@@ -2,6 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { createGateway, type Gateway } from '../src/index.js'
 import { freshSqliteFile } from './support/databases.js'
 import { ed25519Signature, testEd25519Key } from './support/test-app.js'
+import { until } from './support/until.js'
 
 /** With the real clock: a retry due in 20 ms runs then, not at the next 1 s poll. */
 describe('worker wake-ups', () => {
@@ -37,8 +38,8 @@ describe('worker wake-ups', () => {
       },
       body: payload,
     })
-    for (let i = 0; i < 300 && attempts.length < 3; i++)
-      await new Promise((resolve) => setTimeout(resolve, 10))
+    // No throw on timeout: the assertion below shows how many attempts ran.
+    await until(() => attempts.length >= 3, 'three attempts', 3000).catch(() => {})
     expect(attempts).toHaveLength(3)
     // 20 ms backoff each time; well under the 5 s poll even on a busy machine.
     expect(attempts[2]! - attempts[0]!).toBeLessThan(1500)

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freePort, GATEWAY_ENTRY } from '../support/gateway-process.js'
+import { until } from '../support/until.js'
 import { envLines, jsonLines, runCli, startCli, tempDir } from './run-cli.js'
 
 /**
@@ -65,8 +66,8 @@ describe('serve to a pipe', () => {
 const hasScript =
   process.platform === 'linux' && spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0
 
-/** `serve` with its stdout on a pseudo-terminal; returns what the terminal showed once `until` appeared. */
-async function serveOnTerminal(env: Record<string, string>, until: RegExp): Promise<string> {
+/** `serve` with its stdout on a pseudo-terminal; returns what the terminal showed once `shown` appeared. */
+async function serveOnTerminal(env: Record<string, string>, shown: RegExp): Promise<string> {
   const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`
   const child = spawn(
     'script',
@@ -83,12 +84,9 @@ async function serveOnTerminal(env: Record<string, string>, until: RegExp): Prom
   })
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()))
   try {
-    const deadline = Date.now() + 15_000
-    while (!until.test(output)) {
-      if (child.exitCode !== null || Date.now() > deadline)
-        throw new Error(`no ${until} on the terminal:\n${output}`)
-      await new Promise((resolve) => setTimeout(resolve, 20))
-    }
+    // Over early if `script` exits; on either failure the error carries what the terminal showed.
+    await until(() => shown.test(output) || child.exitCode !== null, 'it or an exit', 15_000).catch(() => {})
+    if (!shown.test(output)) throw new Error(`no ${shown} on the terminal:\n${output}`)
     return output
   } finally {
     // Ctrl-C on the terminal: the gateway drains and exits, then `script` does.

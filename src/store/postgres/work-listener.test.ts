@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { postgresHarness, storePerTest } from '../../../test/support/store-harness.js'
+import { until } from '../../../test/support/until.js'
 import type { Store, WorkTopic } from '../types.js'
 
 /**
@@ -22,13 +23,6 @@ describe('PostgreSQL work announcements', () => {
     )
     return { heard, stop }
   }
-  const until = async (condition: () => boolean) => {
-    const deadline = Date.now() + 10_000
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error('no announcement arrived')
-      await new Promise((resolve) => setTimeout(resolve, 10))
-    }
-  }
 
   it('reach the other process, not the one that sent them; destination reloads reach both', async () => {
     const b = keep(harness.openSibling())
@@ -36,17 +30,17 @@ describe('PostgreSQL work announcements', () => {
     const onB = listen(b)
     try {
       // Each listener wakes its worker once on (re)connect: wait for those, then start counting.
-      await until(() => onA.heard.length >= 2 && onB.heard.length >= 2)
+      await until(() => onA.heard.length >= 2 && onB.heard.length >= 2, 'an announcement')
       onA.heard.length = 0
       onB.heard.length = 0
 
       await a.announceWork()
-      await until(() => onB.heard.length === 1)
+      await until(() => onB.heard.length === 1, 'an announcement')
       expect(onB.heard).toEqual(['deliveries'])
 
       // Sent after a's: if a heard its own, it has arrived by the time b hears this one.
       await b.announceWork('destinations')
-      await until(() => onA.heard.length === 1 && onB.heard.length === 2)
+      await until(() => onA.heard.length === 1 && onB.heard.length === 2, 'an announcement')
       expect(onA.heard).toEqual(['destinations'])
       expect(onB.heard).toEqual(['deliveries', 'destinations'])
     } finally {
