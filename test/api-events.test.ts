@@ -68,7 +68,7 @@ describe('GET /api/events', () => {
         return /^ghl_gateway_sqlite_wal_frames [1-9]/m.test(metrics)
       },
       'a checkpoint',
-      2000,
+      10_000,
     ).catch(() => {})
     expect(metrics).toMatch(/^ghl_gateway_sqlite_wal_frames [1-9]\d*$/m)
     expect(metrics).toMatch(/^ghl_gateway_sqlite_write_pause_seconds_total 0$/m)

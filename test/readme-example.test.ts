@@ -70,7 +70,7 @@ describe('README: library mode', () => {
       expect(response.status).toBe(200)
     }
     // No throw on timeout: the assertion below shows which calls were made.
-    await until(() => calls.length >= 4, 'four calls', 2000).catch(() => {})
+    await until(() => calls.length >= 4, 'four calls', 10_000).catch(() => {})
     expect(calls.sort()).toEqual([
       'audit contact.created',
       'audit opportunity.stage_changed',

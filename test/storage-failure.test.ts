@@ -308,7 +308,7 @@ describe('PostgreSQL turns read-only (what a failover to a replica looks like)',
             return rows[0]!.n === 0
           },
           `sessions on ${name} did not end`,
-          2000,
+          10_000,
         )
       })
 
