@@ -6,13 +6,18 @@
  * on the event loop, as shipped before 2026-11-23); and as shipped without the six secondary
  * indexes of `events` (location, company, type, entity, schema status, received_at).
  *
- *   npx tsx bench/store-insert.ts [--events 100000] [--batch 32] [--runs 3] [--quiet-wait 30]
+ *   npx tsx bench/store-insert.ts [--events 100000] [--batch 32] [--runs 3] [--quiet-wait 30] [--busy-core]
+ *
+ * `--busy-core` runs a busy loop in another process during each measurement, so the checkpoint
+ * thread competes for the second of two cores: the case the WAL's hard cap is for (its largest size
+ * is in the table either way).
  *
  * SQLite runs on the calling thread, so wall µs per event here is main-thread time an ingesting
  * gateway cannot spend on anything else; user + sys CPU tell how much of it is the kernel (WAL
  * page writes). Bodies are the same realistic ContactCreate events as the backlog suite.
  */
 
+import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -34,9 +39,14 @@ const o = benchCommand(
   .option('--events <n>', 'events inserted per variant and run', int(100, 10_000_000), 100_000)
   .option('--batch <n>', 'events per insertEvents() call, one call per event-loop turn', int(1, 10_000), 32)
   .option('--runs <n>', 'runs, the variants interleaved', int(1, 20), 3)
+  .option(
+    '--busy-core',
+    'a busy loop in another process while measuring (a starved checkpoint thread)',
+    false,
+  )
   .addOption(quietWaitOption())
   .parse(process.argv.slice(2), { from: 'user' })
-  .opts<{ events: number; batch: number; runs: number; quietWait: number }>()
+  .opts<{ events: number; batch: number; runs: number; quietWait: number; busyCore: boolean }>()
 const N = o.events
 const BATCH = o.batch
 const RUNS = o.runs
@@ -75,6 +85,8 @@ interface Row {
   pauseMsPer1k: number
   /** Times the WAL's hard cap made writes wait for a running checkpoint. */
   caps: number
+  /** The WAL file's largest size seen (every 50 batches), MB. */
+  walMb: number
 }
 
 /** Event-loop CPU seconds (process.cpuUsage counts every thread, the checkpoint thread too). */
@@ -106,12 +118,24 @@ async function measure(variant: Variant, run: number): Promise<Row> {
     }
     const events = makeEvents(`insert-${variant}-${run}`)
     await quietOrWarn(`store-insert ${variant} run ${run}`, o.quietWait)
+    // Bounded like every load here: it ends with the measurement, or after 10 minutes.
+    const busy = o.busyCore
+      ? spawn(process.execPath, ['-e', 'const end = Date.now() + 600_000; while (Date.now() < end);'], {
+          stdio: 'ignore',
+        })
+      : undefined
     const cpu0 = process.cpuUsage()
     const main0 = mainThreadCpuSec()
     const t0 = performance.now()
-    for (let i = 0; i < N; i += BATCH) {
-      await store.insertEvents(events.slice(i, i + BATCH))
-      await new Promise((resolve) => setImmediate(resolve))
+    let wal = 0
+    try {
+      for (let i = 0; i < N; i += BATCH) {
+        await store.insertEvents(events.slice(i, i + BATCH))
+        await new Promise((resolve) => setImmediate(resolve))
+        if ((i / BATCH) % 50 === 0) wal = Math.max(wal, statSync(`${path}-wal`).size)
+      }
+    } finally {
+      busy?.kill('SIGKILL')
     }
     const wall = performance.now() - t0
     const cpu = process.cpuUsage(cpu0)
@@ -129,6 +153,7 @@ async function measure(variant: Variant, run: number): Promise<Row> {
       mainCpuUs: (mainCpu * 1e6) / N,
       pauseMsPer1k: (pauseMs * 1000) / N,
       caps,
+      walMb: wal / 1024 / 1024,
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -145,7 +170,7 @@ for (let run = 1; run <= RUNS; run++) {
     console.log(
       `  ${variant.padEnd(26)} run ${run}: ${row.wallUs.toFixed(1)} µs/event wall, main thread ` +
         `${row.mainCpuUs.toFixed(1)} µs CPU, all threads user ${row.userUs.toFixed(1)} + sys ${row.sysUs.toFixed(1)} µs, ` +
-        `write pauses ${row.pauseMsPer1k.toFixed(2)} ms/1k events (${row.caps} at the hard cap), ${row.bytesPerEvent.toFixed(0)} B/event on disk`,
+        `write pauses ${row.pauseMsPer1k.toFixed(2)} ms/1k events (${row.caps} at the hard cap), WAL up to ${row.walMb.toFixed(0)} MB, ${row.bytesPerEvent.toFixed(0)} B/event on disk`,
     )
   }
 }
@@ -162,6 +187,7 @@ const summary = (variant: string) => {
     sys: median(mine.map((r) => r.sysUs)),
     pauses: median(mine.map((r) => r.pauseMsPer1k)),
     caps: median(mine.map((r) => r.caps)),
+    walMb: Math.max(...mine.map((r) => r.walMb)),
     bytes: median(mine.map((r) => r.bytesPerEvent)),
   }
 }
@@ -170,11 +196,11 @@ const summaries = Object.fromEntries(VARIANTS.map((v) => [v, summary(v)])) as Re
   ReturnType<typeof summary>
 >
 const table = [
-  '| variant | µs/event wall median (min–max) | main-thread CPU µs | all threads user + sys µs | write pauses ms per 1k events | hard-cap waits | bytes/event on disk |',
-  '|---|---|---|---|---|---|---|',
+  '| variant | µs/event wall median (min–max) | main-thread CPU µs | all threads user + sys µs | write pauses ms per 1k events | hard-cap waits | largest WAL MB | bytes/event on disk |',
+  '|---|---|---|---|---|---|---|---|',
   ...VARIANTS.map((name) => {
     const s = summaries[name]
-    return `| ${name} | ${s.wall.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)}) | ${s.main.toFixed(1)} | ${s.user.toFixed(1)} + ${s.sys.toFixed(1)} | ${s.pauses.toFixed(2)} | ${s.caps} | ${s.bytes.toFixed(0)} |`
+    return `| ${name} | ${s.wall.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)}) | ${s.main.toFixed(1)} | ${s.user.toFixed(1)} + ${s.sys.toFixed(1)} | ${s.pauses.toFixed(2)} | ${s.caps} | ${s.walMb.toFixed(0)} | ${s.bytes.toFixed(0)} |`
   }),
 ].join('\n')
 const shipped = summaries['as shipped']
@@ -183,12 +209,12 @@ const ratio =
   `as shipped / checkpoints on the writer **${(shipped.wall / summaries['checkpoints on the writer'].wall).toFixed(2)}×**; ` +
   `as shipped / no secondary indexes **${(shipped.wall / summaries['no secondary indexes'].wall).toFixed(2)}×**`
 console.log(
-  `\nSQLite insertEvents, ${N.toLocaleString('en-US')} events in batches of ${BATCH}, ${RUNS} runs\n${table}\n\n${ratio}`,
+  `\nSQLite insertEvents, ${N.toLocaleString('en-US')} events in batches of ${BATCH}, ${RUNS} runs${o.busyCore ? ', a busy loop on another core' : ''}\n${table}\n\n${ratio}`,
 )
 await mkdir(resultsDir, { recursive: true })
 const out = join(resultsDir, `store-insert-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`)
 await writeFile(
   out,
-  `${JSON.stringify({ kind: 'store-insert', startedAt: startedAt.toISOString(), machine: machineFacts(), options: { events: N, batch: BATCH, runs: RUNS }, rows, markdown: `${table}\n\n${ratio}` }, null, 2)}\n`,
+  `${JSON.stringify({ kind: 'store-insert', startedAt: startedAt.toISOString(), machine: machineFacts(), options: { events: N, batch: BATCH, runs: RUNS, busyCore: o.busyCore }, rows, markdown: `${table}\n\n${ratio}` }, null, 2)}\n`,
 )
 console.log(`[store-insert] raw results: ${out}`)
