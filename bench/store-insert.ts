@@ -107,7 +107,7 @@ async function measure(variant: Variant, run: number): Promise<Row> {
     const store = createSqliteStore({
       path,
       checkpoints: variant === 'checkpoints on the writer' ? 'writer' : 'thread',
-      walCapFrames: variant === 'no WAL hard cap' ? Number.POSITIVE_INFINITY : undefined,
+      walCapBytes: variant === 'no WAL hard cap' ? Number.POSITIVE_INFINITY : undefined,
     })
     await store.migrate()
     if (variant === 'no secondary indexes') {

@@ -1,5 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs'
-import { endianness } from 'node:os'
+import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
 
 /**
@@ -22,9 +21,13 @@ import { Worker } from 'node:worker_threads'
  * That decision is taken when a checkpoint ends, so a checkpoint that runs long — a thread starved
  * of CPU on a busy machine — let the writer append meanwhile: the suite once saw a 78 MB WAL for a
  * 16 MB restart point, under a busy loop on one of the two cores. Hence the hard cap: while a
- * checkpoint runs, a write reads the WAL's frame count from the wal-index (`walIndexFrames`, one
- * 48-byte read, ~2 µs, at most every `PEEK_MS`) and past `capFrames` closes the gate at once; the
- * running checkpoint ends with no commit beside it, and the catch-up pause follows.
+ * checkpoint runs, a write looks at the WAL file's size (a `stat` by path, ~2 µs, at most every
+ * `PEEK_MS`) and past `capBytes` closes the gate at once; the running checkpoint ends with no commit
+ * beside it, and the catch-up pause follows. The size tells because the writer's
+ * `journal_size_limit` is `capBytes` too: SQLite cuts the file back to it at the first commit after
+ * the WAL starts over, so a larger file holds more than `capBytes` of frames written since.
+ * (Reading the frame count from the `-shm` file would need a descriptor on it, and closing one
+ * drops the process's POSIX locks on that file — SQLite's own, too.)
  *
  * If the thread fails, `onFailure` is called once and the store goes back to checkpointing on the
  * writer (SQLite's automatic checkpoint): slower, never unsafe.
@@ -41,8 +44,11 @@ export interface CheckpointerOptions {
   restartFrames?: number
   /** Rows written (`noteWrite` weights) that start a checkpoint before `intervalMs`. @default 500 */
   batchWeight?: number
-  /** WAL frames past which writes wait for the running checkpoint (the hard cap). @default 2 × restartFrames */
-  capFrames?: number
+  /**
+   * WAL file size past which writes wait for the running checkpoint (the hard cap); the writer's
+   * `journal_size_limit` must be the same. @default WAL_CAP_BYTES
+   */
+  capBytes?: number
   onFailure: (error: Error) => void
   /** Starts the thread. Tests wrap it to delay checkpoints as a starved thread would. */
   startWorker?: (data: CheckpointWorkerData) => Worker
@@ -59,7 +65,8 @@ export function startCheckpointWorker(data: CheckpointWorkerData): Worker {
   return new Worker(new URL('./checkpoint-worker.mjs', import.meta.url), { workerData: data })
 }
 
-const LITTLE_ENDIAN = endianness() === 'LE'
+/** The WAL's hard cap: twice the 16 MB (4,096 pages) where it starts over. */
+export const WAL_CAP_BYTES = 32 * 1024 * 1024
 
 /**
  * Salt-1 of the WAL header (bytes 16–19, big-endian, https://sqlite.org/fileformat2.html#walformat):
@@ -74,21 +81,6 @@ function walSalt(path: string, header: Buffer): number | undefined {
     return undefined
   } finally {
     if (fd !== undefined) closeSync(fd)
-  }
-}
-
-/**
- * Frames in the WAL now: `mxFrame` of the wal-index header, bytes 16–19 of the `-shm` file in the
- * machine's byte order (https://sqlite.org/walformat.html#the_wal_index_file_format). SQLite keeps
- * that file mapped and current on every commit, so one small read answers without a query. A read
- * racing a commit may see the old or the new count; either is good enough for a cap.
- */
-function walIndexFrames(fd: number, header: Buffer): number | undefined {
-  try {
-    if (readSync(fd, header, 0, 20, 0) !== 20) return undefined
-    return LITTLE_ENDIAN ? header.readUInt32LE(16) : header.readUInt32BE(16)
-  } catch {
-    return undefined
   }
 }
 
@@ -109,7 +101,7 @@ export interface CheckpointStats {
   pauseMsMax: number
   /** WAL frames at the last checkpoint. */
   walFrames: number
-  /** Times writes waited because the WAL passed `capFrames` while a checkpoint ran. */
+  /** Times writes waited because the WAL passed `capBytes` while a checkpoint ran. */
   caps: number
   failures: number
   lastError: string | undefined
@@ -117,7 +109,7 @@ export interface CheckpointStats {
 
 /** A checkpoint this short copied little: the one after it will too, so it may hold writes. */
 const QUICK_MS = 3
-/** Least time between two reads of the WAL's frame count while a checkpoint runs. */
+/** Least time between two looks at the WAL's size while a checkpoint runs. */
 const PEEK_MS = 2
 
 export class Checkpointer {
@@ -140,11 +132,8 @@ export class Checkpointer {
   #inFlight: { id: number; gated: boolean; startedAt: number; capped: boolean } | undefined
   /** When the gate closed: a pause counts from then. */
   #gateSince = 0
-  readonly #capFrames: number
-  readonly #shmPath: string
+  readonly #capBytes: number
   readonly #walPath: string
-  /** The `-shm` file, opened at the first peek (it exists once the writer is in WAL mode). */
-  #shm: number | undefined
   readonly #header = Buffer.alloc(20)
   #lastPeekAt = 0
   #lastStartedAt = 0
@@ -166,8 +155,7 @@ export class Checkpointer {
     this.#intervalMs = options.intervalMs ?? 100
     this.#restartFrames = options.restartFrames ?? 4096
     this.#batchWeight = options.batchWeight ?? 500
-    this.#capFrames = options.capFrames ?? 2 * this.#restartFrames
-    this.#shmPath = `${options.path}-shm`
+    this.#capBytes = options.capBytes ?? WAL_CAP_BYTES
     this.#walPath = `${options.path}-wal`
     this.#onFailure = options.onFailure
     this.#worker = (options.startWorker ?? startCheckpointWorker)({
@@ -202,7 +190,6 @@ export class Checkpointer {
     if (this.#inFlight) await new Promise<void>((resolve) => (this.#settled = resolve))
     this.#state = 'stopped'
     this.#release()
-    this.#closeShm()
     this.#worker.postMessage({ kind: 'close' })
     await new Promise<void>((resolve) => {
       const timeout = setTimeout(() => void this.#worker.terminate().finally(resolve), 5000)
@@ -236,7 +223,7 @@ export class Checkpointer {
   }
 
   /**
-   * The hard cap: an ungated checkpoint is running and the WAL has passed `capFrames` beside it —
+   * The hard cap: an ungated checkpoint is running and the WAL has passed `capBytes` beside it —
    * close the gate now rather than when that checkpoint ends. Not while a reader pins the WAL
    * (a pause could not start it over; `#mayPause`).
    */
@@ -246,28 +233,12 @@ export class Checkpointer {
     const now = performance.now()
     if (now - this.#lastPeekAt < PEEK_MS) return
     this.#lastPeekAt = now
-    const frames = this.#peekFrames()
-    if (frames === undefined || frames < this.#capFrames) return
+    const size = statSync(this.#walPath, { throwIfNoEntry: false })?.size
+    if (size === undefined || size <= this.#capBytes) return
     if (!this.#mayPause(walSalt(this.#walPath, this.#header))) return
     run.capped = true
     this.stats.caps++
     this.#closeGate()
-  }
-
-  #peekFrames(): number | undefined {
-    if (this.#shm === undefined) {
-      try {
-        this.#shm = openSync(this.#shmPath, 'r')
-      } catch {
-        return undefined
-      }
-    }
-    return walIndexFrames(this.#shm, this.#header)
-  }
-
-  #closeShm(): void {
-    if (this.#shm !== undefined) closeSync(this.#shm)
-    this.#shm = undefined
   }
 
   #closeGate(): void {
@@ -365,7 +336,6 @@ export class Checkpointer {
     clearTimeout(this.#timer)
     this.#inFlight = undefined
     this.#release()
-    this.#closeShm()
     this.#settled?.()
     this.#onFailure(error)
   }

@@ -11,7 +11,7 @@ import { sharedGhlTokens } from '../sql/shared-ghl-tokens.js'
 import { sharedInstallations } from '../sql/shared-installations.js'
 import { sharedLocations } from '../sql/shared-locations.js'
 import type { InsertOutcome, MigrationReport, NewEvent, Store } from '../types.js'
-import { Checkpointer } from './checkpointer.js'
+import { Checkpointer, WAL_CAP_BYTES } from './checkpointer.js'
 import { sqliteGhlRateWindows } from './ghl-rate-windows.js'
 import { sqliteRunDlqJobBatch } from './run-dlq-job-batch.js'
 import { sqliteDeliveries } from './sqlite-deliveries.js'
@@ -41,11 +41,12 @@ export interface SqliteStoreOptions {
    */
   checkpoints?: 'thread' | 'writer'
   /**
-   * With checkpoints on the thread: WAL frames past which writes wait for a running checkpoint
-   * (the hard cap, see checkpointer.ts). The store-insert benchmark compares it with none.
-   * @default 8192 (32 MB, twice the point where the WAL starts over)
+   * With checkpoints on the thread: the WAL size past which writes wait for a running checkpoint
+   * (the hard cap, see checkpointer.ts); also where SQLite cuts the WAL file back when it starts
+   * over. The store-insert benchmark compares it with none (Infinity).
+   * @default WAL_CAP_BYTES (32 MB, twice the point where the WAL starts over)
    */
-  walCapFrames?: number
+  walCapBytes?: number
 }
 
 const checkpointers = new WeakMap<Store, Checkpointer>()
@@ -80,16 +81,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   // Checkpoints run on their own thread (checkpointer.ts) unless `checkpoints: 'writer'` or the
   // thread failed; then SQLite's automatic checkpoint runs on this connection right after a commit,
   // every 4,000 pages (16 MB) rather than SQLite's 1,000: fewer checkpoints and fsyncs, ~20 % less
-  // CPU per insert (measured). Either way the WAL file is cut back to 64 MB when it starts over.
+  // CPU per insert (measured). Either way the WAL file is cut back to the cap (32 MB) when it starts
+  // over: the checkpoint thread's hard cap reads the file's size, so the two must be the same.
+  const walCapBytes = options.walCapBytes ?? WAL_CAP_BYTES
   db.pragma('wal_autocheckpoint = 4000')
-  db.pragma('journal_size_limit = 67108864')
+  db.pragma(`journal_size_limit = ${Number.isFinite(walCapBytes) ? walCapBytes : -1}`)
   const checkpointer =
     options.path !== ':memory:' && (options.checkpoints ?? 'thread') === 'thread'
       ? new Checkpointer({
           path: options.path,
           synchronous: options.durability === 'fsync' ? 'FULL' : 'NORMAL',
           busyTimeoutMs: options.busyTimeoutMs ?? 5000,
-          capFrames: options.walCapFrames,
+          capBytes: walCapBytes,
           // Back to checkpoints on the writer: slower, never unsafe.
           onFailure: () => {
             if (db.open) db.pragma('wal_autocheckpoint = 4000')

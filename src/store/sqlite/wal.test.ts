@@ -134,14 +134,16 @@ describe('SQLite WAL under steady writes', () => {
   /**
    * A starved checkpoint thread, made repeatable: every checkpoint reaches the thread 400 ms late.
    * The writer follows the store's discipline (wait for the gate, commit, note the write) on its own
-   * connection, as fast as it can for 3 s.
+   * connection, as fast as it can for `forMs` (or until the WAL passes 32 MB).
    */
-  async function writesBesideALateThread(capFrames: number | undefined, forMs: number) {
+  async function writesBesideALateThread(capBytes: number, forMs: number) {
     const file = freshSqliteFile()
     const db = new Database(file.path)
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')
     db.pragma('wal_autocheckpoint = 0')
+    // As the store sets it: the cap reads the file's size, which SQLite cuts back to this.
+    db.pragma(`journal_size_limit = ${Number.isFinite(capBytes) ? capBytes : -1}`)
     db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT UNIQUE, body BLOB)')
     const insert = db.prepare('INSERT INTO t (k, body) VALUES (?, ?)')
     const commit = db.transaction((n: number) => {
@@ -161,7 +163,7 @@ describe('SQLite WAL under steady writes', () => {
       synchronous: 'NORMAL',
       busyTimeoutMs: 5000,
       restartFrames: 1000,
-      capFrames,
+      capBytes,
       startWorker: lateThread,
       onFailure: (error) => {
         throw error
@@ -170,14 +172,15 @@ describe('SQLite WAL under steady writes', () => {
     try {
       let largestWal = 0
       const until = performance.now() + forMs
-      while (performance.now() < until) {
+      // Past 32 MB the point is made: stop rather than fill the disk.
+      while (performance.now() < until && largestWal < 32 * MB) {
         while (checkpointer.gate) await checkpointer.gate
         commit(10)
         checkpointer.noteWrite(10)
         largestWal = Math.max(largestWal, statSync(`${file.path}-wal`).size)
         await new Promise((resolve) => setImmediate(resolve))
       }
-      return { largestWalPages: largestWal / 4120, stats: { ...checkpointer.stats } }
+      return { largestWal, stats: { ...checkpointer.stats } }
     } finally {
       await checkpointer.close()
       db.close()
@@ -186,14 +189,15 @@ describe('SQLite WAL under steady writes', () => {
   }
 
   it('holds the hard cap when checkpoints run late (a starved thread): writes wait for the running one', async () => {
-    const capped = await writesBesideALateThread(undefined, 3000) // the default: 2 × restartFrames
+    // Restart at 1,000 pages (~4 MB), cap at 8 MB.
+    const capped = await writesBesideALateThread(8 * MB, 3000)
     const uncapped = await writesBesideALateThread(Number.POSITIVE_INFINITY, 1000)
-    // Without the cap the WAL grows with what 400 ms of writes add, far past 2,000 pages…
-    expect(uncapped.largestWalPages).toBeGreaterThan(4000)
+    // Without the cap the WAL grows with what 400 ms of writes add, past the bound below…
+    expect(uncapped.largestWal).toBeGreaterThan(10 * MB)
     expect(uncapped.stats.caps).toBe(0)
-    // …with it, writes wait once it passes 2,000 (a read every 2 ms: the overshoot is a few commits).
+    // …with it, writes wait once it passes 8 MB (a look every 2 ms: the overshoot is a few commits).
     expect(capped.stats.caps).toBeGreaterThan(0)
-    expect(capped.largestWalPages).toBeLessThan(2500)
+    expect(capped.largestWal).toBeLessThan(10 * MB)
     expect(capped.stats.failures).toBe(0)
   }, 60_000)
 })
