@@ -45,10 +45,10 @@ export interface CheckpointerOptions {
   /** Rows written (`noteWrite` weights) that start a checkpoint before `intervalMs`. @default 500 */
   batchWeight?: number
   /**
-   * WAL file size past which writes wait for the running checkpoint (the hard cap); the writer's
-   * `journal_size_limit` must be the same. @default WAL_CAP_BYTES
+   * WAL file size past which writes wait for the running checkpoint (the hard cap). It must be the
+   * writer's `journal_size_limit` (the store sets both from one value), so it has no default here.
    */
-  capBytes?: number
+  capBytes: number
   onFailure: (error: Error) => void
   /** Starts the thread. Tests wrap it to delay checkpoints as a starved thread would. */
   startWorker?: (data: CheckpointWorkerData) => Worker
@@ -155,7 +155,7 @@ export class Checkpointer {
     this.#intervalMs = options.intervalMs ?? 100
     this.#restartFrames = options.restartFrames ?? 4096
     this.#batchWeight = options.batchWeight ?? 500
-    this.#capBytes = options.capBytes ?? WAL_CAP_BYTES
+    this.#capBytes = options.capBytes
     this.#walPath = `${options.path}-wal`
     this.#onFailure = options.onFailure
     this.#worker = (options.startWorker ?? startCheckpointWorker)({
@@ -235,7 +235,7 @@ export class Checkpointer {
     this.#lastPeekAt = now
     const size = statSync(this.#walPath, { throwIfNoEntry: false })?.size
     if (size === undefined || size <= this.#capBytes) return
-    if (!this.#mayPause(walSalt(this.#walPath, this.#header))) return
+    if (!this.#mayPause()) return
     run.capped = true
     this.stats.caps++
     this.#closeGate()
@@ -282,18 +282,16 @@ export class Checkpointer {
       this.stats.checkpoints++
       const log = result.log ?? 0
       this.stats.walFrames = log
-      // Read here, not on the thread: writes wait during a pause, so after one this is the salt the
-      // WAL had when the pause ended.
-      const salt = walSalt(this.#walPath, this.#header)
       if (run.gated) {
-        this.#pausedAtSalt = salt
+        // Read on this thread while writes still wait: the salt the WAL had when the pause ended.
+        this.#pausedAtSalt = walSalt(this.#walPath, this.#header)
       } else if (run.capped) {
         // Writes already wait, and this one ran with no commit beside it for its last part: one
         // more, still gated, copies the rest, and the next commit starts the WAL over.
         this.#chained = false
         this.#run(true)
         return
-      } else if (log >= this.#restartFrames && (this.#chained || this.#mayPause(salt))) {
+      } else if (log >= this.#restartFrames && (this.#chained || this.#mayPause())) {
         // The WAL is big and commits came in beside this checkpoint: hold commits for the next one.
         // The pause lasts as long as copying what was written during this one, so when this one was
         // slow, first run one more without pausing (it copies only what this one missed).
@@ -314,10 +312,12 @@ export class Checkpointer {
   /**
    * False while a reader (another process's long transaction) keeps the WAL from starting over:
    * the WAL header's salt is the same as right after the last pause, so it did not start over and
-   * pausing again would only hold writes back for nothing. Then at most one try per second.
+   * pausing again would only hold writes back for nothing. Then at most one try per second. The
+   * salt is read now (not taken from the thread's report), so it is current for the hard cap too.
    */
-  #mayPause(salt: number | undefined): boolean {
-    if (this.#pausedAtSalt === undefined || salt !== this.#pausedAtSalt) return true
+  #mayPause(): boolean {
+    if (this.#pausedAtSalt === undefined) return true
+    if (walSalt(this.#walPath, this.#header) !== this.#pausedAtSalt) return true
     if (performance.now() - this.#lastPinnedTryAt < 1000) return false
     this.#lastPinnedTryAt = performance.now()
     return true
